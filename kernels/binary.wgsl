@@ -1,0 +1,79 @@
+// binary.wgsl — elementwise out = f(a, b) with NumPy broadcasting, one function per pipeline.
+//
+// Bindings (group 0):
+//   0 params  uniform       Params
+//   1 a       storage read  array<T>, broadcast to the output shape through a_strides
+//   2 b       storage read  array<T>, broadcast to the output shape through b_strides
+//   3 out     storage rw    array<U>, n elements, contiguous row-major
+// Params: n (output elements), rank (<= 8), flags (bit 0: a is contiguous with the output's shape,
+//   bit 1: the same for b; the fast path skips index arithmetic), shape (output dims, innermost
+//   last), a_strides / b_strides (element strides, 0 on broadcast axes), packed 4 per vec4.
+// T, U: element types of inputs and output; the host substitutes the two alias lines
+//   (f32/f32, i32/i32, or f32|i32 -> i32 for comparisons).
+// OP: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum,
+//     10 equal, 11 notEqual, 12 less, 13 lessEqual, 14 greater, 15 greaterEqual.
+// Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
+// Each invocation writes one output element; invocations past n return.
+
+alias T = f32;
+alias U = f32;
+
+override OP: u32 = 0u;
+
+struct Params {
+  n: u32,
+  rank: u32,
+  flags: u32,
+  _pad: u32,
+  shape: array<vec4<u32>, 2>,
+  a_strides: array<vec4<u32>, 2>,
+  b_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<T>;
+@group(0) @binding(2) var<storage, read> b: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<U>;
+
+fn apply(u: T, v: T) -> U {
+  switch (OP) {
+    case 0u: { return U(u + v); }
+    case 1u: { return U(u - v); }
+    case 2u: { return U(u * v); }
+    case 3u: { return U(u / v); }
+    case 4u: { return U(pow(f32(u), f32(v))); }
+    case 5u: { return U(max(u, v)); }
+    case 6u: { return U(min(u, v)); }
+    case 10u: { return U(select(0, 1, u == v)); }
+    case 11u: { return U(select(0, 1, u != v)); }
+    case 12u: { return U(select(0, 1, u < v)); }
+    case 13u: { return U(select(0, 1, u <= v)); }
+    case 14u: { return U(select(0, 1, u > v)); }
+    default: { return U(select(0, 1, u >= v)); }
+  }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
+  if (i >= params.n) { return; }
+  var ia = i;
+  var ib = i;
+  if (params.flags != 3u) {
+    var rem = i;
+    var oa = 0u;
+    var ob = 0u;
+    for (var d = params.rank; d > 0u; d = d - 1u) {
+      let k = d - 1u;
+      let s = params.shape[k / 4u][k % 4u];
+      let c = rem % s;
+      rem = rem / s;
+      oa = oa + c * params.a_strides[k / 4u][k % 4u];
+      ob = ob + c * params.b_strides[k / 4u][k % 4u];
+    }
+    if ((params.flags & 1u) == 0u) { ia = oa; }
+    if ((params.flags & 2u) == 0u) { ib = ob; }
+  }
+  out[i] = apply(a[ia], b[ib]);
+}

@@ -1,0 +1,46 @@
+// softmax.wgsl — stable softmax or log-softmax over the middle axis of an (O, A, I) view.
+//
+// Bindings (group 0):
+//   0 params  uniform       Params
+//   1 x       storage read  array<f32>, O * A * I elements
+//   2 y       storage rw    array<f32>, same shape as x
+// Params: outer (O), axis_len (A), inner (I).
+// LOG: 0 softmax, 1 log-softmax.
+// Workgroup: 256 x 1 x 1. Dispatch: ceil(O * I / 256) workgroups, folded into (x, y, z) by the host.
+// Each invocation owns one (o, i) line: it finds the line's max, sums exp(x - max), then writes
+// exp(x - max) / sum or (x - max) - log(sum). Subtracting the max keeps exp from overflowing.
+
+override LOG: u32 = 0u;
+
+struct Params {
+  outer: u32,
+  axis_len: u32,
+  inner: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let line = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
+  if (line >= params.outer * params.inner) { return; }
+  let o = line / params.inner;
+  let i = line % params.inner;
+  let base = o * params.axis_len * params.inner + i;
+  let step = params.inner;
+  var m = bitcast<f32>(0xff800000u);
+  for (var k = 0u; k < params.axis_len; k = k + 1u) { m = max(m, x[base + k * step]); }
+  var s = 0.0;
+  for (var k = 0u; k < params.axis_len; k = k + 1u) { s = s + exp(x[base + k * step] - m); }
+  if (LOG == 1u) {
+    let ls = log(s);
+    for (var k = 0u; k < params.axis_len; k = k + 1u) { y[base + k * step] = (x[base + k * step] - m) - ls; }
+  } else {
+    let inv = 1.0 / s;
+    for (var k = 0u; k < params.axis_len; k = k + 1u) { y[base + k * step] = exp(x[base + k * step] - m) * inv; }
+  }
+}

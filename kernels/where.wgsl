@@ -1,0 +1,54 @@
+// where.wgsl — out = cond ? a : b, elementwise with NumPy broadcasting over all three inputs.
+//
+// Bindings (group 0):
+//   0 params  uniform       Params
+//   1 cond    storage read  array<u32>: raw 32-bit words of an int32 or float32 tensor
+//   2 a       storage read  array<u32>: raw words (values are selected, never computed on)
+//   3 b       storage read  array<u32>
+//   4 out     storage rw    array<u32>, n elements, contiguous row-major
+// Params: n, rank (<= 8), shape (output dims), c/a/b_strides (element strides, 0 on broadcast axes).
+// COND_IS_FLOAT: 1 when cond holds float32 (then -0.0 counts as false), 0 for int32.
+// Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
+
+override COND_IS_FLOAT: u32 = 0u;
+
+struct Params {
+  n: u32,
+  rank: u32,
+  _pad0: u32,
+  _pad1: u32,
+  shape: array<vec4<u32>, 2>,
+  c_strides: array<vec4<u32>, 2>,
+  a_strides: array<vec4<u32>, 2>,
+  b_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> cond: array<u32>;
+@group(0) @binding(2) var<storage, read> a: array<u32>;
+@group(0) @binding(3) var<storage, read> b: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<u32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
+  if (i >= params.n) { return; }
+  var rem = i;
+  var oc = 0u;
+  var oa = 0u;
+  var ob = 0u;
+  for (var d = params.rank; d > 0u; d = d - 1u) {
+    let k = d - 1u;
+    let s = params.shape[k / 4u][k % 4u];
+    let c = rem % s;
+    rem = rem / s;
+    oc = oc + c * params.c_strides[k / 4u][k % 4u];
+    oa = oa + c * params.a_strides[k / 4u][k % 4u];
+    ob = ob + c * params.b_strides[k / 4u][k % 4u];
+  }
+  let bits = cond[oc];
+  var take_a = bits != 0u;
+  if (COND_IS_FLOAT == 1u) { take_a = bitcast<f32>(bits) != 0.0; }
+  out[i] = select(b[ob], a[oa], take_a);
+}

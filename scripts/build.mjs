@@ -1,0 +1,46 @@
+// Builds voxgrad with esbuild: WGSL files are imported as text.
+//   dist/voxgrad.node.js      Node entry (ESM; 'webgpu' stays external)
+//   dist/voxgrad.browser.js   browser bundle (uses navigator.gpu)
+//   dist/test, dist/bench, dist/examples   tests, benchmark, examples: one build with code
+//   splitting, so every entry shares one engine (one device) in a process.
+import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const common = {
+  bundle: true,
+  format: 'esm',
+  loader: { '.wgsl': 'text' },
+  sourcemap: true,
+  target: 'es2022',
+  logLevel: 'warning',
+  external: ['webgpu', 'playwright-core'],
+};
+const list = (dir, suffix) => {
+  try {
+    return readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(root, dir, f));
+  } catch {
+    return [];
+  }
+};
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+await Promise.all([
+  build({
+    ...common,
+    platform: 'node',
+    splitting: true,
+    outdir: join(root, 'dist'),
+    outbase: root,
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    entryPoints: [
+      { in: join(root, 'src/index.ts'), out: 'voxgrad.node' },
+      ...list('test', '.ts').filter((f) => !f.endsWith('.d.ts')),
+      ...list('bench', '.ts'),
+      ...list('examples', '.ts'),
+    ],
+  }),
+  build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
+]);

@@ -1,0 +1,20 @@
+/** voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. */
+export * from './errors.js';
+export type { DType } from './tensor/dtype.js';
+export { Tensor } from './tensor/tensor.js';
+export type { NestedArray } from './tensor/tensor.js';
+export type { MemoryInfo } from './tensor/engine.js';
+export type { InitOptions } from './tensor/device.js';
+export { flags } from './tensor/flags.js';
+export * from './tensor/api.js';
+export * from './tensor/ops/creation.js';
+export {
+  abs, add, affine, clip, cos, div, equal, exp, greater, greaterEqual, less, lessEqual, log, log1p, maximum,
+  minimum, mul, neg, notEqual, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square, step, sub,
+  tanh, where,
+} from './tensor/ops/elementwise.js';
+export { max, mean, min, sum } from './tensor/ops/reduce.js';
+export { logSoftmax, softmax } from './tensor/ops/softmax.js';
+export { matmul } from './tensor/ops/matmul.js';
+export type { MatmulOptions } from './tensor/ops/matmul.js';
+export { broadcastTo, cast, concat, expandDims, pad, reshape, slice, squeeze, transpose } from './tensor/ops/movement.js';

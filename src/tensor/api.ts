@@ -1,0 +1,100 @@
+/** Engine-level user API: device lifecycle, scopes, memory counters, batched reads. */
+import { engine, MemoryInfo } from './engine.js';
+import type { InitOptions } from './device.js';
+import type { DataArray } from './dtype.js';
+import { kernelNames } from './kernels.js';
+import type { KernelSpec } from './pipelines.js';
+import type { Tensor } from './tensor.js';
+
+export interface DeviceInfo {
+  adapter: string;
+  limits: Readonly<Record<string, number>>;
+}
+
+/**
+ * Selects a WebGPU device (dawn.node in Node, navigator.gpu in a browser, or the `device` passed
+ * in). Calling it again returns the same device until `dispose()`.
+ */
+export async function init(options?: InitOptions): Promise<DeviceInfo> {
+  const gpu = await engine.init(options);
+  return deviceInfo(gpu.adapterName, gpu.limits);
+}
+
+function deviceInfo(adapter: string, limits: GPUSupportedLimits): DeviceInfo {
+  const out: Record<string, number> = {};
+  for (const k in limits) out[k] = (limits as unknown as Record<string, number>)[k];
+  return { adapter, limits: out };
+}
+
+/** Releases the device and every pooled buffer; afterwards the process can exit. */
+export function dispose(): void {
+  engine.dispose();
+}
+
+export function memory(): MemoryInfo {
+  return engine.memory();
+}
+
+/** Waits until the GPU has finished everything recorded so far. */
+export function sync(): Promise<void> {
+  return engine.gpu.sync();
+}
+
+/** Reads several tensors back with one submit and one wait. */
+export function readAll(tensors: readonly Tensor[]): Promise<DataArray[]> {
+  return engine.readMany(tensors);
+}
+
+/** Destroys idle pooled buffers (useful when shapes change between phases). */
+export function releaseCache(): void {
+  engine.gpu.pool.releaseCache();
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created except those it returns (and `keep()`s).
+ * For synchronous code.
+ */
+export function tidy<T>(fn: () => T): T {
+  engine.startScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    engine.endScope(undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    engine.endScope(undefined);
+    throw new TypeError('tidy: fn returned a Promise; use tidyAsync for async code');
+  }
+  engine.endScope(result);
+  return result;
+}
+
+/**
+ * The async form of `tidy`: tensors created by `fn` across its awaits are disposed when it
+ * settles, except those it returns. Scopes nest; do not interleave two tidyAsync calls
+ * concurrently (they share one scope stack).
+ */
+export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
+  engine.startScope();
+  let result: T;
+  try {
+    result = await fn();
+  } catch (e) {
+    engine.endScope(undefined);
+    throw e;
+  }
+  engine.endScope(result);
+  return result;
+}
+
+/** Exempts a tensor from the scopes it was created in. */
+export function keep<T extends Tensor>(t: T): T {
+  return engine.keep(t);
+}
+
+/** Compiles the given kernels (default: every kernel's default pipeline) in parallel, ahead of use. */
+export async function warmup(specs: readonly KernelSpec[] = kernelNames().map((kernel) => ({ kernel }))): Promise<void> {
+  await Promise.all(specs.map((s) => engine.gpu.pipelines.compileAsync(s)));
+}

@@ -1,0 +1,228 @@
+/**
+ * The WebGPU backend: the one file that records GPU commands.
+ *
+ * Dispatches are recorded into one command encoder and submitted in batches (every
+ * `flags.submitBatchSize` dispatches, and before any read or sync). Each dispatch gets its own
+ * slot in a uniform arena that is uploaded with one writeBuffer just before the submit, so batched
+ * passes never see each other's parameters. Buffers freed while a batch is open return to the pool
+ * only after that batch is submitted.
+ */
+import { DeviceError, KernelError } from '../errors.js';
+import { BufferPool } from './buffer_pool.js';
+import { flags } from './flags.js';
+import { waitThrottled } from './node_poll.js';
+import { KernelSpec, PipelineCache } from './pipelines.js';
+
+const MAP_READ = 0x0001;
+const COPY_DST = 0x0008;
+const UNIFORM = 0x0040;
+
+/** A storage binding: a whole buffer, or a byte range of it. */
+export interface BufferBinding {
+  readonly buffer: GPUBuffer;
+  readonly offset?: number;
+  readonly size?: number;
+}
+
+export interface Counters {
+  /** Compute dispatches recorded since the device was created. */
+  dispatches: number;
+  /** Command buffers submitted. */
+  submits: number;
+  /** Buffers read back to the CPU. */
+  reads: number;
+}
+
+export class WebGPUBackend {
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly adapterName: string;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly counters: Counters = { dispatches: 0, submits: 0, reads: 0 };
+
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #batched = 0;
+  readonly #uniforms: GPUBuffer;
+  readonly #uniformStaging: Uint8Array;
+  #uniformUsed = 0;
+  #error: Error | null = null;
+  #lost: string | null = null;
+
+  constructor(device: GPUDevice, adapterName: string) {
+    this.device = device;
+    this.limits = device.limits;
+    this.adapterName = adapterName;
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    this.pipelines.onError = (e) => this.#recordError(e);
+    this.#uniforms = device.createBuffer({ size: flags.uniformArenaBytes, usage: UNIFORM | COPY_DST, label: 'voxgrad-uniforms' });
+    this.#uniformStaging = new Uint8Array(flags.uniformArenaBytes);
+    device.addEventListener('uncapturederror', (ev) => {
+      this.#recordError(new KernelError(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
+    });
+    void device.lost.then((info) => {
+      this.#lost = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get isLost(): boolean {
+    return this.#lost !== null;
+  }
+
+  #recordError(e: Error): void {
+    this.#error ??= e;
+  }
+
+  /** Throws (once) the first asynchronous GPU error, or a DeviceError once the device is lost. */
+  checkHealthy(): void {
+    if (this.#lost !== null) throw new DeviceError(`the WebGPU device was lost (${this.#lost}); call init() again`);
+    const e = this.#error;
+    if (e) {
+      this.#error = null;
+      throw e;
+    }
+  }
+
+  /** Splits a workgroup count over (x, y, z) within maxComputeWorkgroupsPerDimension. */
+  grid(workgroups: number): [number, number, number] {
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups <= max) return [workgroups, 1, 1];
+    if (workgroups <= max * max) {
+      const x = Math.ceil(Math.sqrt(workgroups));
+      return [x, Math.ceil(workgroups / x), 1];
+    }
+    const x = Math.ceil(Math.cbrt(workgroups));
+    const y = x;
+    const z = Math.ceil(workgroups / (x * y));
+    if (z > max) throw new DeviceError(`dispatch of ${workgroups} workgroups exceeds the device limit of ${max}^3`);
+    return [x, y, z];
+  }
+
+  #ensurePass(): GPUComputePassEncoder {
+    this.#encoder ??= this.device.createCommandEncoder({ label: 'voxgrad-batch' });
+    this.#pass ??= this.#encoder.beginComputePass();
+    return this.#pass;
+  }
+
+  #endPass(): GPUCommandEncoder {
+    this.#encoder ??= this.device.createCommandEncoder({ label: 'voxgrad-batch' });
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+    return this.#encoder;
+  }
+
+  /**
+   * Records one dispatch. `params` is the kernel's uniform struct; `buffers` are bound at
+   * bindings 1..n in order. `workgroups` is the linear workgroup count (folded by `grid`).
+   */
+  dispatch(spec: KernelSpec, params: Uint8Array, buffers: readonly (GPUBuffer | BufferBinding)[], workgroups: number): void {
+    this.checkHealthy();
+    if (workgroups === 0) return;
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    const slot = Math.ceil(params.byteLength / align) * align;
+    if (this.#uniformUsed + slot > this.#uniformStaging.byteLength) this.flush();
+    const offset = this.#uniformUsed;
+    this.#uniformStaging.set(params, offset);
+    this.#uniformUsed += slot;
+
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      const size = 'buffer' in b ? (b.size ?? b.buffer.size - (b.offset ?? 0)) : b.size;
+      if (size > maxBinding) {
+        throw new DeviceError(`${spec.kernel}: a binding of ${size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes); this op cannot split it`);
+      }
+    }
+    const pipeline = this.pipelines.get(spec);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniforms, offset, size: params.byteLength } }];
+    buffers.forEach((b, i) => {
+      const binding = 'buffer' in b ? b : { buffer: b };
+      entries.push({ binding: i + 1, resource: { buffer: binding.buffer, offset: binding.offset ?? 0, size: binding.size } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.#ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y, z] = this.grid(workgroups);
+    pass.dispatchWorkgroups(x, y, z);
+    this.counters.dispatches++;
+    if (++this.#batched >= flags.submitBatchSize) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy (sizes and offsets in bytes, multiples of 4). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.checkHealthy();
+    if (bytes === 0) return;
+    this.#endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Uploads into a buffer that no recorded command uses yet (a fresh tensor's). */
+  upload(buffer: GPUBuffer, data: ArrayBufferView, dstOffset = 0): void {
+    this.checkHealthy();
+    if (data.byteLength === 0) return;
+    this.device.queue.writeBuffer(buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.#encoder) return;
+    const encoder = this.#endPass();
+    this.#encoder = null;
+    if (this.#uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.#uniforms, 0, this.#uniformStaging.buffer, 0, this.#uniformUsed);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.#uniformUsed = 0;
+    this.#batched = 0;
+    this.pool.settle();
+  }
+
+  /** Returns a buffer to the pool (reusable once the current batch is submitted). */
+  release(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+    if (!this.#encoder) this.pool.settle();
+  }
+
+  /** Copies byte ranges of buffers to the CPU with one submit and one wait. */
+  async read(ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
+    this.checkHealthy();
+    const staging = ranges.map((r) => {
+      const size = Math.max(4, Math.ceil(r.bytes / 4) * 4);
+      const s = this.device.createBuffer({ size, usage: MAP_READ | COPY_DST, label: 'voxgrad-readback' });
+      this.copy(r.buffer, r.offset ?? 0, s, 0, Math.ceil(r.bytes / 4) * 4);
+      return s;
+    });
+    this.flush();
+    try {
+      await waitThrottled(() => Promise.all(staging.map((s) => s.mapAsync(MAP_READ))));
+      this.counters.reads += ranges.length;
+      return staging.map((s, i) => s.getMappedRange(0, Math.ceil(ranges[i].bytes / 4) * 4 || 4).slice(0, ranges[i].bytes));
+    } catch (e) {
+      this.checkHealthy();
+      throw e;
+    } finally {
+      for (const s of staging) s.destroy();
+      this.checkHealthy();
+    }
+  }
+
+  /** Submits pending work and waits until the GPU has finished it. */
+  async sync(): Promise<void> {
+    this.checkHealthy();
+    this.flush();
+    await waitThrottled(() => this.device.queue.onSubmittedWorkDone());
+    this.checkHealthy();
+  }
+
+  destroy(): void {
+    this.#encoder = null;
+    this.#pass = null;
+    this.pool.releaseCache();
+    this.#uniforms.destroy();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * A size-bucketed pool of GPU storage buffers with hard caps.
+ *
+ * Sizes are rounded up to a bucket (256-byte steps up to 4 KiB, then four steps per power of two,
+ * at most 25 % slack) so volumes of many sizes share buckets instead of creating one each.
+ * A freed buffer is only reusable after the commands that used it were submitted: the backend
+ * releases into `#pending` while a batch is open and calls `settle()` after each submit.
+ */
+import { flags } from './flags.js';
+
+export const BUFFER_USAGE_STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+
+export function bucketSize(bytes: number): number {
+  const b = Math.max(bytes, 16);
+  if (b <= 4096) return Math.ceil(b / 256) * 256;
+  const pow = 2 ** Math.floor(Math.log2(b));
+  const step = pow / 4;
+  return Math.ceil(b / step) * step;
+}
+
+export interface PoolStats {
+  /** Bytes in buffers currently handed out. */
+  usedBytes: number;
+  /** Bytes in idle buffers kept for reuse. */
+  pooledBytes: number;
+  /** Bytes of all buffers created and not yet destroyed. */
+  allocatedBytes: number;
+  /** Buffers handed out. */
+  usedBuffers: number;
+}
+
+export class BufferPool {
+  readonly #device: GPUDevice;
+  readonly #free = new Map<number, GPUBuffer[]>();
+  #pending: GPUBuffer[] = [];
+  #stats: PoolStats = { usedBytes: 0, pooledBytes: 0, allocatedBytes: 0, usedBuffers: 0 };
+  #nextLabel = 0;
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get stats(): Readonly<PoolStats> {
+    return this.#stats;
+  }
+
+  acquire(bytes: number): GPUBuffer {
+    const size = bucketSize(bytes);
+    const list = this.#free.get(size);
+    let buffer = list?.pop();
+    if (buffer) {
+      this.#stats.pooledBytes -= size;
+    } else {
+      buffer = this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` });
+      this.#stats.allocatedBytes += size;
+    }
+    this.#stats.usedBytes += size;
+    this.#stats.usedBuffers++;
+    return buffer;
+  }
+
+  /** Returns a buffer; it becomes reusable at the next `settle()`. */
+  release(buffer: GPUBuffer): void {
+    this.#stats.usedBytes -= buffer.size;
+    this.#stats.usedBuffers--;
+    this.#pending.push(buffer);
+  }
+
+  /** Called after a submit: released buffers go back to their buckets or are destroyed. */
+  settle(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const buffer of pending) {
+      const size = buffer.size;
+      const list = this.#free.get(size) ?? [];
+      const fits = size <= flags.poolMaxBufferBytes && list.length < flags.poolBucketCap
+        && this.#stats.pooledBytes + size <= flags.poolCapBytes;
+      if (fits) {
+        list.push(buffer);
+        this.#free.set(size, list);
+        this.#stats.pooledBytes += size;
+      } else {
+        buffer.destroy();
+        this.#stats.allocatedBytes -= size;
+      }
+    }
+  }
+
+  /** Destroys every idle buffer (for loops whose shapes change, and at shutdown). */
+  releaseCache(): void {
+    for (const list of this.#free.values()) {
+      for (const buffer of list) {
+        buffer.destroy();
+        this.#stats.allocatedBytes -= buffer.size;
+      }
+    }
+    this.#free.clear();
+    this.#stats.pooledBytes = 0;
+  }
+}

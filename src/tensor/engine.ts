@@ -1,0 +1,232 @@
+/**
+ * The engine: the current device, tensor bookkeeping (live counts, scopes) and the hook through
+ * which the autodiff tape observes top-level ops. Ops never talk to WebGPU except through
+ * `engine.gpu`.
+ */
+import { DeviceError } from '../errors.js';
+import type { WebGPUBackend } from './backend.js';
+import { closeDevice, InitOptions, OpenedDevice, openDevice } from './device.js';
+import { BYTES_PER_ELEMENT, DataArray, DType } from './dtype.js';
+import type { Shape } from './shape.js';
+import { setTensorHost, Storage, Tensor } from './tensor.js';
+
+/** What the tape sees of one op call. */
+export interface OpRecord {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly attrs: Readonly<Record<string, unknown>>;
+}
+
+/** The autodiff tape implements this; the engine calls it for every top-level op while recording. */
+export interface OpObserver {
+  /** Whether an op with these inputs should be recorded now. */
+  wants(inputs: readonly Tensor[]): boolean;
+  record(op: OpRecord): void;
+}
+
+export interface MemoryInfo {
+  /** Tensor handles not yet disposed (including internal ones, e.g. saved for backward). */
+  liveTensors: number;
+  /** GPU buffers held by tensors. */
+  liveBuffers: number;
+  /** Logical bytes of those buffers. */
+  liveBytes: number;
+  /** Bytes in idle pooled buffers. */
+  pooledBytes: number;
+  /** Bytes of every GPU buffer currently allocated (held + pooled, rounded to buckets). */
+  allocatedBytes: number;
+  /** Compute dispatches recorded since init. */
+  dispatches: number;
+}
+
+class Engine {
+  #opened: OpenedDevice | null = null;
+  #liveTensors = 0;
+  #liveBuffers = 0;
+  #liveBytes = 0;
+  #peakBytes = 0;
+  readonly #scopes: Set<Tensor>[] = [];
+  /** Depth of nested op calls: only depth-0 ops are recorded on the tape. */
+  #opDepth = 0;
+  observer: OpObserver | null = null;
+
+  get gpu(): WebGPUBackend {
+    if (!this.#opened) throw new DeviceError('voxgrad has no device: call `await init()` first (or again after dispose())');
+    return this.#opened.backend;
+  }
+
+  get ready(): boolean {
+    return this.#opened !== null;
+  }
+
+  async init(options?: InitOptions): Promise<WebGPUBackend> {
+    if (this.#opened && !this.#opened.backend.isLost) return this.#opened.backend;
+    if (this.#opened) this.dispose();
+    this.#opened = await openDevice(options);
+    return this.#opened.backend;
+  }
+
+  dispose(): void {
+    if (!this.#opened) return;
+    const opened = this.#opened;
+    this.#opened = null;
+    try {
+      opened.backend.flush();
+    } catch {
+      // A lost device cannot submit; it is being closed anyway.
+    }
+    closeDevice(opened);
+    this.#liveBuffers = 0;
+    this.#liveBytes = 0;
+  }
+
+  memory(): MemoryInfo {
+    const stats = this.#opened?.backend.pool.stats;
+    return {
+      liveTensors: this.#liveTensors,
+      liveBuffers: this.#liveBuffers,
+      liveBytes: this.#liveBytes,
+      pooledBytes: stats?.pooledBytes ?? 0,
+      allocatedBytes: stats?.allocatedBytes ?? 0,
+      dispatches: this.#opened?.backend.counters.dispatches ?? 0,
+    };
+  }
+
+  /** Highest liveBytes since the last reset. */
+  peakBytes(reset = false): number {
+    const p = this.#peakBytes;
+    if (reset) this.#peakBytes = this.#liveBytes;
+    return p;
+  }
+
+  // --- tensors -------------------------------------------------------------------------------
+
+  /** A new tensor over a fresh (uninitialised) buffer, tracked by the current scope. */
+  empty(shape: Shape, dtype: DType): Tensor {
+    const bytes = shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT;
+    const gpu = this.gpu;
+    if (bytes > gpu.limits.maxBufferSize) {
+      throw new DeviceError(`a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${gpu.limits.maxBufferSize} bytes)`);
+    }
+    const storage = new Storage(gpu.pool.acquire(bytes), bytes);
+    this.#liveBuffers++;
+    this.#liveBytes += bytes;
+    if (this.#liveBytes > this.#peakBytes) this.#peakBytes = this.#liveBytes;
+    return this.adopt(new Tensor(shape, dtype, storage));
+  }
+
+  /** Another tensor over `t`'s storage with a new shape of the same size (no copy). */
+  view(t: Tensor, shape: Shape = t.shape): Tensor {
+    const s = t.storageFor('view');
+    s.refs++;
+    return this.adopt(new Tensor(shape, t.dtype, s));
+  }
+
+  /** Registers a tensor object with the live counters and the current scope. */
+  adopt<T extends Tensor>(t: T): T {
+    this.#liveTensors++;
+    this.#scopes.at(-1)?.add(t);
+    return t;
+  }
+
+  /** A fresh storage for a variable's new value (not tracked by scopes). */
+  releaseStorage(s: Storage): void {
+    if (--s.refs > 0) return;
+    this.#liveBuffers--;
+    this.#liveBytes -= s.bytes;
+    if (this.#opened) this.#opened.backend.release(s.buffer);
+  }
+
+  tensorDisposed(t: Tensor): void {
+    this.#liveTensors--;
+    for (const scope of this.#scopes) scope.delete(t);
+  }
+
+  async read(t: Tensor): Promise<DataArray> {
+    return (await this.readMany([t]))[0];
+  }
+
+  /** Reads several tensors with one submit and one wait. */
+  async readMany(ts: readonly Tensor[]): Promise<DataArray[]> {
+    const ranges = ts.map((t, i) => ({ buffer: t.storageFor('read', `tensors[${i}]`).buffer, bytes: t.byteSize }));
+    const raw = await this.gpu.read(ranges);
+    return raw.map((b, i) => (ts[i].dtype === 'float32' ? new Float32Array(b) : new Int32Array(b)));
+  }
+
+  // --- scopes --------------------------------------------------------------------------------
+
+  startScope(): void {
+    this.#scopes.push(new Set());
+  }
+
+  /** Ends the innermost scope: disposes what it created except `result` tensors, which move to the parent. */
+  endScope(result: unknown): void {
+    const scope = this.#scopes.pop();
+    if (!scope) throw new Error('endScope without startScope');
+    const keep = new Set<Tensor>();
+    collectTensors(result, keep);
+    const parent = this.#scopes.at(-1);
+    for (const t of scope) {
+      if (keep.has(t)) parent?.add(t);
+      else if (!t.kept) t.dispose();
+    }
+  }
+
+  /** Removes a tensor from every scope so it outlives them. */
+  keep<T extends Tensor>(t: T): T {
+    t.kept = true;
+    for (const scope of this.#scopes) scope.delete(t);
+    return t;
+  }
+
+  // --- ops -------------------------------------------------------------------------------------
+
+  /**
+   * Runs an op's forward. Nested op calls (ops built from ops) are not recorded: only the
+   * outermost op is a node on the tape, with its own gradient rule.
+   */
+  run<T extends Tensor | Tensor[]>(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, forward: () => T): T {
+    const observer = this.#opDepth === 0 ? this.observer : null;
+    const recording = observer !== null && observer.wants(inputs);
+    this.#opDepth++;
+    let out: T;
+    try {
+      out = forward();
+    } finally {
+      this.#opDepth--;
+    }
+    if (recording) {
+      const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
+      for (const o of outputs) o.requiresGrad = true;
+      observer.record({ name, inputs, outputs, attrs });
+    }
+    return out;
+  }
+
+  /** Runs `fn` with the tape paused (and restores it even on error). */
+  withoutObserver<T>(fn: () => T): T {
+    const saved = this.observer;
+    this.observer = null;
+    try {
+      return fn();
+    } finally {
+      this.observer = saved;
+    }
+  }
+}
+
+function collectTensors(x: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (x instanceof Tensor) {
+    into.add(x);
+    return;
+  }
+  if (x === null || typeof x !== 'object' || seen.has(x)) return;
+  seen.add(x);
+  if (Array.isArray(x)) for (const v of x) collectTensors(v, into, seen);
+  else if (x instanceof Map) for (const v of x.values()) collectTensors(v, into, seen);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collectTensors(v, into, seen);
+}
+
+export const engine = new Engine();
+setTensorHost(engine);

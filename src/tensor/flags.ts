@@ -1,0 +1,20 @@
+/**
+ * Engine tunables in one place. Each is a plain mutable field so tests and benchmarks can
+ * adjust them; none changes results, only speed and memory.
+ */
+export const flags = {
+  /** Dispatches recorded before the command encoder is submitted. Reads and syncs submit early. */
+  submitBatchSize: 64,
+  /** Bytes of the per-batch uniform arena; a full arena submits the batch. */
+  uniformArenaBytes: 256 * 1024,
+  /** Total bytes the buffer pool may keep for reuse; beyond it freed buffers are destroyed. */
+  poolCapBytes: 1024 * 1024 * 1024,
+  /** Buffers kept per size bucket. */
+  poolBucketCap: 64,
+  /** Buffers above this size are never pooled (they are rare and would pin memory). */
+  poolMaxBufferBytes: 256 * 1024 * 1024,
+  /** Print every compiled kernel's source and constants. */
+  debugShaders: false,
+  /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */
+  throttledPoll: true,
+};

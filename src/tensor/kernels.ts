@@ -1,0 +1,63 @@
+/**
+ * The kernel registry: name -> WGSL source (imported as text from kernels/ by the build) and the
+ * aliases a pipeline may specialise. Pipelines are keyed by kernel name, alias values and
+ * override constants, never by tensor sizes, so one pipeline serves every shape.
+ */
+import binary from '../../kernels/binary.wgsl';
+import cast from '../../kernels/cast.wgsl';
+import fill from '../../kernels/fill.wgsl';
+import matmul from '../../kernels/matmul.wgsl';
+import random from '../../kernels/random.wgsl';
+import reduce from '../../kernels/reduce.wgsl';
+import softmax from '../../kernels/softmax.wgsl';
+import stridedCopy from '../../kernels/strided_copy.wgsl';
+import unary from '../../kernels/unary.wgsl';
+import where from '../../kernels/where.wgsl';
+
+export interface KernelSource {
+  /** File name in kernels/, used in labels and compile errors. */
+  readonly file: string;
+  readonly code: string;
+}
+
+const registry = new Map<string, KernelSource>();
+
+export function registerKernel(name: string, file: string, code: string): void {
+  if (registry.has(name)) throw new Error(`kernel '${name}' registered twice`);
+  registry.set(name, { file, code });
+}
+
+export function kernelSource(name: string): KernelSource {
+  const k = registry.get(name);
+  if (!k) throw new Error(`no kernel named '${name}' is registered`);
+  return k;
+}
+
+export function kernelNames(): string[] {
+  return [...registry.keys()];
+}
+
+registerKernel('unary', 'unary.wgsl', unary);
+registerKernel('binary', 'binary.wgsl', binary);
+registerKernel('where', 'where.wgsl', where);
+registerKernel('reduce', 'reduce.wgsl', reduce);
+registerKernel('softmax', 'softmax.wgsl', softmax);
+registerKernel('matmul', 'matmul.wgsl', matmul);
+registerKernel('strided_copy', 'strided_copy.wgsl', stridedCopy);
+registerKernel('fill', 'fill.wgsl', fill);
+registerKernel('random', 'random.wgsl', random);
+registerKernel('cast', 'cast.wgsl', cast);
+
+/**
+ * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their
+ * default aliases so each .wgsl file is valid WGSL on its own.
+ */
+export function specialise(code: string, aliases: Readonly<Record<string, string>>): string {
+  let out = code;
+  for (const [name, type] of Object.entries(aliases)) {
+    const re = new RegExp(`^alias ${name} = [a-z0-9]+;$`, 'm');
+    if (!re.test(out)) throw new Error(`kernel has no 'alias ${name}' line to specialise`);
+    out = out.replace(re, `alias ${name} = ${type};`);
+  }
+  return out;
+}

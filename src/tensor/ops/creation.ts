@@ -1,0 +1,145 @@
+/** Creating tensors: from data, constants, and seeded random numbers. */
+import { DTypeError, ShapeError, ValueError, argMessage, show } from '../../errors.js';
+import { DataArray, DType, isDType, scalarBits } from '../dtype.js';
+import { engine } from '../engine.js';
+import { ParamWriter } from '../params.js';
+import { checkShape, sizeOf } from '../shape.js';
+import type { NestedArray, Tensor } from '../tensor.js';
+import { checkFinite, checkInt, groups256 } from './check.js';
+
+export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
+
+function inferShape(fn: string, values: NestedArray): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return shape;
+}
+
+function flatten(fn: string, values: NestedArray, shape: number[], depth: number, out: number[]): void {
+  if (depth === shape.length) {
+    if (typeof values !== 'number') throw new ValueError(argMessage(fn, 'values', 'numbers at the innermost level', typeof values));
+    out.push(values);
+    return;
+  }
+  if (!Array.isArray(values) || values.length !== shape[depth]) {
+    throw new ShapeError(argMessage(fn, 'values', `a rectangular nested array (length ${shape[depth]} at depth ${depth})`,
+      Array.isArray(values) ? `length ${values.length}` : typeof values));
+  }
+  for (const x of values) flatten(fn, x, shape, depth + 1, out);
+}
+
+/**
+ * A tensor from a typed array, nested arrays or a scalar. The shape is inferred from nested
+ * arrays or given; the dtype defaults to int32 for an Int32Array and float32 otherwise.
+ */
+export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DType): Tensor {
+  const fn = 'tensor';
+  if (dtype !== undefined && !isDType(dtype)) throw new DTypeError(argMessage(fn, 'dtype', "'float32' or 'int32'", dtype));
+  let flat: ArrayLike<number>;
+  let inferred: number[];
+  if (ArrayBuffer.isView(values)) {
+    flat = values as ArrayLike<number>;
+    inferred = [flat.length];
+    dtype ??= values instanceof Int32Array ? 'int32' : 'float32';
+  } else if (typeof values === 'number') {
+    flat = [values];
+    inferred = [];
+  } else if (Array.isArray(values)) {
+    inferred = inferShape(fn, values);
+    const out: number[] = [];
+    flatten(fn, values, inferred, 0, out);
+    flat = out;
+  } else {
+    throw new ValueError(argMessage(fn, 'values', 'a number, nested number arrays or a typed array', typeof values));
+  }
+  dtype ??= 'float32';
+  const finalShape = shape === undefined ? inferred : checkShape(fn, 'shape', shape);
+  if (sizeOf(finalShape) !== flat.length) {
+    throw new ShapeError(argMessage(fn, 'shape', `a shape with ${flat.length} elements (the values given)`, `${show(finalShape)} (${sizeOf(finalShape)} elements)`));
+  }
+  let data: DataArray;
+  if (dtype === 'int32') {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+        throw new ValueError(argMessage(fn, 'values', `int32 values (integers in [-2^31, 2^31)) at index ${i}`, v));
+      }
+    }
+    data = flat instanceof Int32Array ? flat : Int32Array.from(flat);
+  } else {
+    data = flat instanceof Float32Array ? flat : Float32Array.from(flat);
+  }
+  const gpu = engine.gpu;
+  const t = engine.empty(finalShape, dtype);
+  gpu.upload(t.buffer, data);
+  return t;
+}
+
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return tensor(value, [], dtype);
+}
+
+/** A tensor of `shape` with every element `value`. */
+export function fill(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+  const fn = 'fill';
+  const s = checkShape(fn, 'shape', shape);
+  if (typeof value !== 'number' || (dtype === 'int32' && !Number.isInteger(value))) {
+    throw new ValueError(argMessage(fn, 'value', dtype === 'int32' ? 'an integer' : 'a number', value));
+  }
+  const t = engine.empty(s, dtype);
+  const params = new ParamWriter().u32(t.size).u32(scalarBits(value, dtype)).bytes();
+  engine.gpu.dispatch({ kernel: 'fill' }, params, [t.buffer], groups256(t.size));
+  return t;
+}
+
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return fill(shape, 0, dtype);
+}
+
+export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return fill(shape, 1, dtype);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return fill(t.shape, 0, t.dtype);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return fill(t.shape, 1, t.dtype);
+}
+
+function seedWords(fn: string, seed: number): [number, number] {
+  checkInt(fn, 'seed', seed, 0, Number.MAX_SAFE_INTEGER);
+  return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
+}
+
+function random(fn: string, dist: 0 | 1, shape: readonly number[], a: number, b: number, seed: number): Tensor {
+  const s = checkShape(fn, 'shape', shape);
+  const [lo, hi] = seedWords(fn, seed);
+  const t = engine.empty(s, 'float32');
+  const params = new ParamWriter().u32(t.size).u32(lo).u32(hi).u32(0).f32(a).f32(b).bytes();
+  engine.gpu.dispatch({ kernel: 'random', constants: { DIST: dist } }, params, [t.buffer], groups256(t.size));
+  return t;
+}
+
+/** Uniform numbers in [minval, maxval), a pure function of (seed, element index). */
+export function randomUniform(shape: readonly number[], options: { minval?: number; maxval?: number; seed?: number } = {}): Tensor {
+  const fn = 'randomUniform';
+  const minval = checkFinite(fn, 'minval', options.minval ?? 0);
+  const maxval = checkFinite(fn, 'maxval', options.maxval ?? 1);
+  if (!(maxval > minval)) throw new ValueError(argMessage(fn, 'maxval', `a number greater than minval (${minval})`, maxval));
+  return random(fn, 0, shape, minval, maxval, options.seed ?? 0);
+}
+
+/** Normal numbers with the given mean and standard deviation, a pure function of (seed, index). */
+export function randomNormal(shape: readonly number[], options: { mean?: number; stddev?: number; seed?: number } = {}): Tensor {
+  const fn = 'randomNormal';
+  const mean = checkFinite(fn, 'mean', options.mean ?? 0);
+  const stddev = checkFinite(fn, 'stddev', options.stddev ?? 1);
+  if (stddev < 0) throw new ValueError(argMessage(fn, 'stddev', 'a number >= 0', stddev));
+  return random(fn, 1, shape, mean, stddev, options.seed ?? 0);
+}

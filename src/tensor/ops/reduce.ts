@@ -1,0 +1,103 @@
+/**
+ * Reductions over any set of axes: sum, mean, max, min, with keepdims.
+ *
+ * Dims of size 1 are dropped, and each maximal run of adjacent reduced axes becomes the middle
+ * axis R of an (O, R, I) view, reduced in place by kernels/reduce.wgsl without any transpose.
+ * Runs are reduced from the innermost outwards. Every addition happens in an order fixed by the
+ * shapes, so a reduction is bitwise repeatable.
+ */
+import { engine } from '../engine.js';
+import { ParamWriter } from '../params.js';
+import { normalizeAxes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { bind, checkFloat } from './check.js';
+import { fill } from './creation.js';
+
+export type ReduceName = 'sum' | 'mean' | 'max' | 'min';
+const REDUCE_OP: Record<ReduceName, number> = { sum: 0, mean: 0, max: 1, min: 2 };
+
+/** Enough workgroups to keep every core (or SM) busy. */
+const TARGET_WORKGROUPS = 1024;
+
+function nextPow2(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
+/** How many chunks one pass splits R into: enough workgroups, at least 8 rows per thread. */
+function planChunks(O: number, R: number, I: number): number {
+  const cols = Math.min(256, nextPow2(I));
+  const rowsPerGroup = 256 / cols;
+  const colTiles = Math.ceil(I / cols);
+  const byWork = Math.ceil(R / (rowsPerGroup * 8));
+  const byParallelism = Math.ceil(TARGET_WORKGROUPS / Math.max(1, O * colTiles));
+  return Math.max(1, Math.min(byWork, byParallelism));
+}
+
+/** One kernel pass over an (O, R, I) view; returns the (O, chunks, I) result. */
+function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chunks: number, scale: number): Tensor {
+  const cols = Math.min(256, nextPow2(I));
+  const colTiles = Math.ceil(I / cols);
+  const chunkLen = Math.ceil(R / chunks);
+  const out = engine.empty([O * chunks * I], 'float32');
+  const params = new ParamWriter()
+    .u32(O).u32(R).u32(I).u32(chunkLen).u32(chunks).u32(cols).u32(colTiles).f32(scale)
+    .bytes();
+  engine.gpu.dispatch({ kernel: 'reduce', constants: { OP: op } }, params, [bind(x), bind(out)], O * chunks * colTiles);
+  return out;
+}
+
+/** Reduces the middle axis of an (O, R, I) view completely, in as many passes as needed. */
+function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scale: number): Tensor {
+  let cur = x;
+  let rows = R;
+  for (;;) {
+    const chunks = planChunks(O, rows, I);
+    const out = reducePass(cur, O, rows, I, op, chunks, chunks === 1 ? scale : 1);
+    if (cur !== x) cur.dispose();
+    cur = out;
+    if (chunks === 1) return cur;
+    rows = chunks;
+  }
+}
+
+const IDENTITY: Record<ReduceName, number> = { sum: 0, mean: NaN, max: -Infinity, min: Infinity };
+
+function reduceImpl(name: ReduceName, x: Tensor, axes: number[], keepDims: boolean): Tensor {
+  const finalShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const count = axes.reduce((a, ax) => a * x.shape[ax], 1);
+  // An empty reduction gives the identity (NaN for a mean, as NumPy does).
+  if (count === 0) return fill(finalShape, IDENTITY[name]);
+  if (finalShape.reduce((a, b) => a * b, 1) === 0) return engine.empty(finalShape, 'float32');
+  // Dims of size 1 change nothing; dropping them lets runs of reduced axes merge.
+  let dims = x.shape.map((d, i) => ({ d, reduced: axes.includes(i) })).filter((e) => e.d !== 1);
+  if (!dims.some((e) => e.reduced)) return engine.view(x, finalShape);
+  const prod = (list: typeof dims): number => list.reduce((a, e) => a * e.d, 1);
+  let cur = x;
+  while (dims.some((e) => e.reduced)) {
+    let end = dims.length;
+    while (!dims[end - 1].reduced) end--;
+    let start = end - 1;
+    while (start > 0 && dims[start - 1].reduced) start--;
+    const isLastRun = !dims.slice(0, start).some((e) => e.reduced);
+    const scale = isLastRun && name === 'mean' ? 1 / count : 1;
+    const next = reduceView(cur, prod(dims.slice(0, start)), prod(dims.slice(start, end)), prod(dims.slice(end)), REDUCE_OP[name], scale);
+    if (cur !== x) cur.dispose();
+    cur = next;
+    dims = [...dims.slice(0, start), ...dims.slice(end)];
+  }
+  const result = engine.view(cur, finalShape);
+  cur.dispose();
+  return result;
+}
+
+function reduce(name: ReduceName, x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  checkFloat(name, 'x', x);
+  const axes = normalizeAxes(name, axis, x.rank);
+  return engine.run(name, [x], { axes, keepDims }, () => reduceImpl(name, x, axes, keepDims));
+}
+
+/** Sum over `axis` (all axes when omitted). */
+export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('sum', x, axis, keepDims);
+export const mean = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('mean', x, axis, keepDims);
+export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('max', x, axis, keepDims);
+export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('min', x, axis, keepDims);
