@@ -38,11 +38,11 @@ struct Params {
 var<workgroup> partial: array<f32, 256>;
 
 fn identity() -> f32 {
-  switch (OP) {
-    case 1u: { return bitcast<f32>(0xff800000u); } // -inf
-    case 2u: { return bitcast<f32>(0x7f800000u); } // +inf
-    default: { return 0.0; }
-  }
+  // Infinities cannot be WGSL constants; a var keeps the bitcast out of constant evaluation.
+  var bits = 0u;
+  if (OP == 1u) { bits = 0xff800000u; } // -inf
+  if (OP == 2u) { bits = 0x7f800000u; } // +inf
+  return bitcast<f32>(bits);
 }
 
 fn combine(u: f32, v: f32) -> f32 {

@@ -32,7 +32,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = line % params.inner;
   let base = o * params.axis_len * params.inner + i;
   let step = params.inner;
-  var m = bitcast<f32>(0xff800000u);
+  var ninf_bits = 0xff800000u; // -inf; a var keeps it out of constant evaluation
+  var m = bitcast<f32>(ninf_bits);
   for (var k = 0u; k < params.axis_len; k = k + 1u) { m = max(m, x[base + k * step]); }
   var s = 0.0;
   for (var k = 0u; k < params.axis_len; k = k + 1u) { s = s + exp(x[base + k * step] - m); }

@@ -64,7 +64,7 @@ export async function assertClose(actual: Tensor, expected: Nd, opts: { atol?: n
 
 let ready: Promise<unknown> | null = null;
 /** Initialises the shared device once per process. */
-export function setup(): Promise<unknown> {
+export async function setup(): Promise<void> {
   ready ??= init();
-  return ready;
+  await ready;
 }

@@ -18,5 +18,5 @@ for (const f of files) {
   await import(pathToFileURL(join(dir, f)).href);
 }
 await uvu.exec(false);
-dispose();
+await dispose();
 process.exit(process.exitCode ?? 0);

@@ -26,9 +26,9 @@ function deviceInfo(adapter: string, limits: GPUSupportedLimits): DeviceInfo {
   return { adapter, limits: out };
 }
 
-/** Releases the device and every pooled buffer; afterwards the process can exit. */
-export function dispose(): void {
-  engine.dispose();
+/** Waits for the GPU, then releases the device and every pooled buffer; afterwards the process can exit. */
+export function dispose(): Promise<void> {
+  return engine.dispose();
 }
 
 export function memory(): MemoryInfo {

@@ -100,16 +100,26 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
   } catch (e) {
     throw new DeviceError(`init: the adapter refused to create a device: ${(e as Error).message}`);
   }
-  if (isNode) dawnGpu = gpu;
+  if (isNode) {
+    dawnGpu = gpu;
+    // Let dawn.node finish the event processing it scheduled for requestDevice: destroying the
+    // device while that is still queued crashes the process at exit.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
   const info = adapter.info;
   const name = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   return { backend: new WebGPUBackend(device, name), owned: true };
 }
 
-export function closeDevice(opened: OpenedDevice): void {
-  if (opened.owned) opened.backend.destroy();
-  // Dropping the last reference lets Node exit once the device is gone.
-  dawnGpu = null;
+export async function closeDevice(opened: OpenedDevice): Promise<void> {
+  if (!opened.owned) return;
+  const gpu = dawnGpu;
+  opened.backend.destroy();
+  await opened.backend.device.lost;
+  // One more turn lets dawn.node finish the callbacks it queued; then dropping the last
+  // reference to its GPU object lets Node exit.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (dawnGpu === gpu) dawnGpu = null;
 }
 
 /** For diagnostics: whether dawn.node's GPU object is currently pinned. */

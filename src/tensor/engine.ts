@@ -62,23 +62,29 @@ class Engine {
 
   async init(options?: InitOptions): Promise<WebGPUBackend> {
     if (this.#opened && !this.#opened.backend.isLost) return this.#opened.backend;
-    if (this.#opened) this.dispose();
+    if (this.#opened) await this.dispose();
     this.#opened = await openDevice(options);
     return this.#opened.backend;
   }
 
-  dispose(): void {
+  /**
+   * Waits for the GPU to finish, then destroys the device. Destroying a device with work still
+   * in flight, or letting the process exit before Dawn settles, crashes dawn.node.
+   */
+  async dispose(): Promise<void> {
     if (!this.#opened) return;
     const opened = this.#opened;
     this.#opened = null;
-    try {
-      opened.backend.flush();
-    } catch {
-      // A lost device cannot submit; it is being closed anyway.
-    }
-    closeDevice(opened);
     this.#liveBuffers = 0;
     this.#liveBytes = 0;
+    if (!opened.backend.isLost) {
+      try {
+        await opened.backend.sync();
+      } catch {
+        // The device is being closed; an error it reports now has no one left to act on it.
+      }
+    }
+    await closeDevice(opened);
   }
 
   memory(): MemoryInfo {

@@ -60,8 +60,8 @@ export class PipelineCache {
     const key = pipelineKey(spec);
     const hit = this.#pipelines.get(key);
     if (hit) return hit;
-    const { module, file } = this.#module(spec);
     this.#device.pushErrorScope('validation');
+    const { module, file } = this.#module(spec);
     const pipeline = this.#device.createComputePipeline(this.#descriptor(spec, module, file));
     void this.#device.popErrorScope().then(async (err) => {
       if (err) this.onError(new KernelError(await describeCompileError(module, file, err.message)));

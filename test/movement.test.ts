@@ -1,0 +1,120 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.js';
+import * as O from './oracle.js';
+import { assertClose, randomNd, setup, toGpu } from './helpers.js';
+
+const t = suite('movement and creation');
+t.before(setup);
+
+t('reshape is a view with -1 inference', async () => {
+  const x = randomNd([2, 3, 4], 1);
+  const g = toGpu(x);
+  const before = vg.memory().liveBuffers;
+  const y = vg.reshape(g, [4, -1]);
+  assert.equal([...y.shape], [4, 6]);
+  assert.is(vg.memory().liveBuffers, before, 'no new buffer');
+  await assertClose(y, new O.Nd([4, 6], x.data), { atol: 0 });
+  assert.throws(() => vg.reshape(g, [5, -1]), /reshape: cannot infer -1/);
+  assert.throws(() => vg.reshape(g, [5, 5]), /reshape: argument 'shape' expected a shape with 24 elements/);
+  g.dispose();
+  await assertClose(y, new O.Nd([4, 6], x.data), { atol: 0 });
+  y.dispose();
+});
+
+t('transpose rank 5 and default reverse', async () => {
+  const x = randomNd([2, 3, 4, 5, 3], 2);
+  await assertClose(vg.transpose(toGpu(x), [0, 4, 1, 2, 3]), O.transpose(x, [0, 4, 1, 2, 3]), { atol: 0 });
+  await assertClose(vg.transpose(toGpu(x)), O.transpose(x, [4, 3, 2, 1, 0]), { atol: 0 });
+});
+
+t('slice with negative begin and -1 size; int32 too', async () => {
+  const x = randomNd([4, 5, 6, 3], 3);
+  await assertClose(vg.slice(toGpu(x), [1, -3, 0, 1], [2, -1, 5, 2]), O.slice(x, [1, 2, 0, 1], [2, 3, 5, 2]), { atol: 0 });
+  const xi = x.map((v) => Math.round(v * 1000));
+  const s = vg.slice(toGpu(xi, 'int32'), [0, 0, 0, 0], [1, 5, 6, 3]);
+  assert.is(s.dtype, 'int32');
+  await assertClose(s, O.slice(xi, [0, 0, 0, 0], [1, 5, 6, 3]), { atol: 0 });
+  assert.throws(() => vg.slice(toGpu(x), [0, 0, 0, 0], [5, 1, 1, 1]), /slice: argument 'size\[0\]' expected an integer in \[0, 4\]/);
+});
+
+t('pad and concat', async () => {
+  const x = randomNd([2, 3, 1, 4, 2], 4);
+  const p: [number, number][] = [[0, 1], [2, 0], [1, 1], [0, 0], [3, 2]];
+  await assertClose(vg.pad(toGpu(x), p, -7), O.pad(x, p, -7), { atol: 0 });
+  const a = randomNd([2, 3, 4], 5);
+  const b = randomNd([2, 1, 4], 6);
+  const c = randomNd([2, 5, 4], 7);
+  await assertClose(vg.concat([toGpu(a), toGpu(b), toGpu(c)], 1), O.concat([a, b, c], 1), { atol: 0 });
+  await assertClose(vg.concat([toGpu(a), toGpu(a)], -1), O.concat([a, a], 2), { atol: 0 });
+  assert.throws(() => vg.concat([toGpu(a), toGpu(b)], 0), /concat: argument 'xs\[1\]' expected shape \["\*", 3, 4\], got \[2, 1, 4\]/);
+});
+
+t('broadcastTo, expandDims, squeeze', async () => {
+  const x = randomNd([3, 1], 8);
+  await assertClose(vg.broadcastTo(toGpu(x), [2, 3, 4]), O.broadcastTo(x, [2, 3, 4]), { atol: 0 });
+  assert.equal([...vg.expandDims(toGpu(x), 1).shape], [3, 1, 1]);
+  assert.equal([...vg.squeeze(toGpu(x)).shape], [3]);
+});
+
+t('cast truncates toward zero, saturates, maps NaN to 0', async () => {
+  const x = vg.tensor([1.7, -1.7, 3e9, -3e9, NaN, 0.49]);
+  assert.equal(Array.from(await vg.cast(x, 'int32').data()), [1, -1, 2147483520, -2147483648, 0, 0]);
+  const i = vg.tensor(new Int32Array([16777217, -3]));
+  assert.equal(Array.from(await vg.cast(i, 'float32').data()), [16777216, -3]);
+});
+
+t('tensor from nested arrays, scalars and typed arrays; clear errors', async () => {
+  assert.equal(await vg.tensor([[1, 2], [3, 4]]).array(), [[1, 2], [3, 4]]);
+  assert.equal(await vg.scalar(5).array(), 5);
+  assert.equal([...vg.tensor(new Float32Array(6), [2, 3]).shape], [2, 3]);
+  assert.throws(() => vg.tensor([[1, 2], [3]]), /tensor: argument 'values' expected a rectangular nested array \(length 2 at depth 1\), got length 1/);
+  assert.throws(() => vg.tensor([1, 2, 3], [2, 2]), /tensor: argument 'shape' expected a shape with 3 elements/);
+  assert.throws(() => vg.tensor([1.5], [1], 'int32'), /expected int32 values/);
+  assert.throws(() => vg.tensor([1], [1], 'float64' as never), /tensor: argument 'dtype' expected 'float32' or 'int32', got float64/);
+});
+
+t('fill, zeros, ones, random are seeded and within range', async () => {
+  assert.equal(Array.from(await vg.fill([3], 2.5).data()), [2.5, 2.5, 2.5]);
+  assert.equal(Array.from(await vg.ones([2], 'int32').data()), [1, 1]);
+  const u1 = Array.from(await vg.randomUniform([10000], { minval: -2, maxval: 3, seed: 42 }).data());
+  const u2 = await vg.randomUniform([10000], { minval: -2, maxval: 3, seed: 42 }).data();
+  const u3 = await vg.randomUniform([10000], { minval: -2, maxval: 3, seed: 43 }).data();
+  assert.equal(u1, Array.from(u2));
+  assert.not.equal(u1, Array.from(u3));
+  assert.ok(u1.every((v) => v >= -2 && v < 3));
+  const meanU = u1.reduce((a, b) => a + b, 0) / u1.length;
+  assert.ok(Math.abs(meanU - 0.5) < 0.05, `uniform mean ${meanU}`);
+  const n = Array.from(await vg.randomNormal([20000], { mean: 1, stddev: 2, seed: 1 }).data());
+  const m = n.reduce((a, b) => a + b, 0) / n.length;
+  const sd = Math.sqrt(n.reduce((a, b) => a + (b - m) ** 2, 0) / n.length);
+  assert.ok(Math.abs(m - 1) < 0.05 && Math.abs(sd - 2) < 0.05, `normal mean ${m} sd ${sd}`);
+  assert.throws(() => vg.randomUniform([2], { minval: 1, maxval: 1 }), /randomUniform: argument 'maxval' expected a number greater than minval/);
+  assert.throws(() => vg.randomNormal([2], { stddev: NaN }), /randomNormal: argument 'stddev' expected a finite number, got NaN/);
+});
+
+t('a tensor of more than 2^24 elements: elementwise, reduction, copy', async () => {
+  const n = 2 ** 24 + 3;
+  const x = vg.fill([n], 0.5);
+  const y = vg.affine(x, 2, 1);
+  const s = vg.sum(y);
+  const last = vg.slice(y, [n - 2], [2]);
+  const [sv, lv] = await vg.readAll([s, last]);
+  assert.ok(Math.abs(sv[0] - 2 * n) / (2 * n) < 1e-6, `sum ${sv[0]} vs ${2 * n}`);
+  assert.equal(Array.from(lv), [2, 2]);
+  vg.tidy(() => [x, y, s, last].forEach((z) => z.dispose()));
+});
+
+t('disposed tensors and wrong dtypes are rejected with names', () => {
+  const x = vg.zeros([2]);
+  x.dispose();
+  assert.throws(() => vg.exp(x), /exp: argument 'x' is a disposed tensor/);
+  const i = vg.zeros([2], 'int32');
+  assert.throws(() => vg.exp(i), /exp: argument 'x' expected dtype float32, got int32 tensor of shape \[2\]/);
+  assert.throws(() => vg.add(vg.zeros([2]), i), /add: arguments 'a' and 'b' must have the same dtype, got float32 and int32/);
+  assert.throws(() => vg.add(vg.zeros([2]), vg.zeros([3])), /add: shapes \[2\] and \[3\] cannot be broadcast together/);
+  assert.throws(() => vg.sum(vg.zeros([2]), 3), /sum: argument 'axis' expected an integer in \[-1, 0\] for a rank-1 tensor, got 3/);
+  assert.throws(() => vg.mul(vg.zeros([2]), NaN), /mul: argument 'b' expected a finite number, got NaN/);
+});
+
+t.run();

@@ -1,0 +1,103 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.js';
+import * as O from './oracle.js';
+import { assertClose, randomNd, setup, toGpu } from './helpers.js';
+
+const t = suite('reduce, softmax, matmul');
+t.before(setup);
+
+const cases: [number[], number[] | undefined][] = [
+  [[2, 5, 6, 7, 3], [1, 2, 3]],
+  [[2, 5, 6, 7, 3], [4]],
+  [[2, 5, 6, 7, 3], [0]],
+  [[2, 5, 6, 7, 3], [0, 2, 4]],
+  [[2, 5, 6, 7, 3], undefined],
+  [[1, 17, 1, 9, 1], [1, 3]],
+  [[3, 1, 4], [1]],
+  [[4097], [0]],
+  [[3, 300, 5], [1]],
+  [[5, 1000], [1]],
+  [[1000, 5], [0]],
+  [[2, 3, 600], [0, 1]],
+  [[], undefined],
+];
+
+for (const name of ['sum', 'mean', 'max', 'min'] as const) {
+  t(`${name} over any axes matches the oracle`, async () => {
+    for (const [k, [shape, axes]] of cases.entries()) {
+      for (const keepDims of [false, true]) {
+        const x = randomNd(shape, 100 + k);
+        const y = vg.tidy(() => vg[name](toGpu(x), axes, keepDims));
+        const expected = O.reduce(name, x, axes ?? [...shape.keys()], keepDims);
+        await assertClose(y, expected, { atol: 1e-5, rtol: 1e-5, label: `${name} [${shape}] axes ${axes} keepDims ${keepDims}` });
+        y.dispose();
+      }
+    }
+  });
+}
+
+t('reductions with empty axes give the identity, empty outputs give empty tensors', async () => {
+  const x = vg.zeros([3, 0, 2]);
+  assert.equal(Array.from(await vg.sum(x, 1).data()), [0, 0, 0, 0, 0, 0]);
+  assert.equal(Array.from(await vg.max(x, 1).data()), Array(6).fill(-Infinity));
+  assert.ok(Array.from(await vg.mean(x, 1).data()).every(Number.isNaN));
+  assert.equal([...vg.sum(x, 0).shape], [0, 2]);
+  vg.tidy(() => x.dispose());
+});
+
+t('sum is bitwise identical over 20 runs (no float atomics)', async () => {
+  const x = vg.randomNormal([1, 64, 64, 64, 4], { seed: 7 });
+  const first = await vg.sum(x, [1, 2, 3]).data();
+  const all = vg.sum(x);
+  const firstAll = await all.data();
+  for (let i = 0; i < 20; i++) {
+    const [a, b] = await vg.tidyAsync(async () => vg.readAll([vg.sum(x, [1, 2, 3]), vg.sum(x)]));
+    assert.equal(Array.from(new Uint32Array(a.buffer)), Array.from(new Uint32Array(first.buffer)), `run ${i}`);
+    assert.equal(Array.from(new Uint32Array(b.buffer)), Array.from(new Uint32Array(firstAll.buffer)), `run ${i}`);
+  }
+  x.dispose();
+});
+
+t('softmax and logSoftmax over any axis, stable for large logits', async () => {
+  for (const [k, [shape, axis]] of ([[[2, 3, 4, 5, 6], -1], [[2, 3, 4, 5, 6], 1], [[7], 0], [[3, 1], 1], [[4, 9], 0]] as [number[], number][]).entries()) {
+    const x = randomNd(shape, 30 + k, -5, 5);
+    await assertClose(vg.softmax(toGpu(x), axis), O.softmax(x, axis), { atol: 1e-6, rtol: 1e-5 });
+    await assertClose(vg.logSoftmax(toGpu(x), axis), O.softmax(x, axis, true), { atol: 1e-5, rtol: 1e-5 });
+  }
+  const big = O.Nd.from([2, 3], [1000, 0, -1000, 88, 89, 90]);
+  await assertClose(vg.softmax(toGpu(big)), O.softmax(big, -1), { atol: 1e-7 });
+  await assertClose(vg.logSoftmax(toGpu(big)), O.softmax(big, -1, true), { atol: 1e-4, rtol: 1e-6 });
+});
+
+t('matmul: shapes, batch broadcasting, transposes, odd sizes', async () => {
+  const specs: [number[], number[], boolean, boolean][] = [
+    [[3, 5], [5, 4], false, false],
+    [[17, 33], [33, 19], false, false],
+    [[2, 3, 17, 33], [33, 19], false, false],
+    [[2, 1, 5, 6], [3, 6, 7], false, false],
+    [[6, 5], [6, 4], true, false],
+    [[5, 6], [4, 6], false, true],
+    [[2, 6, 5], [2, 4, 6], true, true],
+    [[1, 1], [1, 1], false, false],
+    [[3, 0], [0, 2], false, false],
+  ];
+  for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
+    const a = randomNd(sa, 50 + k);
+    const b = randomNd(sb, 60 + k);
+    const y = vg.matmul(toGpu(a), toGpu(b), { transposeA: tA, transposeB: tB });
+    await assertClose(y, O.matmul(a, b, tA, tB), { atol: 1e-5, rtol: 1e-5, label: `[${sa}]${tA ? 'T' : ''} x [${sb}]${tB ? 'T' : ''}` });
+  }
+});
+
+t('matmul rejects mismatched inner dims before any GPU work', () => {
+  const before = vg.memory().dispatches;
+  const a = vg.zeros([3, 4]);
+  const b = vg.zeros([5, 2]);
+  assert.throws(() => vg.matmul(a, b), /matmul: inner dimensions differ: a \[3, 4\] has K=4, b \[5, 2\] has K=5/);
+  assert.is(vg.memory().dispatches, before + 2); // only the two fills
+  a.dispose();
+  b.dispose();
+});
+
+t.run();
