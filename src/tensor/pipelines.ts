@@ -77,15 +77,21 @@ export class PipelineCache {
     if (hit) return Promise.resolve(hit);
     const running = this.#inFlight.get(key);
     if (running) return running;
+    // The scope catches the module's own validation error so it is reported once, here.
+    this.#device.pushErrorScope('validation');
     const { module, file } = this.#module(spec);
+    const moduleError = this.#device.popErrorScope();
     const p = this.#device
       .createComputePipelineAsync(this.#descriptor(spec, module, file))
       .then(
-        (pipeline) => {
+        async (pipeline) => {
+          const err = await moduleError;
+          if (err) throw new KernelError(await describeCompileError(module, file, err.message));
           this.#pipelines.set(key, pipeline);
           return pipeline;
         },
         async (err: unknown) => {
+          await moduleError;
           throw new KernelError(await describeCompileError(module, file, String((err as Error)?.message ?? err)));
         },
       )
