@@ -18,3 +18,6 @@ export { logSoftmax, softmax } from './tensor/ops/softmax.js';
 export { matmul } from './tensor/ops/matmul.js';
 export type { MatmulOptions } from './tensor/ops/matmul.js';
 export { broadcastTo, cast, concat, expandDims, pad, reshape, slice, squeeze, transpose } from './tensor/ops/movement.js';
+export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
+export type { GradOptions, Grads } from './grad/api.js';
+export { Variable, variable } from './grad/variable.js';

@@ -204,7 +204,6 @@ class Engine {
     }
     if (recording) {
       const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
-      for (const o of outputs) o.requiresGrad = true;
       observer.record({ name, inputs, outputs, attrs });
     }
     return out;
