@@ -116,6 +116,9 @@ export function valueAndGrad<W extends TensorList | TensorRecord>(f: () => Tenso
     const y = checkOutput(fn, result, options.dy);
     const grads = gradientsOf(fn, tape, y, xs, options);
     return { value: y, grads: shape<W>(keys, grads) };
+  } catch (e) {
+    if (result instanceof Tensor) result.dispose();
+    throw e;
   } finally {
     tape.dispose();
   }
@@ -153,6 +156,9 @@ export function backward(f: () => Tensor, variables?: readonly Variable[], optio
       }
     });
     return y;
+  } catch (e) {
+    if (result instanceof Tensor) result.dispose();
+    throw e;
   } finally {
     tape.dispose();
   }
