@@ -5,20 +5,28 @@
 // and writes partial results of shape (O, num_chunks, I); the host runs passes until one chunk is
 // left. The order of every addition is fixed by the geometry, so results are bitwise repeatable.
 //
+// V: the element the kernel loads, f32 or vec4<f32> (the host substitutes the alias line). With
+//   vec4, "I" counts vec4 columns (the tensor's inner size / 4): 4x fewer loads and invocations.
 // Bindings (group 0):
 //   0 params  uniform       Params
-//   1 x       storage read  array<f32>, O * R * I elements
-//   2 out     storage rw    array<f32>, O * num_chunks * I elements
+//   1 x       storage read  array<V>, O * R * I elements
+//   2 out     storage rw    array<V>, O * num_chunks * I elements
 // Params: outer (O), rows (R), inner (I), chunk_len, num_chunks, cols (threads per row of the
 //   workgroup: a power of two <= 256, >= min(I, 256) when possible), col_tiles (ceil(I / cols)),
 //   scale (multiplies the result: 1/count for a mean on the last pass, else 1).
 // OP: 0 sum, 1 max, 2 min.
 // Workgroup: 256 threads seen as (256 / cols) rows x cols columns. Dispatch: O * num_chunks *
 //   col_tiles workgroups (folded into x, y, z by the host); workgroup w handles (o, chunk, tile).
-// Each thread strides through its chunk's rows for one column; a shared-memory tree then merges
-// the rows of each column. Shared memory: 256 f32 = 1 KiB.
+// SERIAL = 1 (for many outputs and short rows, e.g. a sum over the class axis): each invocation
+// reduces one whole (o, i) column by itself, 256 columns per workgroup, no barriers; the
+// dispatch is then ceil(O * I / 256) workgroups and num_chunks must be 1.
+// Otherwise each thread strides through its chunk's rows for one column; a shared-memory tree then merges
+// the rows of each column. Shared memory: 256 V (1 KiB for f32, 4 KiB for vec4).
+
+alias V = f32;
 
 override OP: u32 = 0u;
+override SERIAL: u32 = 0u;
 
 struct Params {
   outer: u32,
@@ -32,20 +40,20 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read_write> out: array<V>;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<V, 256>;
 
-fn identity() -> f32 {
+fn identity() -> V {
   // Infinities cannot be WGSL constants; a var keeps the bitcast out of constant evaluation.
   var bits = 0u;
   if (OP == 1u) { bits = 0xff800000u; } // -inf
   if (OP == 2u) { bits = 0x7f800000u; } // +inf
-  return bitcast<f32>(bits);
+  return V(bitcast<f32>(bits));
 }
 
-fn combine(u: f32, v: f32) -> f32 {
+fn combine(u: V, v: V) -> V {
   switch (OP) {
     case 1u: { return max(u, v); }
     case 2u: { return min(u, v); }
@@ -57,6 +65,20 @@ fn combine(u: f32, v: f32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+  if (SERIAL == 1u) {
+    // No early return on the invocation index: it would make the barriers below non-uniform.
+    let line = w * 256u + lid;
+    if (line < params.outer * params.inner) {
+      let o = line / params.inner;
+      let i = line % params.inner;
+      var acc = identity();
+      for (var row = 0u; row < params.rows; row = row + 1u) {
+        acc = combine(acc, x[(o * params.rows + row) * params.inner + i]);
+      }
+      out[line] = acc * params.scale;
+    }
+    return;
+  }
   let total = params.outer * params.num_chunks * params.col_tiles;
   // The guard is uniform across the workgroup, so the barriers below stay in uniform control flow.
   if (w >= total) { return; }

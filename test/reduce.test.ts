@@ -21,6 +21,10 @@ const cases: [number[], number[] | undefined][] = [
   [[1000, 5], [0]],
   [[2, 3, 600], [0, 1]],
   [[], undefined],
+  // Many short columns: the one-thread-per-column path.
+  [[64, 80, 3], [2]],
+  [[5000, 3, 4], [1]],
+  [[2, 40, 60, 4], [3]],
 ];
 
 for (const name of ['sum', 'mean', 'max', 'min'] as const) {

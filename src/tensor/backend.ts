@@ -37,6 +37,8 @@ export class WebGPUBackend {
   readonly device: GPUDevice;
   readonly limits: GPUSupportedLimits;
   readonly adapterName: string;
+  /** A software adapter (lavapipe, SwiftShader): a few CPU cores, where fewer, larger workgroups win. */
+  readonly isCpuAdapter: boolean;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly counters: Counters = { dispatches: 0, submits: 0, reads: 0 };
@@ -54,6 +56,7 @@ export class WebGPUBackend {
     this.device = device;
     this.limits = device.limits;
     this.adapterName = adapterName;
+    this.isCpuAdapter = /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);

@@ -16,8 +16,12 @@ import { fill } from './creation.js';
 export type ReduceName = 'sum' | 'mean' | 'max' | 'min';
 const REDUCE_OP: Record<ReduceName, number> = { sum: 0, mean: 0, max: 1, min: 2 };
 
-/** Enough workgroups to keep every core (or SM) busy. */
-const TARGET_WORKGROUPS = 1024;
+/** Workgroups a pass aims for: enough to keep every core (or SM) busy, few enough to keep merges cheap. */
+const targetWorkgroups = (): number => (engine.gpu.isCpuAdapter ? 64 : 1024);
+
+/** Columns per pass above which each column is reduced by one thread (no workgroup merges). */
+const SERIAL_MIN_COLUMNS = 4096;
+const SERIAL_MAX_ROWS = 256;
 
 function nextPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -25,29 +29,40 @@ function nextPow2(n: number): number {
 
 /** How many chunks one pass splits R into: enough workgroups, at least 8 rows per thread. */
 function planChunks(O: number, R: number, I: number): number {
-  const cols = Math.min(256, nextPow2(I));
+  const vecI = I % 4 === 0 ? I / 4 : I;
+  const cols = Math.min(256, nextPow2(vecI));
   const rowsPerGroup = 256 / cols;
-  const colTiles = Math.ceil(I / cols);
+  const colTiles = Math.ceil(vecI / cols);
   const byWork = Math.ceil(R / (rowsPerGroup * 8));
-  const byParallelism = Math.ceil(TARGET_WORKGROUPS / Math.max(1, O * colTiles));
+  const byParallelism = Math.ceil(targetWorkgroups() / Math.max(1, O * colTiles));
   return Math.max(1, Math.min(byWork, byParallelism));
 }
 
 /** One kernel pass over an (O, R, I) view; returns the (O, chunks, I) result. */
 function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chunks: number, scale: number): Tensor {
-  const cols = Math.min(256, nextPow2(I));
-  const colTiles = Math.ceil(I / cols);
+  // Inner sizes divisible by 4 (e.g. 4 classes, channels-last) load vec4s.
+  const width = I % 4 === 0 ? 4 : 1;
+  const cols = Math.min(256, nextPow2(I / width));
+  const colTiles = Math.ceil(I / width / cols);
   const chunkLen = Math.ceil(R / chunks);
   const out = engine.empty([O * chunks * I], 'float32');
   const params = new ParamWriter()
-    .u32(O).u32(R).u32(I).u32(chunkLen).u32(chunks).u32(cols).u32(colTiles).f32(scale)
+    .u32(O).u32(R).u32(I / width).u32(chunkLen).u32(chunks).u32(cols).u32(colTiles).f32(scale)
     .bytes();
-  engine.gpu.dispatch({ kernel: 'reduce', constants: { OP: op } }, params, [bind(x), bind(out)], O * chunks * colTiles);
+  const spec = { kernel: 'reduce', aliases: { V: width === 4 ? 'vec4<f32>' : 'f32' }, constants: { OP: op } };
+  engine.gpu.dispatch(spec, params, [bind(x), bind(out)], O * chunks * colTiles);
   return out;
 }
 
 /** Reduces the middle axis of an (O, R, I) view completely, in as many passes as needed. */
 function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scale: number): Tensor {
+  if (O * I >= SERIAL_MIN_COLUMNS && R <= SERIAL_MAX_ROWS) {
+    // Many short columns: one thread per column is far cheaper than a workgroup per column.
+    const out = engine.empty([O * I], 'float32');
+    const params = new ParamWriter().u32(O).u32(R).u32(I).u32(R).u32(1).u32(1).u32(1).f32(scale).bytes();
+    engine.gpu.dispatch({ kernel: 'reduce', constants: { OP: op, SERIAL: 1 } }, params, [bind(x), bind(out)], Math.ceil((O * I) / 256));
+    return out;
+  }
   let cur = x;
   let rows = R;
   for (;;) {
