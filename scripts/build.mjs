@@ -1,8 +1,10 @@
 // Builds voxgrad with esbuild: WGSL files are imported as text.
 //   dist/voxgrad.node.js      Node entry (ESM; 'webgpu' stays external)
 //   dist/voxgrad.browser.js   browser bundle (uses navigator.gpu)
+//   dist/types                declarations (tsc)
 //   dist/test, dist/bench, dist/examples   tests, benchmark, examples: one build with code
 //   splitting, so every entry shares one engine (one device) in a process.
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,3 +46,7 @@ await Promise.all([
   }),
   build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
 ]);
+
+// Type declarations for the package (dist/types/src/index.d.ts).
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly'], { stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
