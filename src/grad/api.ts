@@ -24,14 +24,11 @@ export interface GradOptions {
   strict?: boolean;
 }
 
-const tapes: Tape[] = [];
-
 /** Runs `fn` with a fresh tape watching `sources`; returns its result and the tape. */
 function record<T>(fn: () => T, sources: readonly Tensor[]): { result: T; tape: Tape } {
   const tape = new Tape();
   for (const s of sources) tape.watch(s);
   const saved = engine.observer;
-  tapes.push(tape);
   engine.observer = tape;
   // Intermediates of fn are freed when it returns: the tape holds its own views of what
   // backward needs.
@@ -45,7 +42,6 @@ function record<T>(fn: () => T, sources: readonly Tensor[]): { result: T; tape: 
     throw e;
   } finally {
     engine.endScope(result);
-    tapes.pop();
     engine.observer = saved;
   }
 }
