@@ -16,6 +16,8 @@ export {
 export { max, mean, min, sum } from './tensor/ops/reduce.js';
 export { logSoftmax, softmax } from './tensor/ops/softmax.js';
 export { matmul } from './tensor/ops/matmul.js';
+export { overlapSums, statSlots } from './tensor/ops/overlap_sums.js';
+export type { Activation, OverlapStats, OverlapSumsOptions, StatName } from './tensor/ops/overlap_sums.js';
 export type { MatmulOptions } from './tensor/ops/matmul.js';
 export { broadcastTo, cast, concat, expandDims, pad, reshape, slice, squeeze, transpose } from './tensor/ops/movement.js';
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';

@@ -8,6 +8,7 @@ import {
   sub, unary, where,
 } from '../tensor/ops/elementwise.js';
 import { matmul } from '../tensor/ops/matmul.js';
+import { overlapSumsGrad } from '../tensor/ops/overlap_sums.js';
 import { sum } from '../tensor/ops/reduce.js';
 import { zeros } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -156,6 +157,16 @@ registerGradient('softmax', {
 registerGradient('logSoftmax', {
   saveOutputs: true,
   grad: (dy, s) => [() => sub(dy, mul(exp(y0(s)), sum(dy, s.attrs.axis as number, true)))],
+});
+
+// --- overlap statistics ----------------------------------------------------------------------
+// One fused broadcast kernel per input; the label input (int32 indices) has no gradient.
+registerGradient('overlapSums', {
+  saveInputs: true,
+  grad: (dy, s) => [
+    () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'pred'),
+    s.inputDTypes[1] === 'float32' ? () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'true') : null,
+  ],
 });
 
 // --- matmul --------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ export const flags = {
   poolBucketCap: 64,
   /** Buffers above this size are never pooled (they are rare and would pin memory). */
   poolMaxBufferBytes: 256 * 1024 * 1024,
+  /**
+   * Caps the bytes one storage binding may cover in ops that split large tensors into windows
+   * (0 = the device's maxStorageBufferBindingSize). Tests lower it to exercise the splitting on
+   * small volumes.
+   */
+  maxBindingWindowBytes: 0,
   /** Print every compiled kernel's source and constants. */
   debugShaders: false,
   /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */

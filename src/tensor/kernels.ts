@@ -7,6 +7,8 @@ import binary from '../../kernels/binary.wgsl';
 import cast from '../../kernels/cast.wgsl';
 import fill from '../../kernels/fill.wgsl';
 import matmul from '../../kernels/matmul.wgsl';
+import overlapSums from '../../kernels/overlap_sums.wgsl';
+import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
 import random from '../../kernels/random.wgsl';
 import reduce from '../../kernels/reduce.wgsl';
 import softmax from '../../kernels/softmax.wgsl';
@@ -47,6 +49,8 @@ registerKernel('strided_copy', 'strided_copy.wgsl', stridedCopy);
 registerKernel('fill', 'fill.wgsl', fill);
 registerKernel('random', 'random.wgsl', random);
 registerKernel('cast', 'cast.wgsl', cast);
+registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums);
+registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their
@@ -58,6 +62,21 @@ export function specialise(code: string, aliases: Readonly<Record<string, string
     const re = new RegExp(`^alias ${name} = [a-z0-9]+;$`, 'm');
     if (!re.test(out)) throw new Error(`kernel has no 'alias ${name}' line to specialise`);
     out = out.replace(re, `alias ${name} = ${type};`);
+  }
+  return out;
+}
+
+/**
+ * Replaces `const NAME: u32 = ...;` lines with the given values: for sizes WGSL needs at shader
+ * creation (private array lengths), which override constants cannot give.
+ */
+export function specialiseConsts(code: string, consts: Readonly<Record<string, number>>): string {
+  let out = code;
+  for (const [name, value] of Object.entries(consts)) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`const ${name} must be a non-negative integer, got ${value}`);
+    const re = new RegExp(`^const ${name}: u32 = [0-9]+u;$`, 'm');
+    if (!re.test(out)) throw new Error(`kernel has no 'const ${name}: u32' line to specialise`);
+    out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
   return out;
 }

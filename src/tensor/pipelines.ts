@@ -6,16 +6,18 @@
  */
 import { KernelError } from '../errors.js';
 import { flags } from './flags.js';
-import { kernelSource, specialise } from './kernels.js';
+import { kernelSource, specialise, specialiseConsts } from './kernels.js';
 
 export interface KernelSpec {
   readonly kernel: string;
   readonly aliases?: Readonly<Record<string, string>>;
   readonly constants?: Readonly<Record<string, number>>;
+  /** Values for the kernel's `const NAME: u32` lines (array sizes fixed at shader creation). */
+  readonly consts?: Readonly<Record<string, number>>;
 }
 
 export function pipelineKey(spec: KernelSpec): string {
-  return `${spec.kernel}|${JSON.stringify(spec.aliases ?? {})}|${JSON.stringify(spec.constants ?? {})}`;
+  return `${spec.kernel}|${JSON.stringify(spec.aliases ?? {})}|${JSON.stringify(spec.constants ?? {})}|${JSON.stringify(spec.consts ?? {})}`;
 }
 
 async function describeCompileError(module: GPUShaderModule, file: string, fallback: string): Promise<string> {
@@ -43,7 +45,8 @@ export class PipelineCache {
 
   #module(spec: KernelSpec): { module: GPUShaderModule; file: string } {
     const src = kernelSource(spec.kernel);
-    const code = spec.aliases ? specialise(src.code, spec.aliases) : src.code;
+    let code = spec.aliases ? specialise(src.code, spec.aliases) : src.code;
+    if (spec.consts) code = specialiseConsts(code, spec.consts);
     if (flags.debugShaders) console.log(`[voxgrad] compiling ${src.file} ${pipelineKey(spec)}\n${code}`);
     return { module: this.#device.createShaderModule({ code, label: src.file }), file: src.file };
   }
