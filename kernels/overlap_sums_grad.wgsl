@@ -19,9 +19,11 @@
 //   6 d_true  storage rw    array<vec4<f32>>  same window of dL/dy_true        (written if OUT_TRUE)
 // Windows start at element elem_base / voxel label_base (the host splits volumes larger than
 // maxStorageBufferBindingSize into several dispatches).
-// Workgroup: 64 threads, one voxel (all C classes) per invocation. Dispatch: ceil(count / 64)
-// workgroups (folded into x, y, z by the host) covering voxels [voxel_begin, voxel_begin + count)
-// of the flattened B * N voxels.
+// Workgroup: 64 threads. Dispatch: the workgroups [group_offset, group_offset + dispatch_groups)
+// of the B * groups grid (folded into x, y, z by the host), the same geometry as the forward:
+// workgroup w handles sample b = w / groups, voxels [k * voxels_per_group, ...) with
+// k = w % groups. Each thread loads sample b's NSTAT * C upstream gradients once, then strides
+// through the voxels (coalesced), all C classes of a voxel per iteration.
 
 const C: u32 = 4u;
 const CV: u32 = 1u;
@@ -42,14 +44,17 @@ const EPS: f32 = 1e-7;
 
 struct Params {
   voxels: u32,
-  voxel_begin: u32,
-  count: u32,
+  groups: u32,
+  voxels_per_group: u32,
+  group_offset: u32,
+  dispatch_groups: u32,
   elem_base: u32,
   label_base: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
+  _pad: u32,
 }
+
+const WG: u32 = 64u;
+const NACC: u32 = NSTAT * CV;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> y_pred: array<vec4<f32>>;
@@ -110,7 +115,7 @@ fn store_true(e: u32, j: u32, x: vec4<f32>) {
 }
 
 // Upstream gradient of statistic `slot` for classes 4j..4j+3 of sample b (padding lanes 0).
-fn grad_of(b: u32, slot: u32, j: u32) -> vec4<f32> {
+fn load_grad(b: u32, slot: u32, j: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var l = 0u; l < 4u; l++) {
     let c = 4u * j + l;
@@ -124,11 +129,27 @@ fn softplus(x: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + nwg.x * 64u * (gid.y + nwg.y * gid.z);
-  if (i >= params.count) { return; }
-  let voxel = params.voxel_begin + i;
-  let b = voxel / params.voxels;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let local_group = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  if (local_group >= params.dispatch_groups) { return; }
+  let w = params.group_offset + local_group;
+  let b = w / params.groups;
+  let k = w % params.groups;
+  let v_begin = k * params.voxels_per_group;
+  let v_end = min(params.voxels, v_begin + params.voxels_per_group);
+
+  var gv: array<vec4<f32>, NACC>;
+  for (var s = 0u; s < NSTAT; s++) {
+    for (var j = 0u; j < CV; j++) { gv[s * CV + j] = load_grad(b, s, j); }
+  }
+
+  for (var v = v_begin + lid; v < v_end; v += WG) {
+    backprop_voxel(b * params.voxels + v, &gv);
+  }
+}
+
+fn backprop_voxel(voxel: u32, gv: ptr<function, array<vec4<f32>, NACC>>) {
   let e = voxel * C - params.elem_base;
 
   var p: array<vec4<f32>, CV>;
@@ -192,18 +213,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var j = 0u; j < CV; j++) {
     let pj = p[j];
     let tj = t[j];
-    var d = grad_of(b, 0u, j) * tj + grad_of(b, 2u, j);
-    if (S_ABS != 255u) { d += grad_of(b, S_ABS, j) * sign(pj - tj); }
-    if (S_PP != 255u) { d += 2.0 * grad_of(b, S_PP, j) * pj; }
+    var d = (*gv)[0u * CV + j] * tj + (*gv)[2u * CV + j];
+    if (S_ABS != 255u) { d += (*gv)[S_ABS * CV + j] * sign(pj - tj); }
+    if (S_PP != 255u) { d += 2.0 * (*gv)[S_PP * CV + j] * pj; }
     var x = vec4<f32>(0.0);
     if (S_XCAT != 255u) {
-      let gx = grad_of(b, S_XCAT, j);
+      let gx = (*gv)[S_XCAT * CV + j];
       if (ACT == 0u) { d += gx * inside[j] * tj / clamp(pj, vec4<f32>(EPS), vec4<f32>(1.0)); }
       if (ACT == 1u) { x += gx * tj * (1.0 - pj); }
       if (ACT == 2u) { x += gx * tj; }
     }
     if (S_XBIN != 255u) {
-      let gx = grad_of(b, S_XBIN, j);
+      let gx = (*gv)[S_XBIN * CV + j];
       if (ACT == 0u) {
         let pc = clamp(pj, vec4<f32>(EPS), vec4<f32>(1.0 - EPS));
         d += gx * inside[j] * (tj / pc - (1.0 - tj) / (1.0 - pc));
@@ -234,11 +255,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var j = 0u; j < CV; j++) {
       let pj = p[j];
       let tj = t[j];
-      var d = grad_of(b, 0u, j) * pj + grad_of(b, 1u, j);
-      if (S_ABS != 255u) { d += grad_of(b, S_ABS, j) * sign(tj - pj); }
-      if (S_TT != 255u) { d += 2.0 * grad_of(b, S_TT, j) * tj; }
-      if (S_XCAT != 255u) { d += grad_of(b, S_XCAT, j) * logp[j]; }
-      if (S_XBIN != 255u) { d += grad_of(b, S_XBIN, j) * (logp[j] - log1mp[j]); }
+      var d = (*gv)[0u * CV + j] * pj + (*gv)[1u * CV + j];
+      if (S_ABS != 255u) { d += (*gv)[S_ABS * CV + j] * sign(tj - pj); }
+      if (S_TT != 255u) { d += 2.0 * (*gv)[S_TT * CV + j] * tj; }
+      if (S_XCAT != 255u) { d += (*gv)[S_XCAT * CV + j] * logp[j]; }
+      if (S_XBIN != 255u) { d += (*gv)[S_XBIN * CV + j] * (logp[j] - log1mp[j]); }
       store_true(e, j, d);
     }
   }

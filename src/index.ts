@@ -23,3 +23,4 @@ export { broadcastTo, cast, concat, expandDims, pad, reshape, slice, squeeze, tr
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
 export type { GradOptions, Grads } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
+export * from './losses/index.js';

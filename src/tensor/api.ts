@@ -17,10 +17,16 @@ export interface DeviceInfo {
  */
 export async function init(options?: InitOptions): Promise<DeviceInfo> {
   const gpu = await engine.init(options);
-  return deviceInfo(gpu.adapterName, gpu.limits);
+  return describeDevice(gpu.adapterName, gpu.limits);
 }
 
-function deviceInfo(adapter: string, limits: GPUSupportedLimits): DeviceInfo {
+/** The current device's adapter name and limits (after `init()`). */
+export function deviceInfo(): DeviceInfo {
+  const gpu = engine.gpu;
+  return describeDevice(gpu.adapterName, gpu.limits);
+}
+
+function describeDevice(adapter: string, limits: GPUSupportedLimits): DeviceInfo {
   const out: Record<string, number> = {};
   for (const k in limits) out[k] = (limits as unknown as Record<string, number>)[k];
   return { adapter, limits: out };

@@ -162,51 +162,77 @@ export function overlapSums(yTrue: Tensor, yPred: Tensor, options: OverlapSumsOp
   return engine.run(fn, [yPred, yTrue], attrs, () => overlapForward(yTrue, yPred, g, activation, stats));
 }
 
-function overlapForward(yTrue: Tensor, yPred: Tensor, g: OverlapGeometry, activation: Activation, stats: OverlapStats): Tensor {
+/** Workgroups per sample and voxels per workgroup, shared by the forward and backward kernels. */
+function planGroups(g: OverlapGeometry): { groups: number; voxelsPerGroup: number } {
   const { B, N, C } = g;
-  const { consts, constants, nstat } = kernelConstants(g, activation, stats);
-  if (B * N === 0) return fill([B, nstat, C], 0);
-
-  const cpu = engine.gpu.isCpuAdapter;
-  const targetGroups = cpu ? 64 : 2048;
+  const targetGroups = engine.gpu.isCpuAdapter ? 64 : 2048;
   const byWork = Math.ceil(N / (WG * MIN_VOXELS_PER_THREAD));
   const maxVoxelsPerGroup = Math.max(1, Math.floor(windowBytes() / 2 / (4 * C)));
   let groups = Math.max(1, Math.min(byWork, Math.ceil(targetGroups / B)));
   groups = Math.max(groups, Math.ceil(N / maxVoxelsPerGroup));
   const voxelsPerGroup = Math.ceil(N / groups);
-  groups = Math.ceil(N / voxelsPerGroup);
+  return { groups: Math.ceil(N / voxelsPerGroup), voxelsPerGroup };
+}
 
+interface Window {
+  /** Workgroups [w0, w1) of the B * groups grid. */
+  w0: number;
+  w1: number;
+  /** First element (of y_pred / y_true / d_*) and first voxel (of labels) the bindings cover. */
+  elemBase: number;
+  labelBase: number;
+  elemEnd: number;
+  voxelEnd: number;
+}
+
+/** Splits the workgroup grid into dispatches whose bindings fit maxStorageBufferBindingSize. */
+function windows(g: OverlapGeometry, groups: number, voxelsPerGroup: number): Window[] {
+  const { B, N, C } = g;
+  const winElems = windowBytes() / 4;
+  const totalGroups = B * groups;
+  const voxelOf = (w: number, end: boolean): number => {
+    const b = Math.floor(w / groups);
+    const k = w % groups;
+    return b * N + Math.min(N, (k + (end ? 1 : 0)) * voxelsPerGroup);
+  };
+  const out: Window[] = [];
+  let w0 = 0;
+  while (w0 < totalGroups) {
+    const elemBase = alignDown64(voxelOf(w0, false) * C);
+    const labelBase = alignDown64(voxelOf(w0, false));
+    let w1 = w0 + 1;
+    while (w1 < totalGroups && voxelOf(w1, true) * C - elemBase <= winElems && voxelOf(w1, true) - labelBase <= winElems) w1++;
+    const voxelEnd = voxelOf(w1 - 1, true);
+    out.push({ w0, w1, elemBase, labelBase, elemEnd: voxelEnd * C, voxelEnd });
+    w0 = w1;
+  }
+  return out;
+}
+
+function groupParams(g: OverlapGeometry, groups: number, voxelsPerGroup: number, w: Window): Uint8Array {
+  return new ParamWriter()
+    .u32(g.N).u32(groups).u32(voxelsPerGroup).u32(w.w0).u32(w.w1 - w.w0).u32(w.elemBase).u32(w.labelBase).u32(0)
+    .bytes();
+}
+
+function overlapForward(yTrue: Tensor, yPred: Tensor, g: OverlapGeometry, activation: Activation, stats: OverlapStats): Tensor {
+  const { B, N, C } = g;
+  const { consts, constants, nstat } = kernelConstants(g, activation, stats);
+  if (B * N === 0) return fill([B, nstat, C], 0);
+  const { groups, voxelsPerGroup } = planGroups(g);
   const partials = engine.empty([B * groups * nstat * C], 'float32');
   const dummy = engine.empty([4], 'float32');
   const dummyLabels = engine.empty([4], 'int32');
   try {
     const spec = { kernel: 'overlap_sums', consts, constants };
-    const winElems = windowBytes() / 4;
-    const totalGroups = B * groups;
-    const voxelOf = (w: number, end: boolean): number => {
-      const b = Math.floor(w / groups);
-      const k = w % groups;
-      return b * N + Math.min(N, (k + (end ? 1 : 0)) * voxelsPerGroup);
-    };
-    let w0 = 0;
-    while (w0 < totalGroups) {
-      const elemBase = alignDown64(voxelOf(w0, false) * C);
-      const labelBase = alignDown64(voxelOf(w0, false));
-      let w1 = w0 + 1;
-      while (w1 < totalGroups && voxelOf(w1, true) * C - elemBase <= winElems && voxelOf(w1, true) - labelBase <= winElems) w1++;
-      const elemEnd = voxelOf(w1 - 1, true) * C;
-      const voxelEnd = voxelOf(w1 - 1, true);
-      const params = new ParamWriter()
-        .u32(N).u32(groups).u32(voxelsPerGroup).u32(w0).u32(w1 - w0).u32(elemBase).u32(labelBase).u32(0)
-        .bytes();
+    for (const w of windows(g, groups, voxelsPerGroup)) {
       const bindings = [
-        window(yPred, elemBase, elemEnd),
-        g.labels ? window(dummy, 0, 4) : window(yTrue, elemBase, elemEnd),
-        g.labels ? window(yTrue, labelBase, voxelEnd) : window(dummyLabels, 0, 4),
+        window(yPred, w.elemBase, w.elemEnd),
+        g.labels ? window(dummy, 0, 4) : window(yTrue, w.elemBase, w.elemEnd),
+        g.labels ? window(yTrue, w.labelBase, w.voxelEnd) : window(dummyLabels, 0, 4),
         window(partials, 0, partials.size),
       ];
-      engine.gpu.dispatch(spec, params, bindings, w1 - w0);
-      w0 = w1;
+      engine.gpu.dispatch(spec, groupParams(g, groups, voxelsPerGroup, w), bindings, w.w1 - w.w0);
     }
   } finally {
     dummy.dispose();
@@ -239,24 +265,17 @@ export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs:
         kernel: 'overlap_sums_grad', consts,
         constants: { ...constants, OUT_PRED: wrt === 'pred' ? 1 : 0, OUT_TRUE: wrt === 'true' ? 1 : 0 },
       };
-      const total = B * N;
-      const winElems = windowBytes() / 4;
-      let v0 = 0;
-      while (v0 < total) {
-        const elemBase = alignDown64(v0 * C);
-        const labelBase = alignDown64(v0);
-        const v1 = Math.min(total, Math.floor((elemBase + winElems) / C), labelBase + winElems);
-        const params = new ParamWriter().u32(N).u32(v0).u32(v1 - v0).u32(elemBase).u32(labelBase).u32(0).u32(0).u32(0).bytes();
+      const { groups, voxelsPerGroup } = planGroups(g);
+      for (const w of windows(g, groups, voxelsPerGroup)) {
         const bindings = [
-          window(yPred, elemBase, v1 * C),
-          g.labels ? window(dummy, 0, 4) : window(yTrue, elemBase, v1 * C),
-          g.labels ? window(yTrue, labelBase, v1) : window(dummyLabels, 0, 4),
+          window(yPred, w.elemBase, w.elemEnd),
+          g.labels ? window(dummy, 0, 4) : window(yTrue, w.elemBase, w.elemEnd),
+          g.labels ? window(yTrue, w.labelBase, w.voxelEnd) : window(dummyLabels, 0, 4),
           window(dy, 0, dy.size),
-          wrt === 'pred' ? window(out, elemBase, v1 * C) : window(dummyOut, 0, 4),
-          wrt === 'true' ? window(out, elemBase, v1 * C) : window(dummyOut, 0, 4),
+          wrt === 'pred' ? window(out, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
+          wrt === 'true' ? window(out, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
         ];
-        engine.gpu.dispatch(spec, params, bindings, Math.ceil((v1 - v0) / WG));
-        v0 = v1;
+        engine.gpu.dispatch(spec, groupParams(g, groups, voxelsPerGroup, w), bindings, w.w1 - w.w0);
       }
     } finally {
       dummy.dispose();

@@ -1,0 +1,105 @@
+/**
+ * Cross-entropy losses from the same fused pass as the overlap sums: the kernel accumulates
+ * Σ t·log p (categorical) or Σ t·log p + (1 − t)·log(1 − p) (binary) per (b, c), with log p
+ * taken from the logits when the activation is fused (stable), or from p clamped to
+ * [1e-7, 1 − 1e-7] for probabilities (as Keras). `diceCrossentropy` gets dice and cross-entropy
+ * from one read of the volume.
+ */
+import { ValueError, argMessage } from '../errors.js';
+import { add, affine } from '../tensor/ops/elementwise.js';
+import { reshape, slice } from '../tensor/ops/movement.js';
+import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
+import type { OverlapStats } from '../tensor/ops/overlap_sums.js';
+import { sum } from '../tensor/ops/reduce.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { prepareInputs, predIsProbability } from './inputs.js';
+import type { SegInput } from './inputs.js';
+import { bool, checkKeys, nonNegative, oneOf, resolveOverlap } from './options.js';
+import type { OverlapLossOptions, Reduction } from './options.js';
+import { reduceLoss } from './overlap.js';
+import { checkClassWeights, keptClasses, overlapTerms, safeRatio } from './terms.js';
+
+export interface CrossentropyOptions {
+  /** y_pred holds logits: softmax (categorical) or sigmoid (binary) is fused into the kernel. */
+  fromLogits?: boolean;
+  /** 'mean' (default) over voxels (and classes, binary) and samples; 'sum'; 'none': per sample (B). */
+  reduction?: Reduction;
+}
+
+/** −Σ of one log-likelihood statistic of the (B, S, C) sums: per sample (B) or total. */
+function negLogLikelihood(sums: Tensor, slot: number, perSample: boolean): Tensor {
+  const [B, , C] = sums.shape;
+  const ll = reshape(slice(sums, [0, slot, 0], [B, 1, C]), [B, C]);
+  return affine(perSample ? sum(ll, 1) : sum(ll), -1);
+}
+
+function crossentropy(fn: string, binary: boolean, yTrue: SegInput, yPred: SegInput, options: CrossentropyOptions): Tensor {
+  checkKeys(fn, options, ['fromLogits', 'reduction']);
+  const fromLogits = bool(fn, 'fromLogits', options.fromLogits, false);
+  const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'sum', 'none'] as const, 'mean');
+  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, !fromLogits, fromLogits && !binary ? 'softmax' : 'none');
+  try {
+    const stats: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
+    const activation = fromLogits ? (binary ? 'sigmoid' : 'softmax') : 'none';
+    const sums = overlapSums(t, p, { activation, ...stats });
+    const slot = statSlots(stats)[binary ? 'binaryLogLikelihood' : 'logLikelihood']!;
+    const [B, , C] = sums.shape;
+    const N = p.size / Math.max(1, B * C);
+    const perValue = binary ? N * C : N;
+    if (reduction === 'sum') return negLogLikelihood(sums, slot, false);
+    if (reduction === 'none') return affine(negLogLikelihood(sums, slot, true), 1 / perValue);
+    return affine(negLogLikelihood(sums, slot, false), 1 / (perValue * B));
+  } finally {
+    for (const x of owned) x.dispose();
+  }
+}
+
+/** Categorical cross-entropy −Σ_c t·log p, averaged over voxels and samples. */
+export function categoricalCrossentropy(yTrue: SegInput, yPred: SegInput, options: CrossentropyOptions = {}): Tensor {
+  return crossentropy('categoricalCrossentropy', false, yTrue, yPred, options);
+}
+
+/** Binary cross-entropy −(t·log p + (1 − t)·log(1 − p)), averaged over classes, voxels and samples. */
+export function binaryCrossentropy(yTrue: SegInput, yPred: SegInput, options: CrossentropyOptions = {}): Tensor {
+  return crossentropy('binaryCrossentropy', true, yTrue, yPred, options);
+}
+
+export interface DiceCrossentropyOptions extends OverlapLossOptions {
+  /** Weight of the dice term (default 1). */
+  lambdaDice?: number;
+  /** Weight of the cross-entropy term (default 1). */
+  lambdaCe?: number;
+}
+
+/**
+ * λ_dice·dice + λ_ce·cross-entropy from one fused read. The cross-entropy is binary with
+ * `activation: 'sigmoid'` (or a single class) and categorical otherwise, over all classes (the
+ * background option only affects dice), averaged over voxels and samples.
+ */
+export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: DiceCrossentropyOptions = {}): Tensor {
+  const fn = 'diceCrossentropy';
+  const { lambdaDice, lambdaCe, ...rest } = options;
+  const o = resolveOverlap(fn, rest);
+  const wDice = nonNegative(fn, 'lambdaDice', lambdaDice, 1);
+  const wCe = nonNegative(fn, 'lambdaCe', lambdaCe, 1);
+  if (o.reduction === 'none') throw new ValueError(argMessage(fn, 'reduction', "'mean' or 'sum' (the two terms reduce differently)", "'none'"));
+  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
+  try {
+    const C = p.shape[p.rank - 1];
+    checkClassWeights(fn, o.classWeights, keptClasses(C, o.includeBackground));
+    const binary = o.activation === 'sigmoid' || C === 1;
+    const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
+    const summed = o.batch === 'summed';
+    const { terms, sums } = overlapTerms(t, p, { ...o, summed, extra });
+    const score = safeRatio(affine(terms.tp, 2, o.smoothNr), affine(add(terms.po, terms.go), 1, o.smoothDr), o.smoothDr);
+    const diceLoss = reduceLoss(affine(score, -1, 1), terms, o, summed);
+    const slots = statSlots({ absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...extra });
+    const slot = binary ? slots.binaryLogLikelihood! : slots.logLikelihood!;
+    const [B] = sums.shape;
+    const N = p.size / Math.max(1, B * C);
+    const ce = affine(negLogLikelihood(sums, slot, false), o.reduction === 'sum' ? 1 : 1 / ((binary ? N * C : N) * B));
+    return add(affine(diceLoss, wDice), affine(ce, wCe));
+  } finally {
+    for (const x of owned) x.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * y_true / y_pred arguments of the losses and metrics. Tensors are used as they are (their values
+ * live on the GPU and are not read back). Host data (nested arrays or typed arrays) is checked
+ * value by value before anything is uploaded: finite numbers, probabilities in [0, 1] where the
+ * loss reads them as probabilities, and class indices in range.
+ */
+import { ShapeError, ValueError, argMessage } from '../errors.js';
+import { tensor } from '../tensor/ops/creation.js';
+import { overlapGeometry } from '../tensor/ops/overlap_sums.js';
+import type { Activation } from '../tensor/ops/overlap_sums.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { NestedArray } from '../tensor/tensor.js';
+
+export type HostData = NestedArray[] | Float32Array | Float64Array | Int32Array;
+export type SegInput = Tensor | HostData;
+
+function isHost(x: unknown): x is HostData {
+  return Array.isArray(x) || x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array;
+}
+
+function flatten(x: NestedArray, out: number[], shape: number[], depth: number): void {
+  if (!Array.isArray(x)) {
+    out.push(x as number);
+    return;
+  }
+  if (shape.length <= depth) shape.push(x.length);
+  for (const v of x) flatten(v as NestedArray, out, shape, depth + 1);
+}
+
+interface Host {
+  values: ArrayLike<number>;
+  shape: number[] | null;
+  integer: boolean;
+}
+
+function hostOf(x: HostData): Host {
+  if (Array.isArray(x)) {
+    const values: number[] = [];
+    const shape: number[] = [];
+    flatten(x, values, shape, 0);
+    return { values, shape, integer: false };
+  }
+  return { values: x as ArrayLike<number>, shape: null, integer: x instanceof Int32Array };
+}
+
+function firstBad(values: ArrayLike<number>, ok: (v: number) => boolean): number {
+  for (let i = 0; i < values.length; i++) if (!ok(values[i])) return i;
+  return -1;
+}
+
+export interface Prepared {
+  yTrue: Tensor;
+  yPred: Tensor;
+  /** Tensors made here from host data; the caller disposes them once the loss is built. */
+  owned: Tensor[];
+}
+
+/**
+ * Resolves y_true and y_pred to tensors. `predIsProbability`: y_pred must lie in [0, 1] (checked
+ * for host data only).
+ */
+export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIsProbability: boolean, activation: Activation = 'none'): Prepared {
+  const owned: Tensor[] = [];
+  if (!(yPred instanceof Tensor) && !isHost(yPred)) {
+    throw new ValueError(argMessage(fn, 'yPred', 'a Tensor or host data (nested arrays / Float32Array)', typeof yPred));
+  }
+  if (!(yTrue instanceof Tensor) && !isHost(yTrue)) {
+    throw new ValueError(argMessage(fn, 'yTrue', 'a Tensor or host data (nested arrays / Float32Array / Int32Array)', typeof yTrue));
+  }
+  // The prediction's shape: from the tensor, the nested array, or a float y_true of the same shape.
+  let predShape: readonly number[];
+  let predHost: Host | null = null;
+  if (yPred instanceof Tensor) predShape = yPred.shape;
+  else {
+    predHost = hostOf(yPred);
+    if (predHost.shape) predShape = predHost.shape;
+    else if (yTrue instanceof Tensor && yTrue.dtype === 'float32') predShape = yTrue.shape;
+    else if (isHost(yTrue) && Array.isArray(yTrue)) predShape = hostOf(yTrue).shape!;
+    else throw new ShapeError(argMessage(fn, 'yPred', 'a Tensor or nested arrays when y_true gives no shape', 'a flat typed array'));
+    const size = predShape.reduce((a, b) => a * b, 1);
+    if (predHost.values.length !== size) throw new ShapeError(argMessage(fn, 'yPred', `${size} values for shape [${predShape.join(', ')}]`, `${predHost.values.length} values`));
+  }
+  const C = predShape[predShape.length - 1];
+
+  try {
+    if (predHost) {
+      const bad = firstBad(predHost.values, (v) => typeof v === 'number' && Number.isFinite(v) && (!predIsProbability || (v >= 0 && v <= 1)));
+      if (bad >= 0) {
+        const what = predIsProbability ? 'probabilities: finite numbers in [0, 1]' : 'finite numbers';
+        throw new ValueError(argMessage(fn, 'yPred', what, `${predHost.values[bad]} at flat index ${bad}`));
+      }
+      owned.push(tensor(Float32Array.from(predHost.values), predShape));
+    }
+    const pred = predHost ? owned[0] : (yPred as Tensor);
+
+    let truth: Tensor;
+    if (yTrue instanceof Tensor) truth = yTrue;
+    else {
+      const host = hostOf(yTrue as HostData);
+      const lead = predShape.slice(0, -1);
+      const fullSize = predShape.reduce((a, b) => a * b, 1);
+      const leadSize = lead.reduce((a, b) => a * b, 1);
+      const sameShape = (s: number[] | null, ref: readonly number[]): boolean => !!s && s.length === ref.length && s.every((d, i) => d === ref[i]);
+      let labels: boolean;
+      if (host.shape) {
+        if (sameShape(host.shape, predShape)) labels = false;
+        else if (sameShape(host.shape, lead)) labels = true;
+        else throw new ShapeError(argMessage(fn, 'yTrue', `shape [${predShape.join(', ')}] (probabilities) or [${lead.join(', ')}] (class indices)`, `[${host.shape.join(', ')}]`));
+      } else {
+        labels = host.integer;
+        const want = labels ? leadSize : fullSize;
+        if (host.values.length !== want) throw new ShapeError(argMessage(fn, 'yTrue', `${want} values`, `${host.values.length} values`));
+      }
+      if (labels) {
+        const hi = C === 1 ? 1 : C - 1;
+        const bad = firstBad(host.values, (v) => Number.isInteger(v) && v >= 0 && v <= hi);
+        if (bad >= 0) throw new ValueError(argMessage(fn, 'yTrue', `class indices: integers in [0, ${hi}]`, `${host.values[bad]} at flat index ${bad}`));
+        truth = tensor(Int32Array.from(host.values), lead, 'int32');
+      } else {
+        const bad = firstBad(host.values, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1);
+        if (bad >= 0) throw new ValueError(argMessage(fn, 'yTrue', 'finite numbers in [0, 1]', `${host.values[bad]} at flat index ${bad}`));
+        truth = tensor(Float32Array.from(host.values), predShape);
+      }
+      owned.push(truth);
+    }
+    const { C: classes } = overlapGeometry(fn, truth, pred);
+    if (activation === 'softmax' && classes === 1) {
+      throw new ValueError(argMessage(fn, 'activation', "'sigmoid' or 'none' for a single class (softmax over 1 class is always 1)", "'softmax'"));
+    }
+    return { yTrue: truth, yPred: pred, owned };
+  } catch (e) {
+    for (const t of owned) t.dispose();
+    throw e;
+  }
+}
+
+/** Whether y_pred is read as probabilities under this activation and range option. */
+export function predIsProbability(activation: Activation, predRange: 'probabilities' | 'any'): boolean {
+  return activation === 'none' && predRange === 'probabilities';
+}
