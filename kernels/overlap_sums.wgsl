@@ -12,7 +12,8 @@
 // the C classes of a voxel (max-subtracted; log p is taken as z − max − log Σ exp, never log of a
 // rounded p). With ACT 0 the logs use p clamped to [1e-7, 1 − 1e-7], as Keras does.
 // LABELS = 1: y_true is int32 class indices (B, N) in binding 3 and t = (index == c) is formed
-// on the fly (C = 1: t = index, a 0/1 mask); no one-hot tensor ever exists.
+// on the fly (C = 1: t = (index == 1), a foreground mask); an index outside [0, C) marks no
+// class. No one-hot tensor ever exists.
 //
 // Bindings (group 0):
 //   0 params   uniform       Params
@@ -168,7 +169,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let index = labels[voxel - params.label_base];
       for (var j = 0u; j < CV; j++) {
         if (C == 1u) {
-          t[j] = vec4<f32>(f32(index));
+          t[j] = vec4<f32>(select(0.0, 1.0, index == 1));
         } else {
           t[j] = select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<i32>(lanes(j)) == vec4<i32>(index));
         }

@@ -197,7 +197,7 @@ fn backprop_voxel(voxel: u32, gv: ptr<function, array<vec4<f32>, NACC>>) {
     let index = labels[voxel - params.label_base];
     for (var j = 0u; j < CV; j++) {
       if (C == 1u) {
-        t[j] = vec4<f32>(f32(index));
+        t[j] = vec4<f32>(select(0.0, 1.0, index == 1));
       } else {
         t[j] = select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<i32>(lanes(j)) == vec4<i32>(index));
       }

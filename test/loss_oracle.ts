@@ -58,7 +58,7 @@ export function dense(v: Volume, act: Act): { t: Float64Array; p: Float64Array; 
     t = new Float64Array(n);
     for (let vox = 0; vox < B * N; vox++) {
       const k = v.labels![vox];
-      if (C === 1) t[vox] = k;
+      if (C === 1) t[vox] = k === 1 ? 1 : 0;
       else if (k >= 0 && k < C) t[vox * C + k] = 1;
     }
   }

@@ -118,6 +118,15 @@ t('label maps given as (B, X, Y, Z, 1) equal those given as (B, X, Y, Z)', async
   assert.equal(Array.from(await a.data()), Array.from(await b.data()));
 });
 
+t('label indices outside [0, C) on the GPU mark no class (C = 1: only index 1 is foreground)', async () => {
+  const p = vg.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], [1, 3, 3]);
+  const s = await vg.overlapSums(vg.tensor(new Int32Array([1, -1, 3]), [1, 3], 'int32'), p).data();
+  // voxel 0 is class 1; voxels 1 and 2 belong to no class.
+  assert.equal(Array.from(s).map((x) => Math.round(x * 1e5) / 1e5), [0, 0.2, 0, 0, 1, 0, 1.2, 1.5, 1.8]);
+  const m = await vg.overlapSums(vg.tensor(new Int32Array([1, 2, 0]), [1, 3], 'int32'), vg.tensor([0.5, 0.25, 0.75], [1, 3, 1])).data();
+  assert.equal(Array.from(m), [0.5, 1, 1.5]);
+});
+
 t('bitwise identical sums over 20 runs', async () => {
   const m = makeVolume([2, 32, 32, 16, 4], 9, 'soft', 'none');
   const yt = gpuTrue(m);

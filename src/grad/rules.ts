@@ -8,6 +8,8 @@ import {
   sub, unary, where,
 } from '../tensor/ops/elementwise.js';
 import { matmul } from '../tensor/ops/matmul.js';
+import { overlapLossGrad } from '../tensor/ops/overlap_loss.js';
+import type { OverlapLossSpec } from '../tensor/ops/overlap_loss.js';
 import { overlapSumsGrad } from '../tensor/ops/overlap_sums.js';
 import { sum } from '../tensor/ops/reduce.js';
 import { zeros } from '../tensor/ops/creation.js';
@@ -167,6 +169,12 @@ registerGradient('overlapSums', {
     () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'pred'),
     s.inputDTypes[1] === 'float32' ? () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'true') : null,
   ],
+});
+
+// The fused loss head: gradient with respect to the sums only (class weights are constants).
+registerGradient('overlapLoss', {
+  saveInputs: true,
+  grad: (dy, s) => [() => overlapLossGrad(x0(s), s.inputs[1]!, dy, s.attrs.spec as OverlapLossSpec), null],
 });
 
 // --- matmul --------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import { prepareInputs, predIsProbability } from './inputs.js';
 import type { SegInput } from './inputs.js';
 import { bool, checkKeys, nonNegative, oneOf, resolveOverlap } from './options.js';
 import type { OverlapLossOptions, Reduction } from './options.js';
-import { reduceLoss } from './overlap.js';
-import { checkClassWeights, keptClasses, overlapTerms, safeRatio } from './terms.js';
+import { overlapLossOf } from './overlap.js';
+import { checkClassWeights, keptClasses } from './terms.js';
 
 export interface CrossentropyOptions {
   /** y_pred holds logits: softmax (categorical) or sigmoid (binary) is fused into the kernel. */
@@ -89,10 +89,7 @@ export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: Dice
     checkClassWeights(fn, o.classWeights, keptClasses(C, o.includeBackground));
     const binary = o.activation === 'sigmoid' || C === 1;
     const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
-    const summed = o.batch === 'summed';
-    const { terms, sums } = overlapTerms(t, p, { ...o, summed, extra });
-    const score = safeRatio(affine(terms.tp, 2, o.smoothNr), affine(add(terms.po, terms.go), 1, o.smoothDr), o.smoothDr);
-    const diceLoss = reduceLoss(affine(score, -1, 1), terms, o, summed);
+    const { loss: diceLoss, sums } = overlapLossOf('dice', t, p, o, 0, 0, extra);
     const slots = statSlots({ absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...extra });
     const slot = binary ? slots.binaryLogLikelihood! : slots.logLikelihood!;
     const [B] = sums.shape;

@@ -1,5 +1,5 @@
 /**
- * Dice, IoU (Jaccard) and Tversky losses. Per (b, c), with tp, po, go from `overlapTerms`
+ * Dice, IoU (Jaccard) and Tversky losses. Per (b, c), with tp, po, go from the fused sums
  * (tp = Σ t·p, po = Σ p, go = Σ t unless softLabel / squaredPred say otherwise), FP = po − tp,
  * FN = go − tp and nr / dr the smoothing terms:
  *   dice     1 − (2·tp + nr) / (po + go + dr)
@@ -8,37 +8,33 @@
  * then the mean over samples and classes (the seed's "mean over the batch, then over classes").
  */
 import { ValueError, argMessage } from '../errors.js';
-import { add, affine, mul, sub } from '../tensor/ops/elementwise.js';
-import { reshape } from '../tensor/ops/movement.js';
-import { mean, sum } from '../tensor/ops/reduce.js';
+import { tensor } from '../tensor/ops/creation.js';
+import { overlapLossFromSums } from '../tensor/ops/overlap_loss.js';
+import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
+import type { OverlapStats } from '../tensor/ops/overlap_sums.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { prepareInputs, predIsProbability } from './inputs.js';
 import type { SegInput } from './inputs.js';
 import { nonNegative, resolveOverlap } from './options.js';
 import type { OverlapLossOptions, ResolvedOverlap, TverskyOptions } from './options.js';
-import { checkClassWeights, keptClasses, nonEmpty, overlapTerms, safeRatio, weighClasses } from './terms.js';
-import type { Terms } from './terms.js';
+import { checkClassWeights, keptClasses } from './terms.js';
 
 type Kind = 'dice' | 'iou' | 'tversky';
 
-/** The score (before 1 − ·) of each (row, class) from the terms. */
-function score(kind: Kind, t: Terms, o: ResolvedOverlap, alpha: number, beta: number): Tensor {
-  const { tp, po, go } = t;
-  if (kind === 'dice') return safeRatio(affine(tp, 2, o.smoothNr), affine(add(po, go), 1, o.smoothDr), o.smoothDr);
-  if (kind === 'iou') return safeRatio(affine(tp, 1, o.smoothNr), affine(sub(add(po, go), tp), 1, o.smoothDr), o.smoothDr);
-  // tp + α(po − tp) + β(go − tp) = (1 − α − β)·tp + α·po + β·go
-  const den = add(add(affine(tp, 1 - alpha - beta), affine(po, alpha)), affine(go, beta, o.smoothDr));
-  return safeRatio(affine(tp, 1, o.smoothNr), den, o.smoothDr);
-}
-
-/** Applies the empty-class rule, class weights and the reduction to a (rows, C') loss. */
-export function reduceLoss(loss: Tensor, t: Terms, o: Pick<ResolvedOverlap, 'emptyGroundTruth' | 'classWeights' | 'reduction'>, summed: boolean): Tensor {
-  let l = loss;
-  if (o.emptyGroundTruth === 'zero_loss') l = mul(l, nonEmpty(t.T));
-  if (o.classWeights) l = weighClasses(l, o.classWeights);
-  if (o.reduction === 'mean') return mean(l);
-  if (o.reduction === 'sum') return sum(l);
-  return summed ? reshape(l, [t.classes]) : l;
+/** The whole loss from the fused sums: one overlapSums pass, then the one-dispatch loss head. */
+export function overlapLossOf(kind: Kind, yTrue: Tensor, yPred: Tensor, o: ResolvedOverlap, alpha: number, beta: number, extra: OverlapStats = {}): { loss: Tensor; sums: Tensor } {
+  const stats: OverlapStats = { absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...extra };
+  const sums = overlapSums(yTrue, yPred, { activation: o.activation, ...stats });
+  const C = sums.shape[2];
+  const drop = !o.includeBackground && C > 1 ? 1 : 0;
+  const weights = tensor(Float32Array.from(o.classWeights ?? new Array(C - drop).fill(1)), [C - drop]);
+  const loss = overlapLossFromSums(sums, weights, {
+    kind, softLabel: o.softLabel, squaredPred: o.squaredPred, zeroEmpty: o.emptyGroundTruth === 'zero_loss',
+    summed: o.batch === 'summed', reduction: o.reduction, drop, smoothNr: o.smoothNr, smoothDr: o.smoothDr, alpha, beta,
+    slots: statSlots(stats),
+  });
+  weights.dispose();
+  return { loss, sums };
 }
 
 function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, options: TverskyOptions): Tensor {
@@ -57,10 +53,9 @@ function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, o
   }
 
   function build(): Tensor {
-    const summed = o.batch === 'summed';
-    const { terms } = overlapTerms(t, p, { ...o, summed });
-    const loss = affine(score(kind, terms, o, alpha, beta), -1, 1);
-    return reduceLoss(loss, terms, o, summed);
+    const { loss, sums } = overlapLossOf(kind, t, p, o, alpha, beta);
+    sums.dispose();
+    return loss;
   }
 }
 

@@ -5,12 +5,12 @@
  * (B, C) tensors; the volume itself is read once, by overlapSums.
  */
 import { ValueError, argMessage } from '../errors.js';
-import { add, affine, div, greater, mul, sub, where } from '../tensor/ops/elementwise.js';
-import { cast, reshape, slice } from '../tensor/ops/movement.js';
+import { add, affine, div, greater, sub, where } from '../tensor/ops/elementwise.js';
+import { reshape, slice } from '../tensor/ops/movement.js';
 import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
 import type { Activation, OverlapStats, StatName } from '../tensor/ops/overlap_sums.js';
 import { sum } from '../tensor/ops/reduce.js';
-import { fill, ones, tensor } from '../tensor/ops/creation.js';
+import { fill, ones } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface Terms {
@@ -72,11 +72,6 @@ export function safeRatio(num: Tensor, den: Tensor, denSmoothing: number): Tenso
   return where(ok, div(num, safeDen), fill(den.shape, 0));
 }
 
-/** 1.0 where the ground-truth volume is positive, else 0.0 (float32). */
-export function nonEmpty(T: Tensor): Tensor {
-  return cast(greater(T, 0), 'float32');
-}
-
 /** Classes left after dropping the background (only when there is more than one class). */
 export function keptClasses(C: number, includeBackground: boolean): number {
   return !includeBackground && C > 1 ? C - 1 : C;
@@ -87,9 +82,4 @@ export function checkClassWeights(fn: string, weights: readonly number[] | null,
   if (weights && weights.length !== classes) {
     throw new ValueError(argMessage(fn, 'classWeights', `${classes} weights (one per kept class)`, `${weights.length} weights`));
   }
-}
-
-/** Multiplies each class column of a (rows, C') loss by its weight. */
-export function weighClasses(loss: Tensor, weights: readonly number[]): Tensor {
-  return mul(loss, tensor(Float32Array.from(weights), [weights.length]));
 }

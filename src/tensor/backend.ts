@@ -221,6 +221,41 @@ export class WebGPUBackend {
     this.checkHealthy();
   }
 
+  /** Whether GPU timestamps can bracket work (the 'timestamp-query' feature). */
+  get hasTimestamps(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * GPU time in milliseconds of the work `record` records, measured by timestamps written by
+   * empty compute passes before and after it (no host wake-up latency in the figure), or null
+   * when the device has no timestamp queries.
+   */
+  async gpuTimeMs(record: () => void): Promise<number | null> {
+    if (!this.hasTimestamps) return null;
+    this.flush();
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
+    const resolved = this.device.createBuffer({ size: 16, usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */ });
+    try {
+      const stamp = (index: number): void => {
+        const encoder = this.device.createCommandEncoder();
+        encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: index } }).end();
+        if (index === 1) encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+        this.device.queue.submit([encoder.finish()]);
+      };
+      stamp(0);
+      record();
+      this.flush();
+      stamp(1);
+      const [bytes] = await this.read([{ buffer: resolved, bytes: 16 }]);
+      const [t0, t1] = new BigInt64Array(bytes);
+      return Number(t1 - t0) / 1e6;
+    } finally {
+      querySet.destroy();
+      resolved.destroy();
+    }
+  }
+
   destroy(): void {
     this.#encoder = null;
     this.#pass = null;

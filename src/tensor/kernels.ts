@@ -7,6 +7,7 @@ import binary from '../../kernels/binary.wgsl';
 import cast from '../../kernels/cast.wgsl';
 import fill from '../../kernels/fill.wgsl';
 import matmul from '../../kernels/matmul.wgsl';
+import overlapLoss from '../../kernels/overlap_loss.wgsl';
 import overlapSums from '../../kernels/overlap_sums.wgsl';
 import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
 import random from '../../kernels/random.wgsl';
@@ -51,6 +52,7 @@ registerKernel('random', 'random.wgsl', random);
 registerKernel('cast', 'cast.wgsl', cast);
 registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums);
 registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad);
+registerKernel('overlap_loss', 'overlap_loss.wgsl', overlapLoss);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their

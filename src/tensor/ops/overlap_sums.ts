@@ -7,7 +7,8 @@
  *
  * Layout: y_pred is channels-last (B, ...spatial, C). y_true is either float32 of the same shape
  * (one-hot, binary or soft labels) or int32 class indices of shape (B, ...spatial) or
- * (B, ...spatial, 1); with C = 1 indices are a 0/1 foreground mask.
+ * (B, ...spatial, 1), read directly by the kernel (no one-hot tensor is made). With C = 1 index 1
+ * is foreground; an index outside [0, C) (or other than 0/1 for C = 1) marks no class.
  */
 import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { engine } from '../engine.js';
@@ -253,7 +254,7 @@ export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs:
   const activation = attrs.activation as Activation;
   const stats = attrs.stats as OverlapStats;
   return engine.run('overlapSumsGrad', [yPred, yTrue, dy], { wrt }, () => {
-    const { B, N, C } = g;
+    const { B, N } = g;
     const { consts, constants } = kernelConstants(g, activation, stats);
     const out = engine.empty(yPred.shape, 'float32');
     if (B * N === 0) return out;
