@@ -163,6 +163,20 @@ t('volumes split into binding windows (forward and backward) give the same resul
   }
 });
 
+t('gradients for y_pred and y_true come from one backward dispatch', async () => {
+  const m = makeVolume([2, 6, 5, 4, 3], 41, 'soft', 'none');
+  const yt = gpuTrue(m);
+  const yp = gpuPred(m);
+  const count = (wrt: vg.Tensor[]): number => {
+    const before = vg.memory().dispatches;
+    vg.tidy(() => void vg.valueAndGrad(() => vg.sum(vg.overlapSums(yt, yp)), wrt));
+    return vg.memory().dispatches - before;
+  };
+  assert.is(count([yp, yt]), count([yp]));
+  yt.dispose();
+  yp.dispose();
+});
+
 t('empty volumes give zero sums', async () => {
   const s = vg.overlapSums(vg.zeros([2, 0, 3]), vg.zeros([2, 0, 3]));
   assert.equal([...s.shape], [2, 3, 3]);

@@ -17,8 +17,11 @@ export interface Saved {
   readonly attrs: Readonly<Record<string, unknown>>;
 }
 
-/** Returns, per input, a thunk for its gradient, or null where the op is not differentiable. */
-export type GradFn = (dy: Tensor, saved: Saved) => ((() => Tensor) | null)[];
+/**
+ * Returns, per input, a thunk for its gradient, or null where the op is not differentiable.
+ * `needed` says which inputs the backward pass will ask for (a rule may compute several at once).
+ */
+export type GradFn = (dy: Tensor, saved: Saved, needed: readonly boolean[]) => ((() => Tensor) | null)[];
 
 export interface GradRule {
   /** Which inputs to keep alive until backward (true = all). */

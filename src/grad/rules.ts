@@ -162,13 +162,21 @@ registerGradient('logSoftmax', {
 });
 
 // --- overlap statistics ----------------------------------------------------------------------
-// One fused broadcast kernel per input; the label input (int32 indices) has no gradient.
+// One fused broadcast kernel writes dL/dy_pred, dL/dy_true or both in the same pass; the label
+// input (int32 indices) has no gradient.
 registerGradient('overlapSums', {
   saveInputs: true,
-  grad: (dy, s) => [
-    () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'pred'),
-    s.inputDTypes[1] === 'float32' ? () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'true') : null,
-  ],
+  grad: (dy, s, needed) => {
+    const floatTruth = s.inputDTypes[1] === 'float32';
+    if (floatTruth && needed[0] && needed[1]) {
+      const [dp, dt] = overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'both');
+      return [() => dp, () => dt];
+    }
+    return [
+      () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'pred')[0],
+      floatTruth ? () => overlapSumsGrad(s.inputs[1]!, x0(s), dy, s.attrs, 'true')[0] : null,
+    ];
+  },
 });
 
 // The fused loss head: gradient with respect to the sums only (class weights are constants).

@@ -127,7 +127,7 @@ export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy
     if (!node.rule) {
       throw new GradientError(`backward: op '${node.name}' lies on the path to the loss but has no gradient rule`);
     }
-    const thunks = node.rule.grad(g, node.saved);
+    const thunks = node.rule.grad(g, node.saved, needed);
     needed.forEach((need, i) => {
       if (!need) return;
       const thunk = thunks[i];

@@ -246,25 +246,28 @@ function overlapForward(yTrue: Tensor, yPred: Tensor, g: OverlapGeometry, activa
 }
 
 /**
- * The backward of `overlapSums`: dL/dy_pred (with respect to the logits under a fused
- * activation) when `wrt` is 'pred', or dL/dy_true when 'true', from dy = dL/dS of shape (B, S, C).
+ * The backward of `overlapSums` from dy = dL/dS of shape (B, S, C), in one pass: [dL/dy_pred]
+ * (with respect to the logits under a fused activation) for 'pred', [dL/dy_true] for 'true', or
+ * both for 'both'.
  */
-export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs: Readonly<Record<string, unknown>>, wrt: 'pred' | 'true'): Tensor {
+export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs: Readonly<Record<string, unknown>>, wrt: 'pred' | 'true' | 'both'): Tensor[] {
   const g = attrs.geometry as OverlapGeometry;
   const activation = attrs.activation as Activation;
   const stats = attrs.stats as OverlapStats;
   return engine.run('overlapSumsGrad', [yPred, yTrue, dy], { wrt }, () => {
     const { B, N } = g;
     const { consts, constants } = kernelConstants(g, activation, stats);
-    const out = engine.empty(yPred.shape, 'float32');
-    if (B * N === 0) return out;
+    const outPred = wrt !== 'true' ? engine.empty(yPred.shape, 'float32') : null;
+    const outTrue = wrt !== 'pred' ? engine.empty(yPred.shape, 'float32') : null;
+    const outs = [outPred, outTrue].filter((x): x is Tensor => x !== null);
+    if (B * N === 0) return outs;
     const dummy = engine.empty([4], 'float32');
     const dummyOut = engine.empty([4], 'float32');
     const dummyLabels = engine.empty([4], 'int32');
     try {
       const spec = {
         kernel: 'overlap_sums_grad', consts,
-        constants: { ...constants, OUT_PRED: wrt === 'pred' ? 1 : 0, OUT_TRUE: wrt === 'true' ? 1 : 0 },
+        constants: { ...constants, OUT_PRED: outPred ? 1 : 0, OUT_TRUE: outTrue ? 1 : 0 },
       };
       const { groups, voxelsPerGroup } = planGroups(g);
       for (const w of windows(g, groups, voxelsPerGroup)) {
@@ -273,8 +276,8 @@ export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs:
           g.labels ? window(dummy, 0, 4) : window(yTrue, w.elemBase, w.elemEnd),
           g.labels ? window(yTrue, w.labelBase, w.voxelEnd) : window(dummyLabels, 0, 4),
           window(dy, 0, dy.size),
-          wrt === 'pred' ? window(out, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
-          wrt === 'true' ? window(out, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
+          outPred ? window(outPred, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
+          outTrue ? window(outTrue, w.elemBase, w.elemEnd) : window(dummyOut, 0, 4),
         ];
         engine.gpu.dispatch(spec, groupParams(g, groups, voxelsPerGroup, w), bindings, w.w1 - w.w0);
       }
@@ -283,6 +286,6 @@ export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs:
       dummyOut.dispose();
       dummyLabels.dispose();
     }
-    return out;
+    return outs;
   });
 }
