@@ -50,8 +50,25 @@ t('kernel compile errors name the kernel file and line', async () => {
   }
 });
 
+t('compile errors after a shared prelude name the right file and line', async () => {
+  const { registerKernel } = await import('../src/tensor/kernels.js');
+  const prelude = { file: 'prelude_for_test.wgsl', code: 'fn helper() -> f32 {\n  return 1.0;\n}\n' };
+  registerKernel('broken_after_prelude', 'broken_after_prelude.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let y = helper() + missing_name;\n}\n', prelude);
+  registerKernel('broken_prelude', 'uses_broken_prelude.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let y = helper();\n}\n', { file: 'broken_prelude.wgsl', code: 'fn helper() -> f32 {\n  return oops;\n}' });
+  for (const [kernel, where] of [['broken_after_prelude', /kernels\/broken_after_prelude\.wgsl:3:\d+: .*missing_name/], ['broken_prelude', /kernels\/broken_prelude\.wgsl:2:\d+: .*oops/]] as const) {
+    try {
+      await vg.warmup([{ kernel }]);
+      assert.unreachable('warmup should have thrown');
+    } catch (e) {
+      assert.instance(e, vg.KernelError);
+      assert.match((e as Error).message, where);
+    }
+  }
+});
+
 t('warmup compiles every registered kernel', async () => {
-  await vg.warmup(['unary', 'binary', 'where', 'reduce', 'softmax', 'matmul', 'strided_copy', 'fill', 'random', 'cast'].map((kernel) => ({ kernel })));
+  const kernels = ['unary', 'binary', 'where', 'reduce', 'softmax', 'matmul', 'strided_copy', 'fill', 'random', 'cast', 'overlap_sums', 'overlap_sums_grad', 'overlap_loss'];
+  await vg.warmup(kernels.map((kernel) => ({ kernel })));
 });
 
 t.run();

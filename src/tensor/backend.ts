@@ -75,7 +75,11 @@ export class WebGPUBackend {
   }
 
   #recordError(e: Error): void {
-    this.#error ??= e;
+    // A shader that fails to compile is reported (asynchronously) as a compile error naming the
+    // kernel file and line, and also cascades into "invalid due to a previous error" messages
+    // from the dispatches that used it: keep the root cause.
+    const cascade = this.#error?.message.includes('invalid due to a previous error') ?? false;
+    if (!this.#error || (cascade && !e.message.includes('invalid due to a previous error'))) this.#error = e;
   }
 
   /** Throws (once) the first asynchronous GPU error, or a DeviceError once the device is lost. */

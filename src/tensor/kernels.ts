@@ -10,6 +10,7 @@ import matmul from '../../kernels/matmul.wgsl';
 import overlapLoss from '../../kernels/overlap_loss.wgsl';
 import overlapSums from '../../kernels/overlap_sums.wgsl';
 import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
+import overlapVoxel from '../../kernels/overlap_voxel.wgsl';
 import random from '../../kernels/random.wgsl';
 import reduce from '../../kernels/reduce.wgsl';
 import softmax from '../../kernels/softmax.wgsl';
@@ -20,14 +21,28 @@ import where from '../../kernels/where.wgsl';
 export interface KernelSource {
   /** File name in kernels/, used in labels and compile errors. */
   readonly file: string;
+  /** The full source: the prelude (if any) followed by the kernel file. */
   readonly code: string;
+  /** A shared library file placed in front of the kernel, and how many lines it takes. */
+  readonly prelude?: { readonly file: string; readonly lines: number };
 }
 
 const registry = new Map<string, KernelSource>();
 
-export function registerKernel(name: string, file: string, code: string): void {
+export function registerKernel(name: string, file: string, code: string, prelude?: { file: string; code: string }): void {
   if (registry.has(name)) throw new Error(`kernel '${name}' registered twice`);
-  registry.set(name, { file, code });
+  if (!prelude) {
+    registry.set(name, { file, code });
+    return;
+  }
+  const text = prelude.code.endsWith('\n') ? prelude.code : `${prelude.code}\n`;
+  registry.set(name, { file, code: text + code, prelude: { file: prelude.file, lines: text.split('\n').length - 1 } });
+}
+
+/** Maps a line of a kernel's full source to `kernels/<file>:<line>` (prelude or kernel file). */
+export function sourceLocation(k: KernelSource, line: number): string {
+  if (k.prelude && line <= k.prelude.lines) return `kernels/${k.prelude.file}:${line}`;
+  return `kernels/${k.file}:${line - (k.prelude?.lines ?? 0)}`;
 }
 
 export function kernelSource(name: string): KernelSource {
@@ -50,8 +65,10 @@ registerKernel('strided_copy', 'strided_copy.wgsl', stridedCopy);
 registerKernel('fill', 'fill.wgsl', fill);
 registerKernel('random', 'random.wgsl', random);
 registerKernel('cast', 'cast.wgsl', cast);
-registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums);
-registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad);
+// The two overlap kernels share how a voxel is read, activated and labelled.
+const voxel = { file: 'overlap_voxel.wgsl', code: overlapVoxel };
+registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums, voxel);
+registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad, voxel);
 registerKernel('overlap_loss', 'overlap_loss.wgsl', overlapLoss);
 
 /**

@@ -6,7 +6,8 @@
  */
 import { KernelError } from '../errors.js';
 import { flags } from './flags.js';
-import { kernelSource, specialise, specialiseConsts } from './kernels.js';
+import { kernelSource, sourceLocation, specialise, specialiseConsts } from './kernels.js';
+import type { KernelSource } from './kernels.js';
 
 export interface KernelSpec {
   readonly kernel: string;
@@ -20,12 +21,12 @@ export function pipelineKey(spec: KernelSpec): string {
   return `${spec.kernel}|${JSON.stringify(spec.aliases ?? {})}|${JSON.stringify(spec.constants ?? {})}|${JSON.stringify(spec.consts ?? {})}`;
 }
 
-async function describeCompileError(module: GPUShaderModule, file: string, fallback: string): Promise<string> {
+async function describeCompileError(module: GPUShaderModule, source: KernelSource, fallback: string): Promise<string> {
   const info = await module.getCompilationInfo();
   const lines = info.messages
     .filter((m) => m.type === 'error')
-    .map((m) => `kernels/${file}:${m.lineNum}:${m.linePos}: ${m.message}`);
-  return lines.length ? lines.join('\n') : `kernels/${file}: ${fallback}`;
+    .map((m) => `${sourceLocation(source, m.lineNum)}:${m.linePos}: ${m.message}`);
+  return lines.length ? lines.join('\n') : `kernels/${source.file}: ${fallback}`;
 }
 
 export class PipelineCache {
@@ -43,12 +44,12 @@ export class PipelineCache {
     return this.#pipelines.size;
   }
 
-  #module(spec: KernelSpec): { module: GPUShaderModule; file: string } {
+  #module(spec: KernelSpec): { module: GPUShaderModule; file: string; source: KernelSource } {
     const src = kernelSource(spec.kernel);
     let code = spec.aliases ? specialise(src.code, spec.aliases) : src.code;
     if (spec.consts) code = specialiseConsts(code, spec.consts);
     if (flags.debugShaders) console.log(`[voxgrad] compiling ${src.file} ${pipelineKey(spec)}\n${code}`);
-    return { module: this.#device.createShaderModule({ code, label: src.file }), file: src.file };
+    return { module: this.#device.createShaderModule({ code, label: src.file }), file: src.file, source: src };
   }
 
   #descriptor(spec: KernelSpec, module: GPUShaderModule, file: string): GPUComputePipelineDescriptor {
@@ -64,10 +65,10 @@ export class PipelineCache {
     const hit = this.#pipelines.get(key);
     if (hit) return hit;
     this.#device.pushErrorScope('validation');
-    const { module, file } = this.#module(spec);
+    const { module, file, source } = this.#module(spec);
     const pipeline = this.#device.createComputePipeline(this.#descriptor(spec, module, file));
     void this.#device.popErrorScope().then(async (err) => {
-      if (err) this.onError(new KernelError(await describeCompileError(module, file, err.message)));
+      if (err) this.onError(new KernelError(await describeCompileError(module, source, err.message)));
     });
     this.#pipelines.set(key, pipeline);
     return pipeline;
@@ -82,20 +83,20 @@ export class PipelineCache {
     if (running) return running;
     // The scope catches the module's own validation error so it is reported once, here.
     this.#device.pushErrorScope('validation');
-    const { module, file } = this.#module(spec);
+    const { module, file, source } = this.#module(spec);
     const moduleError = this.#device.popErrorScope();
     const p = this.#device
       .createComputePipelineAsync(this.#descriptor(spec, module, file))
       .then(
         async (pipeline) => {
           const err = await moduleError;
-          if (err) throw new KernelError(await describeCompileError(module, file, err.message));
+          if (err) throw new KernelError(await describeCompileError(module, source, err.message));
           this.#pipelines.set(key, pipeline);
           return pipeline;
         },
         async (err: unknown) => {
           await moduleError;
-          throw new KernelError(await describeCompileError(module, file, String((err as Error)?.message ?? err)));
+          throw new KernelError(await describeCompileError(module, source, String((err as Error)?.message ?? err)));
         },
       )
       .finally(() => this.#inFlight.delete(key));
