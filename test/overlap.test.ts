@@ -194,6 +194,7 @@ t('bad input is rejected before any GPU work', () => {
     [() => vg.overlapSums(p, p, { activation: 'relu' as never }), /activation.*'none', 'sigmoid' or 'softmax'/],
     [() => vg.overlapSums(vg.zeros([1, 2, 1]), vg.zeros([1, 2, 1]), { activation: 'softmax' }), /single class/],
     [() => vg.overlapSums(p, p, { activation: 'softmax', binaryLogLikelihood: true }), /binary log-likelihood/],
+    [() => vg.overlapSums(vg.zeros([1, 2, 300]), vg.zeros([1, 2, 300])), /yPred.*1 to 256 classes/],
   ];
   for (const [f, re] of cases) assert.throws(() => vg.tidy(() => f() as vg.Tensor), re);
   p.dispose();

@@ -60,6 +60,8 @@ const WG = 64;
 /** Fewest voxels each forward thread should handle before more workgroups are worth it. */
 const MIN_VOXELS_PER_THREAD = 32;
 const NONE = 255;
+/** Classes a voxel may have: each invocation keeps a voxel's classes in registers. */
+export const MAX_CLASSES = 256;
 
 export interface OverlapGeometry {
   readonly B: number;
@@ -79,7 +81,7 @@ export function overlapGeometry(fn: string, yTrue: unknown, yPred: unknown): Ove
   const C = p.shape[p.rank - 1];
   const spatial = p.shape.slice(1, -1);
   const N = spatial.reduce((a, b) => a * b, 1);
-  if (C < 1) throw new ShapeError(argMessage(fn, 'yPred', 'at least one class (last axis >= 1)', describe(p)));
+  if (C < 1 || C > MAX_CLASSES) throw new ShapeError(argMessage(fn, 'yPred', `1 to ${MAX_CLASSES} classes on the last axis`, describe(p)));
   if (t.dtype === 'float32') {
     if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new ShapeError(argMessage(fn, 'yTrue', `float32 of yPred's shape [${p.shape.join(', ')}] (or int32 class indices of shape [${p.shape.slice(0, -1).join(', ')}])`, describe(t)));
