@@ -8,17 +8,9 @@
 // Params: n (output elements), rank (<= 8), flags (bit 0: a is contiguous with the output's shape,
 //   bit 1: the same for b; the fast path skips index arithmetic), shape (output dims, innermost
 //   last), a_strides / b_strides (element strides, 0 on broadcast axes), packed 4 per vec4.
-// T, U: element types of inputs and output; the host substitutes the two alias lines
-//   (f32/f32, i32/i32, or f32|i32 -> i32 for comparisons).
-// OP: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum,
-//     10 equal, 11 notEqual, 12 less, 13 lessEqual, 14 greater, 15 greaterEqual.
+// T, U, OP and apply(): see binary_ops.wgsl, which the registry puts in front of this file.
 // Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
 // Each invocation writes one output element; invocations past n return.
-
-alias T = f32;
-alias U = f32;
-
-override OP: u32 = 0u;
 
 struct Params {
   n: u32,
@@ -34,24 +26,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> out: array<U>;
-
-fn apply(u: T, v: T) -> U {
-  switch (OP) {
-    case 0u: { return U(u + v); }
-    case 1u: { return U(u - v); }
-    case 2u: { return U(u * v); }
-    case 3u: { return U(u / v); }
-    case 4u: { return U(pow(f32(u), f32(v))); }
-    case 5u: { return U(max(u, v)); }
-    case 6u: { return U(min(u, v)); }
-    case 10u: { return U(select(0, 1, u == v)); }
-    case 11u: { return U(select(0, 1, u != v)); }
-    case 12u: { return U(select(0, 1, u < v)); }
-    case 13u: { return U(select(0, 1, u <= v)); }
-    case 14u: { return U(select(0, 1, u > v)); }
-    default: { return U(select(0, 1, u >= v)); }
-  }
-}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -4,6 +4,8 @@
  * override constants, never by tensor sizes, so one pipeline serves every shape.
  */
 import binary from '../../kernels/binary.wgsl';
+import binaryContiguous from '../../kernels/binary_contiguous.wgsl';
+import binaryOps from '../../kernels/binary_ops.wgsl';
 import cast from '../../kernels/cast.wgsl';
 import fill from '../../kernels/fill.wgsl';
 import matmul from '../../kernels/matmul.wgsl';
@@ -56,7 +58,10 @@ export function kernelNames(): string[] {
 }
 
 registerKernel('unary', 'unary.wgsl', unary);
-registerKernel('binary', 'binary.wgsl', binary);
+// Both binary kernels share the op table.
+const ops = { file: 'binary_ops.wgsl', code: binaryOps };
+registerKernel('binary', 'binary.wgsl', binary, ops);
+registerKernel('binary_contiguous', 'binary_contiguous.wgsl', binaryContiguous, ops);
 registerKernel('where', 'where.wgsl', where);
 registerKernel('reduce', 'reduce.wgsl', reduce);
 registerKernel('softmax', 'softmax.wgsl', softmax);

@@ -49,6 +49,19 @@ export function groups256(n: number): number {
   return Math.ceil(n / 256);
 }
 
+/** Workgroups of the vec4 elementwise kernels (256 invocations x 16 elements) covering n elements. */
+export function groups4096(n: number): number {
+  return Math.ceil(n / 4096);
+}
+
+/**
+ * A tensor's buffer bound over its logical bytes rounded up to 16, for kernels that read and
+ * write vec4s (pool buffers are multiples of 256 bytes, so the rounded range is always there).
+ */
+export function bindVec4(t: Tensor, offsetElements = 0, elements = t.size - offsetElements): { buffer: GPUBuffer; offset: number; size: number } {
+  return { buffer: t.buffer, offset: offsetElements * 4, size: Math.max(16, Math.ceil(elements / 4) * 16) };
+}
+
 /** A tensor's buffer bound over its logical bytes (pool buckets may be larger than the tensor). */
 export function bind(t: Tensor, offsetElements = 0, elements = t.size - offsetElements): { buffer: GPUBuffer; offset: number; size: number } {
   return { buffer: t.buffer, offset: offsetElements * 4, size: Math.max(4, elements * 4) };

@@ -5,7 +5,7 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { checkFinite, checkInt, groups256 } from './check.js';
+import { bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
@@ -92,7 +92,7 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
   }
   const t = engine.empty(s, dtype);
   const params = new ParamWriter().u32(t.size).u32(scalarBits(value, dtype)).bytes();
-  engine.gpu.dispatch({ kernel: 'fill' }, params, [t.buffer], groups256(t.size));
+  engine.gpu.dispatch({ kernel: 'fill' }, params, [bindVec4(t)], groups4096(t.size));
   return t;
 }
 

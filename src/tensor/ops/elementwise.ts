@@ -5,7 +5,7 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, checkFinite, checkFloat, checkSameDType, checkTensor, groups256 } from './check.js';
+import { bind, bindVec4, checkFinite, checkFloat, checkSameDType, checkTensor, groups256, groups4096 } from './check.js';
 import { scalar } from './creation.js';
 
 /** Unary op codes of kernels/unary.wgsl. */
@@ -27,7 +27,7 @@ function launchUnary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   for (let start = 0; start < x.size || start === 0; start += maxElems) {
     const n = Math.min(maxElems, x.size - start);
     const params = new ParamWriter().u32(n).f32(alpha).f32(beta).bytes();
-    gpu.dispatch({ kernel: 'unary', constants: { OP: UNARY[op] } }, params, [bind(x, start, n), bind(y, start, n)], groups256(n));
+    gpu.dispatch({ kernel: 'unary', constants: { OP: UNARY[op] } }, params, [bindVec4(x, start, n), bindVec4(y, start, n)], groups4096(n));
     if (x.size === 0) break;
   }
   return y;
@@ -89,18 +89,20 @@ function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]):
   if (out.size === 0) return out;
   const sameA = shapesEqual(a.shape, outShape);
   const sameB = shapesEqual(b.shape, outShape);
-  const spec = { kernel: 'binary', aliases: { T: wgslType(a.dtype), U: wgslType(outDType) }, constants: { OP: BINARY[op] } };
+  const aliases = { T: wgslType(a.dtype), U: wgslType(outDType) };
   const gpu = engine.gpu;
   const maxElems = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
-  if (sameA && sameB && out.size > maxElems) {
-    // Too big for one binding: same-shape operands split into aligned chunks.
+  if (sameA && sameB) {
+    // Same-shape operands: 16 elements per invocation, in binding-sized aligned chunks.
+    const spec = { kernel: 'binary_contiguous', aliases, constants: { OP: BINARY[op] } };
     for (let start = 0; start < out.size; start += maxElems) {
       const n = Math.min(maxElems, out.size - start);
-      const params = new ParamWriter().u32(n).u32(0).u32(3).u32(0).dims([]).dims([]).dims([]).bytes();
-      gpu.dispatch(spec, params, [bind(a, start, n), bind(b, start, n), bind(out, start, n)], groups256(n));
+      const params = new ParamWriter().u32(n).bytes();
+      gpu.dispatch(spec, params, [bindVec4(a, start, n), bindVec4(b, start, n), bindVec4(out, start, n)], groups4096(n));
     }
     return out;
   }
+  const spec = { kernel: 'binary', aliases, constants: { OP: BINARY[op] } };
   const flags = (sameA ? 1 : 0) | (sameB ? 2 : 0);
   const params = new ParamWriter()
     .u32(out.size).u32(outShape.length).u32(flags).u32(0)
