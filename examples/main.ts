@@ -10,9 +10,9 @@
  */
 import * as vg from '../src/index.js';
 
-const [B, S] = [2, 24];
+const [B, S] = [2, 32];
 const N = S * S * S;
-const steps = Number(process.env.VOXGRAD_STEPS ?? 150);
+const steps = Number(process.env.VOXGRAD_STEPS ?? 200);
 const lr = 0.5;
 
 function rng(seed: number): () => number {

@@ -8,11 +8,29 @@ import { ParamWriter } from '../params.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { bind, checkFloat } from './check.js';
-import { broadcastTo } from './movement.js';
+import { broadcastTo, reshape } from './movement.js';
+import { sum } from './reduce.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;
+}
+
+/**
+ * Whether a product goes to matmul_direct.wgsl (one output per invocation, optionally split along
+ * K) instead of the 16 x 16 tiled kernel, and how. Thin products (K, M or N below a tile) leave
+ * most of a tile idle, and a tiny output with a long K (a weight gradient over every voxel) would
+ * run one workgroup through the whole of K; on software adapters every tile also pays for its
+ * barriers.
+ */
+function planDirect(M: number, N: number, K: number, batch: number): { splits: number; kChunk: number } | null {
+  const thin = K <= 32 || M < 16 || N < 16;
+  const outputs = batch * M * N;
+  const longK = outputs < 16384 && K > 1024;
+  if (!thin && !longK) return null;
+  // Split K until there are enough invocations to fill the device, 256 or more products each.
+  const splits = Math.max(1, Math.min(Math.ceil(K / 256), Math.ceil(65536 / outputs)));
+  return { splits, kChunk: Math.ceil(K / splits) };
 }
 
 /** a: (..., M, K) or (..., K, M) if transposeA; b: (..., K, N) or (..., N, K) if transposeB. */
@@ -36,8 +54,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const batchShape = broadcastShapes(fn, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = batchShape.reduce((x, y) => x * y, 1);
   return engine.run(fn, [a, b], { transposeA: tA, transposeB: tB }, () => {
-    const out = engine.empty([...batchShape, M, N], 'float32');
-    if (out.size === 0) return out;
+    const outShape = [...batchShape, M, N];
+    if (batch * M * N === 0) return engine.empty(outShape, 'float32');
     // A batch broadcast one-to-all reads one matrix with stride 0; any other broadcast is materialised.
     const operand = (t: Tensor, rows: number, cols: number): { t: Tensor; stride: number; owned: boolean } => {
       const own = t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
@@ -51,9 +69,24 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       .u32(M).u32(N).u32(K).u32(batch)
       .u32(A.stride).u32(B.stride)
       .u32(tA ? 1 : ac).u32(tA ? ac : 1)
-      .u32(tB ? 1 : bc).u32(tB ? bc : 1)
-      .bytes();
-    engine.gpu.dispatch({ kernel: 'matmul' }, params, [bind(A.t), bind(B.t), bind(out)], Math.ceil(N / 16) * Math.ceil(M / 16) * batch);
+      .u32(tB ? 1 : bc).u32(tB ? bc : 1);
+    const plan = planDirect(M, N, K, batch);
+    let out: Tensor;
+    if (!plan) {
+      out = engine.empty(outShape, 'float32');
+      engine.gpu.dispatch({ kernel: 'matmul' }, params.bytes(), [bind(A.t), bind(B.t), bind(out)], Math.ceil(N / 16) * Math.ceil(M / 16) * batch);
+    } else if (plan.splits === 1) {
+      out = engine.empty(outShape, 'float32');
+      engine.gpu.dispatch({ kernel: 'matmul_direct' }, params.u32(1).u32(K).bytes(), [bind(A.t), bind(B.t), bind(out)], Math.ceil((batch * M * N) / 256));
+    } else {
+      // Partial products per K chunk, then their sum in a fixed order (deterministic).
+      const partial = engine.empty([plan.splits, batch * M * N], 'float32');
+      engine.gpu.dispatch({ kernel: 'matmul_direct' }, params.u32(plan.splits).u32(plan.kChunk).bytes(), [bind(A.t), bind(B.t), bind(partial)], Math.ceil((plan.splits * batch * M * N) / 256));
+      const summed = sum(partial, 0);
+      out = reshape(summed, outShape);
+      summed.dispose();
+      partial.dispose();
+    }
     if (A.owned) A.t.dispose();
     if (B.owned) B.t.dispose();
     return out;
