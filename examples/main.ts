@@ -1,7 +1,8 @@
 /**
  * The main job: trains a small two-head per-voxel network on built-in synthetic volumes with two
  * weighted segmentation losses, total = 0.5·dice(head 1) + 0.3·tversky(head 2), by gradient
- * descent on the GPU, and prints which parameters each loss reaches and the falling losses.
+ * descent on the GPU (Adam, cosine-decayed learning rate), and prints which parameters each loss
+ * reaches and the falling losses.
  *
  * Volumes: a sphere (class 1) inside a shell (class 2) on background (class 0), at a random
  * centre per sample; the input has two noisy channels whose means depend on the class.
@@ -13,7 +14,6 @@ import * as vg from '../src/index.js';
 const [B, S] = [2, 32];
 const N = S * S * S;
 const steps = Number(process.env.VOXGRAD_STEPS ?? 200);
-const lr = 0.5;
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -75,6 +75,7 @@ function losses(): { dice: vg.Tensor; tversky: vg.Tensor } {
   };
 }
 
+const optimizer = new vg.Adam({ learningRate: vg.cosineDecay({ initial: 0.05, decaySteps: steps, alpha: 0.1 }) });
 const reach = vg.lossReach(losses, params);
 console.log(`dice reaches    ${reach.dice.join(', ')}`);
 console.log(`tversky reaches ${reach.tversky.join(', ')}`);
@@ -86,12 +87,11 @@ for (let step = 1; step <= steps; step++) {
   // (one wait for the GPU per 25 steps, never one per step).
   const log = step === 1 || step % 25 === 0;
   vg.tidy(() => {
-    const { grads } = vg.valueAndGrad(() => {
+    optimizer.minimize(() => {
       const { dice, tversky } = losses();
       if (log) history.push({ step, dice: vg.keep(dice), tversky: vg.keep(tversky) });
       return vg.add(vg.mul(dice, 0.5), vg.mul(tversky, 0.3));
     }, params);
-    params.forEach((p, i) => p.assign(vg.sub(p, vg.mul(grads[i]!, lr))));
   });
   if (step % 25 === 0 || step === steps) {
     const values = await vg.readAll(history.flatMap((h) => [h.dice, h.tversky]));
@@ -112,5 +112,6 @@ const metric = vg.tidy(() => {
 const perClass = await metric.data();
 metric.dispose();
 console.log(`${steps} steps on ${B}x${S}x${S}x${S} volumes in ${(ms / 1000).toFixed(1)} s; dice per class (argmax): ${Array.from(perClass, (v) => v.toFixed(3)).join(', ')}`);
+optimizer.dispose();
 console.log(`live tensors: ${vg.memory().liveTensors} (inputs and parameters)`);
 await vg.dispose();

@@ -24,3 +24,4 @@ export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './g
 export type { GradOptions, Grads } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
 export * from './losses/index.js';
+export * from './nn/optimizers/index.js';

@@ -10,6 +10,7 @@ import cast from '../../kernels/cast.wgsl';
 import fill from '../../kernels/fill.wgsl';
 import matmul from '../../kernels/matmul.wgsl';
 import matmulDirect from '../../kernels/matmul_direct.wgsl';
+import optimizerUpdate from '../../kernels/optimizer_update.wgsl';
 import overlapLoss from '../../kernels/overlap_loss.wgsl';
 import overlapSums from '../../kernels/overlap_sums.wgsl';
 import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
@@ -77,6 +78,7 @@ const voxel = { file: 'overlap_voxel.wgsl', code: overlapVoxel };
 registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums, voxel);
 registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad, voxel);
 registerKernel('overlap_loss', 'overlap_loss.wgsl', overlapLoss);
+registerKernel('optimizer_update', 'optimizer_update.wgsl', optimizerUpdate);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their
