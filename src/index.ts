@@ -25,3 +25,5 @@ export type { GradOptions, Grads } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
 export * from './losses/index.js';
 export * from './nn/optimizers/index.js';
+export { loadSafetensors, loadWeights, saveSafetensors, saveWeights } from './nn/safetensors.js';
+export type { Safetensors } from './nn/safetensors.js';

@@ -1,0 +1,83 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.js';
+import { setup } from './helpers.js';
+
+const t = suite('safetensors');
+t.before(setup);
+
+/** A file built by hand from the format description, independent of the writer. */
+function handMade(header: object, data: Uint8Array, pad = true): Uint8Array {
+  let json = JSON.stringify(header);
+  if (pad) json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
+  const h = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return out;
+}
+
+t('round trip is bit-exact, and the layout follows the format', async () => {
+  const values = Float32Array.from([0, -0, 1.5, -3.25e-30, 3.4e38, Math.PI, 1e-45, -7]);
+  const a = vg.tensor(values, [2, 4]);
+  const b = vg.tensor(new Int32Array([5, -6, 7]), [3], 'int32');
+  const bytes = await vg.saveSafetensors({ 'trunk/W': a, 'head/b': b }, { format: 'pt' });
+  const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.is((8 + headerLength) % 8, 0, 'data 8-byte aligned');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  assert.equal(header['head/b'], { dtype: 'I32', shape: [3], data_offsets: [0, 12] });
+  assert.equal(header['trunk/W'], { dtype: 'F32', shape: [2, 4], data_offsets: [12, 44] });
+  assert.equal(header.__metadata__, { format: 'pt' });
+  const { tensors, metadata } = vg.loadSafetensors(bytes);
+  assert.equal(metadata, { format: 'pt' });
+  const back = new Uint32Array((await tensors['trunk/W'].data()).buffer);
+  assert.equal(Array.from(back), Array.from(new Uint32Array(values.buffer)));
+  assert.equal(Array.from(await tensors['head/b'].data()), [5, -6, 7]);
+  assert.equal([...tensors['trunk/W'].shape], [2, 4]);
+});
+
+t('reads a hand-made file (unpadded header, little-endian data)', async () => {
+  const data = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+  const file = handMade({ w: { dtype: 'F32', shape: [3, 2], data_offsets: [0, 24] } }, data, false);
+  const { tensors } = vg.loadSafetensors(file);
+  assert.equal(Array.from(await tensors.w.data()), [1, 2, 3, 4, 5, 6]);
+});
+
+t('loadWeights assigns by name and refuses missing, extra or mis-shaped weights', async () => {
+  const w = vg.variable(vg.tensor([1, 2, 3, 4], [2, 2]), { name: 'layer/w' });
+  const b = vg.variable(vg.tensor([9], [1]), { name: 'layer/b' });
+  const bytes = await vg.saveWeights([w, b]);
+  w.assign(vg.zeros([2, 2]));
+  b.assign(vg.zeros([1]));
+  vg.loadWeights([w, b], bytes);
+  assert.equal(Array.from(await w.data()), [1, 2, 3, 4]);
+  assert.equal(Array.from(await b.data()), [9]);
+  const before = vg.memory().liveTensors;
+  const other = vg.tidy(() => vg.variable(vg.zeros([3]), { name: 'layer/w' }));
+  assert.throws(() => vg.loadWeights([other, b], bytes), /loadWeights.*'layer\/w'.*float32 \[3\].*float32 \[2, 2\] in the file/);
+  const c = vg.tidy(() => vg.variable(vg.zeros([1]), { name: 'extra' }));
+  assert.throws(() => vg.loadWeights([w, b, c], bytes), /loadWeights.*without 'extra'/);
+  assert.throws(() => vg.loadWeights([w], bytes), /loadWeights.*unexpected 'layer\/b'/);
+  assert.equal(Array.from(await w.data()), [1, 2, 3, 4], 'nothing assigned on error');
+  other.dispose();
+  c.dispose();
+  assert.is(vg.memory().liveTensors, before, 'no tensor left behind');
+});
+
+t('corrupted files are clear errors, with nothing created', () => {
+  const good = handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8));
+  const before = vg.memory().liveTensors;
+  const cases: [Uint8Array, RegExp][] = [
+    [new Uint8Array(5), /shorter than the 8-byte header length/],
+    [good.slice(0, 20), /header length \d+ exceeds/],
+    [handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)), /data_offsets \[0,8\] for 2 elements in 4 data bytes/],
+    [handMade({ w: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /dtype "F16"/],
+    [handMade({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /shape \[-1\]/],
+    [(() => { const x = good.slice(); x[9] = 0x7b; x[10] = 0x7b; return x; })(), /header is not JSON/],
+  ];
+  for (const [bytes, re] of cases) assert.throws(() => vg.loadSafetensors(bytes), re);
+  assert.is(vg.memory().liveTensors, before);
+});
+
+t.run();
