@@ -16,6 +16,8 @@ export {
 export { max, mean, min, sum } from './tensor/ops/reduce.js';
 export { logSoftmax, softmax } from './tensor/ops/softmax.js';
 export { matmul } from './tensor/ops/matmul.js';
+export { conv3d } from './tensor/ops/conv3d.js';
+export type { Conv3dOptions } from './tensor/ops/conv3d.js';
 export { overlapSums, statSlots } from './tensor/ops/overlap_sums.js';
 export type { Activation, OverlapStats, OverlapSumsOptions, StatName } from './tensor/ops/overlap_sums.js';
 export type { MatmulOptions } from './tensor/ops/matmul.js';

@@ -7,6 +7,8 @@ import {
   affine, cos, div, equal, exp, greater, greaterEqual, less, lessEqual, log, mul, neg, sigmoid, sign, sin, square,
   sub, unary, where,
 } from '../tensor/ops/elementwise.js';
+import { conv3dGradInput, conv3dGradWeight } from '../tensor/ops/conv3d.js';
+import type { Conv3dGeometry } from '../tensor/ops/conv3d.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { overlapLossGrad } from '../tensor/ops/overlap_loss.js';
 import type { OverlapLossSpec } from '../tensor/ops/overlap_loss.js';
@@ -183,6 +185,15 @@ registerGradient('overlapSums', {
 registerGradient('overlapLoss', {
   saveInputs: true,
   grad: (dy, s) => [() => overlapLossGrad(x0(s), s.inputs[1]!, dy, s.attrs.spec as OverlapLossSpec), null],
+});
+
+// --- conv3d --------------------------------------------------------------------------------------
+registerGradient('conv3d', {
+  saveInputs: true,
+  grad: (dy, s) => {
+    const g = s.attrs.geometry as Conv3dGeometry;
+    return [() => conv3dGradInput(dy, s.inputs[1]!, g), () => conv3dGradWeight(x0(s), dy, g)];
+  },
 });
 
 // --- matmul --------------------------------------------------------------------------------------

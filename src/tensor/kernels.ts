@@ -7,6 +7,10 @@ import binary from '../../kernels/binary.wgsl';
 import binaryContiguous from '../../kernels/binary_contiguous.wgsl';
 import binaryOps from '../../kernels/binary_ops.wgsl';
 import cast from '../../kernels/cast.wgsl';
+import conv3d from '../../kernels/conv3d.wgsl';
+import conv3dGeometry from '../../kernels/conv3d_geometry.wgsl';
+import conv3dGradInput from '../../kernels/conv3d_grad_input.wgsl';
+import conv3dGradWeight from '../../kernels/conv3d_grad_weight.wgsl';
 import fill from '../../kernels/fill.wgsl';
 import matmul from '../../kernels/matmul.wgsl';
 import matmulDirect from '../../kernels/matmul_direct.wgsl';
@@ -79,6 +83,11 @@ registerKernel('overlap_sums', 'overlap_sums.wgsl', overlapSums, voxel);
 registerKernel('overlap_sums_grad', 'overlap_sums_grad.wgsl', overlapSumsGrad, voxel);
 registerKernel('overlap_loss', 'overlap_loss.wgsl', overlapLoss);
 registerKernel('optimizer_update', 'optimizer_update.wgsl', optimizerUpdate);
+// The three conv3d kernels share the geometry uniform and index helpers.
+const convGeometry = { file: 'conv3d_geometry.wgsl', code: conv3dGeometry };
+registerKernel('conv3d', 'conv3d.wgsl', conv3d, convGeometry);
+registerKernel('conv3d_grad_input', 'conv3d_grad_input.wgsl', conv3dGradInput, convGeometry);
+registerKernel('conv3d_grad_weight', 'conv3d_grad_weight.wgsl', conv3dGradWeight, convGeometry);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their

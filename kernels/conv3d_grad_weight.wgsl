@@ -1,0 +1,51 @@
+// conv3d_grad_weight.wgsl — dL/dw of conv3d.wgsl: dw[k, ci, co] = Σ_b Σ_o x[b, i(o, k), ci] ·
+// dy[b, o, co], split over chunks of the B·OX·OY·OZ output voxels (a weight gradient sums over
+// the whole batch volume): partial[s, k, ci, co] covers voxels [s·per_chunk, (s+1)·per_chunk),
+// and the host sums the chunks with the deterministic reduce kernel.
+// (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
+//
+// Bindings (group 0):
+//   1 x        storage read  array<f32>  (B, IX, IY, IZ, CI)
+//   2 dy       storage read  array<f32>  (B, OX, OY, OZ, CO)
+//   3 partial  storage rw    array<f32>  (chunks, KX, KY, KZ, CI, CO)
+// Params.extra: chunks, voxels per chunk.
+// Workgroup: 64 threads. Dispatch: ceil(chunks·KX·KY·KZ·CI·ceil(CO/4) / 64) workgroups (folded by
+// the host). Invocation i computes output channels 4·c4..4·c4+3 of one (chunk, tap, ci).
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let CI = params.in_shape.w;
+  let CO = params.out_shape.w;
+  let C4 = (CO + 3u) / 4u;
+  let taps = params.ksize.x * params.ksize.y * params.ksize.z;
+  let chunks = params.extra.x;
+  let per_chunk = params.extra.y;
+  let i = linear_index(wid, nwg, lid);
+  if (i >= chunks * taps * CI * C4) { return; }
+  let c0 = (i % C4) * 4u;
+  let ci = (i / C4) % CI;
+  let tap = (i / (C4 * CI)) % taps;
+  let s = i / (C4 * CI * taps);
+  let k = vec3<u32>(tap / (params.ksize.y * params.ksize.z), (tap / params.ksize.z) % params.ksize.y, tap % params.ksize.z);
+  let lanes = min(4u, CO - c0);
+  let total = params.ksize.w * params.out_shape.x * params.out_shape.y * params.out_shape.z;
+  let v_end = min(total, (s + 1u) * per_chunk);
+  var acc = vec4<f32>(0.0);
+  for (var v = s * per_chunk; v < v_end; v++) {
+    let o = voxel_coords(v, params.out_shape.xyz);
+    let p = input_position(o.yzw, k);
+    if (!inside(p)) { continue; }
+    let xv = x[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * CI + ci];
+    let db = v * CO + c0;
+    var g = vec4<f32>(0.0);
+    for (var l = 0u; l < lanes; l++) { g[l] = dy[db + l]; }
+    acc += xv * g;
+  }
+  let pb = ((s * taps + tap) * CI + ci) * CO + c0;
+  for (var l = 0u; l < lanes; l++) { partial[pb + l] = acc[l]; }
+}

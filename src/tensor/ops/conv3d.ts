@@ -1,0 +1,129 @@
+/**
+ * 3D convolution on channels-last volumes: x (B, X, Y, Z, Cin) with a Keras-layout kernel
+ * w (KX, KY, KZ, Cin, Cout), strides, dilation and 'same' / 'valid' padding (TensorFlow's rule:
+ * 'same' gives ceil(I / s) outputs with the extra padding after). Forward, input gradient and
+ * weight gradient are three hand-written kernels (kernels/conv3d*.wgsl).
+ */
+import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { engine } from '../engine.js';
+import { ParamWriter } from '../params.js';
+import type { Tensor } from '../tensor.js';
+import { bind, checkFloat, describe } from './check.js';
+import { fill } from './creation.js';
+import { reshape } from './movement.js';
+import { sum } from './reduce.js';
+
+export interface Conv3dOptions {
+  /** Step between output positions, one number or [x, y, z] (default 1). */
+  strides?: number | readonly number[];
+  /** 'valid' (default, no padding) or 'same' (ceil(input / stride) outputs per axis). */
+  padding?: 'same' | 'valid';
+  /** Spacing between kernel taps, one number or [x, y, z] (default 1). */
+  dilation?: number | readonly number[];
+}
+
+export interface Conv3dGeometry {
+  readonly B: number;
+  readonly input: readonly [number, number, number];
+  readonly output: readonly [number, number, number];
+  readonly kernel: readonly [number, number, number];
+  readonly CI: number;
+  readonly CO: number;
+  readonly strides: readonly [number, number, number];
+  readonly dilation: readonly [number, number, number];
+  readonly padBefore: readonly [number, number, number];
+}
+
+function triple(fn: string, arg: string, v: unknown): [number, number, number] {
+  const t = typeof v === 'number' ? [v, v, v] : Array.isArray(v) ? v : null;
+  if (!t || t.length !== 3 || t.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ValueError(argMessage(fn, arg, 'a positive integer or three of them [x, y, z]', describe(v)));
+  }
+  return [t[0], t[1], t[2]];
+}
+
+/** Checks the arguments and computes the output shape and padding (before any GPU work). */
+export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3dOptions = {}): Conv3dGeometry {
+  checkFloat(fn, 'x', x);
+  checkFloat(fn, 'kernel', w);
+  if (x.rank !== 5) throw new ShapeError(argMessage(fn, 'x', 'rank 5 (batch, x, y, z, channels)', describe(x)));
+  if (w.rank !== 5) throw new ShapeError(argMessage(fn, 'kernel', 'rank 5 (kx, ky, kz, in, out)', describe(w)));
+  if (w.shape[3] !== x.shape[4]) {
+    throw new ShapeError(argMessage(fn, 'kernel', `${x.shape[4]} input channels (x's last axis) on axis 3`, describe(w)));
+  }
+  const strides = triple(fn, 'strides', options.strides ?? 1);
+  const dilation = triple(fn, 'dilation', options.dilation ?? 1);
+  const padding = options.padding ?? 'valid';
+  if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
+  const input = [x.shape[1], x.shape[2], x.shape[3]] as [number, number, number];
+  const kernel = [w.shape[0], w.shape[1], w.shape[2]] as [number, number, number];
+  const output = [0, 0, 0] as [number, number, number];
+  const padBefore = [0, 0, 0] as [number, number, number];
+  for (let a = 0; a < 3; a++) {
+    const span = (kernel[a] - 1) * dilation[a] + 1;
+    if (padding === 'valid') {
+      output[a] = Math.floor((input[a] - span) / strides[a]) + 1;
+      if (input[a] < span) {
+        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' kernel span of ${span}`, describe(x)));
+      }
+    } else {
+      output[a] = Math.ceil(input[a] / strides[a]);
+      padBefore[a] = Math.floor(Math.max((output[a] - 1) * strides[a] + span - input[a], 0) / 2);
+    }
+  }
+  return { B: x.shape[0], input, output, kernel, CI: x.shape[4], CO: w.shape[4], strides, dilation, padBefore };
+}
+
+function params(g: Conv3dGeometry, extra: [number, number] = [0, 0]): Uint8Array {
+  const w = new ParamWriter();
+  for (const v of [[...g.input, g.CI], [...g.output, g.CO], [...g.kernel, g.B], [...g.strides, 0], [...g.dilation, 0], [...g.padBefore, 0], [...extra, 0, 0]]) {
+    for (const e of v) w.u32(e);
+  }
+  return w.bytes();
+}
+
+const groups64 = (n: number): number => Math.ceil(n / 64);
+
+/** y = conv3d(x, w): (B, OX, OY, OZ, Cout). Differentiable with respect to x and w. */
+export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tensor {
+  const g = conv3dGeometry('conv3d', x, w, options);
+  return engine.run('conv3d', [x, w], { geometry: g }, () => {
+    const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
+    if (y.size === 0) return y;
+    const work = g.B * g.output[0] * g.output[1] * g.output[2] * Math.ceil(g.CO / 4);
+    engine.gpu.dispatch({ kernel: 'conv3d' }, params(g), [bind(x), bind(w), bind(y)], groups64(work));
+    return y;
+  });
+}
+
+/** dL/dx of conv3d from dy (B, OX, OY, OZ, Cout). */
+export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tensor {
+  return engine.run('conv3dGradInput', [dy, w], {}, () => {
+    const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
+    if (dx.size === 0) return dx;
+    const work = g.B * g.input[0] * g.input[1] * g.input[2] * Math.ceil(g.CI / 4);
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_input' }, params(g), [bind(dy), bind(w), bind(dx)], groups64(work));
+    return dx;
+  });
+}
+
+/** dL/dw of conv3d from x and dy, summed over chunks of the output voxels (deterministic). */
+export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
+  return engine.run('conv3dGradWeight', [x, dy], {}, () => {
+    const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
+    const wShape = [...g.kernel, g.CI, g.CO];
+    const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
+    const weights = taps * g.CI * Math.ceil(g.CO / 4);
+    // Enough chunks to fill the device, each summing at least 256 output voxels.
+    const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(65536 / weights)));
+    const perChunk = Math.ceil(voxels / chunks);
+    if (voxels === 0 || weights === 0) return fill(wShape, 0);
+    const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_weight' }, params(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
+    const summed = sum(partial, 0);
+    partial.dispose();
+    const dw = reshape(summed, wShape);
+    summed.dispose();
+    return dw;
+  });
+}

@@ -1,0 +1,126 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.js';
+import { Nd } from './oracle.js';
+import { checkGrad } from './gradcheck.js';
+import { assertClose, randomNd, setup, toGpu } from './helpers.js';
+
+const t = suite('conv3d (float64 oracle, finite differences)');
+t.before(setup);
+
+interface Opts {
+  strides?: number[];
+  dilation?: number[];
+  padding?: 'same' | 'valid';
+}
+
+/** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
+function conv3dOracle(x: Nd, w: Nd, o: Opts): Nd {
+  const [B, IX, IY, IZ, CI] = x.shape;
+  const [KX, KY, KZ, , CO] = w.shape;
+  const s = o.strides ?? [1, 1, 1];
+  const d = o.dilation ?? [1, 1, 1];
+  const I = [IX, IY, IZ];
+  const K = [KX, KY, KZ];
+  const O: number[] = [];
+  const P: number[] = [];
+  for (let a = 0; a < 3; a++) {
+    const span = (K[a] - 1) * d[a] + 1;
+    if ((o.padding ?? 'valid') === 'valid') {
+      O.push(Math.floor((I[a] - span) / s[a]) + 1);
+      P.push(0);
+    } else {
+      O.push(Math.ceil(I[a] / s[a]));
+      P.push(Math.floor(Math.max((O[a] - 1) * s[a] + span - I[a], 0) / 2));
+    }
+  }
+  const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
+  for (let b = 0; b < B; b++) for (let ox = 0; ox < O[0]; ox++) for (let oy = 0; oy < O[1]; oy++) for (let oz = 0; oz < O[2]; oz++) {
+    for (let co = 0; co < CO; co++) {
+      let acc = 0;
+      for (let kx = 0; kx < KX; kx++) for (let ky = 0; ky < KY; ky++) for (let kz = 0; kz < KZ; kz++) {
+        const ix = ox * s[0] + kx * d[0] - P[0];
+        const iy = oy * s[1] + ky * d[1] - P[1];
+        const iz = oz * s[2] + kz * d[2] - P[2];
+        if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
+        for (let ci = 0; ci < CI; ci++) {
+          acc += x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * CI + ci] * w.data[(((kx * KY + ky) * KZ + kz) * CI + ci) * CO + co];
+        }
+      }
+      y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO + co] = acc;
+    }
+  }
+  return new Nd([B, O[0], O[1], O[2], CO], y);
+}
+
+const cases: [number[], number[], Opts][] = [
+  [[1, 5, 6, 7, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
+  [[2, 7, 5, 6, 2], [3, 3, 3, 2, 4], { padding: 'valid' }],
+  [[2, 9, 8, 7, 3], [3, 3, 3, 3, 2], { padding: 'same', strides: [2, 2, 2] }],
+  [[1, 8, 7, 9, 4], [2, 3, 1, 4, 6], { padding: 'valid', strides: [2, 1, 3] }],
+  [[1, 9, 9, 8, 2], [3, 3, 3, 2, 3], { padding: 'same', dilation: [2, 2, 1] }],
+  [[2, 6, 6, 6, 5], [1, 1, 1, 5, 7], {}],
+  [[1, 4, 4, 4, 1], [4, 4, 4, 1, 1], { padding: 'same', strides: [3, 3, 3] }],
+];
+
+for (const [xs, ws, o] of cases) {
+  t(`forward x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
+    const x = randomNd(xs, 1);
+    const w = randomNd(ws, 2);
+    await assertClose(vg.conv3d(toGpu(x), toGpu(w), o), conv3dOracle(x, w, o), { atol: 1e-5, rtol: 1e-5 });
+  });
+}
+
+for (const [xs, ws, o] of [
+  [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }],
+  [[2, 5, 4, 5, 3], [3, 2, 3, 3, 2], { padding: 'valid', strides: [2, 1, 2] }],
+  [[1, 6, 5, 5, 2], [3, 3, 3, 2, 2], { padding: 'same', strides: [2, 2, 2], dilation: [1, 2, 1] }],
+] as [number[], number[], Opts][]) {
+  t(`gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
+    await checkGrad({
+      label: 'conv3d', inputs: [randomNd(xs, 3), randomNd(ws, 4)],
+      gpu: (x, w) => vg.conv3d(x, w, o), oracle: (x, w) => conv3dOracle(x, w, o),
+    });
+  });
+}
+
+t('a weight gradient over many voxels is split into chunks and stays exact', async () => {
+  const x = randomNd([2, 12, 12, 12, 3], 5);
+  const w = randomNd([3, 3, 3, 3, 4], 6);
+  const xg = toGpu(x);
+  const wg = toGpu(w);
+  const dy = randomNd([2, 12, 12, 12, 4], 7);
+  const { grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))), [wg]);
+  // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co]: the oracle's weight gradient is the convolution of x with dy.
+  const expected = new Float64Array(w.size);
+  const [B, N, , , CI] = x.shape;
+  for (let kx = 0; kx < 3; kx++) for (let ky = 0; ky < 3; ky++) for (let kz = 0; kz < 3; kz++) for (let ci = 0; ci < CI; ci++) for (let co = 0; co < 4; co++) {
+    let acc = 0;
+    for (let b = 0; b < B; b++) for (let ox = 0; ox < N; ox++) for (let oy = 0; oy < N; oy++) for (let oz = 0; oz < N; oz++) {
+      const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
+      if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
+      acc += x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] * dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
+    }
+    expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
+  }
+  await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
+});
+
+t('bad input is rejected before any GPU work', () => {
+  const x = vg.zeros([1, 4, 4, 4, 2]);
+  const before = vg.memory();
+  const cases: [() => unknown, RegExp][] = [
+    [() => vg.conv3d(vg.zeros([4, 4, 4, 2]), vg.zeros([3, 3, 3, 2, 1])), /conv3d.*'x'.*rank 5/],
+    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 3, 1])), /conv3d.*'kernel'.*2 input channels/],
+    [() => vg.conv3d(x, vg.zeros([5, 3, 3, 2, 1])), /conv3d.*spatial size >= 5 on axis 1/],
+    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { strides: [2, 0, 1] }), /conv3d.*strides.*positive integer/],
+    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { padding: 'full' as never }), /conv3d.*padding.*'same' or 'valid'/],
+  ];
+  const d0 = vg.memory().dispatches;
+  for (const [f, re] of cases) assert.throws(() => vg.tidy(() => f() as vg.Tensor), re);
+  assert.is(vg.memory().liveTensors, before.liveTensors);
+  assert.ok(vg.memory().dispatches - d0 <= 4 * 2, 'only the test\'s own zeros() dispatched');
+  x.dispose();
+});
+
+t.run();
