@@ -10,6 +10,7 @@ import {
 import { conv3dGradInput, conv3dGradWeight } from '../tensor/ops/conv3d.js';
 import type { Conv3dGeometry } from '../tensor/ops/conv3d.js';
 import { matmul } from '../tensor/ops/matmul.js';
+import { pool3dGrad } from '../tensor/ops/pool3d.js';
 import { overlapLossGrad } from '../tensor/ops/overlap_loss.js';
 import type { OverlapLossSpec } from '../tensor/ops/overlap_loss.js';
 import { overlapSumsGrad } from '../tensor/ops/overlap_sums.js';
@@ -195,6 +196,13 @@ registerGradient('conv3d', {
     return [() => conv3dGradInput(dy, s.inputs[1]!, g), () => conv3dGradWeight(x0(s), dy, g)];
   },
 });
+
+for (const [name, kind] of [['maxPool3d', 'max'], ['avgPool3d', 'avg']] as const) {
+  registerGradient(name, {
+    saveInputs: true,
+    grad: (dy, s) => [() => pool3dGrad(kind, dy, x0(s), s.attrs.geometry as Conv3dGeometry)],
+  });
+}
 
 // --- matmul --------------------------------------------------------------------------------------
 registerGradient('matmul', {

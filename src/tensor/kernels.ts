@@ -16,6 +16,7 @@ import matmul from '../../kernels/matmul.wgsl';
 import matmulDirect from '../../kernels/matmul_direct.wgsl';
 import optimizerUpdate from '../../kernels/optimizer_update.wgsl';
 import overlapLoss from '../../kernels/overlap_loss.wgsl';
+import pool3d from '../../kernels/pool3d.wgsl';
 import overlapSums from '../../kernels/overlap_sums.wgsl';
 import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
 import overlapVoxel from '../../kernels/overlap_voxel.wgsl';
@@ -88,6 +89,7 @@ const convGeometry = { file: 'conv3d_geometry.wgsl', code: conv3dGeometry };
 registerKernel('conv3d', 'conv3d.wgsl', conv3d, convGeometry);
 registerKernel('conv3d_grad_input', 'conv3d_grad_input.wgsl', conv3dGradInput, convGeometry);
 registerKernel('conv3d_grad_weight', 'conv3d_grad_weight.wgsl', conv3dGradWeight, convGeometry);
+registerKernel('pool3d', 'pool3d.wgsl', pool3d, convGeometry);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their

@@ -51,12 +51,21 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
   if (w.shape[3] !== x.shape[4]) {
     throw new ShapeError(argMessage(fn, 'kernel', `${x.shape[4]} input channels (x's last axis) on axis 3`, describe(w)));
   }
+  return windowGeometry(fn, x, [w.shape[0], w.shape[1], w.shape[2]], w.shape[4], options);
+}
+
+/**
+ * Output shape and padding of a sliding 3D window (a convolution kernel or a pooling window) of
+ * `window` taps over the channels-last x, giving `channelsOut` channels.
+ */
+export function windowGeometry(fn: string, x: Tensor, window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
+  if (x.rank !== 5) throw new ShapeError(argMessage(fn, 'x', 'rank 5 (batch, x, y, z, channels)', describe(x)));
   const strides = triple(fn, 'strides', options.strides ?? 1);
   const dilation = triple(fn, 'dilation', options.dilation ?? 1);
   const padding = options.padding ?? 'valid';
   if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
   const input = [x.shape[1], x.shape[2], x.shape[3]] as [number, number, number];
-  const kernel = [w.shape[0], w.shape[1], w.shape[2]] as [number, number, number];
+  const kernel = [window[0], window[1], window[2]] as [number, number, number];
   const output = [0, 0, 0] as [number, number, number];
   const padBefore = [0, 0, 0] as [number, number, number];
   for (let a = 0; a < 3; a++) {
@@ -64,17 +73,18 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
     if (padding === 'valid') {
       output[a] = Math.floor((input[a] - span) / strides[a]) + 1;
       if (input[a] < span) {
-        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' kernel span of ${span}`, describe(x)));
+        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' window span of ${span}`, describe(x)));
       }
     } else {
       output[a] = Math.ceil(input[a] / strides[a]);
       padBefore[a] = Math.floor(Math.max((output[a] - 1) * strides[a] + span - input[a], 0) / 2);
     }
   }
-  return { B: x.shape[0], input, output, kernel, CI: x.shape[4], CO: w.shape[4], strides, dilation, padBefore };
+  return { B: x.shape[0], input, output, kernel, CI: x.shape[4], CO: channelsOut, strides, dilation, padBefore };
 }
 
-function params(g: Conv3dGeometry, extra: [number, number] = [0, 0]): Uint8Array {
+/** The geometry uniform of kernels/conv3d_geometry.wgsl. */
+export function geometryParams(g: Conv3dGeometry, extra: [number, number] = [0, 0]): Uint8Array {
   const w = new ParamWriter();
   for (const v of [[...g.input, g.CI], [...g.output, g.CO], [...g.kernel, g.B], [...g.strides, 0], [...g.dilation, 0], [...g.padBefore, 0], [...extra, 0, 0]]) {
     for (const e of v) w.u32(e);
@@ -82,7 +92,8 @@ function params(g: Conv3dGeometry, extra: [number, number] = [0, 0]): Uint8Array
   return w.bytes();
 }
 
-const groups64 = (n: number): number => Math.ceil(n / 64);
+/** Workgroups of 64 invocations covering n. */
+export const groups64 = (n: number): number => Math.ceil(n / 64);
 
 /** y = conv3d(x, w): (B, OX, OY, OZ, Cout). Differentiable with respect to x and w. */
 export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tensor {
@@ -91,7 +102,7 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tenso
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
     const work = g.B * g.output[0] * g.output[1] * g.output[2] * Math.ceil(g.CO / 4);
-    engine.gpu.dispatch({ kernel: 'conv3d' }, params(g), [bind(x), bind(w), bind(y)], groups64(work));
+    engine.gpu.dispatch({ kernel: 'conv3d' }, geometryParams(g), [bind(x), bind(w), bind(y)], groups64(work));
     return y;
   });
 }
@@ -102,7 +113,7 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
     const work = g.B * g.input[0] * g.input[1] * g.input[2] * Math.ceil(g.CI / 4);
-    engine.gpu.dispatch({ kernel: 'conv3d_grad_input' }, params(g), [bind(dy), bind(w), bind(dx)], groups64(work));
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_input' }, geometryParams(g), [bind(dy), bind(w), bind(dx)], groups64(work));
     return dx;
   });
 }
@@ -119,7 +130,7 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const perChunk = Math.ceil(voxels / chunks);
     if (voxels === 0 || weights === 0) return fill(wShape, 0);
     const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
-    engine.gpu.dispatch({ kernel: 'conv3d_grad_weight' }, params(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_weight' }, geometryParams(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);

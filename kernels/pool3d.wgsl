@@ -1,0 +1,108 @@
+// pool3d.wgsl — max or average pooling over 3D windows of a channels-last volume, forward, and
+// (MODE 2, 3) its gradient as a gather.
+// (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers; the window is
+// ksize, channels in_shape.w = out_shape.w = C.)
+//
+//   MODE 0 max      y[b, o, c] = max over the window's taps inside the input of x[b, i, c]
+//   MODE 1 average  y[b, o, c] = mean over the window's taps inside the input (padding excluded,
+//                   as Keras' 'same' average pooling)
+//   MODE 2 max grad      dx[b, i, c] = Σ over windows o whose first maximal tap is i of dy[b, o, c]
+//   MODE 3 average grad  dx[b, i, c] = Σ over windows o containing i of dy[b, o, c] / count(o)
+// Bindings (group 0):
+//   1 src  storage read  array<f32>  MODE 0, 1: x (B, IX, IY, IZ, C); MODE 2, 3: dy (B, OX, OY, OZ, C)
+//   2 x    storage read  array<f32>  MODE 2: x, to find each window's maximum; otherwise a dummy
+//   3 dst  storage rw    array<f32>  MODE 0, 1: y; MODE 2, 3: dx
+// Workgroup: 64 threads. Dispatch: ceil(elements of dst / 64) workgroups (folded by the host);
+// one element of dst per invocation.
+
+override MODE: u32 = 0u;
+
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+
+// Number of taps of the window at output o that fall inside the input.
+fn window_count(o: vec3<u32>) -> f32 {
+  var n = 0.0;
+  for (var kx = 0u; kx < params.ksize.x; kx++) {
+    for (var ky = 0u; ky < params.ksize.y; ky++) {
+      for (var kz = 0u; kz < params.ksize.z; kz++) {
+        if (inside(input_position(o, vec3<u32>(kx, ky, kz)))) { n += 1.0; }
+      }
+    }
+  }
+  return n;
+}
+
+// Input position of the first maximal tap of the window at output o, channel c of sample b.
+fn argmax_position(b: u32, o: vec3<u32>, c: u32) -> vec3<i32> {
+  var best = -3.0e38;
+  var at = vec3<i32>(-1);
+  for (var kx = 0u; kx < params.ksize.x; kx++) {
+    for (var ky = 0u; ky < params.ksize.y; ky++) {
+      for (var kz = 0u; kz < params.ksize.z; kz++) {
+        let p = input_position(o, vec3<u32>(kx, ky, kz));
+        if (!inside(p)) { continue; }
+        let v = x[voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c];
+        if (v > best || all(at == vec3<i32>(-1))) {
+          best = v;
+          at = p;
+        }
+      }
+    }
+  }
+  return at;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let C = params.in_shape.w;
+  let B = params.ksize.w;
+  let i = linear_index(wid, nwg, lid);
+  let c = i % C;
+  if (MODE <= 1u) {
+    if (i >= B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C) { return; }
+    let o = voxel_coords(i / C, params.out_shape.xyz);
+    var best = -3.0e38;
+    var total = 0.0;
+    var n = 0.0;
+    for (var kx = 0u; kx < params.ksize.x; kx++) {
+      for (var ky = 0u; ky < params.ksize.y; ky++) {
+        for (var kz = 0u; kz < params.ksize.z; kz++) {
+          let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
+          if (!inside(p)) { continue; }
+          let v = src[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c];
+          best = max(best, v);
+          total += v;
+          n += 1.0;
+        }
+      }
+    }
+    dst[i] = select(total / max(n, 1.0), best, MODE == 0u);
+    return;
+  }
+  if (i >= B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C) { return; }
+  let q = voxel_coords(i / C, params.in_shape.xyz);
+  var acc = 0.0;
+  for (var kx = 0u; kx < params.ksize.x; kx++) {
+    for (var ky = 0u; ky < params.ksize.y; ky++) {
+      for (var kz = 0u; kz < params.ksize.z; kz++) {
+        let k = vec3<u32>(kx, ky, kz);
+        // The output whose window reaches input q through tap k: o = (q + pad − k) / stride.
+        let t = vec3<i32>(q.yzw + params.pad.xyz) - vec3<i32>(k);
+        let s = vec3<i32>(params.stride.xyz);
+        if (any(t < vec3<i32>(0)) || any(t % s != vec3<i32>(0))) { continue; }
+        let o = vec3<u32>(t / s);
+        if (any(o >= params.out_shape.xyz)) { continue; }
+        let g = src[voxel_index(q.x, o, params.out_shape.xyz) * C + c];
+        if (MODE == 3u) {
+          acc += g / window_count(o);
+        } else if (all(argmax_position(q.x, o, c) == vec3<i32>(q.yzw))) {
+          acc += g;
+        }
+      }
+    }
+  }
+  dst[i] = acc;
+}
