@@ -34,3 +34,6 @@ export { loadSafetensors, loadWeights, saveSafetensors, saveWeights } from './nn
 export type { Safetensors } from './nn/safetensors.js';
 export { groupNorm } from './nn/group_norm.js';
 export type { GroupNormOptions } from './nn/group_norm.js';
+export { meanAbsoluteError, meanSquaredError } from './nn/regression_losses.js';
+export { computeLosses, resolveLosses } from './nn/compile_loss.js';
+export type { LossArg, LossFn, LossSpec, LossValues, ResolvedLoss, WeightsArg } from './nn/compile_loss.js';
