@@ -60,11 +60,17 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
  */
 export function windowGeometry(fn: string, x: Tensor, window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
   if (x.rank !== 5) throw new ShapeError(argMessage(fn, 'x', 'rank 5 (batch, x, y, z, channels)', describe(x)));
+  return windowGeometryOfShape(fn, x.shape, window, channelsOut, options);
+}
+
+/** `windowGeometry` from x's shape alone (layers use it on symbolic shapes, batch -1 allowed). */
+export function windowGeometryOfShape(fn: string, xShape: readonly number[], window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
+  const shown = `shape [${xShape.join(', ')}]`;
   const strides = triple(fn, 'strides', options.strides ?? 1);
   const dilation = triple(fn, 'dilation', options.dilation ?? 1);
   const padding = options.padding ?? 'valid';
   if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
-  const input = [x.shape[1], x.shape[2], x.shape[3]] as [number, number, number];
+  const input = [xShape[1], xShape[2], xShape[3]] as [number, number, number];
   const kernel = [window[0], window[1], window[2]] as [number, number, number];
   const output = [0, 0, 0] as [number, number, number];
   const padBefore = [0, 0, 0] as [number, number, number];
@@ -73,14 +79,14 @@ export function windowGeometry(fn: string, x: Tensor, window: readonly number[],
     if (padding === 'valid') {
       output[a] = Math.floor((input[a] - span) / strides[a]) + 1;
       if (input[a] < span) {
-        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' window span of ${span}`, describe(x)));
+        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' window span of ${span}`, shown));
       }
     } else {
       output[a] = Math.ceil(input[a] / strides[a]);
       padBefore[a] = Math.floor(Math.max((output[a] - 1) * strides[a] + span - input[a], 0) / 2);
     }
   }
-  return { B: x.shape[0], input, output, kernel, CI: x.shape[4], CO: channelsOut, strides, dilation, padBefore };
+  return { B: xShape[0], input, output, kernel, CI: xShape[4], CO: channelsOut, strides, dilation, padBefore };
 }
 
 /** The geometry uniform of kernels/conv3d_geometry.wgsl. */

@@ -1,0 +1,68 @@
+/** 3D convolution layer, channels-last: y = activation(conv3d(x, kernel) + bias). */
+import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { variable } from '../../grad/variable.js';
+import { tidy } from '../../tensor/api.js';
+import { zeros } from '../../tensor/ops/creation.js';
+import { add } from '../../tensor/ops/elementwise.js';
+import { conv3d, windowGeometryOfShape } from '../../tensor/ops/conv3d.js';
+import type { Conv3dOptions } from '../../tensor/ops/conv3d.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { activate, checkActivation } from '../activations.js';
+import type { ActivationName } from '../activations.js';
+import { initialize } from '../initializers.js';
+import type { Initializer } from '../initializers.js';
+import { Layer } from '../layer.js';
+
+export interface Conv3DOptions extends Conv3dOptions {
+  filters: number;
+  kernelSize: number | readonly number[];
+  activation?: ActivationName;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  seed?: number;
+  name?: string;
+}
+
+export class Conv3D extends Layer {
+  readonly filters: number;
+  readonly kernelSize: [number, number, number];
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly options: Conv3dOptions;
+  readonly #init: Initializer;
+  readonly #seed: number;
+
+  constructor(o: Conv3DOptions) {
+    super('conv3d', o.name);
+    if (!Number.isInteger(o.filters) || o.filters < 1) throw new ValueError(argMessage('Conv3D', 'filters', 'a positive integer', o.filters));
+    const k = typeof o.kernelSize === 'number' ? [o.kernelSize, o.kernelSize, o.kernelSize] : o.kernelSize;
+    if (!Array.isArray(k) || k.length !== 3 || k.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ValueError(argMessage('Conv3D', 'kernelSize', 'a positive integer or three of them', o.kernelSize));
+    }
+    this.filters = o.filters;
+    this.kernelSize = [k[0], k[1], k[2]];
+    this.activation = checkActivation('Conv3D', o.activation);
+    this.useBias = o.useBias ?? true;
+    this.options = { strides: o.strides, padding: o.padding, dilation: o.dilation };
+    this.#init = o.kernelInitializer ?? 'glorotUniform';
+    this.#seed = o.seed ?? 1;
+  }
+
+  outputShape([s]: readonly (readonly number[])[]): number[] {
+    if (s.length !== 5) throw new ShapeError(argMessage(this.name, 'input', 'rank 5 (batch, x, y, z, channels)', `[${s.join(', ')}]`));
+    const g = windowGeometryOfShape(this.name, s, this.kernelSize, this.filters, this.options);
+    return [-1, ...g.output, this.filters];
+  }
+
+  protected override build([s]: readonly (readonly number[])[]): void {
+    this.weights.push(tidy(() => variable(initialize(this.#init, [...this.kernelSize, s[4], this.filters], this.#seed), { name: `${this.name}/kernel` })));
+    if (this.useBias) this.weights.push(tidy(() => variable(zeros([this.filters]), { name: `${this.name}/bias` })));
+  }
+
+  call([x]: readonly Tensor[]): Tensor {
+    const [w, b] = this.weights;
+    let y = conv3d(x, w, this.options);
+    if (b) y = add(y, b);
+    return activate(this.activation, y);
+  }
+}

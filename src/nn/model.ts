@@ -1,0 +1,335 @@
+/**
+ * Functional models with several named outputs, compiled with weighted losses (Keras 3 rules,
+ * see compile_loss.ts) and trained with `fit`. Each loss's gradient reaches only the layers on a
+ * path from the trainable weights to that output (the tape's filter), so a head no loss touches
+ * costs no kernel. Loss values are kept on the GPU during an epoch and read once at its end.
+ */
+import { ShapeError, ValueError, argMessage } from '../errors.js';
+import { lossReach, noGrad } from '../grad/api.js';
+import type { Variable } from '../grad/variable.js';
+import { keep, readAll, tidy } from '../tensor/api.js';
+import { describe } from '../tensor/ops/check.js';
+import { concat, slice } from '../tensor/ops/movement.js';
+import { Tensor } from '../tensor/tensor.js';
+import { computeLosses, resolveLosses } from './compile_loss.js';
+import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
+import type { Layer } from './layer.js';
+import { InputLayer } from './layers/simple.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import { loadWeights, saveWeights } from './safetensors.js';
+import { SymbolicTensor } from './symbolic.js';
+
+/** A model input placeholder of the given per-sample shape. */
+export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
+  if (!Array.isArray(o.shape) || o.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ValueError(argMessage('input', 'shape', 'positive integers (per-sample shape, no batch axis)', describe(o.shape)));
+  const layer = new InputLayer(o.shape, o.name);
+  return new SymbolicTensor(layer.outputShape(), layer, []);
+}
+
+export type TensorsArg = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+
+export interface CompileOptions {
+  optimizer: Optimizer;
+  loss: LossArg;
+  lossWeights?: WeightsArg | null;
+}
+
+export interface Logs {
+  [name: string]: number;
+}
+
+export interface Callback {
+  onBatchEnd?(batch: number, info: { size: number }): void;
+  /** May return true to stop training. */
+  onEpochEnd?(epoch: number, logs: Logs): boolean | void | Promise<boolean | void>;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Shuffle the samples every epoch (seeded: the same order every run). Default true. */
+  shuffle?: boolean;
+  seed?: number;
+  validationData?: [TensorsArg, TensorsArg];
+  callbacks?: readonly Callback[];
+}
+
+export interface History {
+  epoch: number[];
+  /** 'loss', '<output>_loss' (unweighted), and 'val_…' with validation data. */
+  history: Record<string, number[]>;
+}
+
+export class Model {
+  readonly name: string;
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+  readonly outputNames: readonly string[];
+  /** Layer calls in an order where every call comes after its inputs. */
+  readonly #nodes: SymbolicTensor[];
+  #losses: ResolvedLoss[] | null = null;
+  #optimizer: Optimizer | null = null;
+  stopTraining = false;
+
+  constructor(config: { inputs: SymbolicTensor | readonly SymbolicTensor[]; outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>; name?: string }) {
+    const fn = 'model';
+    this.name = config.name ?? 'model';
+    this.inputs = Array.isArray(config.inputs) ? config.inputs : [config.inputs as SymbolicTensor];
+    const outs = config.outputs;
+    if (outs instanceof SymbolicTensor || Array.isArray(outs)) {
+      this.outputs = outs instanceof SymbolicTensor ? [outs] : outs;
+      this.outputNames = this.outputs.map((o) => o.name);
+    } else {
+      this.outputNames = Object.keys(outs);
+      this.outputs = Object.values(outs as Record<string, SymbolicTensor>);
+    }
+    if (new Set(this.outputNames).size !== this.outputNames.length) throw new ValueError(argMessage(fn, 'outputs', 'outputs with distinct names', this.outputNames.join(', ')));
+    for (const x of [...this.inputs, ...this.outputs]) {
+      if (!(x instanceof SymbolicTensor)) throw new ValueError(argMessage(fn, 'inputs/outputs', 'symbolic tensors', typeof x));
+    }
+    this.#nodes = [];
+    const seen = new Set<number>();
+    const visit = (t: SymbolicTensor): void => {
+      if (seen.has(t.id)) return;
+      seen.add(t.id);
+      if (t.layer instanceof InputLayer) {
+        if (!this.inputs.includes(t)) throw new ValueError(`${fn}: the output depends on the input '${t.name}', which is not among the model's inputs`);
+        return;
+      }
+      t.inputs.forEach(visit);
+      this.#nodes.push(t);
+    };
+    this.outputs.forEach(visit);
+  }
+
+  /** Every layer, in call order. */
+  get layers(): Layer[] {
+    return [...new Set(this.#nodes.map((n) => n.layer))];
+  }
+
+  get trainableWeights(): Variable[] {
+    return this.layers.flatMap((l) => [...l.trainableWeights]);
+  }
+
+  /** Runs the model: outputs keyed by output name. */
+  call(x: TensorsArg, training = false): Record<string, Tensor> {
+    const inputs = this.#bindInputs('call', x);
+    const values = new Map<number, Tensor>();
+    this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
+    for (const node of this.#nodes) values.set(node.id, node.layer.call(node.inputs.map((i) => values.get(i.id)!), training));
+    return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
+  }
+
+  /** Outputs for x, outside any tape, keyed by output name. */
+  predict(x: TensorsArg): Record<string, Tensor> {
+    return noGrad(() => this.call(x, false));
+  }
+
+  /** A table of the layers, their output shapes and parameter counts (also printed). */
+  summary(print = true): string {
+    const rows = this.#nodes.map((n) => [`${n.name} (${n.layer.constructor.name})`, `[${n.shape.map((d) => (d < 0 ? 'batch' : d)).join(', ')}]`, String(n.layer.countParams())]);
+    const head = ['layer (type)', 'output shape', 'params'];
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r: string[]): string => r.map((c, i) => c.padEnd(w[i])).join('  ');
+    const total = this.layers.reduce((n, l) => n + l.countParams(), 0);
+    const text = [`model "${this.name}"`, line(head), ...rows.map(line), `total params: ${total}`, `outputs: ${this.outputNames.join(', ')}`].join('\n');
+    if (print) console.log(text);
+    return text;
+  }
+
+  /** Sets the optimizer and the losses (a loss for all, a list by position or a record by output name). */
+  compile(o: CompileOptions): void {
+    if (!o || !o.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function') throw new ValueError(argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
+    this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
+    this.#optimizer = o.optimizer;
+  }
+
+  /** Per loss (by output name): the layers its gradient reaches, for a sample batch. */
+  lossPaths(x: TensorsArg, y: TensorsArg): Record<string, string[]> {
+    const losses = this.#compiled('lossPaths');
+    const yTrue = this.#bindTargets('lossPaths', y);
+    const weights = this.trainableWeights;
+    const reach = lossReach(() => computeLosses(losses, yTrue, this.call(x, true)).perOutput, weights);
+    const layerOf = new Map(this.layers.flatMap((l) => l.trainableWeights.map((w) => [w.name, l.name] as const)));
+    return Object.fromEntries(Object.entries(reach).map(([k, names]) => [k, [...new Set(names.map((n) => layerOf.get(n)!))]]));
+  }
+
+  /** One optimizer step on a batch; returns the total and unweighted per-output losses (kept, unread). */
+  trainStep(x: TensorsArg, y: TensorsArg): { total: Tensor; perOutput: Record<string, Tensor> } {
+    const losses = this.#compiled('trainStep');
+    const yTrue = this.#bindTargets('trainStep', y);
+    let perOutput: Record<string, Tensor> = {};
+    const total = this.#optimizer!.minimize(() => {
+      const values = computeLosses(losses, yTrue, this.call(x, true));
+      perOutput = Object.fromEntries(Object.entries(values.perOutput).map(([k, v]) => [k, keep(v)]));
+      return values.total;
+    }, this.trainableWeights);
+    return { total, perOutput };
+  }
+
+  /** Mean losses over a dataset, in batches, without training ('loss', '<output>_loss'). */
+  async evaluate(x: TensorsArg, y: TensorsArg, options: { batchSize?: number } = {}): Promise<Logs> {
+    const losses = this.#compiled('evaluate');
+    const n = this.#count('evaluate', x, y);
+    const batchSize = options.batchSize ?? 32;
+    const kept: { size: number; values: Tensor[] }[] = [];
+    for (let start = 0; start < n; start += batchSize) {
+      const idx = range(start, Math.min(n, start + batchSize));
+      const values = tidy(() => noGrad(() => {
+        const r = computeLosses(losses, this.#bindTargets('evaluate', takeRows(y, idx)), this.call(takeRows(x, idx), false));
+        return [r.total, ...losses.map((l) => r.perOutput[l.output])];
+      }));
+      kept.push({ size: idx.length, values });
+    }
+    return this.#meanLogs(kept, losses, '');
+  }
+
+  /** Trains for `epochs` over the data in shuffled batches; returns the per-epoch History. */
+  async fit(x: TensorsArg, y: TensorsArg, options: FitOptions = {}): Promise<History> {
+    const fn = 'fit';
+    const losses = this.#compiled(fn);
+    // Inputs and targets are checked before any step runs.
+    this.#bindInputs(fn, x);
+    this.#bindTargets(fn, y);
+    const n = this.#count(fn, x, y);
+    const epochs = positiveInt(fn, 'epochs', options.epochs ?? 1);
+    const batchSize = positiveInt(fn, 'batchSize', options.batchSize ?? 32);
+    const history: History = { epoch: [], history: {} };
+    this.stopTraining = false;
+    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+      const order = options.shuffle === false ? range(0, n) : shuffled(n, (options.seed ?? 1) * 7919 + epoch);
+      const kept: { size: number; values: Tensor[] }[] = [];
+      for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
+        const idx = order.slice(start, start + batchSize);
+        const values = tidy(() => {
+          const { total, perOutput } = this.trainStep(takeRows(x, idx), takeRows(y, idx));
+          return [total, ...losses.map((l) => perOutput[l.output])];
+        });
+        kept.push({ size: idx.length, values });
+        for (const c of options.callbacks ?? []) c.onBatchEnd?.(batch, { size: idx.length });
+      }
+      const logs = await this.#meanLogs(kept, losses, '');
+      if (options.validationData) Object.assign(logs, prefixed(await this.evaluate(options.validationData[0], options.validationData[1], { batchSize }), 'val_'));
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      for (const c of options.callbacks ?? []) if ((await c.onEpochEnd?.(epoch, logs)) === true) this.stopTraining = true;
+    }
+    return history;
+  }
+
+  saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    return saveWeights(this.layers.flatMap((l) => [...l.allWeights]), metadata);
+  }
+
+  loadWeights(bytes: Uint8Array): void {
+    loadWeights(this.layers.flatMap((l) => [...l.allWeights]), bytes);
+  }
+
+  /** Reads the kept per-batch losses with one wait and averages them, weighted by batch size. */
+  async #meanLogs(kept: { size: number; values: Tensor[] }[], losses: readonly ResolvedLoss[], prefix: string): Promise<Logs> {
+    const data = await readAll(kept.flatMap((k) => k.values));
+    const names = ['loss', ...losses.map((l) => `${l.output}_loss`)];
+    const sums = names.map(() => 0);
+    let count = 0;
+    let at = 0;
+    for (const k of kept) {
+      k.values.forEach((t, i) => {
+        sums[i] += data[at + i][0] * k.size;
+        t.dispose();
+      });
+      at += k.values.length;
+      count += k.size;
+    }
+    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, sums[i] / Math.max(1, count)]));
+  }
+
+  #compiled(fn: string): ResolvedLoss[] {
+    if (!this.#losses || !this.#optimizer) throw new ValueError(`${fn}: the model is not compiled; call model.compile({ optimizer, loss }) first`);
+    return this.#losses;
+  }
+
+  #bindInputs(fn: string, x: TensorsArg): Tensor[] {
+    const list = x instanceof Tensor ? [x] : Array.isArray(x) ? x : this.inputs.map((i) => (x as Record<string, Tensor>)[i.name]);
+    if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor))) {
+      throw new ValueError(argMessage(fn, 'x', `${this.inputs.length} input tensor(s) (${this.inputs.map((i) => i.name).join(', ')})`, describe(x)));
+    }
+    list.forEach((t, i) => {
+      const want = this.inputs[i].shape;
+      if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
+        throw new ShapeError(argMessage(fn, `x for '${this.inputs[i].name}'`, `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}]`, describe(t)));
+      }
+    });
+    return list;
+  }
+
+  #bindTargets(fn: string, y: TensorsArg): Record<string, Tensor> {
+    if (y instanceof Tensor) {
+      if (this.outputNames.length !== 1) throw new ValueError(argMessage(fn, 'y', `a list or a record of ${this.outputNames.length} targets (${this.outputNames.join(', ')})`, 'one tensor'));
+      return { [this.outputNames[0]]: y };
+    }
+    if (Array.isArray(y)) {
+      if (y.length !== this.outputNames.length) throw new ValueError(argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`));
+      return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
+    }
+    for (const k of Object.keys(y)) if (!this.outputNames.includes(k)) throw new ValueError(`${fn}: 'y' has the key '${k}', which is not an output; the outputs are ${this.outputNames.map((n) => `'${n}'`).join(', ')}`);
+    return y as Record<string, Tensor>;
+  }
+
+  #count(fn: string, x: TensorsArg, y: TensorsArg): number {
+    const all = [...tensorsOf(x), ...tensorsOf(y)];
+    const n = all[0]?.shape[0] ?? 0;
+    if (all.some((t) => t.shape[0] !== n)) throw new ShapeError(`${fn}: every input and target needs the same number of samples, got ${all.map((t) => t.shape[0]).join(', ')}`);
+    return n;
+  }
+}
+
+/** A functional model from its inputs and outputs (a list, or a record keyed by output name). */
+export function model(config: ConstructorParameters<typeof Model>[0]): Model {
+  return new Model(config);
+}
+
+function tensorsOf(x: TensorsArg): Tensor[] {
+  return x instanceof Tensor ? [x] : Array.isArray(x) ? [...x] : Object.values(x);
+}
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a }, (_, i) => a + i);
+}
+
+/** A seeded Fisher–Yates permutation. */
+function shuffled(n: number, seed: number): number[] {
+  const out = range(0, n);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Rows `idx` of every tensor (axis 0): one slice per run of consecutive indices, then a concat. */
+function takeRows<T extends TensorsArg>(x: T, idx: readonly number[]): T {
+  const take = (t: Tensor): Tensor => {
+    const runs: [number, number][] = [];
+    for (const i of idx) {
+      const last = runs[runs.length - 1];
+      if (last && last[0] + last[1] === i) last[1]++;
+      else runs.push([i, 1]);
+    }
+    const parts = runs.map(([start, count]) => slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]));
+    return parts.length === 1 ? parts[0] : concat(parts, 0);
+  };
+  if (x instanceof Tensor) return take(x) as T;
+  if (Array.isArray(x)) return x.map(take) as unknown as T;
+  return Object.fromEntries(Object.entries(x as Record<string, Tensor>).map(([k, v]) => [k, take(v)])) as T;
+}
+
+function prefixed(logs: Logs, prefix: string): Logs {
+  return Object.fromEntries(Object.entries(logs).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+function positiveInt(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(argMessage(fn, arg, 'a positive integer', describe(v)));
+  return v;
+}
