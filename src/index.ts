@@ -46,6 +46,7 @@ export type { Conv3DOptions } from './nn/layers/conv3d.js';
 export { Activation, AvgPool3D, Concatenate, Dropout, MaxPool3D, UpSampling3D } from './nn/layers/simple.js';
 export { GroupNormalization } from './nn/layers/group_normalization.js';
 export { input, model, Model } from './nn/model.js';
-export type { Callback, CompileOptions, FitOptions, History, Logs, TensorsArg } from './nn/model.js';
+export type { Callback, CompileOptions, FitOptions, History, Logs, MetricFn, TensorsArg } from './nn/model.js';
+export type { Regularizer } from './nn/regularizers.js';
 export { earlyStopping } from './nn/callbacks.js';
 export type { Initializer } from './nn/initializers.js';

@@ -138,6 +138,27 @@ t('an output without a loss needs no labels; evaluate, predict, summary, weights
   assert.equal(Array.from(a), Array.from(b));
 });
 
+t('kernel regularisers add l1·Σ|w| + l2·Σw² to the total; metrics are logged per output', async () => {
+  const x = vg.input({ shape: [3], name: 'reg_x' });
+  const d = new vg.Dense({ units: 2, useBias: false, kernelInitializer: 'zeros', kernelRegularizer: { l1: 0.1, l2: 0.5 }, name: 'reg_dense' });
+  const m = vg.model({ inputs: x, outputs: [d.apply(x)] });
+  m.compile({ optimizer: new vg.SGD({ learningRate: 0 }), loss: 'mse' });
+  d.trainableWeights[0].assign(vg.tensor([1, -2, 0, 3, -1, 1], [3, 2]));
+  const xs = vg.ones([4, 3]);
+  const ys = vg.zeros([4, 2]);
+  const logs = await m.evaluate(xs, ys);
+  // predictions: [1 + 0 - 1, -2 + 3 + 1] = [0, 2] → mse 2; penalty 0.1·8 + 0.5·16 = 8.8
+  assert.ok(Math.abs(logs.reg_dense_loss - 2) < 1e-5 && Math.abs(logs.loss - 10.8) < 1e-4, JSON.stringify(logs));
+
+  const { x: vx, seg, fg } = data(6);
+  const two = build('metric_');
+  const [segName, auxName] = two.outputNames;
+  two.compile({ optimizer: new vg.Adam({ learningRate: 0.02 }), loss: [diceLoss, tverskyLoss], lossWeights: [0.5, 0.3], metrics: { [segName]: ['dice', 'iou'] } });
+  const h = await two.fit(vx, [seg, fg], { epochs: 2, batchSize: 3 });
+  for (const k of [`${segName}_dice`, `${segName}_iou`]) assert.ok(h.history[k].every((v) => v >= 0 && v <= 1), `${k}: ${h.history[k]}`);
+  assert.throws(() => two.compile({ optimizer: new vg.SGD(), loss: 'mse', metrics: { [`${auxName}x`]: ['dice'] } }), /'metrics' has the key/);
+});
+
 t('bad calls: uncompiled, bad targets, bad keys, early stopping', async () => {
   const { x, seg, fg } = data(4);
   const m = build('bad_');

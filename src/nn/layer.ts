@@ -48,6 +48,14 @@ export abstract class Layer {
     return new SymbolicTensor(out, this, inputs);
   }
 
+  /**
+   * The layer's regularisation penalty (a scalar), or null: Keras adds every layer's penalty,
+   * sum-reduced, to the total loss.
+   */
+  regularization(): Tensor | null {
+    return null;
+  }
+
   get trainableWeights(): readonly Variable[] {
     return this.weights.filter((w) => w.trainable);
   }

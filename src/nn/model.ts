@@ -9,7 +9,9 @@ import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
 import { keep, readAll, tidy } from '../tensor/api.js';
 import { describe } from '../tensor/ops/check.js';
+import { add } from '../tensor/ops/elementwise.js';
 import { concat, slice } from '../tensor/ops/movement.js';
+import { diceMetric, iouMetric } from '../losses/metrics.js';
 import { Tensor } from '../tensor/tensor.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
@@ -28,10 +30,17 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
 
 export type TensorsArg = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
 
+export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
 export interface CompileOptions {
   optimizer: Optimizer;
   loss: LossArg;
   lossWeights?: WeightsArg | null;
+  /**
+   * Per output name, metrics logged as '<output>_<metric>' each epoch: 'dice' / 'iou' (the
+   * NaN-aware mean of diceMetric / iouMetric, argmax or 0.5 threshold) or named functions.
+   */
+  metrics?: Readonly<Record<string, readonly (string | MetricFn)[]>>;
 }
 
 export interface Logs {
@@ -68,6 +77,7 @@ export class Model {
   /** Layer calls in an order where every call comes after its inputs. */
   readonly #nodes: SymbolicTensor[];
   #losses: ResolvedLoss[] | null = null;
+  #metrics: { output: string; name: string; fn: MetricFn }[] = [];
   #optimizer: Optimizer | null = null;
   stopTraining = false;
 
@@ -141,6 +151,7 @@ export class Model {
   compile(o: CompileOptions): void {
     if (!o || !o.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function') throw new ValueError(argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
     this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
+    this.#metrics = resolveMetrics(this.outputNames, o.metrics ?? {});
     this.#optimizer = o.optimizer;
   }
 
@@ -159,10 +170,13 @@ export class Model {
     const losses = this.#compiled('trainStep');
     const yTrue = this.#bindTargets('trainStep', y);
     let perOutput: Record<string, Tensor> = {};
+    let predictions: Record<string, Tensor> = {};
     const total = this.#optimizer!.minimize(() => {
-      const values = computeLosses(losses, yTrue, this.call(x, true));
+      predictions = this.call(x, true);
+      const values = computeLosses(losses, yTrue, predictions);
       perOutput = Object.fromEntries(Object.entries(values.perOutput).map(([k, v]) => [k, keep(v)]));
-      return values.total;
+      for (const m of this.#metrics) perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
+      return this.#withRegularization(values.total);
     }, this.trainableWeights);
     return { total, perOutput };
   }
@@ -176,8 +190,10 @@ export class Model {
     for (let start = 0; start < n; start += batchSize) {
       const idx = range(start, Math.min(n, start + batchSize));
       const values = tidy(() => noGrad(() => {
-        const r = computeLosses(losses, this.#bindTargets('evaluate', takeRows(y, idx)), this.call(takeRows(x, idx), false));
-        return [r.total, ...losses.map((l) => r.perOutput[l.output])];
+        const yb = this.#bindTargets('evaluate', takeRows(y, idx));
+        const preds = this.call(takeRows(x, idx), false);
+        const r = computeLosses(losses, yb, preds);
+        return [this.#withRegularization(r.total), ...losses.map((l) => r.perOutput[l.output]), ...this.#metrics.map((m) => m.fn(yb[m.output], preds[m.output]))];
       }));
       kept.push({ size: idx.length, values });
     }
@@ -203,7 +219,7 @@ export class Model {
         const idx = order.slice(start, start + batchSize);
         const values = tidy(() => {
           const { total, perOutput } = this.trainStep(takeRows(x, idx), takeRows(y, idx));
-          return [total, ...losses.map((l) => perOutput[l.output])];
+          return [total, ...losses.map((l) => perOutput[l.output]), ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`])];
         });
         kept.push({ size: idx.length, values });
         for (const c of options.callbacks ?? []) c.onBatchEnd?.(batch, { size: idx.length });
@@ -228,19 +244,33 @@ export class Model {
   /** Reads the kept per-batch losses with one wait and averages them, weighted by batch size. */
   async #meanLogs(kept: { size: number; values: Tensor[] }[], losses: readonly ResolvedLoss[], prefix: string): Promise<Logs> {
     const data = await readAll(kept.flatMap((k) => k.values));
-    const names = ['loss', ...losses.map((l) => `${l.output}_loss`)];
+    const names = ['loss', ...losses.map((l) => `${l.output}_loss`), ...this.#metrics.map((m) => `${m.output}_${m.name}`)];
+    // Batch means weighted by batch size; a metric that is NaN for a batch (nothing to score) is skipped.
     const sums = names.map(() => 0);
-    let count = 0;
+    const counts = names.map(() => 0);
     let at = 0;
     for (const k of kept) {
       k.values.forEach((t, i) => {
-        sums[i] += data[at + i][0] * k.size;
+        const v = data[at + i][0];
+        if (!Number.isNaN(v)) {
+          sums[i] += v * k.size;
+          counts[i] += k.size;
+        }
         t.dispose();
       });
       at += k.values.length;
-      count += k.size;
     }
-    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, sums[i] / Math.max(1, count)]));
+    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, counts[i] ? sums[i] / counts[i] : NaN]));
+  }
+
+  /** The loss plus every layer's regularisation penalty (Keras adds them to the optimised total). */
+  #withRegularization(total: Tensor): Tensor {
+    let t = total;
+    for (const l of this.layers) {
+      const p = l.regularization();
+      if (p) t = add(t, p);
+    }
+    return t;
   }
 
   #compiled(fn: string): ResolvedLoss[] {
@@ -286,6 +316,21 @@ export class Model {
 /** A functional model from its inputs and outputs (a list, or a record keyed by output name). */
 export function model(config: ConstructorParameters<typeof Model>[0]): Model {
   return new Model(config);
+}
+
+function resolveMetrics(outputs: readonly string[], metrics: Readonly<Record<string, readonly (string | MetricFn)[]>>): { output: string; name: string; fn: MetricFn }[] {
+  const fn = 'compile';
+  const out: { output: string; name: string; fn: MetricFn }[] = [];
+  for (const [output, list] of Object.entries(metrics)) {
+    if (!outputs.includes(output)) throw new ValueError(`${fn}: 'metrics' has the key '${output}', which is not an output; the outputs are ${outputs.map((n) => `'${n}'`).join(', ')}`);
+    for (const m of list) {
+      if (m === 'dice') out.push({ output, name: 'dice', fn: (t, p) => diceMetric(t, p) });
+      else if (m === 'iou') out.push({ output, name: 'iou', fn: (t, p) => iouMetric(t, p) });
+      else if (typeof m === 'function' && m.name) out.push({ output, name: m.name, fn: m });
+      else throw new ValueError(argMessage(fn, `metrics['${output}']`, "'dice', 'iou' or a named function", describe(m)));
+    }
+  }
+  return out;
 }
 
 function tensorsOf(x: TensorsArg): Tensor[] {

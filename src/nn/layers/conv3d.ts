@@ -12,6 +12,8 @@ import type { ActivationName } from '../activations.js';
 import { initialize } from '../initializers.js';
 import type { Initializer } from '../initializers.js';
 import { Layer } from '../layer.js';
+import { checkRegularizer, penalty } from '../regularizers.js';
+import type { Regularizer } from '../regularizers.js';
 
 export interface Conv3DOptions extends Conv3dOptions {
   filters: number;
@@ -20,6 +22,8 @@ export interface Conv3DOptions extends Conv3dOptions {
   useBias?: boolean;
   kernelInitializer?: Initializer;
   seed?: number;
+  /** l1 / l2 penalty on the kernel, added to the total loss. */
+  kernelRegularizer?: Regularizer;
   name?: string;
 }
 
@@ -31,6 +35,7 @@ export class Conv3D extends Layer {
   readonly options: Conv3dOptions;
   readonly #init: Initializer;
   readonly #seed: number;
+  readonly #regularizer: Regularizer | null;
 
   constructor(o: Conv3DOptions) {
     super('conv3d', o.name);
@@ -46,6 +51,7 @@ export class Conv3D extends Layer {
     this.options = { strides: o.strides, padding: o.padding, dilation: o.dilation };
     this.#init = o.kernelInitializer ?? 'glorotUniform';
     this.#seed = o.seed ?? 1;
+    this.#regularizer = checkRegularizer('Conv3D', o.kernelRegularizer);
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
@@ -57,6 +63,10 @@ export class Conv3D extends Layer {
   protected override build([s]: readonly (readonly number[])[]): void {
     this.weights.push(tidy(() => variable(initialize(this.#init, [...this.kernelSize, s[4], this.filters], this.#seed), { name: `${this.name}/kernel` })));
     if (this.useBias) this.weights.push(tidy(() => variable(zeros([this.filters]), { name: `${this.name}/bias` })));
+  }
+
+  override regularization(): Tensor | null {
+    return this.#regularizer ? penalty(this.#regularizer, this.weights[0]) : null;
   }
 
   call([x]: readonly Tensor[]): Tensor {

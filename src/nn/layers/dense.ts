@@ -11,6 +11,8 @@ import type { ActivationName } from '../activations.js';
 import { initialize } from '../initializers.js';
 import type { Initializer } from '../initializers.js';
 import { Layer } from '../layer.js';
+import { checkRegularizer, penalty } from '../regularizers.js';
+import type { Regularizer } from '../regularizers.js';
 
 export interface DenseOptions {
   units: number;
@@ -18,6 +20,8 @@ export interface DenseOptions {
   useBias?: boolean;
   kernelInitializer?: Initializer;
   seed?: number;
+  /** l1 / l2 penalty on the kernel, added to the total loss. */
+  kernelRegularizer?: Regularizer;
   name?: string;
 }
 
@@ -27,6 +31,7 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   readonly #init: Initializer;
   readonly #seed: number;
+  readonly #regularizer: Regularizer | null;
 
   constructor(o: DenseOptions) {
     super('dense', o.name);
@@ -36,6 +41,7 @@ export class Dense extends Layer {
     this.useBias = o.useBias ?? true;
     this.#init = o.kernelInitializer ?? 'glorotUniform';
     this.#seed = o.seed ?? 1;
+    this.#regularizer = checkRegularizer('Dense', o.kernelRegularizer);
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
@@ -47,6 +53,10 @@ export class Dense extends Layer {
     const fanIn = s[s.length - 1];
     this.weights.push(tidy(() => variable(initialize(this.#init, [fanIn, this.units], this.#seed), { name: `${this.name}/kernel` })));
     if (this.useBias) this.weights.push(tidy(() => variable(initialize('zeros', [this.units], 0), { name: `${this.name}/bias` })));
+  }
+
+  override regularization(): Tensor | null {
+    return this.#regularizer ? penalty(this.#regularizer, this.weights[0]) : null;
   }
 
   call([x]: readonly Tensor[]): Tensor {

@@ -1,0 +1,27 @@
+/** Weight penalties l1·Σ|w| + l2·Σw², added to the total loss (Keras' L1L2 regularizer). */
+import { ValueError, argMessage } from '../errors.js';
+import { abs, add, affine, square } from '../tensor/ops/elementwise.js';
+import { sum } from '../tensor/ops/reduce.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface Regularizer {
+  l1?: number;
+  l2?: number;
+}
+
+export function checkRegularizer(fn: string, r: Regularizer | undefined): Regularizer | null {
+  if (r === undefined) return null;
+  for (const k of ['l1', 'l2'] as const) {
+    const v = r[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new ValueError(argMessage(fn, `kernelRegularizer.${k}`, 'a finite number >= 0', v));
+  }
+  return r;
+}
+
+export function penalty(r: Regularizer, w: Tensor): Tensor | null {
+  const terms: Tensor[] = [];
+  if (r.l1) terms.push(affine(sum(abs(w)), r.l1));
+  if (r.l2) terms.push(affine(sum(square(w)), r.l2));
+  if (!terms.length) return null;
+  return terms.length === 1 ? terms[0] : add(terms[0], terms[1]);
+}
