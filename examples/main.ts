@@ -1,19 +1,17 @@
 /**
- * The main job: trains a small two-head per-voxel network on built-in synthetic volumes with two
- * weighted segmentation losses, total = 0.5·dice(head 1) + 0.3·tversky(head 2), by gradient
- * descent on the GPU (Adam, cosine-decayed learning rate), and prints which parameters each loss
- * reaches and the falling losses.
+ * The main job: the seed's program in voxgrad. A 3D network with a shared convolutional trunk and
+ * two heads — a 3-class segmentation (dice) and a foreground mask (tversky, alpha 0.3 / beta 0.7) —
+ * compiled with lossWeights [0.5, 0.3] and trained on built-in synthetic volumes on the GPU.
+ * It prints the model, which layers each loss reaches, and the per-epoch losses and dice.
  *
- * Volumes: a sphere (class 1) inside a shell (class 2) on background (class 0), at a random
- * centre per sample; the input has two noisy channels whose means depend on the class.
- * Network: shared trunk h = tanh(x·W1 + b1) (2 → 16), head 1 softmax logits h·W2 + b2 (3 classes,
- * dice), head 2 sigmoid logit h·W3 + b3 (foreground, tversky with alpha 0.3, beta 0.7).
+ * Volumes: a ball (class 1) inside a shell (class 2) on background (class 0), at a random centre
+ * per sample, in a noisy one-channel image whose intensity depends on the class.
  */
 import * as vg from '../src/index.js';
 
-const [B, S] = [2, 32];
-const N = S * S * S;
-const steps = Number(process.env.VOXGRAD_STEPS ?? 200);
+const S = Number(process.env.VOXGRAD_SIZE ?? 24);
+const samples = 8;
+const epochs = Number(process.env.VOXGRAD_EPOCHS ?? 15);
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,93 +23,70 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Labels (B·N) and a two-channel input (B·N, 2) of the synthetic volumes. */
-function synthetic(seed: number): { labels: Int32Array; input: Float32Array } {
+/** Images (n, S, S, S, 1), class indices (n, S, S, S) and the foreground mask (n, S, S, S, 1). */
+function synthetic(n: number, seed: number): { image: vg.Tensor; labels: vg.Tensor; foreground: vg.Tensor } {
   const r = rng(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const labels = new Int32Array(B * N);
-  const input = new Float32Array(B * N * 2);
-  const means = [[-1, -1], [1, 0.5], [0.2, 1.2]];
-  for (let b = 0; b < B; b++) {
+  const V = S * S * S;
+  const labels = new Int32Array(n * V);
+  const image = new Float32Array(n * V);
+  for (let b = 0; b < n; b++) {
     const c = [0, 1, 2].map(() => S * (0.35 + 0.3 * r()));
-    for (let i = 0; i < N; i++) {
-      const [x, y, z] = [i % S, Math.floor(i / S) % S, Math.floor(i / (S * S))];
-      const d = Math.hypot(x - c[0], y - c[1], z - c[2]);
-      const k = d < S * 0.18 ? 1 : d < S * 0.3 ? 2 : 0;
-      const v = b * N + i;
-      labels[v] = k;
-      input[2 * v] = means[k][0] + 0.8 * gauss();
-      input[2 * v + 1] = means[k][1] + 0.8 * gauss();
+    const radius = S * (0.14 + 0.06 * r());
+    for (let i = 0; i < V; i++) {
+      const d = Math.hypot((i % S) - c[0], (Math.floor(i / S) % S) - c[1], Math.floor(i / (S * S)) - c[2]);
+      const k = d < radius ? 1 : d < 1.8 * radius ? 2 : 0;
+      labels[b * V + i] = k;
+      image[b * V + i] = [-1, 1, 0.2][k] + 0.6 * gauss();
     }
   }
-  return { labels, input };
+  return {
+    image: vg.tensor(image, [n, S, S, S, 1]),
+    labels: vg.tensor(labels, [n, S, S, S], 'int32'),
+    foreground: vg.tensor(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)), [n, S, S, S, 1]),
+  };
 }
 
 const info = await vg.init();
 console.log(`voxgrad on ${info.adapter}`);
-const { labels, input } = synthetic(7);
-const x = vg.tensor(input, [B * N, 2]);
-const yTrue = vg.tensor(labels, [B, S, S, S], 'int32');
-const foreground = vg.tensor(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)), [B, S, S, S, 1]);
 
-const init = (shape: number[], seed: number, name: string): vg.Variable =>
-  vg.tidy(() => vg.variable(vg.randomNormal(shape, { seed, stddev: 1 / Math.sqrt(shape[0]) }), { name }));
-const bias = (n: number, name: string): vg.Variable => vg.tidy(() => vg.variable(vg.zeros([n]), { name }));
-const W1 = init([2, 16], 1, 'trunk/W1');
-const b1 = bias(16, 'trunk/b1');
-const W2 = init([16, 3], 2, 'head1/W2');
-const b2 = bias(3, 'head1/b2');
-const W3 = init([16, 1], 3, 'head2/W3');
-const b3 = bias(1, 'head2/b3');
-const params = [W1, b1, W2, b2, W3, b3];
+// The network: a shared trunk and two heads, as in the seed.
+const x = vg.input({ shape: [S, S, S, 1], name: 'image' });
+let h = new vg.Conv3D({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', seed: 1, name: 'trunk_conv1' }).apply(x);
+h = new vg.GroupNormalization({ groups: 4, name: 'trunk_norm' }).apply(h);
+h = new vg.Conv3D({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', seed: 2, name: 'trunk_conv2' }).apply(h);
+const segmentation = new vg.Conv3D({ filters: 3, kernelSize: 1, seed: 3, name: 'segmentation' }).apply(h);
+const foreground = new vg.Conv3D({ filters: 1, kernelSize: 1, seed: 4, name: 'foreground' }).apply(h);
+const model = vg.model({ inputs: x, outputs: [segmentation, foreground], name: 'two_heads' });
+model.summary();
 
-function losses(): { dice: vg.Tensor; tversky: vg.Tensor } {
-  const h = vg.tanh(vg.add(vg.matmul(x, W1), b1));
-  const y1 = vg.reshape(vg.add(vg.matmul(h, W2), b2), [B, S, S, S, 3]);
-  const y2 = vg.reshape(vg.add(vg.matmul(h, W3), b3), [B, S, S, S, 1]);
-  return {
-    dice: vg.dice(yTrue, y1, { activation: 'softmax' }),
-    tversky: vg.tversky(foreground, y2, { activation: 'sigmoid', alpha: 0.3, beta: 0.7 }),
-  };
-}
+// The heads give logits; the losses apply softmax / sigmoid inside their fused kernels.
+const dice = (t: vg.Tensor, p: vg.Tensor): vg.Tensor => vg.dice(t, p, { activation: 'softmax' });
+const tversky = (t: vg.Tensor, p: vg.Tensor): vg.Tensor => vg.tversky(t, p, { activation: 'sigmoid', alpha: 0.3, beta: 0.7 });
+model.compile({
+  optimizer: new vg.Adam({ learningRate: vg.cosineDecay({ initial: 0.03, decaySteps: epochs * 4, alpha: 0.1 }) }),
+  loss: [dice, tversky],
+  lossWeights: [0.5, 0.3],
+  metrics: { segmentation: ['dice'] },
+});
 
-const optimizer = new vg.Adam({ learningRate: vg.cosineDecay({ initial: 0.05, decaySteps: steps, alpha: 0.1 }) });
-const reach = vg.lossReach(losses, params);
-console.log(`dice reaches    ${reach.dice.join(', ')}`);
-console.log(`tversky reaches ${reach.tversky.join(', ')}`);
+const train = synthetic(samples, 7);
+const val = synthetic(2, 99);
+const paths = model.lossPaths(train.image, [train.labels, train.foreground]);
+console.log(`dice (segmentation) reaches ${paths.segmentation.join(', ')}`);
+console.log(`tversky (foreground) reaches ${paths.foreground.join(', ')}`);
 
 const t0 = performance.now();
-const history: { step: number; dice: vg.Tensor; tversky: vg.Tensor }[] = [];
-for (let step = 1; step <= steps; step++) {
-  // The per-loss values of some steps are kept and read together at the end of each block
-  // (one wait for the GPU per 25 steps, never one per step).
-  const log = step === 1 || step % 25 === 0;
-  vg.tidy(() => {
-    optimizer.minimize(() => {
-      const { dice, tversky } = losses();
-      if (log) history.push({ step, dice: vg.keep(dice), tversky: vg.keep(tversky) });
-      return vg.add(vg.mul(dice, 0.5), vg.mul(tversky, 0.3));
-    }, params);
-  });
-  if (step % 25 === 0 || step === steps) {
-    const values = await vg.readAll(history.flatMap((h) => [h.dice, h.tversky]));
-    history.forEach((h, i) => {
-      const total = 0.5 * values[2 * i][0] + 0.3 * values[2 * i + 1][0];
-      console.log(`step ${String(h.step).padStart(4)}  dice loss ${values[2 * i][0].toFixed(4)}  tversky loss ${values[2 * i + 1][0].toFixed(4)}  total ${total.toFixed(4)}`);
-      h.dice.dispose();
-      h.tversky.dispose();
-    });
-    history.length = 0;
-  }
-}
-const ms = performance.now() - t0;
-const metric = vg.tidy(() => {
-  const h = vg.tanh(vg.add(vg.matmul(x, W1), b1));
-  return vg.diceMetric(yTrue, vg.reshape(vg.add(vg.matmul(h, W2), b2), [B, S, S, S, 3]), { reduction: 'mean_batch' });
+const history = await model.fit(train.image, [train.labels, train.foreground], {
+  epochs, batchSize: 2, validationData: [val.image, [val.labels, val.foreground]],
+  callbacks: [{
+    onEpochEnd: (epoch, logs) => {
+      console.log(`epoch ${String(epoch + 1).padStart(2)}  loss ${logs.loss.toFixed(4)}  segmentation dice loss ${logs.segmentation_loss.toFixed(4)}  ` +
+        `foreground tversky loss ${logs.foreground_loss.toFixed(4)}  dice ${logs.segmentation_dice.toFixed(3)}  val loss ${logs.val_loss.toFixed(4)}`);
+    },
+  }],
 });
-const perClass = await metric.data();
-metric.dispose();
-console.log(`${steps} steps on ${B}x${S}x${S}x${S} volumes in ${(ms / 1000).toFixed(1)} s; dice per class (argmax): ${Array.from(perClass, (v) => v.toFixed(3)).join(', ')}`);
-optimizer.dispose();
-console.log(`live tensors: ${vg.memory().liveTensors} (inputs and parameters)`);
+const seconds = (performance.now() - t0) / 1000;
+const losses = history.history.loss;
+console.log(`${epochs} epochs on ${samples} volumes of ${S}^3 in ${seconds.toFixed(1)} s: total loss ${losses[0].toFixed(4)} -> ${losses[losses.length - 1].toFixed(4)}`);
 await vg.dispose();
