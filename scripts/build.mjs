@@ -6,7 +6,7 @@
 //   splitting, so every entry shares one engine (one device) in a process.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -39,6 +39,7 @@ await Promise.all([
     chunkNames: 'chunks/[name]-[hash]',
     entryPoints: [
       { in: join(root, 'src/index.ts'), out: 'voxgrad.node' },
+      { in: join(root, 'src/cli/voxgrad.ts'), out: 'cli/voxgrad' },
       ...list('test', '.ts').filter((f) => !f.endsWith('.d.ts')),
       ...list('bench', '.ts'),
       ...list('examples', '.ts'),
@@ -46,6 +47,11 @@ await Promise.all([
   }),
   build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
 ]);
+
+// The command line is an executable script.
+const cli = join(root, 'dist/cli/voxgrad.js');
+writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`);
+chmodSync(cli, 0o755);
 
 // Type declarations for the package (dist/types/src/index.d.ts).
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly'], { stdio: 'inherit' });

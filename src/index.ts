@@ -50,3 +50,7 @@ export type { Callback, CompileOptions, FitOptions, History, Logs, MetricFn, Ten
 export type { Regularizer } from './nn/regularizers.js';
 export { earlyStopping } from './nn/callbacks.js';
 export type { Initializer } from './nn/initializers.js';
+export { SYNTHETIC_CLASSES, seededRandom, syntheticVolumes } from './data/synthetic.js';
+export type { SyntheticVolumes } from './data/synthetic.js';
+export { foregroundLoss, segmentationLoss, twoHeadModel } from './models/two_heads.js';
+export type { TwoHeadOptions } from './models/two_heads.js';
