@@ -2,11 +2,12 @@
 //   dist/voxgrad.node.js      Node entry (ESM; 'webgpu' stays external)
 //   dist/voxgrad.browser.js   browser bundle (uses navigator.gpu)
 //   dist/types                declarations (tsc)
+//   dist/demo                              the browser demo (page + bundle)
 //   dist/test, dist/bench, dist/examples   tests, benchmark, examples: one build with code
 //   splitting, so every entry shares one engine (one device) in a process.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -46,7 +47,9 @@ await Promise.all([
     ],
   }),
   build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
+  build({ ...common, platform: 'browser', entryPoints: [join(root, 'demo/main.ts')], outfile: join(root, 'dist/demo/main.js') }),
 ]);
+copyFileSync(join(root, 'demo/index.html'), join(root, 'dist/demo/index.html'));
 
 // The command line is an executable script.
 const cli = join(root, 'dist/cli/voxgrad.js');
