@@ -3,7 +3,8 @@
 //   dist/voxgrad.browser.js   browser bundle (uses navigator.gpu)
 //   dist/types                declarations (tsc)
 //   dist/demo                              the browser demo (page + bundle)
-//   dist/test, dist/bench, dist/examples   tests, benchmark, examples: one build with code
+//   dist/cli/voxgrad.js                    the command line
+//   dist/test, dist/bench                  tests and benchmark: one build with code
 //   splitting, so every entry shares one engine (one device) in a process.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
@@ -43,7 +44,6 @@ await Promise.all([
       { in: join(root, 'src/cli/voxgrad.ts'), out: 'cli/voxgrad' },
       ...list('test', '.ts').filter((f) => !f.endsWith('.d.ts')),
       ...list('bench', '.ts'),
-      ...list('examples', '.ts'),
     ],
   }),
   build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
