@@ -1,4 +1,4 @@
-// Prepares a fresh checkout before `npm start`, `npm test` and `npm run bench`:
+// Prepares a fresh checkout before `npm start`, `npm test`, `npm run bench` and `npm run demo`:
 //   1. installs npm dependencies when node_modules is missing or older than package-lock.json;
 //   2. on Linux without a usable Vulkan driver, installs the software driver (needs root;
 //      otherwise prints exactly what to run). Machines with a GPU driver skip this.
@@ -37,5 +37,16 @@ if (process.platform === 'linux' && !process.env.VOXGRAD_SKIP_DRIVER_SETUP && !v
   if (r.status !== 0) {
     console.error('[setup] could not install a Vulkan driver; voxgrad needs one to find a WebGPU adapter (see above).');
     process.exit(1);
+  }
+}
+
+// `npm test` also runs the browser demo in Debian's Chromium: install it when possible (root,
+// Debian); otherwise the browser test is reported as skipped.
+if (process.argv.includes('--browser') && process.platform === 'linux' && !existsSync('/usr/bin/chromium') && !process.env.CHROMIUM_PATH) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('[setup] installing Chromium for the browser demo test');
+    spawnSync('bash', [join(root, 'scripts/install-chromium.sh')], { stdio: 'inherit' });
+  } else {
+    console.log('[setup] no Chromium: the browser demo test will be skipped (as root: bash scripts/install-chromium.sh)');
   }
 }
