@@ -6,11 +6,13 @@
  * (including the host's wait) is shown beside it.
  * Usage: npm run bench [-- --quick] [-- --json FILE] [-- --markdown FILE]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as vg from '../src/index.js';
 import { engine } from '../src/tensor/engine.js';
 import { bestMs, timeGpu } from './timing.js';
+import { jaxDice, tfjsDice, tfjsTrainStep } from './peers.js';
+import type { PeerResult } from './peers.js';
 import type { Timing } from './timing.js';
 
 const args = process.argv.slice(2);
@@ -63,6 +65,17 @@ function volume(shape: number[]): { pred: vg.Tensor; logits: vg.Tensor; onehot: 
   });
 }
 
+interface PeerRow extends PeerResult {
+  shape: string;
+  voxgradValue: number;
+  agrees: boolean;
+  voxgradFwdMs: number;
+  voxgradFwdBwdMs: number;
+}
+const peers: PeerRow[] = [];
+// Printed with the results (the package does not export its version).
+const jaxVersion = (JSON.parse(readFileSync(new URL('../../node_modules/@jax-js/jax/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const shapes = quick ? [[2, 32, 32, 32, 4], [1, 128, 128, 128, 4]] : [[2, 32, 32, 32, 4], [2, 64, 64, 64, 4], [1, 128, 128, 128, 4]];
 for (const shape of shapes) {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -92,12 +105,50 @@ for (const shape of shapes) {
     record(`${name} fwd`, shape, await time(() => f(input)), null);
     record(`${name} fwd+bwd`, shape, await time(() => vg.valueAndGrad(() => f(input), [input])), null);
   }
+  // The same dice loss with the peers, on the same adapter, checked against voxgrad's value.
+  if (shape[1] >= 64 || shape[1] === 32) {
+    const [truth, pred, ours] = await vg.readAll([v.onehot, v.pred, vg.tidy(() => vg.dice(v.onehot, v.pred))]);
+    const key = shape.join('x');
+    const oursFwd = rows.find((r) => r.shape === key && r.name === 'dice fwd')!;
+    const oursBoth = rows.find((r) => r.shape === key && r.name === 'dice fwd+bwd')!;
+    const results: (PeerResult | null)[] = [];
+    const peerRuns = Math.min(runs, 5);
+    if (shape[1] === 32) results.push(await tfjsDice('cpu', shape, truth as Float32Array, pred as Float32Array, peerRuns));
+    else {
+      results.push(await tfjsDice('webgpu', shape, truth as Float32Array, pred as Float32Array, peerRuns));
+      results.push(await jaxDice(shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
+    }
+    for (const r of results) {
+      if (!r) continue;
+      const agrees = Math.abs(r.value - ours[0]) <= 1e-4;
+      peers.push({ ...r, shape: key, voxgradValue: ours[0], agrees, voxgradFwdMs: oursFwd.wallMs, voxgradFwdBwdMs: oursBoth.wallMs });
+    }
+  }
   if (!quick && shape[0] === 1) {
     record('sum over axes (1,2,3)', shape, await time(() => vg.sum(v.pred, [1, 2, 3])), bytes + 16);
     record('mul (elementwise)', shape, await time(() => vg.mul(v.pred, v.onehot)), 3 * bytes);
   }
   vg.tidy(() => [v.pred, v.logits, v.onehot, v.labels, scratch, dy].forEach((t) => t.dispose()));
 }
+// One training step of the demo's two-head model (batch 2 of 32³, 4 classes), voxgrad vs TensorFlow.js.
+const trainShape = [2, 32, 32, 32];
+const demoData = vg.syntheticVolumes(2, 32, 3);
+const demoModel = vg.twoHeadModel({ size: 32, classes: vg.SYNTHETIC_CLASSES, filters: 8 });
+demoModel.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [vg.segmentationLoss, vg.foregroundLoss], lossWeights: [0.5, 0.3] });
+const demoX = vg.tensor(demoData.image, [...trainShape, 1]);
+const demoSeg = vg.tensor(demoData.labels, trainShape, 'int32');
+const demoFg = vg.tensor(Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)), [...trainShape, 1]);
+const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]));
+const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
+const theirStep = await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5));
+vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
+
+const conv = vg.randomNormal([2, 32, 32, 32, 8], { seed: 8 });
+const convW = vg.randomNormal([3, 3, 3, 8, 8], { seed: 9 });
+const convT = await time(() => vg.conv3d(conv, convW, { padding: 'same' }));
+record('conv3d 3x3x3, 8 -> 8 channels', [2, 32, 32, 32, 8], convT, null, `${((2 * 2 * 32 ** 3 * 27 * 8 * 8) / (bestMs(convT) * 1e6)).toFixed(2)} GFLOP/s`);
+vg.tidy(() => [conv, convW].forEach((t) => t.dispose()));
+
 if (!quick) {
   const m = 512;
   const a = vg.randomNormal([m, m], { seed: 2 });
@@ -114,15 +165,33 @@ console.log(`${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wa
 for (const r of rows) {
   console.log(`${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`);
 }
+console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x)`);
+if (peers.length) {
+  console.log('\nthe same dice loss with the peers (median ms; ratio = peer time / voxgrad time; value checked against voxgrad within 1e-4)');
+  console.log(`${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  value`);
+  for (const p of peers) {
+    console.log(`${p.peer.padEnd(22)}${p.version.padEnd(10)}${p.shape.padEnd(18)}${p.forwardMs.toFixed(1).padStart(10)}${(p.forwardMs / p.voxgradFwdMs).toFixed(1).padStart(8)}${p.forwardBackwardMs.toFixed(1).padStart(12)}${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1).padStart(8)}  ${p.value.toFixed(6)} ${p.agrees ? '(agrees)' : `(DIFFERS from ${p.voxgradValue.toFixed(6)})`}`);
+  }
+}
 const md = [
   `Measured on ${info.adapter}, node ${process.version}; times are ${timing} of ${runs} runs, wall clock beside them.`,
   '',
   '| kernel | shape | ms | wall ms | GB/s | vs copy |',
   '|---|---|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`),
+  '',
+  `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x).`,
+  ...(peers.length ? [
+    '',
+    'The same dice loss with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad\'s wall ms; ratio = peer / voxgrad):',
+    '',
+    '| peer | version | shape | fwd ms | vs voxgrad | fwd+bwd ms | vs voxgrad | value agrees |',
+    '|---|---|---|---:|---:|---:|---:|---|',
+    ...peers.map((p) => `| ${p.peer} | ${p.version} | ${p.shape} | ${p.forwardMs.toFixed(1)} | ${(p.forwardMs / p.voxgradFwdMs).toFixed(1)}x | ${p.forwardBackwardMs.toFixed(1)} | ${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1)}x | ${p.agrees ? 'yes' : 'NO'} |`),
+  ] : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, timing, quick, runs, rows }, null, 2));
+writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, peer: theirStep } }, null, 2));
 writeFileSync(markdownPath, `${md}\n`);
 console.log(`wrote ${jsonPath} and ${markdownPath}`);
 await vg.dispose();

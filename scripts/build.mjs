@@ -38,6 +38,8 @@ await Promise.all([
     outdir: join(root, 'dist'),
     outbase: root,
     entryNames: '[dir]/[name]',
+    // CommonJS dependencies bundled into ESM (the benchmark's TensorFlow.js) call require().
+    banner: { js: "import { createRequire as __voxgradCreateRequire } from 'node:module'; const require = __voxgradCreateRequire(import.meta.url);" },
     chunkNames: 'chunks/[name]-[hash]',
     entryPoints: [
       { in: join(root, 'src/index.ts'), out: 'voxgrad.node' },
