@@ -107,8 +107,9 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tenso
   return engine.run('conv3d', [x, w], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    const work = g.B * g.output[0] * g.output[1] * g.output[2] * Math.ceil(g.CO / 4);
-    engine.gpu.dispatch({ kernel: 'conv3d' }, geometryParams(g), [bind(x), bind(w), bind(y)], groups64(work));
+    const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
+    const spec = { kernel: 'conv3d', consts: { CO4: Math.ceil(g.CO / 4) }, constants: { VEC: g.CO % 4 === 0 ? 1 : 0 } };
+    engine.gpu.dispatch(spec, geometryParams(g), [bind(x), bind(w), bind(y)], groups64(voxels));
     return y;
   });
 }
@@ -118,8 +119,8 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
   return engine.run('conv3dGradInput', [dy, w], {}, () => {
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
-    const work = g.B * g.input[0] * g.input[1] * g.input[2] * Math.ceil(g.CI / 4);
-    engine.gpu.dispatch({ kernel: 'conv3d_grad_input' }, geometryParams(g), [bind(dy), bind(w), bind(dx)], groups64(work));
+    const voxels = g.B * g.input[0] * g.input[1] * g.input[2];
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_input', consts: { CI4: Math.ceil(g.CI / 4) } }, geometryParams(g), [bind(dy), bind(w), bind(dx)], groups64(voxels));
     return dx;
   });
 }
