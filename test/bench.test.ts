@@ -1,0 +1,26 @@
+// A smoke test of the benchmark: `--quick` runs to the end and writes valid JSON and markdown.
+// (Speed is measured by the benchmark itself, never asserted in tests.)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const t = suite('benchmark smoke test');
+
+t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and the peers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-'));
+  const script = join(dirname(fileURLToPath(import.meta.url)), '../bench/bench.js');
+  const r = spawnSync(process.execPath, [script, '--quick', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr.split('\n').filter((l) => !l.startsWith('Warning')).join('\n'));
+  const json = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+  const names = json.rows.map((x: { name: string }) => x.name);
+  for (const n of ['copyBufferToBuffer (limit)', 'overlapSums fwd, one-hot', 'dice fwd+bwd', 'training step, two-head demo model']) assert.ok(names.includes(n), n);
+  assert.ok(json.rows.every((x: { ms: number }) => Number.isFinite(x.ms) && x.ms > 0));
+  assert.ok(json.peers.length >= 2 && json.peers.every((p: { agrees: boolean }) => p.agrees), 'peers computed the same dice values');
+  assert.match(readFileSync(join(dir, 'b.md'), 'utf8'), /\| copyBufferToBuffer \(limit\) \|/);
+});
+
+t.run();
