@@ -159,6 +159,22 @@ t('kernel regularisers add l1·Σ|w| + l2·Σw² to the total; metrics are logge
   assert.throws(() => two.compile({ optimizer: new vg.SGD(), loss: 'mse', metrics: { [`${auxName}x`]: ['dice'] } }), /'metrics' has the key/);
 });
 
+t('a training run with a fixed seed gives bitwise-identical weights twice in a row', async () => {
+  const { x, seg, fg } = data(7);
+  const weights: Float32Array[][] = [];
+  for (const run of ['det_a_', 'det_b_']) {
+    const m = build(run);
+    m.compile({ optimizer: new vg.Adam({ learningRate: 0.02 }), loss: [diceLoss, tverskyLoss], lossWeights: [0.5, 0.3] });
+    await m.fit(x, [seg, fg], { epochs: 3, batchSize: 2, seed: 11 });
+    weights.push((await vg.readAll(m.trainableWeights)) as Float32Array[]);
+  }
+  weights[0].forEach((w, i) => {
+    const a = new Uint32Array(w.buffer, w.byteOffset, w.length);
+    const b = new Uint32Array(weights[1][i].buffer, weights[1][i].byteOffset, weights[1][i].length);
+    assert.ok(a.every((bits, k) => bits === b[k]), `weight ${i} differs between the two runs`);
+  });
+});
+
 t('bad calls: uncompiled, bad targets, bad keys, early stopping', async () => {
   const { x, seg, fg } = data(4);
   const m = build('bad_');
