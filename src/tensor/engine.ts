@@ -42,6 +42,8 @@ export interface MemoryInfo {
 
 class Engine {
   #opened: OpenedDevice | null = null;
+  /** Incremented each time a device is opened; tensors remember the one they were made on. */
+  #generation = 0;
   #liveTensors = 0;
   #liveBuffers = 0;
   #liveBytes = 0;
@@ -64,6 +66,7 @@ class Engine {
     if (this.#opened && !this.#opened.backend.isLost) return this.#opened.backend;
     if (this.#opened) await this.dispose();
     this.#opened = await openDevice(options);
+    this.#generation++;
     return this.#opened.backend;
   }
 
@@ -115,7 +118,7 @@ class Engine {
     if (bytes > gpu.limits.maxBufferSize) {
       throw new DeviceError(`a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${gpu.limits.maxBufferSize} bytes)`);
     }
-    const storage = new Storage(gpu.pool.acquire(bytes), bytes);
+    const storage = new Storage(gpu.pool.acquire(bytes), bytes, this.#generation);
     this.#liveBuffers++;
     this.#liveBytes += bytes;
     if (this.#liveBytes > this.#peakBytes) this.#peakBytes = this.#liveBytes;
@@ -137,8 +140,14 @@ class Engine {
   }
 
   /** A fresh storage for a variable's new value (not tracked by scopes). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   releaseStorage(s: Storage): void {
     if (--s.refs > 0) return;
+    // A buffer of an earlier device went with that device (its counters were reset then).
+    if (s.generation !== this.#generation) return;
     this.#liveBuffers--;
     this.#liveBytes -= s.bytes;
     if (this.#opened) this.#opened.backend.release(s.buffer);

@@ -3,7 +3,7 @@
  * tensors may share one storage (reshape, saved-for-backward views); the buffer returns to the
  * pool when the last of them is disposed.
  */
-import { DisposedError } from '../errors.js';
+import { DeviceError, DisposedError } from '../errors.js';
 import { BYTES_PER_ELEMENT, DataArray, DType } from './dtype.js';
 import type { Shape } from './shape.js';
 
@@ -13,6 +13,8 @@ export class Storage {
     readonly buffer: GPUBuffer,
     /** Logical bytes (the buffer may be larger: pool buckets round up). */
     readonly bytes: number,
+    /** Which device (in the order voxgrad opened them) owns the buffer. */
+    readonly generation = 0,
   ) {}
 }
 
@@ -20,6 +22,8 @@ export class Storage {
 export interface TensorHost {
   releaseStorage(s: Storage): void;
   tensorDisposed(t: Tensor): void;
+  /** The current device's generation (storage from an earlier device is unusable). */
+  readonly generation: number;
   read(t: Tensor): Promise<DataArray>;
 }
 
@@ -62,6 +66,9 @@ export class Tensor {
   storageFor(fn = 'tensor', arg = 'tensor'): Storage {
     if (this.#storage === null) {
       throw new DisposedError(`${fn}: argument '${arg}' is a disposed tensor (id ${this.id}, shape [${this.shape.join(', ')}], ${this.dtype})`);
+    }
+    if (host && this.#storage.generation !== host.generation) {
+      throw new DeviceError(`${fn}: argument '${arg}' (tensor id ${this.id}, shape [${this.shape.join(', ')}]) lives on a WebGPU device that was lost or released; create it again on the current device`);
     }
     return this.#storage;
   }
