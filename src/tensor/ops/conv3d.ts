@@ -131,13 +131,14 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
-    const weights = taps * g.CI * Math.ceil(g.CO / 4);
+    const weights = taps * g.CI;
     // Enough chunks to fill the device, each summing at least 256 output voxels.
     const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(65536 / weights)));
     const perChunk = Math.ceil(voxels / chunks);
-    if (voxels === 0 || weights === 0) return fill(wShape, 0);
+    if (voxels === 0 || weights === 0 || g.CO === 0) return fill(wShape, 0);
     const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
-    engine.gpu.dispatch({ kernel: 'conv3d_grad_weight' }, geometryParams(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
+    const spec = { kernel: 'conv3d_grad_weight', consts: { CO4: Math.ceil(g.CO / 4) } };
+    engine.gpu.dispatch(spec, geometryParams(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);
