@@ -25,6 +25,8 @@ export class DeviceError extends VoxgradError {}
 export class KernelError extends VoxgradError {}
 /** A gradient could not be computed as asked. */
 export class GradientError extends VoxgradError {}
+/** A NaN or an infinity appeared (reported by the checkNumerics debug mode, naming the op). */
+export class NumericsError extends VoxgradError {}
 
 /** Formats a value for an error message: arrays as [a, b], strings quoted. */
 export function show(v: unknown): string {

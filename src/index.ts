@@ -6,6 +6,7 @@ export type { NestedArray } from './tensor/tensor.js';
 export type { MemoryInfo } from './tensor/engine.js';
 export type { InitOptions } from './tensor/device.js';
 export { flags } from './tensor/flags.js';
+export { checkNumerics } from './tensor/numerics.js';
 export * from './tensor/api.js';
 export * from './tensor/ops/creation.js';
 export {

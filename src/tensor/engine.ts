@@ -3,7 +3,8 @@
  * which the autodiff tape observes top-level ops. Ops never talk to WebGPU except through
  * `engine.gpu`.
  */
-import { DeviceError } from '../errors.js';
+import { DeviceError, NumericsError } from '../errors.js';
+import { flags } from './flags.js';
 import type { WebGPUBackend } from './backend.js';
 import { closeDevice, InitOptions, OpenedDevice, openDevice } from './device.js';
 import { BYTES_PER_ELEMENT, DataArray, DType } from './dtype.js';
@@ -52,6 +53,11 @@ class Engine {
   /** Depth of nested op calls: only depth-0 ops are recorded on the tape. */
   #opDepth = 0;
   observer: OpObserver | null = null;
+  /** Counts the finite values of a tensor on the GPU (installed by numerics.ts). */
+  numericsProbe: ((t: Tensor) => Tensor) | null = null;
+  #probing = false;
+  #opCalls = 0;
+  #pendingNumerics: { op: string; call: number; shape: readonly number[]; size: number; finite: Tensor }[] = [];
 
   get gpu(): WebGPUBackend {
     if (!this.#opened) throw new DeviceError('voxgrad has no device: call `await init()` first (or again after dispose())');
@@ -162,11 +168,33 @@ class Engine {
     return (await this.readMany([t]))[0];
   }
 
-  /** Reads several tensors with one submit and one wait. */
+  /** Reads several tensors with one submit and one wait (and the pending numerics checks). */
   async readMany(ts: readonly Tensor[]): Promise<DataArray[]> {
-    const ranges = ts.map((t, i) => ({ buffer: t.storageFor('read', `tensors[${i}]`).buffer, bytes: t.byteSize }));
+    const pending = this.#pendingNumerics;
+    this.#pendingNumerics = [];
+    const ranges = [...ts, ...pending.map((p) => p.finite)].map((t, i) => ({ buffer: t.storageFor('read', `tensors[${i}]`).buffer, bytes: t.byteSize }));
     const raw = await this.gpu.read(ranges);
-    return raw.map((b, i) => (ts[i].dtype === 'float32' ? new Float32Array(b) : new Int32Array(b)));
+    const first = pending.find((p, i) => new Float32Array(raw[ts.length + i])[0] !== p.size);
+    const report = first ? `op '${first.op}' (call ${first.call}) produced ${first.size - new Float32Array(raw[ts.length + pending.indexOf(first)])[0]} non-finite value(s) in its output of shape [${first.shape.join(', ')}]` : '';
+    for (const p of pending) p.finite.dispose();
+    if (first) throw new NumericsError(`checkNumerics: ${report}; it is the first such op since the last check`);
+    return raw.slice(0, ts.length).map((b, i) => (ts[i].dtype === 'float32' ? new Float32Array(b) : new Int32Array(b)));
+  }
+
+  /** Queues the finite-value count of each float32 output of a top-level op. */
+  #probe(name: string, out: Tensor | Tensor[]): void {
+    const call = ++this.#opCalls;
+    this.#probing = true;
+    try {
+      this.withoutObserver(() => {
+        for (const t of Array.isArray(out) ? out : [out]) {
+          if (t.dtype !== 'float32' || t.size === 0) continue;
+          this.#pendingNumerics.push({ op: name, call, shape: t.shape, size: t.size, finite: this.keep(this.numericsProbe!(t)) });
+        }
+      });
+    } finally {
+      this.#probing = false;
+    }
   }
 
   // --- scopes --------------------------------------------------------------------------------
@@ -215,6 +243,7 @@ class Engine {
       const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
       observer.record({ name, inputs, outputs, attrs });
     }
+    if (flags.checkNumerics && this.#opDepth === 0 && !this.#probing && this.numericsProbe) this.#probe(name, out);
     return out;
   }
 

@@ -19,6 +19,12 @@ export const flags = {
    * small volumes.
    */
   maxBindingWindowBytes: 0,
+  /**
+   * Debug mode: after every top-level op, count the non-finite values of its float32 outputs on
+   * the GPU; the next read (or `checkNumerics()`) throws a NumericsError naming the first op that
+   * produced one. Costs two extra small kernels per op.
+   */
+  checkNumerics: false,
   /** Print every compiled kernel's source and constants. */
   debugShaders: false,
   /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */
