@@ -144,11 +144,9 @@ async function main(): Promise<void> {
           const pred = new Int32Array(SIZE * SIZE);
           for (let i = 0; i < SIZE; i++) for (let j = 0; j < SIZE; j++) {
             const v = (i * SIZE + j) * SIZE + mid;
-            let best = 0;
-            for (let c = 1; c < CLASSES; c++) if (probs[v * CLASSES + c] > probs[v * CLASSES + best]) best = c;
             image[i * SIZE + j] = val.image[v];
             label[i * SIZE + j] = val.labels[v];
-            pred[i * SIZE + j] = best;
+            pred[i * SIZE + j] = vg.argmaxClass(probs, v, CLASSES);
           }
           drawSlice(image, label, pred);
         }

@@ -53,5 +53,6 @@ export { earlyStopping } from './nn/callbacks.js';
 export type { Initializer } from './nn/initializers.js';
 export { SYNTHETIC_CLASSES, seededRandom, syntheticVolumes } from './data/synthetic.js';
 export type { SyntheticVolumes } from './data/synthetic.js';
+export { argmaxClass, zScore } from './data/voxels.js';
 export { foregroundLoss, segmentationLoss, twoHeadModel } from './models/two_heads.js';
 export type { TwoHeadOptions } from './models/two_heads.js';

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValueError } from '../errors.js';
+import { argmaxClass, zScore } from '../data/voxels.js';
 import { twoHeadModel } from '../models/two_heads.js';
 import { tidy } from '../tensor/api.js';
 import { tensor } from '../tensor/ops/creation.js';
@@ -35,12 +36,7 @@ export async function predict(argv: readonly string[]): Promise<void> {
   model.loadWeights(new Uint8Array(readFileSync(weightsPath)));
 
   // The same intensity normalisation as training on NIfTI data (z-score per volume).
-  let mean = 0;
-  for (const v of volume.data) mean += v;
-  mean /= volume.data.length;
-  let sd = 0;
-  for (const v of volume.data) sd += (v - mean) ** 2;
-  sd = Math.sqrt(sd / volume.data.length) || 1;
+  const { mean, sd } = zScore(volume.data);
   const x = tensor(volume.data.map((v) => (v - mean) / sd), [1, ...volume.dims, 1]);
   const logits = tidy(() => model.predict(x).segmentation);
   const values = await logits.data();
@@ -48,11 +44,7 @@ export async function predict(argv: readonly string[]): Promise<void> {
   x.dispose();
   const C = config.classes;
   const labels = new Float32Array(volume.data.length);
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (values[i * C + c] > values[i * C + best]) best = c;
-    labels[i] = best;
-  }
+  for (let i = 0; i < labels.length; i++) labels[i] = argmaxClass(values, i, C);
   const tmp = `${outputPath}.partial-${process.pid}`;
   try {
     writeFileSync(tmp, niftiBytes({ data: labels, dims: volume.dims, spacing: volume.spacing }, 'labels', outputPath.endsWith('.gz')));

@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { basename, join } from 'node:path';
 import { ValueError } from '../errors.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../data/synthetic.js';
+import { argmaxClass, zScore } from '../data/voxels.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../models/two_heads.js';
 import { Adam } from '../nn/optimizers/adam.js';
 import { cosineDecay } from '../nn/optimizers/schedules.js';
 import { tidy } from '../tensor/api.js';
 import { tensor } from '../tensor/ops/creation.js';
-import { softmax } from '../tensor/ops/softmax.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { intOption, numberOption, parseArgs, stringOption } from './args.js';
 import { readNifti } from './nifti.js';
@@ -49,12 +49,7 @@ function niftiDataset(imagesDir: string, labelsDir: string, size: number): { dat
     const img = readNifti(join(imagesDir, name));
     const lab = readNifti(labelPath);
     if (img.dims.some((d, i) => d !== lab.dims[i])) throw new ValueError(`${name}: image ${img.dims.join('x')} and label map ${lab.dims.join('x')} differ in shape`);
-    let mean = 0;
-    for (const v of img.data) mean += v;
-    mean /= img.data.length;
-    let sd = 0;
-    for (const v of img.data) sd += (v - mean) ** 2;
-    sd = Math.sqrt(sd / img.data.length) || 1;
+    const { mean, sd } = zScore(img.data);
     const off = img.dims.map((d) => Math.floor((d - size) / 2));
     for (let x = 0; x < size; x++) for (let y = 0; y < size; y++) for (let z = 0; z < size; z++) {
       const [sx, sy, sz] = [x + off[0], y + off[1], z + off[2]];
@@ -163,23 +158,20 @@ export async function train(argv: readonly string[]): Promise<void> {
       if (history.history[`val_${output}_loss`]) series.push({ name: `val ${output}_loss`, values: history.history[`val_${output}_loss`] });
       writeFileSync(join(tmp, `loss_${output}.svg`), lineChartSvg(`${output} loss (${output === 'segmentation' ? 'dice' : 'tversky'}, unweighted)`, series));
     }
-    const probs = tidy(() => softmax(model.predict(v.x).segmentation, -1));
-    const data = await probs.data();
-    probs.dispose();
-    const V = size ** 3;
+    // Argmax of the logits (the softmax would not change it).
+    const logits = tidy(() => model.predict(v.x).segmentation);
+    const data = await logits.data();
+    logits.dispose();
     const z = Math.floor(size / 2);
     const sliceImage = new Float32Array(size * size);
     const sliceLabel = new Int32Array(size * size);
     const slicePred = new Int32Array(size * size);
     for (let x = 0; x < size; x++) for (let y = 0; y < size; y++) {
       const vox = (x * size + y) * size + z;
-      let best = 0;
-      for (let c = 1; c < classes; c++) if (data[vox * classes + c] > data[vox * classes + best]) best = c;
       sliceImage[x * size + y] = valSet.image[vox];
       sliceLabel[x * size + y] = valSet.labels[vox];
-      slicePred[x * size + y] = best;
+      slicePred[x * size + y] = argmaxClass(data, vox, classes);
     }
-    void V;
     writeFileSync(join(tmp, 'slice.png'), slicePng([size, size], sliceImage, sliceLabel, slicePred));
     mkdirSync(out, { recursive: true });
     for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(out, f));

@@ -39,7 +39,7 @@ function classWeightsOf(T: Tensor, weightType: 'square' | 'simple' | 'uniform', 
  */
 export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
   const fn = 'generalizedDice';
-  checkKeys(fn, options, [...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth', 'batch'].includes(k)), 'batch', 'gdlBatch', 'weightType', 'weightInf']);
+  checkKeys(fn, options, [...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)), 'gdlBatch', 'weightType', 'weightInf']);
   const { batch: b1, gdlBatch, weightType: wt, weightInf: wi, ...rest } = options;
   if (b1 !== undefined && gdlBatch !== undefined && b1 !== gdlBatch) {
     throw new ValueError(argMessage(fn, 'gdlBatch', `the same value as its alias 'batch' (${b1})`, gdlBatch));
