@@ -4,20 +4,24 @@
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
-//   1 dy  storage read  array<f32>  (B, OX, OY, OZ, CO)
-//   2 w   storage read  array<f32>  (KX, KY, KZ, CI, CO)
-//   3 dx  storage rw    array<f32>  (B, IX, IY, IZ, CI)
-// CI4 = ceil(CI / 4) is fixed at shader creation.
-// Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·IZ / 64) workgroups (folded by the host).
-// Invocation i computes every input channel of input voxel i. For each tap the output position
-// o = (i + pad − k·dilation) / stride must be a whole number inside the output; taps where it is
-// not are read at a clamped position and weighted by 0, so control flow stays uniform and the
-// invocations of a workgroup read the same weights together.
+//   1 dy  storage read  array<f32>        (B, OX, OY, OZ, CO)
+//   2 wt  storage read  array<vec4<f32>>  (KX, KY, KZ, CO, CI4): the kernel with its two channel
+//                                          axes swapped and the input channels padded with zeros
+//                                          to CI4 blocks of 4 (the host prepares it)
+//   3 dx  storage rw    array<f32>        (B, IX, IY, IZ, CI)
+// CI4 = ceil(CI / 4) and VZ (input voxels per invocation, consecutive along z) are fixed at shader
+// creation; the host keeps CI4 · VZ accumulators within a register budget.
+// Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·ceil(IZ / VZ) / 64) workgroups (folded by the host).
+// Invocation i computes every input channel of VZ input voxels of one z row. For each tap the
+// output position o = (i + pad − k·dilation) / stride must be a whole number inside the output;
+// taps where it is not are read at a clamped position and weighted by 0, so control flow stays
+// uniform and the invocations of a workgroup read the same weights together.
 
 const CI4: u32 = 2u;
+const VZ: u32 = 4u;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(64)
@@ -25,42 +29,52 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
+  let O = vec3<i32>(params.out_shape.xyz);
+  let s = vec3<i32>(params.stride.xyz);
   let i = linear_index(wid, nwg, lid);
   let B = params.ksize.w;
-  let total = B * params.in_shape.x * params.in_shape.y * params.in_shape.z;
-  let iv = min(i, total - 1u);
-  let p = voxel_coords(iv, params.in_shape.xyz);
-  var acc: array<vec4<f32>, CI4>;
-  let s = vec3<i32>(params.stride.xyz);
+  let rows = vec3<u32>(params.in_shape.xy, (params.in_shape.z + VZ - 1u) / VZ);
+  let total = B * rows.x * rows.y * rows.z;
+  let p = voxel_coords(min(i, total - 1u), rows);
+  let z0 = p.w * VZ;
+  var acc: array<vec4<f32>, CI4 * VZ>;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
+      let txy = vec2<i32>(p.yz + params.pad.xy) - vec2<i32>(vec2<u32>(kx, ky) * params.dilation.xy);
+      let oxy = txy / s.xy;
+      let row_hit = all(txy >= vec2<i32>(0)) && all(txy % s.xy == vec2<i32>(0)) && all(oxy < O.xy);
+      let qxy = vec2<u32>(clamp(oxy, vec2<i32>(0), O.xy - vec2<i32>(1)));
+      let row = ((p.x * params.out_shape.x + qxy.x) * params.out_shape.y + qxy.y) * params.out_shape.z;
       for (var kz = 0u; kz < params.ksize.z; kz++) {
-        let k = vec3<u32>(kx, ky, kz);
-        let t = vec3<i32>(p.yzw + params.pad.xyz) - vec3<i32>(k * params.dilation.xyz);
-        let oi = t / s;
-        let hit = all(t >= vec3<i32>(0)) && all(t % s == vec3<i32>(0)) && all(oi < vec3<i32>(params.out_shape.xyz));
-        let keep = select(0.0, 1.0, hit);
-        let o = vec3<u32>(clamp(oi, vec3<i32>(0), vec3<i32>(params.out_shape.xyz) - vec3<i32>(1)));
-        let db = voxel_index(p.x, o, params.out_shape.xyz) * CO;
-        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CI * CO;
+        var db: array<u32, VZ>;
+        var keep: array<f32, VZ>;
+        for (var j = 0u; j < VZ; j++) {
+          let tz = i32(z0 + j + params.pad.z) - i32(kz * params.dilation.z);
+          let oz = tz / s.z;
+          keep[j] = select(0.0, 1.0, row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z);
+          db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO;
+        }
+        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4;
         for (var co = 0u; co < CO; co++) {
-          let g = dy[db + co] * keep;
-          for (var j = 0u; j < CI4; j++) {
-            var wv = vec4<f32>(0.0);
-            for (var l = 0u; l < 4u; l++) {
-              if (4u * j + l < CI) { wv[l] = w[wb + (4u * j + l) * CO + co]; }
-            }
-            acc[j] += g * wv;
+          var wv: array<vec4<f32>, CI4>;
+          for (var c = 0u; c < CI4; c++) { wv[c] = wt[wb + co * CI4 + c]; }
+          for (var j = 0u; j < VZ; j++) {
+            let g = dy[db[j] + co] * keep[j];
+            for (var c = 0u; c < CI4; c++) { acc[j * CI4 + c] += g * wv[c]; }
           }
         }
       }
     }
   }
   if (i >= total) { return; }
-  let xb = iv * CI;
-  for (var j = 0u; j < CI4; j++) {
-    for (var l = 0u; l < 4u; l++) {
-      if (4u * j + l < CI) { dx[xb + 4u * j + l] = acc[j][l]; }
+  for (var j = 0u; j < VZ; j++) {
+    let z = z0 + j;
+    if (z >= params.in_shape.z) { break; }
+    let xb = voxel_index(p.x, vec3<u32>(p.yz, z), params.in_shape.xyz) * CI;
+    for (var c = 0u; c < CI4; c++) {
+      for (var l = 0u; l < 4u; l++) {
+        if (4u * c + l < CI) { dx[xb + 4u * c + l] = acc[j * CI4 + c][l]; }
+      }
     }
   }
 }

@@ -51,6 +51,8 @@ export class WebGPUBackend {
   #uniformUsed = 0;
   #error: Error | null = null;
   #lost: string | null = null;
+  /** While `profileKernels` records: the query set and the kernel of each timed dispatch. */
+  #profile: { querySet: GPUQuerySet; kernels: string[]; capacity: number } | null = null;
 
   constructor(device: GPUDevice, adapterName: string) {
     this.device = device;
@@ -150,13 +152,24 @@ export class WebGPUBackend {
       entries.push({ binding: i + 1, resource: { buffer: binding.buffer, offset: binding.offset ?? 0, size: binding.size } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.#ensurePass();
+    const pass = this.#profile ? this.#profiledPass(spec.consts ? `${spec.kernel} ${JSON.stringify(spec.consts)}` : spec.kernel) : this.#ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y, z] = this.grid(workgroups);
     pass.dispatchWorkgroups(x, y, z);
     this.counters.dispatches++;
     if (++this.#batched >= flags.submitBatchSize) this.flush();
+  }
+
+  /** A pass of its own for one dispatch, bracketed by timestamps (while profiling). */
+  #profiledPass(kernel: string): GPUComputePassEncoder {
+    const p = this.#profile!;
+    this.#endPass();
+    if (p.kernels.length >= p.capacity) return this.#ensurePass();
+    const index = 2 * p.kernels.length;
+    p.kernels.push(kernel);
+    this.#pass = this.#encoder!.beginComputePass({ timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 } });
+    return this.#pass;
   }
 
   /** Records a buffer-to-buffer copy (sizes and offsets in bytes, multiples of 4). */
@@ -255,6 +268,40 @@ export class WebGPUBackend {
       const [t0, t1] = new BigInt64Array(bytes);
       return Number(t1 - t0) / 1e6;
     } finally {
+      querySet.destroy();
+      resolved.destroy();
+    }
+  }
+
+  /**
+   * GPU time per kernel of the work `record` records: each dispatch runs in a compute pass of its
+   * own bracketed by timestamps (so the figures include a pass boundary each, and the batch runs a
+   * little slower than unprofiled). Kernels in order of total time; null without timestamp queries.
+   */
+  async profileKernels(record: () => void, capacity = 2048): Promise<{ kernel: string; dispatches: number; ms: number }[] | null> {
+    if (!this.hasTimestamps) return null;
+    this.flush();
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
+    const resolved = this.device.createBuffer({ size: 16 * capacity, usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */ });
+    this.#profile = { querySet, kernels: [], capacity };
+    try {
+      record();
+      const kernels = this.#profile.kernels;
+      const encoder = this.#endPass();
+      if (kernels.length > 0) encoder.resolveQuerySet(querySet, 0, 2 * kernels.length, resolved, 0);
+      this.#profile = null;
+      const [bytes] = await this.read([{ buffer: resolved, bytes: 16 * Math.max(1, kernels.length) }]);
+      const stamps = new BigInt64Array(bytes);
+      const byKernel = new Map<string, { kernel: string; dispatches: number; ms: number }>();
+      kernels.forEach((kernel, i) => {
+        const row = byKernel.get(kernel) ?? { kernel, dispatches: 0, ms: 0 };
+        row.dispatches++;
+        row.ms += Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6;
+        byKernel.set(kernel, row);
+      });
+      return [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+    } finally {
+      this.#profile = null;
       querySet.destroy();
       resolved.destroy();
     }

@@ -10,7 +10,7 @@ import { ParamWriter } from '../params.js';
 import type { Tensor } from '../tensor.js';
 import { bind, checkFloat, describe } from './check.js';
 import { fill } from './creation.js';
-import { reshape } from './movement.js';
+import { pad, reshape, transpose } from './movement.js';
 import { sum } from './reduce.js';
 
 export interface Conv3dOptions {
@@ -101,15 +101,23 @@ export function geometryParams(g: Conv3dGeometry, extra: [number, number] = [0, 
 /** Workgroups of 64 invocations covering n. */
 export const groups64 = (n: number): number => Math.ceil(n / 64);
 
+/** Voxels along z per conv3d / conv3d_grad_input invocation: up to 16 vec4 accumulators. */
+function voxelsPerInvocation(CO4: number, OZ: number): number {
+  return Math.max(1, Math.min(4, Math.floor(16 / CO4), OZ));
+}
+
 /** y = conv3d(x, w): (B, OX, OY, OZ, Cout). Differentiable with respect to x and w. */
 export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tensor {
   const g = conv3dGeometry('conv3d', x, w, options);
   return engine.run('conv3d', [x, w], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
-    const spec = { kernel: 'conv3d', consts: { CO4: Math.ceil(g.CO / 4) }, constants: { VEC: g.CO % 4 === 0 ? 1 : 0 } };
-    engine.gpu.dispatch(spec, geometryParams(g), [bind(x), bind(w), bind(y)], groups64(voxels));
+    const CO4 = Math.ceil(g.CO / 4);
+    const VZ = voxelsPerInvocation(CO4, g.output[2]);
+    const blocks = g.B * g.output[0] * g.output[1] * Math.ceil(g.output[2] / VZ);
+    const padded = CO4 * 4 === g.CO ? w : pad(w, [[0, 0], [0, 0], [0, 0], [0, 0], [0, CO4 * 4 - g.CO]]);
+    engine.gpu.dispatch({ kernel: 'conv3d', consts: { CO4, VZ } }, geometryParams(g), [bind(x), bind(padded), bind(y)], groups64(blocks));
+    if (padded !== w) padded.dispose();
     return y;
   });
 }
@@ -119,8 +127,15 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
   return engine.run('conv3dGradInput', [dy, w], {}, () => {
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
-    const voxels = g.B * g.input[0] * g.input[1] * g.input[2];
-    engine.gpu.dispatch({ kernel: 'conv3d_grad_input', consts: { CI4: Math.ceil(g.CI / 4) } }, geometryParams(g), [bind(dy), bind(w), bind(dx)], groups64(voxels));
+    const CI4 = Math.ceil(g.CI / 4);
+    const VZ = voxelsPerInvocation(CI4, g.input[2]);
+    const blocks = g.B * g.input[0] * g.input[1] * Math.ceil(g.input[2] / VZ);
+    // (KX, KY, KZ, CO, CI4 · 4): each output channel's weights for all input channels in vec4s.
+    const swapped = transpose(w, [0, 1, 2, 4, 3]);
+    const wt = CI4 * 4 === g.CI ? swapped : pad(swapped, [[0, 0], [0, 0], [0, 0], [0, 0], [0, CI4 * 4 - g.CI]]);
+    engine.gpu.dispatch({ kernel: 'conv3d_grad_input', consts: { CI4, VZ } }, geometryParams(g), [bind(dy), bind(wt), bind(dx)], groups64(blocks));
+    swapped.dispose();
+    wt.dispose();
     return dx;
   });
 }
@@ -131,14 +146,18 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
-    const weights = taps * g.CI;
-    // Enough chunks to fill the device, each summing at least 256 output voxels.
-    const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(65536 / weights)));
+    if (voxels === 0 || taps * g.CI === 0 || g.CO === 0) return fill(wShape, 0);
+    // Each invocation owns TB taps × CIB channels × all output channels (at most 16 vec4
+    // accumulators); enough chunks of at least 256 voxels to give the device ~4096 invocations.
+    const CO4 = Math.ceil(g.CO / 4);
+    const CIB = Math.max(1, Math.min(g.CI, Math.floor(16 / CO4)));
+    const TB = Math.max(1, Math.min(taps, Math.floor(16 / (CO4 * CIB))));
+    const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
+    const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
     const perChunk = Math.ceil(voxels / chunks);
-    if (voxels === 0 || weights === 0 || g.CO === 0) return fill(wShape, 0);
     const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
-    const spec = { kernel: 'conv3d_grad_weight', consts: { CO4: Math.ceil(g.CO / 4) } };
-    engine.gpu.dispatch(spec, geometryParams(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * weights));
+    const spec = { kernel: 'conv3d_grad_weight', consts: { CO4, TB, CIB } };
+    engine.gpu.dispatch(spec, geometryParams(g, [chunks, perChunk]), [bind(x), bind(dy), bind(partial)], groups64(chunks * blocks));
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);
