@@ -18,6 +18,15 @@ const seg = vg.tensor(data.labels, shape, 'int32');
 const fg = vg.tensor(Float32Array.from(data.labels, (k) => (k > 0 ? 1 : 0)), [...shape, 1]);
 for (let i = 0; i < 3; i++) vg.tidy(() => { net.trainStep(x, [seg, fg]); });
 await engine.gpu.sync();
+const wall: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  vg.tidy(() => { net.trainStep(x, [seg, fg]); });
+  await engine.gpu.sync();
+  wall.push(performance.now() - t0);
+}
+wall.sort((a, b) => a - b);
+console.log(`wall clock per step (median of 5, waiting for the GPU): ${wall[2].toFixed(1)} ms`);
 const rows = await engine.gpu.profileKernels(() => vg.tidy(() => { net.trainStep(x, [seg, fg]); }));
 if (!rows) {
   console.log(`${info.adapter} has no timestamp queries`);

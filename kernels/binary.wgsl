@@ -6,8 +6,10 @@
 //   2 b       storage read  array<T>, broadcast to the output shape through b_strides
 //   3 out     storage rw    array<U>, n elements, contiguous row-major
 // Params: n (output elements), rank (<= 8), flags (bit 0: a is contiguous with the output's shape,
-//   bit 1: the same for b; the fast path skips index arithmetic), shape (output dims, innermost
-//   last), a_strides / b_strides (element strides, 0 on broadcast axes), packed 4 per vec4.
+//   bit 1: the same for b; bit 2: a repeats along leading axes only (a bias: its shape is the
+//   output's trailing dims), so its index is i mod a_period; bit 3: the same for b; these fast
+//   paths skip the index arithmetic), a_period / b_period, shape (output dims, innermost last),
+//   a_strides / b_strides (element strides, 0 on broadcast axes), packed 4 per vec4.
 // T, U, OP and apply(): see binary_ops.wgsl, which the registry puts in front of this file.
 // Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
 // Each invocation writes one output element; invocations past n return.
@@ -16,7 +18,11 @@ struct Params {
   n: u32,
   rank: u32,
   flags: u32,
-  _pad: u32,
+  a_period: u32,
+  b_period: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   shape: array<vec4<u32>, 2>,
   a_strides: array<vec4<u32>, 2>,
   b_strides: array<vec4<u32>, 2>,
@@ -34,7 +40,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= params.n) { return; }
   var ia = i;
   var ib = i;
-  if (params.flags != 3u) {
+  if ((params.flags & 4u) != 0u) { ia = i % params.a_period; }
+  if ((params.flags & 8u) != 0u) { ib = i % params.b_period; }
+  if ((params.flags & 5u) == 0u || (params.flags & 10u) == 0u) {
     var rem = i;
     var oa = 0u;
     var ob = 0u;
@@ -46,8 +54,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       oa = oa + c * params.a_strides[k / 4u][k % 4u];
       ob = ob + c * params.b_strides[k / 4u][k % 4u];
     }
-    if ((params.flags & 1u) == 0u) { ia = oa; }
-    if ((params.flags & 2u) == 0u) { ib = ob; }
+    if ((params.flags & 5u) == 0u) { ia = oa; }
+    if ((params.flags & 10u) == 0u) { ib = ob; }
   }
   out[i] = apply(a[ia], b[ib]);
 }

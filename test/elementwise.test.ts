@@ -42,6 +42,7 @@ const pairs: [number[], number[]][] = [
   [[], [2, 3]],
   [[5, 1], [0]],
   [[7, 9], [9]],
+  [[1, 3], [4, 2, 3]],
 ];
 
 for (const name of Object.keys(O.binaryFns)) {

@@ -118,6 +118,25 @@ t('groupNorm (and instance norm as groups = channels): forward and gradients', a
   }
 });
 
+t('groupNorm over many chunks of voxels, without gamma/beta, with a large offset, and for gamma alone', async () => {
+  // 720 voxels per sample: 12 partial chunks of 60 merged by Chan's formula.
+  const x = randomNd([2, 10, 9, 8, 4], 21);
+  const ones = new Nd([4], new Float64Array(4).fill(1));
+  const zeros = new Nd([4], new Float64Array(4));
+  await assertClose(vg.groupNorm(toGpu(x), null, null, { groups: 2 }), groupNormOracle(x, ones, zeros, 2), { atol: 1e-4, rtol: 1e-4 });
+  await checkGrad({ label: 'groupNorm x only', inputs: [x], gpu: (a) => vg.groupNorm(a, null, null, { groups: 2 }), oracle: (a) => groupNormOracle(a, ones, zeros, 2), tol: 3e-3 });
+  // Values around 1000 with unit spread: a one-pass Σx² - (Σx)² variance would lose every digit.
+  const offset = new Nd(x.shape, x.data.map((v) => 1000 + v));
+  await assertClose(vg.groupNorm(toGpu(offset), null, null, { groups: 4 }), groupNormOracle(offset, ones, zeros, 4), { atol: 2e-3, rtol: 1e-3 });
+  // Only gamma's gradient asked for: dx is never computed, dbeta is freed.
+  const small = randomNd([1, 3, 3, 2, 4], 22);
+  const gamma = randomNd([4], 23, 0.5, 1.5);
+  const beta = randomNd([4], 24);
+  const before = vg.memory().liveTensors;
+  await checkGrad({ label: 'groupNorm gamma only', inputs: [small, gamma, beta], wrt: [1], gpu: (a, g, b) => vg.groupNorm(a, g, b, { groups: 2 }), oracle: (a, g, b) => groupNormOracle(a, g, b, 2) });
+  assert.is(vg.memory().liveTensors, before);
+});
+
 t('bad input is rejected before any GPU work', () => {
   const x = vg.zeros([1, 4, 4, 4, 6]);
   const before = vg.memory().liveTensors;

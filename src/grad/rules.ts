@@ -11,6 +11,8 @@ import { conv3dGradInput, conv3dGradWeight } from '../tensor/ops/conv3d.js';
 import type { Conv3dGeometry } from '../tensor/ops/conv3d.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { pool3dGrad } from '../tensor/ops/pool3d.js';
+import { groupNormGrad } from '../tensor/ops/group_norm.js';
+import type { GroupNormLayout } from '../tensor/ops/group_norm.js';
 import { overlapLossGrad } from '../tensor/ops/overlap_loss.js';
 import type { OverlapLossSpec } from '../tensor/ops/overlap_loss.js';
 import { overlapSumsGrad } from '../tensor/ops/overlap_sums.js';
@@ -194,6 +196,28 @@ registerGradient('conv3d', {
   grad: (dy, s) => {
     const g = s.attrs.geometry as Conv3dGeometry;
     return [() => conv3dGradInput(dy, s.inputs[1]!, g), () => conv3dGradWeight(x0(s), dy, g)];
+  },
+});
+
+// --- groupNorm: all three gradients from one backward chain (kernels/group_norm_grad_*.wgsl) ----
+registerGradient('groupNorm', {
+  saveInputs: true,
+  saveOutputs: true,
+  grad: (dy, s, needed) => {
+    const layout = s.attrs.layout as GroupNormLayout;
+    const gamma = layout.hasGamma ? s.inputs[1]! : null;
+    const { dx, dgamma, dbeta } = groupNormGrad(x0(s), gamma, s.outputs[1]!, dy, layout, needed[0]);
+    // One chain computes them all: hand out what is needed and free the rest now.
+    const results = [dx, ...(layout.hasGamma ? [dgamma] : []), ...(layout.hasBeta ? [dbeta] : [])];
+    if (!layout.hasGamma) dgamma.dispose();
+    if (!layout.hasBeta) dbeta.dispose();
+    return results.map((t, i) => {
+      if (!needed[i]) {
+        t?.dispose();
+        return null;
+      }
+      return () => t!;
+    });
   },
 });
 

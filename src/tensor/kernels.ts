@@ -16,6 +16,13 @@ import matmul from '../../kernels/matmul.wgsl';
 import matmulDirect from '../../kernels/matmul_direct.wgsl';
 import optimizerUpdate from '../../kernels/optimizer_update.wgsl';
 import overlapLoss from '../../kernels/overlap_loss.wgsl';
+import groupNormLayoutCode from '../../kernels/group_norm_layout.wgsl';
+import groupNormMoments from '../../kernels/group_norm_moments.wgsl';
+import groupNormStats from '../../kernels/group_norm_stats.wgsl';
+import groupNormApply from '../../kernels/group_norm_apply.wgsl';
+import groupNormGradSums from '../../kernels/group_norm_grad_sums.wgsl';
+import groupNormGradStats from '../../kernels/group_norm_grad_stats.wgsl';
+import groupNormGradApply from '../../kernels/group_norm_grad_apply.wgsl';
 import pool3d from '../../kernels/pool3d.wgsl';
 import overlapSums from '../../kernels/overlap_sums.wgsl';
 import overlapSumsGrad from '../../kernels/overlap_sums_grad.wgsl';
@@ -90,6 +97,14 @@ registerKernel('conv3d', 'conv3d.wgsl', conv3d, convGeometry);
 registerKernel('conv3d_grad_input', 'conv3d_grad_input.wgsl', conv3dGradInput, convGeometry);
 registerKernel('conv3d_grad_weight', 'conv3d_grad_weight.wgsl', conv3dGradWeight, convGeometry);
 registerKernel('pool3d', 'pool3d.wgsl', pool3d, convGeometry);
+// The six group-normalisation kernels share the layout uniform.
+const groupNormLayout = { file: 'group_norm_layout.wgsl', code: groupNormLayoutCode };
+registerKernel('group_norm_moments', 'group_norm_moments.wgsl', groupNormMoments, groupNormLayout);
+registerKernel('group_norm_stats', 'group_norm_stats.wgsl', groupNormStats, groupNormLayout);
+registerKernel('group_norm_apply', 'group_norm_apply.wgsl', groupNormApply, groupNormLayout);
+registerKernel('group_norm_grad_sums', 'group_norm_grad_sums.wgsl', groupNormGradSums, groupNormLayout);
+registerKernel('group_norm_grad_stats', 'group_norm_grad_stats.wgsl', groupNormGradStats, groupNormLayout);
+registerKernel('group_norm_grad_apply', 'group_norm_grad_apply.wgsl', groupNormGradApply, groupNormLayout);
 
 /**
  * Replaces `alias NAME = ...;` lines of a kernel with the given types. Kernels declare their

@@ -82,6 +82,14 @@ export type BinaryName = keyof typeof BINARY;
 
 const FLOAT_ONLY = new Set<BinaryName>(['pow']);
 
+/** Whether `shape`, broadcast to `out`, only repeats along leading axes (like a bias). */
+function repeatsAlongLeadingAxes(shape: readonly number[], out: readonly number[]): boolean {
+  let first = 0;
+  while (first < shape.length && shape[first] === 1) first++;
+  const kept = shape.slice(first);
+  return kept.length > 0 && kept.every((d, k) => d === out[out.length - kept.length + k]);
+}
+
 function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]): Tensor {
   const isCompare = BINARY[op] >= 10;
   const outDType = isCompare ? 'int32' : a.dtype;
@@ -103,9 +111,11 @@ function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]):
     return out;
   }
   const spec = { kernel: 'binary', aliases, constants: { OP: BINARY[op] } };
-  const flags = (sameA ? 1 : 0) | (sameB ? 2 : 0);
+  const tileA = !sameA && repeatsAlongLeadingAxes(a.shape, outShape);
+  const tileB = !sameB && repeatsAlongLeadingAxes(b.shape, outShape);
+  const flags = (sameA ? 1 : 0) | (sameB ? 2 : 0) | (tileA ? 4 : 0) | (tileB ? 8 : 0);
   const params = new ParamWriter()
-    .u32(out.size).u32(outShape.length).u32(flags).u32(0)
+    .u32(out.size).u32(outShape.length).u32(flags).u32(a.size).u32(b.size).u32(0).u32(0).u32(0)
     .dims(outShape).dims(broadcastStrides(a.shape, outShape)).dims(broadcastStrides(b.shape, outShape))
     .bytes();
   gpu.dispatch(spec, params, [bind(a), bind(b), bind(out)], groups256(out.size));

@@ -1,0 +1,32 @@
+// group_norm_apply.wgsl — forward, pass 3 of 3: y = (x − mean) · rstd · gamma[c] + beta[c].
+// (Preceded by group_norm_layout.wgsl: Params at binding 0.)
+//
+// Bindings (group 0):
+//   1 x      storage read  array<f32>  (B, N, C)
+//   2 stats  storage read  array<f32>  (B, G, 2) from group_norm_stats.wgsl
+//   3 gamma  storage read  array<f32>  (C), read only when params.affine bit 0 is set (else any
+//                                       buffer is bound)
+//   4 beta   storage read  array<f32>  (C), read only when bit 1 is set
+//   5 y      storage rw    array<f32>  (B, N, C)
+// Workgroup: 64 threads. Dispatch: ceil(B·N·C / 64) workgroups (folded by the host); one value per
+// invocation.
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid);
+  if (i >= params.B * params.N * params.C) { return; }
+  let c = i % params.C;
+  let b = i / (params.N * params.C);
+  let at = 2u * (b * params.G + c / (params.C / params.G));
+  var v = (x[i] - stats[at]) * stats[at + 1u];
+  if ((params.affine & 1u) != 0u) { v *= gamma[c]; }
+  if ((params.affine & 2u) != 0u) { v += beta[c]; }
+  y[i] = v;
+}

@@ -1,0 +1,40 @@
+// group_norm_grad_sums.wgsl — backward, pass 1 of 3: per channel and chunk of voxels, Σ dy and
+// Σ dy · x̂ with x̂ = (x − mean) · rstd (recomputed, not stored by the forward pass).
+// (Preceded by group_norm_layout.wgsl: Params at binding 0.)
+//
+// Bindings (group 0):
+//   1 x        storage read  array<f32>  (B, N, C)
+//   2 dy       storage read  array<f32>  (B, N, C)
+//   3 stats    storage read  array<f32>  (B, G, 2) from the forward pass
+//   4 partial  storage rw    array<f32>  (B, chunks, C, 2): Σ dy, Σ dy · x̂
+// Workgroup: 64 threads. Dispatch: ceil(B·chunks·C / 64) workgroups (folded by the host); one
+// (b, k, c) per invocation, c fastest.
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = linear_index(wid, nwg, lid);
+  if (i >= params.B * params.chunks * params.C) { return; }
+  let c = i % params.C;
+  let k = (i / params.C) % params.chunks;
+  let b = i / (params.C * params.chunks);
+  let at = 2u * (b * params.G + c / (params.C / params.G));
+  let mean = stats[at];
+  let rstd = stats[at + 1u];
+  let r = chunk_range(k);
+  var s_dy = 0.0;
+  var s_dyx = 0.0;
+  for (var v = r.x; v < r.y; v++) {
+    let e = (b * params.N + v) * params.C + c;
+    let g = dy[e];
+    s_dy += g;
+    s_dyx += g * (x[e] - mean) * rstd;
+  }
+  partial[2u * i] = s_dy;
+  partial[2u * i + 1u] = s_dyx;
+}

@@ -1,0 +1,28 @@
+// group_norm_layout.wgsl — what the group-normalisation kernels share (the registry puts it in
+// front of each): the layout uniform. x is channels-last (B, N, C): N voxels of C channels per
+// sample, G groups of CG = C / G consecutive channels. Statistics are per (b, g) over N · CG
+// values; partial sums cover chunks of per_chunk voxels (chunk k: voxels [k·per_chunk, ...)).
+// Binding 0 of every group_norm kernel: params, uniform Params.
+
+struct Params {
+  B: u32,
+  N: u32,
+  C: u32,
+  G: u32,
+  chunks: u32,
+  per_chunk: u32,
+  eps: f32,
+  affine: u32,   // bit 0: a gamma is bound, bit 1: a beta is bound
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+fn linear_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 64u + lid;
+}
+
+// Voxels [first, end) of chunk k.
+fn chunk_range(k: u32) -> vec2<u32> {
+  let first = k * params.per_chunk;
+  return vec2<u32>(min(first, params.N), min(first + params.per_chunk, params.N));
+}
