@@ -150,8 +150,8 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     // Each invocation owns TB taps × CIB channels × all output channels (at most 16 vec4
     // accumulators); enough chunks of at least 256 voxels to give the device ~4096 invocations.
     const CO4 = Math.ceil(g.CO / 4);
-    const CIB = Math.max(1, Math.min(g.CI, Math.floor(16 / CO4)));
-    const TB = Math.max(1, Math.min(taps, Math.floor(16 / (CO4 * CIB))));
+    const CIB = Math.max(1, Math.min(g.CI, Math.floor(32 / CO4)));
+    const TB = Math.max(1, Math.min(taps, Math.floor(32 / (CO4 * CIB))));
     const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
     const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
     const perChunk = Math.ceil(voxels / chunks);
