@@ -140,6 +140,8 @@ const demoSeg = vg.tensor(demoData.labels, trainShape, 'int32');
 const demoFg = vg.tensor(Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)), [...trainShape, 1]);
 const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]));
 const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
+// Where the step's GPU time goes: each kernel's total over one step (per-dispatch timestamps).
+const stepProfile = (await engine.gpu.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
 const theirStep = await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5));
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
@@ -159,13 +161,21 @@ if (!quick) {
 
 // --- report --------------------------------------------------------------------------------
 const timing = engine.gpu.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
-const header = `voxgrad bench on ${info.adapter} (node ${process.version}, maxStorageBufferBindingSize ${info.limits.maxStorageBufferBindingSize} bytes, ${timing}, ${runs} runs)`;
+const limitNames = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'minUniformBufferOffsetAlignment'] as const;
+const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.gpu.limits[n]]));
+const header = `voxgrad bench on ${info.adapter} (node ${process.version}, ${timing}, ${runs} runs)`;
 console.log(header);
+console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);
 console.log(`${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}`);
 for (const r of rows) {
   console.log(`${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`);
 }
 console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x)`);
+const stepKernelMs = stepProfile.reduce((t, r) => t + r.ms, 0);
+if (stepProfile.length) {
+  console.log(`\nwhere the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed alone):`);
+  for (const r of stepProfile.slice(0, 12)) console.log(`  ${r.kernel.padEnd(44)}${String(r.dispatches).padStart(3)} x ${r.ms.toFixed(2).padStart(8)} ms ${((100 * r.ms) / stepKernelMs).toFixed(1).padStart(5)}%`);
+}
 if (peers.length) {
   console.log('\nthe same dice loss with the peers (median ms; ratio = peer time / voxgrad time; value checked against voxgrad within 1e-4)');
   console.log(`${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  value`);
@@ -174,13 +184,21 @@ if (peers.length) {
   }
 }
 const md = [
-  `Measured on ${info.adapter}, node ${process.version}; times are ${timing} of ${runs} runs, wall clock beside them.`,
+  `Measured on ${info.adapter}, node ${process.version}; times are ${timing} of ${runs} runs, wall clock beside them. Limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}.`,
   '',
   '| kernel | shape | ms | wall ms | GB/s | vs copy |',
   '|---|---|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`),
   '',
   `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x).`,
+  ...(stepProfile.length ? [
+    '',
+    `Where the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed in its own pass):`,
+    '',
+    '| kernel | dispatches | ms | share |',
+    '|---|---:|---:|---:|',
+    ...stepProfile.slice(0, 12).map((r) => `| ${r.kernel.replace(/[{}"]/g, '').replace(/,/g, ' ')} | ${r.dispatches} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / stepKernelMs).toFixed(1)}% |`),
+  ] : []),
   ...(peers.length ? [
     '',
     'The same dice loss with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad\'s wall ms; ratio = peer / voxgrad):',
@@ -191,7 +209,7 @@ const md = [
   ] : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, peer: theirStep } }, null, 2));
+writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, peer: theirStep, kernels: stepProfile } }, null, 2));
 writeFileSync(markdownPath, `${md}\n`);
 console.log(`wrote ${jsonPath} and ${markdownPath}`);
 await vg.dispose();
