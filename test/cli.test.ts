@@ -107,8 +107,8 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
     [['train', '--images', join(work, 'missing'), '--labels', labelsDir, '--out', out], /missing is not a folder/],
     [['train', '--images', notNifti, '--labels', labelsDir, '--out', out], /a\.nii is not a NIfTI file/],
     [['train', '--images', mismatch, '--labels', labelsDir, '--out', out], /image 3x3x3 and label map 2x2x2 differ in shape/],
-    [['train', '--epochs', 'many', '--out', out], /--epochs expects an integer/],
-    [['train', '--colour', 'red'], /unknown option --colour/],
+    [['train', '--epochs', 'many', '--out', out], /voxgrad train: argument '--epochs' expected an integer/],
+    [['train', '--colour', 'red'], /voxgrad train: argument '--colour' expected one of the options .*, got an unknown option/],
     [['predict', '--model', corrupt, '--input', volume, '--output', join(out, 'x.nii')], /not a valid safetensors file/],
     [['predict', '--model', join(work, 'nothing'), '--input', volume, '--output', join(out, 'x.nii')], /model\.json is missing/],
   ];

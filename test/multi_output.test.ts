@@ -90,9 +90,9 @@ t('training histories: each output\'s loss reaches only its own branch (SGD, clo
 t('bad keys and sizes are rejected with the valid output names', () => {
   const names = ['seg', 'aux'];
   const cases2: [() => unknown, RegExp][] = [
-    [() => vg.resolveLosses(names, { seg: 'dice', segg: 'mse' }), /compile: 'loss' has the key 'segg', which is not an output; the outputs are 'seg', 'aux'/],
+    [() => vg.resolveLosses(names, { seg: 'dice', segg: 'mse' }), /compile: argument 'loss' expected keys among the outputs 'seg', 'aux', got the key 'segg', which is not an output/],
     [() => vg.resolveLosses(names, ['dice']), /compile.*'loss'.*a list of 2 losses \(one per output: seg, aux\).*1/],
-    [() => vg.resolveLosses(names, ['dice', 'mse'], { seg: 0.5, axu: 0.3 }), /'lossWeights' has the key 'axu'.*'seg', 'aux'/],
+    [() => vg.resolveLosses(names, ['dice', 'mse'], { seg: 0.5, axu: 0.3 }), /argument 'lossWeights' expected keys among the outputs 'seg', 'aux', got the key 'axu'/],
     [() => vg.resolveLosses(names, ['dice', 'mse'], [0.5]), /lossWeights.*a list of 2 weights/],
     [() => vg.resolveLosses(names, ['dice', 'mse'], [0.5, Number.NaN]), /lossWeights for 'aux'.*finite number/],
     [() => vg.resolveLosses(names, 'hinge'), /compile.*'loss'.*one of 'mse'/],

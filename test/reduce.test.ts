@@ -103,7 +103,7 @@ t('matmul rejects mismatched inner dims before any GPU work', () => {
   const before = vg.memory().dispatches;
   const a = vg.zeros([3, 4]);
   const b = vg.zeros([5, 2]);
-  assert.throws(() => vg.matmul(a, b), /matmul: inner dimensions differ: a \[3, 4\] has K=4, b \[5, 2\] has K=5/);
+  assert.throws(() => vg.matmul(a, b), /matmul: argument 'b' expected K=4 on its inner axis \(a \[3, 4\] has K=4\), got \[5, 2\] with K=5/);
   assert.is(vg.memory().dispatches, before + 2); // only the two fills
   a.dispose();
   b.dispose();

@@ -48,7 +48,7 @@ function lossFn(fn: string, where: string, spec: LossSpec): LossFn | null {
 
 function checkKeys(fn: string, arg: string, record: object, names: readonly string[]): void {
   for (const key of Object.keys(record)) {
-    if (!names.includes(key)) throw new ValueError(`${fn}: '${arg}' has the key '${key}', which is not an output; the outputs are ${names.map((n) => `'${n}'`).join(', ')}`);
+    if (!names.includes(key)) throw new ValueError(`${fn}: argument '${arg}' expected keys among the outputs ${names.map((n) => `'${n}'`).join(', ')}, got the key '${key}', which is not an output`);
   }
 }
 

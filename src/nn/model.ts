@@ -123,7 +123,11 @@ export class Model {
 
   /** Runs the model: outputs keyed by output name. */
   call(x: TensorsArg, training = false): Record<string, Tensor> {
-    const inputs = this.#bindInputs('call', x);
+    return this.#run('call', x, training);
+  }
+
+  #run(fn: string, x: TensorsArg, training: boolean): Record<string, Tensor> {
+    const inputs = this.#bindInputs(fn, x);
     const values = new Map<number, Tensor>();
     this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
     for (const node of this.#nodes) values.set(node.id, node.layer.call(node.inputs.map((i) => values.get(i.id)!), training));
@@ -132,7 +136,7 @@ export class Model {
 
   /** Outputs for x, outside any tape, keyed by output name. */
   predict(x: TensorsArg): Record<string, Tensor> {
-    return noGrad(() => this.call(x, false));
+    return noGrad(() => this.#run('predict', x, false));
   }
 
   /** A table of the layers, their output shapes and parameter counts (also printed). */
@@ -286,7 +290,7 @@ export class Model {
     list.forEach((t, i) => {
       const want = this.inputs[i].shape;
       if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
-        throw new ShapeError(argMessage(fn, `x for '${this.inputs[i].name}'`, `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}]`, describe(t)));
+        throw new ShapeError(argMessage(fn, 'x', `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`, describe(t)));
       }
     });
     return list;
@@ -301,14 +305,14 @@ export class Model {
       if (y.length !== this.outputNames.length) throw new ValueError(argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`));
       return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
     }
-    for (const k of Object.keys(y)) if (!this.outputNames.includes(k)) throw new ValueError(`${fn}: 'y' has the key '${k}', which is not an output; the outputs are ${this.outputNames.map((n) => `'${n}'`).join(', ')}`);
+    for (const k of Object.keys(y)) if (!this.outputNames.includes(k)) throw new ValueError(`${fn}: argument 'y' expected keys among the outputs ${this.outputNames.map((n) => `'${n}'`).join(', ')}, got the key '${k}', which is not an output`);
     return y as Record<string, Tensor>;
   }
 
   #count(fn: string, x: TensorsArg, y: TensorsArg): number {
     const all = [...tensorsOf(x), ...tensorsOf(y)];
     const n = all[0]?.shape[0] ?? 0;
-    if (all.some((t) => t.shape[0] !== n)) throw new ShapeError(`${fn}: every input and target needs the same number of samples, got ${all.map((t) => t.shape[0]).join(', ')}`);
+    if (all.some((t) => t.shape[0] !== n)) throw new ShapeError(argMessage(fn, 'y', `the same number of samples in every input and target (${n}, as in x)`, `sample counts ${all.map((t) => t.shape[0]).join(', ')}`));
     return n;
   }
 }
@@ -322,7 +326,7 @@ function resolveMetrics(outputs: readonly string[], metrics: Readonly<Record<str
   const fn = 'compile';
   const out: { output: string; name: string; fn: MetricFn }[] = [];
   for (const [output, list] of Object.entries(metrics)) {
-    if (!outputs.includes(output)) throw new ValueError(`${fn}: 'metrics' has the key '${output}', which is not an output; the outputs are ${outputs.map((n) => `'${n}'`).join(', ')}`);
+    if (!outputs.includes(output)) throw new ValueError(`${fn}: argument 'metrics' expected keys among the outputs ${outputs.map((n) => `'${n}'`).join(', ')}, got the key '${output}', which is not an output`);
     for (const m of list) {
       if (m === 'dice') out.push({ output, name: 'dice', fn: (t, p) => diceMetric(t, p) });
       else if (m === 'iou') out.push({ output, name: 'iou', fn: (t, p) => iouMetric(t, p) });

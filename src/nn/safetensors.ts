@@ -58,7 +58,7 @@ export interface Safetensors {
 /** Parses safetensors bytes into new tensors; any inconsistency is a clear error, nothing leaks. */
 export function loadSafetensors(bytes: Uint8Array): Safetensors {
   const fn = 'loadSafetensors';
-  const corrupt = (why: string): ValueError => new ValueError(`${fn}: not a valid safetensors file (${why})`);
+  const corrupt = (why: string): ValueError => new ValueError(argMessage(fn, 'bytes', 'a safetensors file', `bytes that are not a valid safetensors file (${why})`));
   if (!(bytes instanceof Uint8Array)) throw new ValueError(argMessage(fn, 'bytes', 'a Uint8Array', typeof bytes));
   if (bytes.byteLength < 8) throw corrupt(`${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

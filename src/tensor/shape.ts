@@ -38,14 +38,14 @@ export function checkShape(fn: string, arg: string, shape: unknown): number[] {
 }
 
 /** NumPy broadcasting of two shapes; throws naming the op and both shapes. */
-export function broadcastShapes(fn: string, a: Shape, b: Shape): number[] {
+export function broadcastShapes(fn: string, a: Shape, b: Shape, argA = 'a', argB = 'b'): number[] {
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`${fn}: shapes ${show(a)} and ${show(b)} cannot be broadcast together (axis ${i}: ${da} vs ${db})`);
+      throw new ShapeError(`${fn}: argument '${argB}' expected a shape that broadcasts with '${argA}' ${show(a)}, got ${show(b)} (shapes ${show(a)} and ${show(b)} cannot be broadcast together: axis ${i} has ${da} vs ${db})`);
     }
     out[i] = da === 1 ? db : da;
   }

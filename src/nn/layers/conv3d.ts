@@ -49,6 +49,8 @@ export class Conv3D extends Layer {
     this.activation = checkActivation('Conv3D', o.activation);
     this.useBias = o.useBias ?? true;
     this.options = { strides: o.strides, padding: o.padding, dilation: o.dilation };
+    // Strides, dilation and padding are checked now, not at the first call.
+    windowGeometryOfShape('Conv3D', [1, ...this.kernelSize.map((d, a) => (d - 1) * (Array.isArray(o.dilation) ? o.dilation[a] : (o.dilation ?? 1)) + 1), 1], this.kernelSize, this.filters, this.options);
     this.#init = o.kernelInitializer ?? 'glorotUniform';
     this.#seed = o.seed ?? 1;
     this.#regularizer = checkRegularizer('Conv3D', o.kernelRegularizer);

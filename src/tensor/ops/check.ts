@@ -18,7 +18,7 @@ export function checkFloat(fn: string, arg: string, t: unknown): Tensor {
 
 export function checkSameDType(fn: string, a: Tensor, b: Tensor, argA = 'a', argB = 'b'): void {
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${fn}: arguments '${argA}' and '${argB}' must have the same dtype, got ${a.dtype} and ${b.dtype} (use cast())`);
+    throw new DTypeError(`${fn}: argument '${argB}' expected dtype ${a.dtype} (the dtype of '${argA}'; use cast()), got ${b.dtype}`);
   }
 }
 

@@ -85,7 +85,10 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 
 /** A tensor of `shape` with every element `value`. */
 export function fill(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  const fn = 'fill';
+  return filled('fill', shape, value, dtype);
+}
+
+function filled(fn: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   const s = checkShape(fn, 'shape', shape);
   if (typeof value !== 'number' || (dtype === 'int32' && !Number.isInteger(value))) {
     throw new ValueError(argMessage(fn, 'value', dtype === 'int32' ? 'an integer' : 'a number', value));
@@ -97,11 +100,11 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
 }
 
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 0, dtype);
+  return filled('zeros', shape, 0, dtype);
 }
 
 export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return fill(shape, 1, dtype);
+  return filled('ones', shape, 1, dtype);
 }
 
 export function zerosLike(t: Tensor): Tensor {

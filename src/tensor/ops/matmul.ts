@@ -49,7 +49,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const Kb = tB ? bc : br;
   const N = tB ? br : bc;
   if (K !== Kb) {
-    throw new ShapeError(`${fn}: inner dimensions differ: a ${show(a.shape)}${tA ? ' (transposed)' : ''} has K=${K}, b ${show(b.shape)}${tB ? ' (transposed)' : ''} has K=${Kb}`);
+    throw new ShapeError(`${fn}: argument 'b' expected K=${K} on its inner axis (a ${show(a.shape)}${tA ? ' (transposed)' : ''} has K=${K}), got ${show(b.shape)}${tB ? ' (transposed)' : ''} with K=${Kb} (inner dimensions differ)`);
   }
   const batchShape = broadcastShapes(fn, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = batchShape.reduce((x, y) => x * y, 1);
