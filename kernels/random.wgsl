@@ -5,8 +5,10 @@
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
-//   1 y       storage rw    array<f32>, n elements
-// Params: n, seed_lo, seed_hi (64-bit seed), a, b (uniform: [a, b); normal: mean a, stddev b).
+//   1 y       storage rw    array<f32>, n elements: a window of the tensor starting at element
+//                           `first` (the host splits tensors larger than one binding)
+// Params: n, seed_lo, seed_hi (64-bit seed), first, a, b (uniform: [a, b); normal: mean a,
+//   stddev b). Element k of the window is tensor element first + k and gets that index's value.
 // DIST: 0 uniform, 1 normal (Box-Muller on two independent hashes of index i).
 // Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
 
@@ -16,7 +18,7 @@ struct Params {
   n: u32,
   seed_lo: u32,
   seed_hi: u32,
-  _pad: u32,
+  first: u32,
   a: f32,
   b: f32,
   _pad1: u32,
@@ -49,15 +51,16 @@ fn unit(h: u32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
-  if (i >= params.n) { return; }
+  let k = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
+  if (k >= params.n) { return; }
+  let i = params.first + k;
   if (DIST == 0u) {
-    y[i] = params.a + (params.b - params.a) * unit(hash(i, 1u));
+    y[k] = params.a + (params.b - params.a) * unit(hash(i, 1u));
   } else {
     // u1 in (0, 1] keeps log finite.
     let u1 = 1.0 - unit(hash(i, 1u));
     let u2 = unit(hash(i, 2u));
     let r = sqrt(-2.0 * log(u1));
-    y[i] = params.a + params.b * r * cos(6.283185307179586 * u2);
+    y[k] = params.a + params.b * r * cos(6.283185307179586 * u2);
   }
 }

@@ -123,6 +123,19 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
   assert.not.ok(readdirSync(work).some((f) => f.includes('.partial-')), 'no temporary folder left');
 });
 
+t('a device lost mid-training: one clear line, exit 1, no output folder, a prompt exit', () => {
+  const out = join(work, 'lost');
+  const started = Date.now();
+  // The first training step records ~100 dispatches: the device goes in the middle of it.
+  const r = runWith({ VOXGRAD_LOSE_DEVICE_AFTER_DISPATCHES: '60' }, 'train', '--epochs', '2', '--size', '16', '--out', out, '--quiet');
+  assert.is(r.status, 1, `exit ${r.status}: ${r.stderr}`);
+  assert.match(r.stderr, /^voxgrad: \w+: the WebGPU device was lost \(destroyed: device loss injected after 60 dispatches\); call init\(\) again$/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.not.ok(existsSync(out), 'no output folder was created');
+  assert.not.ok(readdirSync(work).some((f) => f.includes('.partial-')), 'no temporary folder left');
+  assert.ok(Date.now() - started < 60_000, 'the process ended');
+});
+
 t('without a WebGPU adapter the CLI says what to install and exits non-zero', () => {
   if (process.platform !== 'linux') return;
   // No Vulkan driver at all: Dawn finds no adapter.

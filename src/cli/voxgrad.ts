@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeviceError, VoxgradError } from '../errors.js';
 import { dispose, init } from '../tensor/api.js';
+import { flags } from '../tensor/flags.js';
 import { predict, PREDICT_OPTIONS } from './predict.js';
 import { train, TRAIN_OPTIONS } from './train.js';
 
@@ -35,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`voxgrad: unknown command '${command}' (train, predict, bench)`);
     return 2;
   }
+  // Fault injection for the device-loss test (see flags.loseDeviceAfterDispatches).
+  const loseAfter = Number(process.env.VOXGRAD_LOSE_DEVICE_AFTER_DISPATCHES ?? 0);
+  if (Number.isInteger(loseAfter) && loseAfter > 0) flags.loseDeviceAfterDispatches = loseAfter;
   try {
     const info = await init();
     if (command === 'train' && !rest.includes('--quiet')) console.log(`voxgrad on ${info.adapter}`);

@@ -129,6 +129,10 @@ export class WebGPUBackend {
    * bindings 1..n in order. `workgroups` is the linear workgroup count (folded by `grid`).
    */
   dispatch(spec: KernelSpec, params: Uint8Array, buffers: readonly (GPUBuffer | BufferBinding)[], workgroups: number): void {
+    if (flags.loseDeviceAfterDispatches > 0 && this.counters.dispatches >= flags.loseDeviceAfterDispatches && !this.isLost) {
+      this.#lost = `destroyed: device loss injected after ${this.counters.dispatches} dispatches`;
+      this.device.destroy();
+    }
     this.checkHealthy();
     if (workgroups === 0) return;
     const align = this.limits.minUniformBufferOffsetAlignment;
@@ -142,7 +146,7 @@ export class WebGPUBackend {
     for (const b of buffers) {
       const size = 'buffer' in b ? (b.size ?? b.buffer.size - (b.offset ?? 0)) : b.size;
       if (size > maxBinding) {
-        throw new DeviceError(`${spec.kernel}: a binding of ${size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes); this op cannot split it`);
+        throw new DeviceError(`a tensor of ${size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${spec.kernel} may see, and this op does not split it`);
       }
     }
     const pipeline = this.pipelines.get(spec);

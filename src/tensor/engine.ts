@@ -233,12 +233,22 @@ class Engine {
     const observer = this.#opDepth === 0 ? this.observer : null;
     const recording = observer !== null && observer.wants(inputs);
     this.#opDepth++;
+    // Every tensor the op creates is tracked, so an op that fails half-way (a binding over the
+    // device's limit, a device lost mid-op) frees what it made instead of leaking it.
+    const made = new Set<Tensor>();
+    this.#scopes.push(made);
     let out: T;
     try {
       out = forward();
+    } catch (e) {
+      for (const t of made) if (!t.kept) t.dispose();
+      throw this.#opDepth === 1 && e instanceof DeviceError && !e.message.startsWith(`${name}:`) ? new DeviceError(`${name}: ${e.message}`) : e;
     } finally {
+      this.#scopes.splice(this.#scopes.lastIndexOf(made), 1);
       this.#opDepth--;
     }
+    const parent = this.#scopes.at(-1);
+    if (parent) for (const t of made) parent.add(t);
     if (recording) {
       const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
       observer.record({ name, inputs, outputs, attrs });

@@ -25,6 +25,12 @@ export const flags = {
    * produced one. Costs two extra small kernels per op.
    */
   checkNumerics: false,
+  /**
+   * Fault injection for tests of device loss: destroy the device when this many dispatches have
+   * been recorded since it was opened (0 = never). The CLI reads it from the environment variable
+   * VOXGRAD_LOSE_DEVICE_AFTER_DISPATCHES.
+   */
+  loseDeviceAfterDispatches: 0,
   /** Print every compiled kernel's source and constants. */
   debugShaders: false,
   /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */

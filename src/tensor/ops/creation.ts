@@ -5,7 +5,8 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
+import { bind, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
+import { flags } from '../flags.js';
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
@@ -88,15 +89,27 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
   return filled('fill', shape, value, dtype);
 }
 
+/** Elements per window of a tensor larger than one binding (64-element aligned: 256-byte offsets). */
+function bindingWindow(): number {
+  const device = engine.gpu.limits.maxStorageBufferBindingSize;
+  const bytes = flags.maxBindingWindowBytes > 0 ? Math.min(device, flags.maxBindingWindowBytes) : device;
+  return Math.max(64, Math.floor(bytes / 4 / 64) * 64);
+}
+
 function filled(fn: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   const s = checkShape(fn, 'shape', shape);
   if (typeof value !== 'number' || (dtype === 'int32' && !Number.isInteger(value))) {
     throw new ValueError(argMessage(fn, 'value', dtype === 'int32' ? 'an integer' : 'a number', value));
   }
-  const t = engine.empty(s, dtype);
-  const params = new ParamWriter().u32(t.size).u32(scalarBits(value, dtype)).bytes();
-  engine.gpu.dispatch({ kernel: 'fill' }, params, [bindVec4(t)], groups4096(t.size));
-  return t;
+  return engine.run(fn, [], {}, () => {
+    const t = engine.empty(s, dtype);
+    for (let start = 0; start < t.size; start += bindingWindow()) {
+      const n = Math.min(bindingWindow(), t.size - start);
+      const params = new ParamWriter().u32(n).u32(scalarBits(value, dtype)).bytes();
+      engine.gpu.dispatch({ kernel: 'fill' }, params, [bindVec4(t, start, n)], groups4096(n));
+    }
+    return t;
+  });
 }
 
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
@@ -123,10 +136,15 @@ function seedWords(fn: string, seed: number): [number, number] {
 function random(fn: string, dist: 0 | 1, shape: readonly number[], a: number, b: number, seed: number): Tensor {
   const s = checkShape(fn, 'shape', shape);
   const [lo, hi] = seedWords(fn, seed);
-  const t = engine.empty(s, 'float32');
-  const params = new ParamWriter().u32(t.size).u32(lo).u32(hi).u32(0).f32(a).f32(b).bytes();
-  engine.gpu.dispatch({ kernel: 'random', constants: { DIST: dist } }, params, [t.buffer], groups256(t.size));
-  return t;
+  return engine.run(fn, [], {}, () => {
+    const t = engine.empty(s, 'float32');
+    for (let start = 0; start < t.size; start += bindingWindow()) {
+      const n = Math.min(bindingWindow(), t.size - start);
+      const params = new ParamWriter().u32(n).u32(lo).u32(hi).u32(start).f32(a).f32(b).bytes();
+      engine.gpu.dispatch({ kernel: 'random', constants: { DIST: dist } }, params, [bind(t, start, n)], groups256(n));
+    }
+    return t;
+  });
 }
 
 /** Uniform numbers in [minval, maxval), a pure function of (seed, element index). */

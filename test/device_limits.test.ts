@@ -1,0 +1,100 @@
+// Device limits, read from the device: a tensor larger than maxStorageBufferBindingSize gives
+// correct results in the ops that split their bindings, and a clear DeviceError naming the op and
+// the limit (with nothing leaked, and the engine still working) in those that cannot; a tensor
+// larger than maxBufferSize is refused before any allocation, naming that limit.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.js';
+import { setup } from './helpers.js';
+
+const t = suite('device limits (bindings over maxStorageBufferBindingSize, maxBufferSize)');
+t.before(setup);
+
+const limits = () => vg.deviceInfo().limits;
+/** Elements just over one binding: a multiple of 4096 so it reshapes to the shapes below. */
+const bigElements = () => Math.ceil(limits().maxStorageBufferBindingSize / 4 / 4096) * 4096 + 4096;
+
+async function engineWorks(label: string): Promise<void> {
+  const s = vg.sum(vg.add(vg.tensor([1, 2, 3]), 1));
+  assert.equal(Array.from(await s.data()), [9], `${label}: the engine no longer computes`);
+  s.dispose();
+}
+
+t('elementwise and unary ops over more than one binding give exact results', async () => {
+  const n = bigElements();
+  if (n * 4 > limits().maxBufferSize) return console.log('  (skipped: maxBufferSize is below one binding + 16 KiB)');
+  const big = vg.fill([n], 2);
+  const y = vg.exp(vg.mul(vg.add(big, big), 0.25)); // exp(1) everywhere
+  const data = await y.data();
+  const e = Math.fround(Math.E);
+  let wrong = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(data[i] - e) > 1e-6) wrong++;
+  assert.is(wrong, 0, `${wrong} of ${n} values differ from e`);
+  vg.tidy(() => [big, y].forEach((v) => v.dispose()));
+  await engineWorks('elementwise');
+});
+
+t('fill and the seeded random tensors are the same whether written in one binding or in windows', async () => {
+  const whole = [vg.randomNormal([10000], { seed: 5 }), vg.randomUniform([10000], { seed: 6 }), vg.fill([10000], 3)];
+  vg.flags.maxBindingWindowBytes = 4096;
+  let windowed: vg.Tensor[];
+  try {
+    windowed = [vg.randomNormal([10000], { seed: 5 }), vg.randomUniform([10000], { seed: 6 }), vg.fill([10000], 3)];
+  } finally {
+    vg.flags.maxBindingWindowBytes = 0;
+  }
+  const [a, b] = [await vg.readAll(whole), await vg.readAll(windowed)];
+  a.forEach((v, i) => assert.equal(Array.from(b[i]), Array.from(v)));
+  vg.tidy(() => [...whole, ...windowed].forEach((v) => v.dispose()));
+});
+
+t('ops that cannot split a binding fail clearly, naming the op and the limit, and leak nothing', async () => {
+  const n = bigElements();
+  if (n * 4 > limits().maxBufferSize) return console.log('  (skipped: maxBufferSize is below one binding + 16 KiB)');
+  const big = vg.keep(vg.zeros([n]));
+  const cases: [string, () => unknown][] = [
+    ['sum', () => vg.sum(big)],
+    ['max', () => vg.max(vg.reshape(big, [n / 4, 4]), 0)],
+    ['matmul', () => vg.matmul(vg.reshape(big, [n / 4, 4]), vg.zeros([4, 2]))],
+    ['softmax', () => vg.softmax(vg.reshape(big, [n / 2, 2]))],
+    ['conv3d', () => vg.conv3d(vg.reshape(big, [1, n / 4096, 64, 64, 1]), vg.zeros([3, 3, 3, 1, 2]))],
+    ['maxPool3d', () => vg.maxPool3d(vg.reshape(big, [1, n / 4096, 64, 64, 1]), { poolSize: 2 })],
+    ['groupNorm', () => vg.groupNorm(vg.reshape(big, [1, n / 4, 4]), null, null, { groups: 2 })],
+    ['transpose', () => vg.transpose(vg.reshape(big, [n / 4, 4]))],
+  ];
+  for (const [op, call] of cases) {
+    const before = vg.memory();
+    let error: unknown = null;
+    try {
+      vg.tidy(() => { call(); });
+      await vg.sync();
+    } catch (e) {
+      error = e;
+    }
+    // Either the op splits its work (then it must have run) or it says why it cannot.
+    console.log(`  ${op} on ${n * 4} bytes: ${error === null ? 'computed' : (error as Error).message}`);
+    if (error !== null) {
+      assert.instance(error, vg.DeviceError, `${op}: ${String(error)}`);
+      assert.match((error as Error).message, new RegExp(`^${op}: .*maxStorageBufferBindingSize \\(${limits().maxStorageBufferBindingSize} bytes\\)`), `${op}: ${(error as Error).message}`);
+    }
+    const after = vg.memory();
+    assert.is(after.liveTensors, before.liveTensors, `${op}: tensors leaked`);
+    assert.is(after.liveBuffers, before.liveBuffers, `${op}: buffers leaked`);
+    await engineWorks(op);
+  }
+  big.dispose();
+});
+
+t('a tensor larger than maxBufferSize is refused before any allocation, naming the limit', async () => {
+  const max = limits().maxBufferSize;
+  const before = vg.memory();
+  const elements = Math.floor(max / 4) + 1;
+  for (const [fn, call] of [['zeros', () => vg.zeros([elements])], ['fill', () => vg.fill([2, Math.ceil(elements / 2)], 1)], ['randomNormal', () => vg.randomNormal([elements])]] as const) {
+    assert.throws(() => call(), (e: Error) => e instanceof vg.DeviceError && new RegExp(`^${fn}: .*needs ${elements * 4}|^${fn}: .*maxBufferSize \\(${max} bytes\\)`).test(e.message) && e.message.includes(`maxBufferSize (${max} bytes)`), fn);
+  }
+  assert.is(vg.memory().liveBuffers, before.liveBuffers);
+  assert.is(vg.memory().allocatedBytes, before.allocatedBytes);
+  await engineWorks('maxBufferSize');
+});
+
+t.run();
