@@ -11,8 +11,8 @@ import { dirname } from 'node:path';
 import * as vg from '../src/index.js';
 import { engine } from '../src/tensor/engine.js';
 import { bestMs, timeGpu } from './timing.js';
-import { jaxDice, tfjsDice, tfjsTrainStep } from './peers.js';
-import type { PeerResult } from './peers.js';
+import { jaxDice, jaxTrainStep, tfjsDice, tfjsTrainStep } from './peers.js';
+import type { PeerResult, StepReference, StepResult } from './peers.js';
 import type { Timing } from './timing.js';
 
 const args = process.argv.slice(2);
@@ -138,11 +138,27 @@ demoModel.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [vg.se
 const demoX = vg.tensor(demoData.image, [...trainShape, 1]);
 const demoSeg = vg.tensor(demoData.labels, trainShape, 'int32');
 const demoFg = vg.tensor(Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)), [...trainShape, 1]);
+// voxgrad's loss and gradients at the initial weights: the peer's step is checked against them.
+const stepRef: StepReference = { weights: {}, loss: 0, grads: {} };
+for (const w of demoModel.trainableWeights) stepRef.weights[w.name] = { shape: [...w.shape], data: (await w.data()) as Float32Array };
+{
+  const { value, grads } = vg.valueAndGrad(() => {
+    const p = demoModel.call(demoX, true);
+    const names = demoModel.outputNames;
+    return vg.add(vg.mul(vg.segmentationLoss(demoSeg, p[names[0]]), 0.5), vg.mul(vg.foregroundLoss(demoFg, p[names[1]]), 0.3));
+  }, demoModel.trainableWeights);
+  stepRef.loss = (await value.data())[0];
+  const values = await vg.readAll(grads.map((g) => g!));
+  demoModel.trainableWeights.forEach((w, i) => { stepRef.grads[w.name] = values[i] as Float32Array; });
+  vg.tidy(() => [value, ...grads].forEach((g) => g?.dispose()));
+}
 const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]));
 const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
 // Where the step's GPU time goes: each kernel's total over one step (per-dispatch timestamps).
 const stepProfile = (await engine.gpu.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
-const theirStep = await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5));
+const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5), stepRef)];
+const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5), stepRef, jaxVersion);
+if (jaxStep) theirSteps.push(jaxStep);
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
 const conv = vg.randomNormal([2, 32, 32, 32, 8], { seed: 8 });
@@ -170,7 +186,9 @@ console.log(`${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wa
 for (const r of rows) {
   console.log(`${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`);
 }
-console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x)`);
+const stepLine = (p: StepResult): string => `${p.peer} ${p.version} ${p.stepMs.toFixed(1)} ms (${(p.stepMs / ourStep.wallMs).toFixed(1)}x); checked at voxgrad's initial weights: loss ${p.loss.toFixed(6)} vs ${stepRef.loss.toFixed(6)}, largest gradient difference ${p.gradError.toExponential(1)} of the largest gradient: ${p.agrees ? 'the same work' : 'DIFFERENT work, so the time is not comparable'}`;
+console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}`);
+for (const p of theirSteps) console.log(`  ${stepLine(p)}`);
 const stepKernelMs = stepProfile.reduce((t, r) => t + r.ms, 0);
 if (stepProfile.length) {
   console.log(`\nwhere the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed alone):`);
@@ -190,7 +208,7 @@ const md = [
   '|---|---|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`),
   '',
-  `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}, ${theirStep.peer} ${theirStep.version} ${theirStep.stepMs.toFixed(1)} (${(theirStep.stepMs / ourStep.wallMs).toFixed(1)}x).`,
+  `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}; ${theirSteps.map(stepLine).join('; ')}.`,
   ...(stepProfile.length ? [
     '',
     `Where the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed in its own pass):`,
@@ -209,7 +227,7 @@ const md = [
   ] : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, peer: theirStep, kernels: stepProfile } }, null, 2));
+writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, voxgradLoss: stepRef.loss, peers: theirSteps, kernels: stepProfile } }, null, 2));
 writeFileSync(markdownPath, `${md}\n`);
 console.log(`wrote ${jsonPath} and ${markdownPath}`);
 await vg.dispose();
