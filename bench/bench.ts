@@ -74,7 +74,9 @@ interface PeerRow extends PeerResult {
 }
 const peers: PeerRow[] = [];
 // Printed with the results (the package does not export its version).
-const jaxVersion = (JSON.parse(readFileSync(new URL('../../node_modules/@jax-js/jax/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const packageVersion = (path: string): string => (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
+const jaxVersion = packageVersion('../../node_modules/@jax-js/jax/package.json');
+const versions = `voxgrad ${packageVersion('../../package.json')}, webgpu (dawn.node) ${packageVersion('../../node_modules/webgpu/package.json')}, node ${process.version}`;
 
 const shapes = quick ? [[2, 32, 32, 32, 4], [1, 128, 128, 128, 4]] : [[2, 32, 32, 32, 4], [2, 64, 64, 64, 4], [1, 128, 128, 128, 4]];
 for (const shape of shapes) {
@@ -179,7 +181,7 @@ if (!quick) {
 const timing = engine.gpu.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
 const limitNames = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'minUniformBufferOffsetAlignment'] as const;
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.gpu.limits[n]]));
-const header = `voxgrad bench on ${info.adapter} (node ${process.version}, ${timing}, ${runs} runs)`;
+const header = `voxgrad bench on ${info.adapter} (${versions}, ${timing}, ${runs} runs)`;
 console.log(header);
 console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);
 console.log(`${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}`);
@@ -202,7 +204,7 @@ if (peers.length) {
   }
 }
 const md = [
-  `Measured on ${info.adapter}, node ${process.version}; times are ${timing} of ${runs} runs, wall clock beside them. Limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}.`,
+  `Measured on ${info.adapter} (${versions}); times are ${timing} of ${runs} runs, wall clock beside them. Limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}.`,
   '',
   '| kernel | shape | ms | wall ms | GB/s | vs copy |',
   '|---|---|---:|---:|---:|---:|',
@@ -227,7 +229,7 @@ const md = [
   ] : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, voxgradLoss: stepRef.loss, peers: theirSteps, kernels: stepProfile } }, null, 2));
+writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, versions, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, voxgradLoss: stepRef.loss, peers: theirSteps, kernels: stepProfile } }, null, 2));
 writeFileSync(markdownPath, `${md}\n`);
 console.log(`wrote ${jsonPath} and ${markdownPath}`);
 await vg.dispose();

@@ -1,6 +1,8 @@
 /** Argument checks shared by ops: each throws before any GPU work, naming op, argument, expected and given. */
 import { DTypeError, ValueError, argMessage } from '../../errors.js';
 import type { DType } from '../dtype.js';
+import { engine } from '../engine.js';
+import { flags } from '../flags.js';
 import { Tensor } from '../tensor.js';
 
 export function checkTensor(fn: string, arg: string, t: unknown, dtype?: DType): Tensor {
@@ -60,6 +62,17 @@ export function groups4096(n: number): number {
  */
 export function bindVec4(t: Tensor, offsetElements = 0, elements = t.size - offsetElements): { buffer: GPUBuffer; offset: number; size: number } {
   return { buffer: t.buffer, offset: offsetElements * 4, size: Math.max(16, Math.ceil(elements / 4) * 16) };
+}
+
+/**
+ * The most bytes one storage binding may cover in ops that split large tensors into windows: a
+ * multiple of 256 (binding offsets) below the device's maxStorageBufferBindingSize, or below
+ * flags.maxBindingWindowBytes when a test lowers it.
+ */
+export function bindingWindowBytes(): number {
+  const device = Math.min(engine.gpu.limits.maxStorageBufferBindingSize, 2 ** 31);
+  const max = flags.maxBindingWindowBytes > 0 ? Math.min(device, flags.maxBindingWindowBytes) : device;
+  return Math.max(256, Math.floor(max / 256) * 256 - 256);
 }
 
 /** A tensor's buffer bound over its logical bytes (pool buckets may be larger than the tensor). */

@@ -5,8 +5,7 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { bind, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
-import { flags } from '../flags.js';
+import { bind, bindingWindowBytes, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
@@ -90,11 +89,7 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
 }
 
 /** Elements per window of a tensor larger than one binding (64-element aligned: 256-byte offsets). */
-function bindingWindow(): number {
-  const device = engine.gpu.limits.maxStorageBufferBindingSize;
-  const bytes = flags.maxBindingWindowBytes > 0 ? Math.min(device, flags.maxBindingWindowBytes) : device;
-  return Math.max(64, Math.floor(bytes / 4 / 64) * 64);
-}
+const bindingWindow = (): number => Math.max(64, Math.floor(bindingWindowBytes() / 4 / 64) * 64);
 
 function filled(fn: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   const s = checkShape(fn, 'shape', shape);

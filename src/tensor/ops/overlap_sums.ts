@@ -15,7 +15,7 @@ import { engine } from '../engine.js';
 import { flags } from '../flags.js';
 import { ParamWriter } from '../params.js';
 import type { Tensor } from '../tensor.js';
-import { checkFloat, checkTensor, describe } from './check.js';
+import { bindingWindowBytes, checkFloat, checkTensor, describe } from './check.js';
 import { fill } from './creation.js';
 import { reshape } from './movement.js';
 import { sum } from './reduce.js';
@@ -107,12 +107,7 @@ function checkActivation(fn: string, activation: unknown, C: number): Activation
   return activation;
 }
 
-/** Largest window a binding may cover, in bytes: a multiple of 256 below the device limit. */
-function windowBytes(): number {
-  const device = Math.min(engine.gpu.limits.maxStorageBufferBindingSize, 2 ** 31);
-  const max = flags.maxBindingWindowBytes > 0 ? Math.min(device, flags.maxBindingWindowBytes) : device;
-  return Math.floor(max / 256) * 256 - 256;
-}
+const windowBytes = bindingWindowBytes;
 
 const alignDown64 = (n: number): number => Math.floor(n / 64) * 64;
 const roundUp16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;

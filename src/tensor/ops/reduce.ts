@@ -4,14 +4,17 @@
  * Dims of size 1 are dropped, and each maximal run of adjacent reduced axes becomes the middle
  * axis R of an (O, R, I) view, reduced in place by kernels/reduce.wgsl without any transpose.
  * Runs are reduced from the innermost outwards. Every addition happens in an order fixed by the
- * shapes, so a reduction is bitwise repeatable.
+ * shapes, so a reduction is bitwise repeatable. A tensor larger than one storage binding is reduced
+ * in windows of whole rows.
  */
+import { DeviceError } from '../../errors.js';
 import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, checkFloat } from './check.js';
+import { bind, bindingWindowBytes, checkFloat } from './check.js';
 import { fill } from './creation.js';
+import { add, affine, maximum, minimum } from './elementwise.js';
 
 export type ReduceName = 'sum' | 'mean' | 'max' | 'min';
 const REDUCE_OP: Record<ReduceName, number> = { sum: 0, mean: 0, max: 1, min: 2 };
@@ -54,8 +57,71 @@ function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chun
   return out;
 }
 
+/** The elements [first, first + count) of x in a tensor of their own (any offset: a copy). */
+function windowCopy(x: Tensor, first: number, count: number): Tensor {
+  const t = engine.empty([count], 'float32');
+  engine.gpu.copy(x.buffer, first * 4, t.buffer, 0, count * 4);
+  return t;
+}
+
+/**
+ * Reduces an (O, R, I) view larger than one storage binding, window by window: each window of
+ * whole rows is copied to a tensor of its own (so no binding offset needs aligning) and reduced;
+ * when one o's rows span several windows, their results are folded together in order.
+ */
+function reduceLargeView(x: Tensor, O: number, R: number, I: number, op: number, scale: number): Tensor {
+  const window = bindingWindowBytes();
+  const rowsPerWindow = Math.floor(window / (I * 4));
+  if (rowsPerWindow < 1) {
+    throw new DeviceError(`a row of ${I} values kept by the reduction (${I * 4} bytes) exceeds the largest binding window (${window} bytes, under this device's maxStorageBufferBindingSize (${engine.gpu.limits.maxStorageBufferBindingSize} bytes)), and rows are not split`);
+  }
+  const out = engine.empty([O * I], 'float32');
+  const place = (part: Tensor, o: number, n: number): void => {
+    engine.gpu.copy(part.buffer, 0, out.buffer, o * I * 4, n * I * 4);
+    part.dispose();
+  };
+  if (R <= rowsPerWindow) {
+    // Whole (R, I) slabs per window.
+    const slabs = Math.floor(rowsPerWindow / R);
+    for (let o = 0; o < O; o += slabs) {
+      const n = Math.min(slabs, O - o);
+      const part = windowCopy(x, o * R * I, n * R * I);
+      place(reduceView(part, n, R, I, op, scale), o, n);
+      part.dispose();
+    }
+    return out;
+  }
+  // One o's rows span several windows: fold each window's result into a running one (an
+  // elementwise add / maximum / minimum of I values), in window order.
+  const combine = [add, maximum, minimum][op];
+  for (let o = 0; o < O; o++) {
+    let acc: Tensor | null = null;
+    for (let first = 0; first < R; first += rowsPerWindow) {
+      const rows = Math.min(rowsPerWindow, R - first);
+      const part = windowCopy(x, (o * R + first) * I, rows * I);
+      const r = reduceView(part, 1, rows, I, op, 1);
+      part.dispose();
+      if (acc === null) acc = r;
+      else {
+        const next: Tensor = combine(acc, r);
+        acc.dispose();
+        r.dispose();
+        acc = next;
+      }
+    }
+    if (scale !== 1) {
+      const scaled = affine(acc!, scale);
+      acc!.dispose();
+      acc = scaled;
+    }
+    place(acc!, o, 1);
+  }
+  return out;
+}
+
 /** Reduces the middle axis of an (O, R, I) view completely, in as many passes as needed. */
 function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scale: number): Tensor {
+  if (x.size * 4 > bindingWindowBytes()) return reduceLargeView(x, O, R, I, op, scale);
   if (O * I >= SERIAL_MIN_COLUMNS && R <= SERIAL_MAX_ROWS) {
     // Many short columns: one thread per column is far cheaper than a workgroup per column.
     const out = engine.empty([O * I], 'float32');
