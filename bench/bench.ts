@@ -11,8 +11,8 @@ import { dirname } from 'node:path';
 import * as vg from '../src/index.js';
 import { engine } from '../src/tensor/engine.js';
 import { bestMs, timeGpu } from './timing.js';
-import { jaxDice, jaxTrainStep, tfjsDice, tfjsTrainStep } from './peers.js';
-import type { PeerResult, StepReference, StepResult } from './peers.js';
+import { jaxLoss, jaxTrainStep, tfjsLoss, tfjsTrainStep } from './peers.js';
+import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import type { Timing } from './timing.js';
 
 const args = process.argv.slice(2);
@@ -65,9 +65,11 @@ function volume(shape: number[]): { pred: vg.Tensor; logits: vg.Tensor; onehot: 
   });
 }
 
-interface PeerRow extends PeerResult {
+interface PeerRow extends Omit<PeerResult, 'gradient'> {
   shape: string;
   voxgradValue: number;
+  /** Largest |peer − voxgrad| gradient difference relative to the largest voxgrad gradient. */
+  gradError: number;
   agrees: boolean;
   voxgradFwdMs: number;
   voxgradFwdBwdMs: number;
@@ -107,30 +109,43 @@ for (const shape of shapes) {
     record(`${name} fwd`, shape, await time(() => f(input)), null);
     record(`${name} fwd+bwd`, shape, await time(() => vg.valueAndGrad(() => f(input), [input])), null);
   }
-  // The same dice loss with the peers, on the same adapter, checked against voxgrad's value.
+  // The same losses with the peers, on the same adapter, checked against voxgrad's value and gradient.
   if (shape[1] >= 64 || shape[1] === 32) {
-    const [truth, pred, ours] = await vg.readAll([v.onehot, v.pred, vg.tidy(() => vg.dice(v.onehot, v.pred))]);
     const key = shape.join('x');
-    const oursFwd = rows.find((r) => r.shape === key && r.name === 'dice fwd')!;
-    const oursBoth = rows.find((r) => r.shape === key && r.name === 'dice fwd+bwd')!;
-    const results: (PeerResult | null)[] = [];
-    const peerRuns = Math.min(runs, 5);
-    if (shape[1] === 32) results.push(await tfjsDice('cpu', shape, truth as Float32Array, pred as Float32Array, peerRuns));
-    else {
-      results.push(await tfjsDice('webgpu', shape, truth as Float32Array, pred as Float32Array, peerRuns));
-      results.push(await jaxDice(shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
-    }
-    for (const r of results) {
-      if (!r) continue;
-      const agrees = Math.abs(r.value - ours[0]) <= 1e-4;
-      peers.push({ ...r, shape: key, voxgradValue: ours[0], agrees, voxgradFwdMs: oursFwd.wallMs, voxgradFwdBwdMs: oursBoth.wallMs });
+    const peerRuns = quick ? 3 : 5;
+    const [truth, pred] = await vg.readAll([v.onehot, v.pred]);
+    const ourLoss: Record<PeerLoss, (p: vg.Tensor) => vg.Tensor> = {
+      dice: (p) => vg.dice(v.onehot, p),
+      iou: (p) => vg.iou(v.onehot, p),
+      tversky: (p) => vg.tversky(v.onehot, p, { alpha: 0.3, beta: 0.7 }),
+    };
+    for (const kind of ['dice', 'iou', 'tversky'] as const) {
+      const { value, grads } = vg.valueAndGrad(() => ourLoss[kind](v.pred), [v.pred]);
+      const [ours, ourGrad] = await vg.readAll([value, grads[0]!]);
+      vg.tidy(() => [value, grads[0]!].forEach((x) => x.dispose()));
+      const oursFwd = rows.find((r) => r.shape === key && r.name === `${kind} fwd`)!;
+      const oursBoth = rows.find((r) => r.shape === key && r.name === `${kind} fwd+bwd`)!;
+      const results: (PeerResult | null)[] = [];
+      if (shape[1] === 32) results.push(await tfjsLoss('cpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
+      else {
+        results.push(await tfjsLoss('webgpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
+        results.push(await jaxLoss(kind, shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
+      }
+      for (const r of results) {
+        if (!r) continue;
+        let maxRef = 0;
+        let maxDiff = 0;
+        ourGrad.forEach((g, i) => {
+          maxRef = Math.max(maxRef, Math.abs(g));
+          maxDiff = Math.max(maxDiff, Math.abs(g - r.gradient[i]));
+        });
+        const gradError = maxDiff / Math.max(maxRef, 1e-30);
+        const agrees = Math.abs(r.value - ours[0]) <= 1e-4 && gradError <= 1e-3;
+        const { gradient: _, ...rest } = r;
+        peers.push({ ...rest, shape: key, voxgradValue: ours[0], gradError, agrees, voxgradFwdMs: oursFwd.wallMs, voxgradFwdBwdMs: oursBoth.wallMs });
+      }
     }
   }
-  if (!quick && shape[0] === 1) {
-    record('sum over axes (1,2,3)', shape, await time(() => vg.sum(v.pred, [1, 2, 3])), bytes + 16);
-    record('mul (elementwise)', shape, await time(() => vg.mul(v.pred, v.onehot)), 3 * bytes);
-  }
-  vg.tidy(() => [v.pred, v.logits, v.onehot, v.labels, scratch, dy].forEach((t) => t.dispose()));
 }
 // One training step of the demo's two-head model (batch 2 of 32³, 4 classes), voxgrad vs TensorFlow.js.
 const trainShape = [2, 32, 32, 32];
@@ -158,8 +173,8 @@ const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]
 const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
 // Where the step's GPU time goes: each kernel's total over one step (per-dispatch timestamps).
 const stepProfile = (await engine.gpu.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
-const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5), stepRef)];
-const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, Math.min(runs, 5), stepRef, jaxVersion);
+const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef)];
+const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef, jaxVersion);
 if (jaxStep) theirSteps.push(jaxStep);
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
@@ -196,11 +211,12 @@ if (stepProfile.length) {
   console.log(`\nwhere the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed alone):`);
   for (const r of stepProfile.slice(0, 12)) console.log(`  ${r.kernel.padEnd(44)}${String(r.dispatches).padStart(3)} x ${r.ms.toFixed(2).padStart(8)} ms ${((100 * r.ms) / stepKernelMs).toFixed(1).padStart(5)}%`);
 }
+const agreement = (p: PeerRow): string => (p.agrees ? `agrees (gradient within ${p.gradError.toExponential(1)})` : `DIFFERS: value ${p.value.toFixed(6)} vs ${p.voxgradValue.toFixed(6)}, gradient ${p.gradError.toExponential(1)} of the largest`);
 if (peers.length) {
-  console.log('\nthe same dice loss with the peers (median ms; ratio = peer time / voxgrad time; value checked against voxgrad within 1e-4)');
-  console.log(`${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  value`);
+  console.log('\nthe same losses with the peers (median wall ms; ratio = peer time / voxgrad time; value within 1e-4 and gradient within 1e-3 of voxgrad\'s)');
+  console.log(`${'loss'.padEnd(9)}${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  check`);
   for (const p of peers) {
-    console.log(`${p.peer.padEnd(22)}${p.version.padEnd(10)}${p.shape.padEnd(18)}${p.forwardMs.toFixed(1).padStart(10)}${(p.forwardMs / p.voxgradFwdMs).toFixed(1).padStart(8)}${p.forwardBackwardMs.toFixed(1).padStart(12)}${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1).padStart(8)}  ${p.value.toFixed(6)} ${p.agrees ? '(agrees)' : `(DIFFERS from ${p.voxgradValue.toFixed(6)})`}`);
+    console.log(`${p.loss.padEnd(9)}${p.peer.padEnd(22)}${p.version.padEnd(10)}${p.shape.padEnd(18)}${p.forwardMs.toFixed(1).padStart(10)}${(p.forwardMs / p.voxgradFwdMs).toFixed(1).padStart(8)}${p.forwardBackwardMs.toFixed(1).padStart(12)}${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1).padStart(8)}  ${agreement(p)}`);
   }
 }
 const md = [
@@ -221,11 +237,11 @@ const md = [
   ] : []),
   ...(peers.length ? [
     '',
-    'The same dice loss with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad\'s wall ms; ratio = peer / voxgrad):',
+    'The same losses with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad\'s wall ms; ratio = peer / voxgrad; value within 1e-4 and gradient within 1e-3 of voxgrad\'s):',
     '',
-    '| peer | version | shape | fwd ms | vs voxgrad | fwd+bwd ms | vs voxgrad | value agrees |',
-    '|---|---|---|---:|---:|---:|---:|---|',
-    ...peers.map((p) => `| ${p.peer} | ${p.version} | ${p.shape} | ${p.forwardMs.toFixed(1)} | ${(p.forwardMs / p.voxgradFwdMs).toFixed(1)}x | ${p.forwardBackwardMs.toFixed(1)} | ${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1)}x | ${p.agrees ? 'yes' : 'NO'} |`),
+    '| loss | peer | version | shape | fwd ms | vs voxgrad | fwd+bwd ms | vs voxgrad | same value and gradient |',
+    '|---|---|---|---|---:|---:|---:|---:|---|',
+    ...peers.map((p) => `| ${p.loss} | ${p.peer} | ${p.version} | ${p.shape} | ${p.forwardMs.toFixed(1)} | ${(p.forwardMs / p.voxgradFwdMs).toFixed(1)}x | ${p.forwardBackwardMs.toFixed(1)} | ${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1)}x | ${agreement(p)} |`),
   ] : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });

@@ -2,16 +2,18 @@
  * The peers a user would pick instead, for the same loss computations on the same adapter:
  * TensorFlow.js (WebGPU backend, and its CPU backend for scale) and jax-js (WebGPU, jit).
  * In Node both find WebGPU through a `navigator.gpu` made from Dawn's bindings (the same
- * package voxgrad uses). Each returns the dice loss value too, checked against voxgrad's, so the
- * comparison is of the same work. Dev dependencies, used only here.
+ * package voxgrad uses). Each returns the loss value and its gradient, checked against voxgrad's,
+ * so the comparison is of the same work. Dev dependencies, used only here.
  */
 import { create, globals } from 'webgpu';
 
 export interface PeerResult {
   peer: string;
   version: string;
-  /** Dice loss value (for the cross-check). */
+  loss: PeerLoss;
+  /** Loss value and gradient with respect to the prediction (for the cross-check). */
   value: number;
+  gradient: Float32Array;
   forwardMs: number;
   forwardBackwardMs: number;
 }
@@ -58,38 +60,51 @@ async function tfjs(backend: 'webgpu' | 'cpu'): Promise<TF> {
   return tfModule;
 }
 
-/** Straightforward dice in TensorFlow.js: per (b, c) sums over x, y, z, mean, 1 − score. */
-export async function tfjsDice(backend: 'webgpu' | 'cpu', shape: number[], truth: Float32Array, pred: Float32Array, runs: number): Promise<PeerResult> {
+/** The overlap losses the peers compute, each 1 − mean over (b, c) of a score of tp, Σp, Σt. */
+export type PeerLoss = 'dice' | 'iou' | 'tversky';
+/** voxgrad's defaults: smooth 1e-5 in numerator and denominator; tversky α = 0.3 (FP), β = 0.7 (FN). */
+const SMOOTH = 1e-5;
+const ALPHA = 0.3;
+const BETA = 0.7;
+
+/** Straightforward overlap losses in TensorFlow.js: per (b, c) sums over x, y, z, mean, 1 − score. */
+export async function tfjsLoss(backend: 'webgpu' | 'cpu', kind: PeerLoss, shape: number[], truth: Float32Array, pred: Float32Array, runs: number): Promise<PeerResult> {
   const tf = await tfjs(backend);
   const t = tf.tensor(truth, shape);
   const p = tf.tensor(pred, shape);
-  const dice = (tt: typeof t, pp: typeof p) => tf.tidy(() => {
-    const i = tf.sum(tf.mul(tt, pp), [1, 2, 3]);
-    const s = tf.add(tf.sum(tt, [1, 2, 3]), tf.sum(pp, [1, 2, 3]));
-    return tf.sub(1, tf.mean(tf.div(tf.add(tf.mul(i, 2), 1e-5), tf.add(s, 1e-5))));
+  const loss = (tt: typeof t, pp: typeof p) => tf.tidy(() => {
+    const tp = tf.sum(tf.mul(tt, pp), [1, 2, 3]);
+    const sp = tf.sum(pp, [1, 2, 3]);
+    const st = tf.sum(tt, [1, 2, 3]);
+    const den = kind === 'dice' ? tf.add(sp, st) : kind === 'iou' ? tf.sub(tf.add(sp, st), tp) : tf.add(tf.add(tf.mul(tp, 1 - ALPHA - BETA), tf.mul(sp, ALPHA)), tf.mul(st, BETA));
+    const num = kind === 'dice' ? tf.mul(tp, 2) : tp;
+    return tf.sub(1, tf.mean(tf.div(tf.add(num, SMOOTH), tf.add(den, SMOOTH))));
   });
-  const value = (await dice(t, p).data())[0];
+  const value = (await loss(t, p).data())[0];
+  const { value: v0, grads: g0 } = tf.valueAndGrads((x: typeof p) => loss(t, x))([p]);
+  const gradient = (await g0[0].data()) as Float32Array;
+  tf.dispose([v0, g0[0]]);
   const forwardMs = await timeAsync(async () => {
-    const v = dice(t, p);
+    const v = loss(t, p);
     await v.data();
     v.dispose();
   }, runs);
   const forwardBackwardMs = await timeAsync(async () => {
-    const { value: v, grads } = tf.valueAndGrads((x: typeof p) => dice(t, x))([p]);
+    const { value: v, grads } = tf.valueAndGrads((x: typeof p) => loss(t, x))([p]);
     await grads[0].data();
     v.dispose();
     grads[0].dispose();
   }, runs);
   t.dispose();
   p.dispose();
-  return { peer: `tfjs-${backend}`, version: tf.version_core, value, forwardMs, forwardBackwardMs };
+  return { peer: `tfjs-${backend}`, version: tf.version_core, loss: kind, value, gradient, forwardMs, forwardBackwardMs };
 }
 
 type Jax = typeof import('@jax-js/jax');
 let jaxModule: Jax | null = null;
 
-/** Dice in jax-js on WebGPU, forward and grad both under jit. */
-export async function jaxDice(shape: number[], truth: Float32Array, pred: Float32Array, runs: number, version: string): Promise<PeerResult | null> {
+/** The same overlap losses in jax-js on WebGPU, forward and grad both under jit. */
+export async function jaxLoss(kind: PeerLoss, shape: number[], truth: Float32Array, pred: Float32Array, runs: number, version: string): Promise<PeerResult | null> {
   provideNavigatorGpu();
   if (!jaxModule) {
     jaxModule = await import('@jax-js/jax');
@@ -101,19 +116,26 @@ export async function jaxDice(shape: number[], truth: Float32Array, pred: Float3
   const t = np.array(truth).reshape(shape);
   const p = np.array(pred).reshape(shape);
   // jax-js arrays are reference counted: every use but the last takes `.ref`.
-  const dice = (pp: typeof p, tt: typeof t) => {
-    const i = np.sum(tt.ref.mul(pp.ref), [1, 2, 3]);
-    const s = np.sum(tt, [1, 2, 3]).add(np.sum(pp, [1, 2, 3]));
-    return np.mean(i.mul(2).add(1e-5).div(s.add(1e-5))).mul(-1).add(1);
+  const loss = (pp: typeof p, tt: typeof t) => {
+    const tp = np.sum(tt.ref.mul(pp.ref), [1, 2, 3]);
+    const sp = np.sum(pp, [1, 2, 3]);
+    const st = np.sum(tt, [1, 2, 3]);
+    const score = kind === 'dice'
+      ? tp.mul(2).add(SMOOTH).div(sp.add(st).add(SMOOTH))
+      : kind === 'iou'
+        ? tp.ref.add(SMOOTH).div(sp.add(st).sub(tp).add(SMOOTH))
+        : tp.ref.add(SMOOTH).div(tp.mul(1 - ALPHA - BETA).add(sp.mul(ALPHA)).add(st.mul(BETA)).add(SMOOTH));
+    return np.mean(score).mul(-1).add(1);
   };
-  const forward = jit(dice);
-  const backward = jit(grad(dice));
+  const forward = jit(loss);
+  const backward = jit(grad(loss));
   const value = (await forward(p.ref, t.ref).data())[0];
+  const gradient = (await backward(p.ref, t.ref).data()) as Float32Array;
   const forwardMs = await timeAsync(async () => void (await forward(p.ref, t.ref).data()), runs);
   const forwardBackwardMs = await timeAsync(async () => void (await backward(p.ref, t.ref).data()), runs);
   p.dispose();
   t.dispose();
-  return { peer: 'jax-js-webgpu-jit', version, value, forwardMs, forwardBackwardMs };
+  return { peer: 'jax-js-webgpu-jit', version, loss: kind, value, gradient, forwardMs, forwardBackwardMs };
 }
 
 /** What one training step of the demo model gives in voxgrad, at its initial weights. */

@@ -19,7 +19,11 @@ t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and t
   const names = json.rows.map((x: { name: string }) => x.name);
   for (const n of ['copyBufferToBuffer (limit)', 'overlapSums fwd, one-hot', 'dice fwd+bwd', 'training step, two-head demo model']) assert.ok(names.includes(n), n);
   assert.ok(json.rows.every((x: { ms: number }) => Number.isFinite(x.ms) && x.ms > 0));
-  assert.ok(json.peers.length >= 2 && json.peers.every((p: { agrees: boolean }) => p.agrees), 'peers computed the same dice values');
+  assert.ok(json.peers.length >= 6 && json.peers.every((p: { agrees: boolean }) => p.agrees), 'peers computed the same loss values and gradients');
+  assert.equal([...new Set(json.peers.map((p: { loss: string }) => p.loss))], ['dice', 'iou', 'tversky']);
+  assert.ok(json.limits.maxStorageBufferBindingSize > 0, 'the limits used are recorded');
+  const tfjsStep = json.trainingStep.peers.find((p: { peer: string }) => p.peer === 'tfjs-webgpu');
+  assert.ok(tfjsStep?.agrees, `the TensorFlow.js training step did the same work: ${JSON.stringify(tfjsStep)}`);
   assert.match(readFileSync(join(dir, 'b.md'), 'utf8'), /\| copyBufferToBuffer \(limit\) \|/);
 });
 
