@@ -11,6 +11,7 @@ if [ "${1:-}" = "--prepare" ]; then
   npm run build
   rm -rf .gpu-bench && mkdir -p .gpu-bench/node_modules/webgpu/dist .gpu-bench/gl
   cp -r dist .gpu-bench/dist
+  cp package.json .gpu-bench/
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu-bench/node_modules/webgpu/ 2>/dev/null || true
   cp -r node_modules/webgpu/dist/linux-x64 .gpu-bench/node_modules/webgpu/dist/
   cp node_modules/webgpu/dist/*.js .gpu-bench/node_modules/webgpu/dist/ 2>/dev/null || true
