@@ -1,4 +1,5 @@
-// conv3d.wgsl — 3D convolution, channels-last, forward: y[b, o, co] = Σ_k Σ_ci x[b, i(o, k), ci] · w[k, ci, co].
+// conv3d.wgsl — 3D convolution, channels-last, forward: y[b, o, co] = act(Σ_k Σ_ci x[b, i(o, k), ci] · w[k, ci, co] + bias[co]),
+// with the bias and a relu fused in (HAS_BIAS, ACT), so a conv layer is one pass over its output.
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
@@ -6,6 +7,9 @@
 //   2 w  storage read  array<vec4<f32>>  (KX, KY, KZ, CI, CO4): the kernel with its output channels
 //                                         padded with zeros to CO4 blocks of 4 (the host pads)
 //   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO)
+//   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
+//                                         is 1 (else any vec4 buffer is bound)
+// Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
 // CO4 = ceil(CO / 4) and VZ (output voxels per invocation, consecutive along z) are fixed at shader
 // creation; the host keeps CO4 · VZ accumulators within a register budget.
 // Workgroup: 64 threads. Dispatch: ceil(B·OX·OY·ceil(OZ / VZ) / 64) workgroups (folded by the host).
@@ -16,10 +20,13 @@
 
 const CO4: u32 = 2u;
 const VZ: u32 = 4u;
+override HAS_BIAS: u32 = 0u;
+override ACT: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -62,13 +69,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
   if (i >= total) { return; }
+  var b: array<vec4<f32>, CO4>;
+  if (HAS_BIAS == 1u) {
+    for (var c = 0u; c < CO4; c++) { b[c] = bias[c]; }
+  }
   for (var j = 0u; j < VZ; j++) {
     let z = z0 + j;
     if (z >= params.out_shape.z) { break; }
     let yb = voxel_index(o.x, vec3<u32>(o.yz, z), params.out_shape.xyz) * CO;
     for (var c = 0u; c < CO4; c++) {
+      var v = acc[j * CO4 + c] + b[c];
+      if (ACT == 1u) { v = max(v, vec4<f32>(0.0)); }
       for (var l = 0u; l < 4u; l++) {
-        if (4u * c + l < CO) { y[yb + 4u * c + l] = acc[j * CO4 + c][l]; }
+        if (4u * c + l < CO) { y[yb + 4u * c + l] = v[l]; }
       }
     }
   }

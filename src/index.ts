@@ -18,7 +18,7 @@ export { max, mean, min, sum } from './tensor/ops/reduce.js';
 export { logSoftmax, softmax } from './tensor/ops/softmax.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { conv3d } from './tensor/ops/conv3d.js';
-export type { Conv3dOptions } from './tensor/ops/conv3d.js';
+export type { Conv3dFused, Conv3dOptions } from './tensor/ops/conv3d.js';
 export { avgPool3d, maxPool3d } from './tensor/ops/pool3d.js';
 export type { Pool3dOptions } from './tensor/ops/pool3d.js';
 export { upSampling3d } from './tensor/ops/upsample.js';

@@ -84,6 +84,32 @@ for (const [xs, ws, o] of [
   });
 }
 
+/** The oracle with a bias per output channel and an optional relu after it. */
+function fusedOracle(x: Nd, w: Nd, b: Nd, o: Opts, relu: boolean): Nd {
+  const y = conv3dOracle(x, w, o);
+  const C = b.size;
+  return new Nd(y.shape, y.data.map((v, i) => {
+    const z = v + b.data[i % C];
+    return relu ? Math.max(z, 0) : z;
+  }));
+}
+
+for (const [xs, ws, o, relu] of [
+  [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }, true],
+  [[2, 5, 4, 5, 3], [3, 2, 3, 3, 4], { padding: 'valid', strides: [2, 1, 2] }, true],
+  [[1, 4, 4, 4, 2], [1, 1, 1, 2, 1], {}, false],
+] as [number[], number[], Opts, boolean][]) {
+  t(`fused bias${relu ? ' and relu' : ''}: forward and gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
+    const [x, w, b] = [randomNd(xs, 13), randomNd(ws, 14), randomNd([ws[4]], 15)];
+    const activation = relu ? 'relu' : 'linear';
+    await assertClose(vg.conv3d(toGpu(x), toGpu(w), { ...o, bias: toGpu(b), activation }), fusedOracle(x, w, b, o, relu), { atol: 1e-5, rtol: 1e-5 });
+    await checkGrad({
+      label: `conv3d + bias${relu ? ' + relu' : ''}`, inputs: [x, w, b],
+      gpu: (xi, wi, bi) => vg.conv3d(xi, wi, { ...o, bias: bi, activation }), oracle: (xi, wi, bi) => fusedOracle(xi, wi, bi, o, relu),
+    });
+  });
+}
+
 t('a weight gradient over many voxels is split into chunks and stays exact', async () => {
   const x = randomNd([2, 12, 12, 12, 3], 5);
   const w = randomNd([3, 3, 3, 3, 4], 6);
@@ -115,11 +141,13 @@ t('bad input is rejected before any GPU work', () => {
     [() => vg.conv3d(x, vg.zeros([5, 3, 3, 2, 1])), /conv3d.*spatial size >= 5 on axis 1/],
     [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { strides: [2, 0, 1] }), /conv3d.*strides.*positive integer/],
     [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { padding: 'full' as never }), /conv3d.*padding.*'same' or 'valid'/],
+    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { bias: vg.zeros([2]) }), /conv3d: argument 'bias' expected shape \[1\]/],
+    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { activation: 'tanh' as never }), /conv3d: argument 'activation' expected 'linear' or 'relu'/],
   ];
   const d0 = vg.memory().dispatches;
   for (const [f, re] of cases) assert.throws(() => vg.tidy(() => f() as vg.Tensor), re);
   assert.is(vg.memory().liveTensors, before.liveTensors);
-  assert.ok(vg.memory().dispatches - d0 <= 4 * 2, 'only the test\'s own zeros() dispatched');
+  assert.ok(vg.memory().dispatches - d0 <= 6 * 2, 'only the test\'s own zeros() dispatched');
   x.dispose();
 });
 

@@ -191,11 +191,24 @@ registerGradient('overlapLoss', {
 });
 
 // --- conv3d --------------------------------------------------------------------------------------
+// A fused relu masks dy by its output (y > 0 exactly where the pre-activation was); the bias
+// gradient sums the masked dy over every axis but the channels.
 registerGradient('conv3d', {
-  saveInputs: true,
-  grad: (dy, s) => {
+  saveInputs: [0, 1],
+  saveOutputs: true,
+  grad: (dy, s, needed) => {
     const g = s.attrs.geometry as Conv3dGeometry;
-    return [() => conv3dGradInput(dy, s.inputs[1]!, g), () => conv3dGradWeight(x0(s), dy, g)];
+    const masked = s.attrs.activation === 'relu' ? mul(dy, unary('step', y0(s))) : dy;
+    const thunks: (() => Tensor)[] = [() => conv3dGradInput(masked, s.inputs[1]!, g), () => conv3dGradWeight(x0(s), masked, g)];
+    if (s.inputShapes.length === 3) thunks.push(() => sum(masked, [0, 1, 2, 3]));
+    if (masked === dy) return thunks;
+    // The mask is shared by the thunks: free it once the last one that is needed has run.
+    let left = needed.filter(Boolean).length;
+    return thunks.map((f) => () => {
+      const r = f();
+      if (--left === 0) masked.dispose();
+      return r;
+    });
   },
 });
 

@@ -3,7 +3,6 @@ import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { zeros } from '../../tensor/ops/creation.js';
-import { add } from '../../tensor/ops/elementwise.js';
 import { conv3d, windowGeometryOfShape } from '../../tensor/ops/conv3d.js';
 import type { Conv3dOptions } from '../../tensor/ops/conv3d.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -73,8 +72,9 @@ export class Conv3D extends Layer {
 
   call([x]: readonly Tensor[]): Tensor {
     const [w, b] = this.weights;
-    let y = conv3d(x, w, this.options);
-    if (b) y = add(y, b);
-    return activate(this.activation, y);
+    // The bias and a relu run inside the convolution's output pass; other activations after it.
+    const fused = this.activation === 'relu' || this.activation === 'linear';
+    const y = conv3d(x, w, { ...this.options, bias: b ?? null, activation: fused ? (this.activation as 'relu' | 'linear') : 'linear' });
+    return fused ? y : activate(this.activation, y);
   }
 }

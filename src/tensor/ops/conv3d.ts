@@ -22,6 +22,14 @@ export interface Conv3dOptions {
   dilation?: number | readonly number[];
 }
 
+/** What conv3d can fuse into its output pass. */
+export interface Conv3dFused {
+  /** Added per output channel (shape [Cout]). */
+  bias?: Tensor | null;
+  /** 'linear' (default) or 'relu', applied after the bias. */
+  activation?: 'linear' | 'relu';
+}
+
 export interface Conv3dGeometry {
   readonly B: number;
   readonly input: readonly [number, number, number];
@@ -106,18 +114,32 @@ function voxelsPerInvocation(CO4: number, OZ: number): number {
   return Math.max(1, Math.min(4, Math.floor(16 / CO4), OZ));
 }
 
-/** y = conv3d(x, w): (B, OX, OY, OZ, Cout). Differentiable with respect to x and w. */
-export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions = {}): Tensor {
+/**
+ * y = activation(conv3d(x, w) + bias): (B, OX, OY, OZ, Cout), the bias and a relu fused into the
+ * kernel's output pass. Differentiable with respect to x, w and the bias.
+ */
+export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFused = {}): Tensor {
   const g = conv3dGeometry('conv3d', x, w, options);
-  return engine.run('conv3d', [x, w], { geometry: g }, () => {
+  const bias = options.bias ?? null;
+  if (bias !== null && (checkFloat('conv3d', 'bias', bias).rank !== 1 || bias.shape[0] !== g.CO)) {
+    throw new ShapeError(argMessage('conv3d', 'bias', `shape [${g.CO}] (the kernel's output channels)`, describe(bias)));
+  }
+  const activation = options.activation ?? 'linear';
+  if (activation !== 'linear' && activation !== 'relu') throw new ValueError(argMessage('conv3d', 'activation', "'linear' or 'relu'", describe(activation)));
+  return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
     const CO4 = Math.ceil(g.CO / 4);
     const VZ = voxelsPerInvocation(CO4, g.output[2]);
     const blocks = g.B * g.output[0] * g.output[1] * Math.ceil(g.output[2] / VZ);
-    const padded = CO4 * 4 === g.CO ? w : pad(w, [[0, 0], [0, 0], [0, 0], [0, 0], [0, CO4 * 4 - g.CO]]);
-    engine.gpu.dispatch({ kernel: 'conv3d', consts: { CO4, VZ } }, geometryParams(g), [bind(x), bind(padded), bind(y)], groups64(blocks));
+    const extra = CO4 * 4 - g.CO;
+    const padded = extra === 0 ? w : pad(w, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra]]);
+    const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
+    const spec = { kernel: 'conv3d', consts: { CO4, VZ }, constants: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 } };
+    // Without a bias the kernel reads none; the weights stand in for the binding.
+    engine.gpu.dispatch(spec, geometryParams(g), [bind(x), bind(padded), bind(y), bind(paddedBias ?? padded)], groups64(blocks));
     if (padded !== w) padded.dispose();
+    if (paddedBias !== bias) paddedBias?.dispose();
     return y;
   });
 }
