@@ -146,6 +146,11 @@ for (const shape of shapes) {
       }
     }
   }
+  if (!quick || shape[0] === 1) {
+    record('sum over axes (1,2,3)', shape, await time(() => vg.sum(v.pred, [1, 2, 3])), bytes + 16);
+    record('mul (elementwise)', shape, await time(() => vg.mul(v.pred, v.onehot)), 3 * bytes);
+  }
+  vg.tidy(() => [v.pred, v.logits, v.onehot, v.labels, scratch, dy].forEach((t) => t.dispose()));
 }
 // One training step of the demo's two-head model (batch 2 of 32³, 4 classes), voxgrad vs TensorFlow.js.
 const trainShape = [2, 32, 32, 32];
