@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import * as vg from '../src/index.js';
 import { engine } from '../src/tensor/engine.js';
 import { bestMs, timeGpu } from './timing.js';
-import { jaxLoss, jaxTrainStep, tfjsLoss, tfjsTrainStep } from './peers.js';
+import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import type { Timing } from './timing.js';
 
@@ -133,13 +133,7 @@ for (const shape of shapes) {
       }
       for (const r of results) {
         if (!r) continue;
-        let maxRef = 0;
-        let maxDiff = 0;
-        ourGrad.forEach((g, i) => {
-          maxRef = Math.max(maxRef, Math.abs(g));
-          maxDiff = Math.max(maxDiff, Math.abs(g - r.gradient[i]));
-        });
-        const gradError = maxDiff / Math.max(maxRef, 1e-30);
+        const gradError = relativeDifference([ourGrad], [r.gradient]);
         const agrees = Math.abs(r.value - ours[0]) <= 1e-4 && gradError <= 1e-3;
         const { gradient: _, ...rest } = r;
         peers.push({ ...rest, shape: key, voxgradValue: ours[0], gradError, agrees, voxgradFwdMs: oursFwd.wallMs, voxgradFwdBwdMs: oursBoth.wallMs });

@@ -101,18 +101,25 @@ export async function tfjsLoss(backend: 'webgpu' | 'cpu', kind: PeerLoss, shape:
 }
 
 type Jax = typeof import('@jax-js/jax');
-let jaxModule: Jax | null = null;
+let jaxModule: Promise<Jax | null> | null = null;
+
+/** jax-js with WebGPU as its default device, loaded once; null when it finds no WebGPU. */
+function jaxOnWebGPU(): Promise<Jax | null> {
+  provideNavigatorGpu();
+  jaxModule ??= (async () => {
+    const jax = await import('@jax-js/jax');
+    if (!(await jax.init()).includes('webgpu')) return null;
+    jax.defaultDevice('webgpu');
+    return jax;
+  })();
+  return jaxModule;
+}
 
 /** The same overlap losses in jax-js on WebGPU, forward and grad both under jit. */
 export async function jaxLoss(kind: PeerLoss, shape: number[], truth: Float32Array, pred: Float32Array, runs: number, version: string): Promise<PeerResult | null> {
-  provideNavigatorGpu();
-  if (!jaxModule) {
-    jaxModule = await import('@jax-js/jax');
-    const devices = await jaxModule.init();
-    if (!devices.includes('webgpu')) return null;
-    jaxModule.defaultDevice('webgpu');
-  }
-  const { numpy: np, jit, grad } = jaxModule;
+  const jax = await jaxOnWebGPU();
+  if (!jax) return null;
+  const { numpy: np, jit, grad } = jax;
   const t = np.array(truth).reshape(shape);
   const p = np.array(pred).reshape(shape);
   // jax-js arrays are reference counted: every use but the last takes `.ref`.
@@ -223,16 +230,22 @@ export async function tfjsTrainStep(shape: number[], image: Float32Array, labels
   return { peer: 'tfjs-webgpu', version: tf.version_core, stepMs, loss: lossValue, gradError, agrees };
 }
 
-/** Largest |peer − voxgrad| over every gradient, relative to the largest |voxgrad| gradient. */
+/** Largest |peer − voxgrad| over every weight's gradient, relative to the largest |voxgrad| gradient. */
 function gradientError(ref: StepReference, peer: Record<string, Float32Array>): number {
+  const names = Object.keys(ref.grads);
+  return relativeDifference(names.map((n) => ref.grads[n]), names.map((n) => peer[n]));
+}
+
+/** Largest |got − want| over arrays, relative to the largest |want|. */
+export function relativeDifference(want: readonly ArrayLike<number>[], got: readonly ArrayLike<number>[]): number {
   let maxRef = 0;
   let maxDiff = 0;
-  for (const n of Object.keys(ref.grads)) {
-    ref.grads[n].forEach((r, i) => {
-      maxRef = Math.max(maxRef, Math.abs(r));
-      maxDiff = Math.max(maxDiff, Math.abs(r - peer[n][i]));
-    });
-  }
+  want.forEach((w, k) => {
+    for (let i = 0; i < w.length; i++) {
+      maxRef = Math.max(maxRef, Math.abs(w[i]));
+      maxDiff = Math.max(maxDiff, Math.abs(w[i] - got[k][i]));
+    }
+  });
   return maxDiff / Math.max(maxRef, 1e-30);
 }
 
@@ -260,14 +273,9 @@ function kernelToChannelsFirst(data: Float32Array, shape: number[], back = false
  * same work; voxgrad's and TensorFlow.js's agree to 3e-6.)
  */
 export async function jaxTrainStep(shape: number[], image: Float32Array, labels: Int32Array, classes: number, filters: number, runs: number, ref: StepReference, version: string): Promise<StepResult | null> {
-  provideNavigatorGpu();
-  if (!jaxModule) {
-    jaxModule = await import('@jax-js/jax');
-    const devices = await jaxModule.init();
-    if (!devices.includes('webgpu')) return null;
-    jaxModule.defaultDevice('webgpu');
-  }
-  const { numpy: np, jit, valueAndGrad, lax, nn } = jaxModule;
+  const jax = await jaxOnWebGPU();
+  if (!jax) return null;
+  const { numpy: np, jit, valueAndGrad, lax, nn } = jax;
   type A = ReturnType<typeof np.array>;
   const [B, X, Y, Z] = shape;
   const N = X * Y * Z;

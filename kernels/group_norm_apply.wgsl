@@ -23,8 +23,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = linear_index(wid, nwg, lid);
   if (i >= params.B * params.N * params.C) { return; }
   let c = i % params.C;
-  let b = i / (params.N * params.C);
-  let at = 2u * (b * params.G + c / (params.C / params.G));
+  let at = stats_at(i);
   var v = (x[i] - stats[at]) * stats[at + 1u];
   if ((params.affine & 1u) != 0u) { v *= gamma[c]; }
   if ((params.affine & 2u) != 0u) { v += beta[c]; }

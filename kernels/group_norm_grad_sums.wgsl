@@ -20,13 +20,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
   if (i >= params.B * params.chunks * params.C) { return; }
-  let c = i % params.C;
-  let k = (i / params.C) % params.chunks;
-  let b = i / (params.C * params.chunks);
+  let bkc = partial_coords(i);
+  let b = bkc.x;
+  let c = bkc.z;
   let at = 2u * (b * params.G + c / (params.C / params.G));
   let mean = stats[at];
   let rstd = stats[at + 1u];
-  let r = chunk_range(k);
+  let r = chunk_range(bkc.y);
   var s_dy = 0.0;
   var s_dyx = 0.0;
   for (var v = r.x; v < r.y; v++) {

@@ -16,10 +16,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
   if (i >= params.B * params.chunks * params.C) { return; }
-  let c = i % params.C;
-  let k = (i / params.C) % params.chunks;
-  let b = i / (params.C * params.chunks);
-  let r = chunk_range(k);
+  let bkc = partial_coords(i);
+  let b = bkc.x;
+  let c = bkc.z;
+  let r = chunk_range(bkc.y);
   var mean = 0.0;
   var m2 = 0.0;
   var n = 0.0;
