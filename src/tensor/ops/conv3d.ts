@@ -1,8 +1,11 @@
 /**
  * 3D convolution on channels-last volumes: x (B, X, Y, Z, Cin) with a Keras-layout kernel
  * w (KX, KY, KZ, Cin, Cout), strides, dilation and 'same' / 'valid' padding (TensorFlow's rule:
- * 'same' gives ceil(I / s) outputs with the extra padding after). Forward, input gradient and
- * weight gradient are three hand-written kernels (kernels/conv3d*.wgsl).
+ * 'same' gives ceil(I / s) outputs with the extra padding after). Forward (with the bias and a
+ * relu fused into its output pass), input gradient and weight gradient are three hand-written
+ * kernels (kernels/conv3d*.wgsl). Forward and input gradient give each invocation a few voxels
+ * along z and every channel, reading the kernel in vec4 blocks the host pads (and, for the input
+ * gradient, transposes) first; the weight gradient sums chunks of voxels, then the chunks.
  */
 import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { engine } from '../engine.js';
@@ -157,7 +160,7 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
     const wt = CI4 * 4 === g.CI ? swapped : pad(swapped, [[0, 0], [0, 0], [0, 0], [0, 0], [0, CI4 * 4 - g.CI]]);
     engine.gpu.dispatch({ kernel: 'conv3d_grad_input', consts: { CI4, VZ } }, geometryParams(g), [bind(dy), bind(wt), bind(dx)], groups64(blocks));
     swapped.dispose();
-    wt.dispose();
+    if (wt !== swapped) wt.dispose();
     return dx;
   });
 }
@@ -169,8 +172,8 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
     if (voxels === 0 || taps * g.CI === 0 || g.CO === 0) return fill(wShape, 0);
-    // Each invocation owns TB taps × CIB channels × all output channels (at most 16 vec4
-    // accumulators); enough chunks of at least 256 voxels to give the device ~4096 invocations.
+    // Each invocation owns TB taps × CIB channels × all output channels (at most 32 vec4
+    // accumulators, the best measured on lavapipe); enough chunks of at least 256 voxels to give the device ~4096 invocations.
     const CO4 = Math.ceil(g.CO / 4);
     const CIB = Math.max(1, Math.min(g.CI, Math.floor(32 / CO4)));
     const TB = Math.max(1, Math.min(taps, Math.floor(32 / (CO4 * CIB))));
