@@ -8,8 +8,8 @@
 //                                       buffer is bound)
 //   4 beta   storage read  array<f32>  (C), read only when bit 1 is set
 //   5 y      storage rw    array<f32>  (B, N, C)
-// Workgroup: 64 threads. Dispatch: ceil(B·N·C / 64) workgroups (folded by the host); one value per
-// invocation.
+// Workgroup: 64 threads. Dispatch: ceil(B·N / 64) workgroups (folded by the host); one voxel (all
+// C channels, group by group) per invocation, so the index arithmetic is paid once per voxel.
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -20,12 +20,19 @@
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid);
-  if (i >= params.B * params.N * params.C) { return; }
-  let c = i % params.C;
-  let at = stats_at(i);
-  var v = (x[i] - stats[at]) * stats[at + 1u];
-  if ((params.affine & 1u) != 0u) { v *= gamma[c]; }
-  if ((params.affine & 2u) != 0u) { v += beta[c]; }
-  y[i] = v;
+  let voxel = linear_index(wid, nwg, lid);
+  if (voxel >= params.B * params.N) { return; }
+  let b = voxel / params.N;
+  let CG = params.C / params.G;
+  for (var g = 0u; g < params.G; g++) {
+    let mean = stats[2u * (b * params.G + g)];
+    let rstd = stats[2u * (b * params.G + g) + 1u];
+    for (var c = g * CG; c < (g + 1u) * CG; c++) {
+      let e = voxel * params.C + c;
+      var v = (x[e] - mean) * rstd;
+      if ((params.affine & 1u) != 0u) { v *= gamma[c]; }
+      if ((params.affine & 2u) != 0u) { v += beta[c]; }
+      y[e] = v;
+    }
+  }
 }

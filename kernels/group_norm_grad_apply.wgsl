@@ -9,8 +9,8 @@
 //   4 gamma  storage read  array<f32>  (C), read only when params.affine bit 0 is set
 //   5 coef   storage read  array<f32>  (B, G, 2) from group_norm_grad_stats.wgsl
 //   6 dx     storage rw    array<f32>  (B, N, C)
-// Workgroup: 64 threads. Dispatch: ceil(B·N·C / 64) workgroups (folded by the host); one value per
-// invocation.
+// Workgroup: 64 threads. Dispatch: ceil(B·N / 64) workgroups (folded by the host); one voxel (all
+// C channels, group by group) per invocation.
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -22,13 +22,21 @@
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = linear_index(wid, nwg, lid);
-  if (i >= params.B * params.N * params.C) { return; }
-  let c = i % params.C;
-  let at = stats_at(i);
-  let rstd = stats[at + 1u];
-  let xhat = (x[i] - stats[at]) * rstd;
-  var gc = 1.0;
-  if ((params.affine & 1u) != 0u) { gc = gamma[c]; }
-  dx[i] = rstd * (gc * dy[i] - coef[at] - xhat * coef[at + 1u]);
+  let voxel = linear_index(wid, nwg, lid);
+  if (voxel >= params.B * params.N) { return; }
+  let b = voxel / params.N;
+  let CG = params.C / params.G;
+  for (var g = 0u; g < params.G; g++) {
+    let at = 2u * (b * params.G + g);
+    let mean = stats[at];
+    let rstd = stats[at + 1u];
+    let m_dy = coef[at];
+    let m_dyx = coef[at + 1u];
+    for (var c = g * CG; c < (g + 1u) * CG; c++) {
+      let e = voxel * params.C + c;
+      var gc = 1.0;
+      if ((params.affine & 1u) != 0u) { gc = gamma[c]; }
+      dx[e] = rstd * (gc * dy[e] - m_dy - (x[e] - mean) * rstd * m_dyx);
+    }
+  }
 }

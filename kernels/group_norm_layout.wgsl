@@ -26,13 +26,6 @@ fn partial_coords(i: u32) -> vec3<u32> {
   return vec3<u32>(i / (params.C * params.chunks), (i / params.C) % params.chunks, i % params.C);
 }
 
-// Index of the (mean, rstd) pair in the (B, G, 2) stats of value i of x (its sample and group).
-fn stats_at(i: u32) -> u32 {
-  let c = i % params.C;
-  let b = i / (params.N * params.C);
-  return 2u * (b * params.G + c / (params.C / params.G));
-}
-
 // Voxels [first, end) of chunk k.
 fn chunk_range(k: u32) -> vec2<u32> {
   let first = k * params.per_chunk;

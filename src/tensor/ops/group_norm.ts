@@ -71,7 +71,7 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     engine.gpu.dispatch({ kernel: 'group_norm_stats' }, params, [bind(partial), bind(st)], groups64(layout.B * G));
     partial.dispose();
     // Without gamma or beta the kernel reads neither; the stats stand in for the binding.
-    engine.gpu.dispatch({ kernel: 'group_norm_apply' }, params, [bind(x), bind(st), bind(gamma ?? st), bind(beta ?? st), bind(out)], groups64(x.size));
+    engine.gpu.dispatch({ kernel: 'group_norm_apply' }, params, [bind(x), bind(st), bind(gamma ?? st), bind(beta ?? st), bind(out)], groups64(layout.B * layout.N));
     return [out, st];
   });
   stats.dispose();
@@ -96,7 +96,7 @@ export function groupNormGrad(x: Tensor, gamma: Tensor | null, stats: Tensor, dy
     let dx: Tensor | null = null;
     if (needX) {
       dx = engine.empty(x.shape, 'float32');
-      engine.gpu.dispatch({ kernel: 'group_norm_grad_apply' }, params, [bind(x), bind(dy), bind(stats), bind(gamma ?? stats), bind(coef), bind(dx)], groups64(x.size));
+      engine.gpu.dispatch({ kernel: 'group_norm_grad_apply' }, params, [bind(x), bind(dy), bind(stats), bind(gamma ?? stats), bind(coef), bind(dx)], groups64(B * layout.N));
     }
     coef.dispose();
     const dgamma = engine.empty([C], 'float32');
