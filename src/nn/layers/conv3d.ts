@@ -3,7 +3,7 @@ import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { zeros } from '../../tensor/ops/creation.js';
-import { conv3d, windowGeometryOfShape } from '../../tensor/ops/conv3d.js';
+import { conv3d, windowGeometryOfShape, windowOptions } from '../../tensor/ops/conv3d.js';
 import type { Conv3dOptions } from '../../tensor/ops/conv3d.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { activate, checkActivation } from '../activations.js';
@@ -49,7 +49,7 @@ export class Conv3D extends Layer {
     this.useBias = o.useBias ?? true;
     this.options = { strides: o.strides, padding: o.padding, dilation: o.dilation };
     // Strides, dilation and padding are checked now, not at the first call.
-    windowGeometryOfShape('Conv3D', [1, ...this.kernelSize.map((d, a) => (d - 1) * (Array.isArray(o.dilation) ? o.dilation[a] : (o.dilation ?? 1)) + 1), 1], this.kernelSize, this.filters, this.options);
+    windowOptions('Conv3D', this.options);
     this.#init = o.kernelInitializer ?? 'glorotUniform';
     this.#seed = o.seed ?? 1;
     this.#regularizer = checkRegularizer('Conv3D', o.kernelRegularizer);

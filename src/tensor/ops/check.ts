@@ -75,6 +75,11 @@ export function bindingWindowBytes(): number {
   return Math.max(256, Math.floor(max / 256) * 256 - 256);
 }
 
+/** `bindingWindowBytes` in float32 elements, a multiple of 64 (so window offsets stay 256-byte aligned). */
+export function bindingWindowElements(): number {
+  return Math.max(64, Math.floor(bindingWindowBytes() / 4 / 64) * 64);
+}
+
 /** A tensor's buffer bound over its logical bytes (pool buckets may be larger than the tensor). */
 export function bind(t: Tensor, offsetElements = 0, elements = t.size - offsetElements): { buffer: GPUBuffer; offset: number; size: number } {
   return { buffer: t.buffer, offset: offsetElements * 4, size: Math.max(4, elements * 4) };

@@ -65,6 +65,15 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
   return windowGeometry(fn, x, [w.shape[0], w.shape[1], w.shape[2]], w.shape[4], options);
 }
 
+/** Strides, dilation and padding checked and filled in with their defaults. */
+export function windowOptions(fn: string, options: Conv3dOptions): { strides: [number, number, number]; dilation: [number, number, number]; padding: 'same' | 'valid' } {
+  const strides = triple(fn, 'strides', options.strides ?? 1);
+  const dilation = triple(fn, 'dilation', options.dilation ?? 1);
+  const padding = options.padding ?? 'valid';
+  if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
+  return { strides, dilation, padding };
+}
+
 /**
  * Output shape and padding of a sliding 3D window (a convolution kernel or a pooling window) of
  * `window` taps over the channels-last x, giving `channelsOut` channels.
@@ -77,10 +86,7 @@ export function windowGeometry(fn: string, x: Tensor, window: readonly number[],
 /** `windowGeometry` from x's shape alone (layers use it on symbolic shapes, batch -1 allowed). */
 export function windowGeometryOfShape(fn: string, xShape: readonly number[], window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
   const shown = `shape [${xShape.join(', ')}]`;
-  const strides = triple(fn, 'strides', options.strides ?? 1);
-  const dilation = triple(fn, 'dilation', options.dilation ?? 1);
-  const padding = options.padding ?? 'valid';
-  if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
+  const { strides, dilation, padding } = windowOptions(fn, options);
   const input = [xShape[1], xShape[2], xShape[3]] as [number, number, number];
   const kernel = [window[0], window[1], window[2]] as [number, number, number];
   const output = [0, 0, 0] as [number, number, number];

@@ -5,7 +5,7 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { bind, bindingWindowBytes, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
+import { bind, bindingWindowElements, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
@@ -88,8 +88,6 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
   return filled('fill', shape, value, dtype);
 }
 
-/** Elements per window of a tensor larger than one binding (64-element aligned: 256-byte offsets). */
-const bindingWindow = (): number => Math.max(64, Math.floor(bindingWindowBytes() / 4 / 64) * 64);
 
 function filled(fn: string, shape: readonly number[], value: number, dtype: DType): Tensor {
   const s = checkShape(fn, 'shape', shape);
@@ -98,8 +96,8 @@ function filled(fn: string, shape: readonly number[], value: number, dtype: DTyp
   }
   return engine.run(fn, [], {}, () => {
     const t = engine.empty(s, dtype);
-    for (let start = 0; start < t.size; start += bindingWindow()) {
-      const n = Math.min(bindingWindow(), t.size - start);
+    for (let start = 0; start < t.size; start += bindingWindowElements()) {
+      const n = Math.min(bindingWindowElements(), t.size - start);
       const params = new ParamWriter().u32(n).u32(scalarBits(value, dtype)).bytes();
       engine.gpu.dispatch({ kernel: 'fill' }, params, [bindVec4(t, start, n)], groups4096(n));
     }
@@ -133,8 +131,8 @@ function random(fn: string, dist: 0 | 1, shape: readonly number[], a: number, b:
   const [lo, hi] = seedWords(fn, seed);
   return engine.run(fn, [], {}, () => {
     const t = engine.empty(s, 'float32');
-    for (let start = 0; start < t.size; start += bindingWindow()) {
-      const n = Math.min(bindingWindow(), t.size - start);
+    for (let start = 0; start < t.size; start += bindingWindowElements()) {
+      const n = Math.min(bindingWindowElements(), t.size - start);
       const params = new ParamWriter().u32(n).u32(lo).u32(hi).u32(start).f32(a).f32(b).bytes();
       engine.gpu.dispatch({ kernel: 'random', constants: { DIST: dist } }, params, [bind(t, start, n)], groups256(n));
     }

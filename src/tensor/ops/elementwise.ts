@@ -5,7 +5,7 @@ import { engine } from '../engine.js';
 import { ParamWriter } from '../params.js';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, bindVec4, checkFinite, checkFloat, checkSameDType, checkTensor, groups256, groups4096 } from './check.js';
+import { bind, bindingWindowElements, bindVec4, checkFinite, checkFloat, checkSameDType, checkTensor, groups256, groups4096 } from './check.js';
 import { scalar } from './creation.js';
 
 /** Unary op codes of kernels/unary.wgsl. */
@@ -23,7 +23,7 @@ export type UnaryName = keyof typeof UNARY;
 function launchUnary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   const y = engine.empty(x.shape, 'float32');
   const gpu = engine.gpu;
-  const maxElems = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+  const maxElems = bindingWindowElements();
   for (let start = 0; start < x.size || start === 0; start += maxElems) {
     const n = Math.min(maxElems, x.size - start);
     const params = new ParamWriter().u32(n).f32(alpha).f32(beta).bytes();
@@ -99,7 +99,7 @@ function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]):
   const sameB = shapesEqual(b.shape, outShape);
   const aliases = { T: wgslType(a.dtype), U: wgslType(outDType) };
   const gpu = engine.gpu;
-  const maxElems = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+  const maxElems = bindingWindowElements();
   if (sameA && sameB) {
     // Same-shape operands: 16 elements per invocation, in binding-sized aligned chunks.
     const spec = { kernel: 'binary_contiguous', aliases, constants: { OP: BINARY[op] } };
