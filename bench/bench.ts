@@ -9,6 +9,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as vg from '../src/index.js';
+import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { engine } from '../src/tensor/engine.js';
 import { bestMs, timeGpu } from './timing.js';
 import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
@@ -86,7 +88,7 @@ for (const shape of shapes) {
   const bytes = n * 4;
   const v = volume(shape);
   const scratch = vg.zeros(shape);
-  const copy = await timeGpu(() => engine.gpu.copy(v.pred.buffer, 0, scratch.buffer, 0, bytes), { runs });
+  const copy = await timeGpu(() => engine.backend.copy(v.pred.buffer, 0, scratch.buffer, 0, bytes), { runs });
   copyGbps.set(shape.join('x'), (2 * bytes) / (bestMs(copy) * 1e6));
   record('copyBufferToBuffer (limit)', shape, copy, 2 * bytes);
 
@@ -148,9 +150,9 @@ for (const shape of shapes) {
 }
 // One training step of the demo's two-head model (batch 2 of 32³, 4 classes), voxgrad vs TensorFlow.js.
 const trainShape = [2, 32, 32, 32];
-const demoData = vg.syntheticVolumes(2, 32, 3);
-const demoModel = vg.twoHeadModel({ size: 32, classes: vg.SYNTHETIC_CLASSES, filters: 8 });
-demoModel.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [vg.segmentationLoss, vg.foregroundLoss], lossWeights: [0.5, 0.3] });
+const demoData = syntheticVolumes(2, 32, 3);
+const demoModel = twoHeadModel({ size: 32, classes: SYNTHETIC_CLASSES, filters: 8 });
+demoModel.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [0.5, 0.3] });
 const demoX = vg.tensor(demoData.image, [...trainShape, 1]);
 const demoSeg = vg.tensor(demoData.labels, trainShape, 'int32');
 const demoFg = vg.tensor(Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)), [...trainShape, 1]);
@@ -161,7 +163,7 @@ for (const w of demoModel.trainableWeights) stepRef.weights[w.name] = { shape: [
   const { value, grads } = vg.valueAndGrad(() => {
     const p = demoModel.call(demoX, true);
     const names = demoModel.outputNames;
-    return vg.add(vg.mul(vg.segmentationLoss(demoSeg, p[names[0]]), 0.5), vg.mul(vg.foregroundLoss(demoFg, p[names[1]]), 0.3));
+    return vg.add(vg.mul(segmentationLoss(demoSeg, p[names[0]]), 0.5), vg.mul(foregroundLoss(demoFg, p[names[1]]), 0.3));
   }, demoModel.trainableWeights);
   stepRef.loss = (await value.data())[0];
   const values = await vg.readAll(grads.map((g) => g!));
@@ -171,9 +173,9 @@ for (const w of demoModel.trainableWeights) stepRef.weights[w.name] = { shape: [
 const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]));
 const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
 // Where the step's GPU time goes: each kernel's total over one step (per-dispatch timestamps).
-const stepProfile = (await engine.gpu.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
-const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef)];
-const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, vg.SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef, jaxVersion);
+const stepProfile = (await engine.backend.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
+const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef)];
+const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef, jaxVersion);
 if (jaxStep) theirSteps.push(jaxStep);
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
@@ -192,9 +194,9 @@ if (!quick) {
 }
 
 // --- report --------------------------------------------------------------------------------
-const timing = engine.gpu.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
+const timing = engine.backend.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
 const limitNames = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'minUniformBufferOffsetAlignment'] as const;
-const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.gpu.limits[n]]));
+const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
 const header = `voxgrad bench on ${info.adapter} (${versions}, ${timing}, ${runs} runs)`;
 console.log(header);
 console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);

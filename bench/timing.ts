@@ -32,7 +32,7 @@ export async function timeGpu(fn: () => void, opts: { warmup?: number; runs?: nu
     fn();
     await sync();
     wall.push(performance.now() - t0);
-    const g = await engine.gpu.gpuTimeMs(fn);
+    const g = await engine.backend.gpuTimeMs(fn);
     if (g !== null) gpu.push(g);
   }
   return { medianMs: median(wall), minMs: Math.min(...wall), gpuMedianMs: gpu.length ? median(gpu) : null, runs };

@@ -4,9 +4,12 @@
  * asynchronous, and the loop yields to the browser between steps, so the page stays responsive.
  */
 import * as vg from '../src/index.js';
+import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import { argmaxClass } from '../src/data/voxels.js';
+import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 
 const SIZE = 12;
-const CLASSES = vg.SYNTHETIC_CLASSES;
+const CLASSES = SYNTHETIC_CLASSES;
 const COLOURS = ['#000', '#e63c3c', '#3cb44b', '#3c6ee6'];
 
 /** Progress the page exposes (also read by the browser test). */
@@ -87,8 +90,8 @@ async function main(): Promise<void> {
     fail(`No WebGPU device: ${(e as Error).message}`);
     return;
   }
-  const train = vg.syntheticVolumes(6, SIZE, 1);
-  const val = vg.syntheticVolumes(1, SIZE, 99);
+  const train = syntheticVolumes(6, SIZE, 1);
+  const val = syntheticVolumes(1, SIZE, 99);
   const x = vg.tensor(train.image, [train.n, SIZE, SIZE, SIZE, 1]);
   const seg = vg.tensor(train.labels, [train.n, SIZE, SIZE, SIZE], 'int32');
   const fg = vg.tensor(Float32Array.from(train.labels, (k) => (k > 0 ? 1 : 0)), [train.n, SIZE, SIZE, SIZE, 1]);
@@ -115,8 +118,8 @@ async function main(): Promise<void> {
     state.steps = 0;
     state.segmentation = [];
     state.foreground = [];
-    const model = vg.twoHeadModel({ size: SIZE, classes: CLASSES, filters: 8, seed: 1 });
-    model.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [vg.segmentationLoss, vg.foregroundLoss], lossWeights: [w1, w2] });
+    const model = twoHeadModel({ size: SIZE, classes: CLASSES, filters: 8, seed: 1 });
+    model.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [w1, w2] });
     try {
       for (let step = 0; step < steps && !stop; step++) {
         const b = (2 * step) % train.n;
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
             const v = (i * SIZE + j) * SIZE + mid;
             image[i * SIZE + j] = val.image[v];
             label[i * SIZE + j] = val.labels[v];
-            pred[i * SIZE + j] = vg.argmaxClass(probs, v, CLASSES);
+            pred[i * SIZE + j] = argmaxClass(probs, v, CLASSES);
           }
           drawSlice(image, label, pred);
         }

@@ -1,28 +1,43 @@
 // binary_ops.wgsl — the op table shared by binary.wgsl and binary_contiguous.wgsl (the registry
 // puts it in front of both): element types T (inputs) and U (output), substituted by the host
 // (f32/f32, i32/i32, or f32|i32 -> i32 for comparisons), and
-// OP: 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 maximum, 6 minimum,
-//     10 equal, 11 notEqual, 12 less, 13 lessEqual, 14 greater, 15 greaterEqual.
+// OP: one of the op codes below (the host reads them from this file, so they are defined once);
+//   codes from 10 up are comparisons (U = i32). An unknown code gives 0.
 
 alias T = f32;
 alias U = f32;
 
 override OP: u32 = 0u;
 
+const ADD: u32 = 0u;
+const SUB: u32 = 1u;
+const MUL: u32 = 2u;
+const DIV: u32 = 3u;
+const POW: u32 = 4u;
+const MAXIMUM: u32 = 5u;
+const MINIMUM: u32 = 6u;
+const EQUAL: u32 = 10u;
+const NOT_EQUAL: u32 = 11u;
+const LESS: u32 = 12u;
+const LESS_EQUAL: u32 = 13u;
+const GREATER: u32 = 14u;
+const GREATER_EQUAL: u32 = 15u;
+
 fn apply(u: T, v: T) -> U {
   switch (OP) {
-    case 0u: { return U(u + v); }
-    case 1u: { return U(u - v); }
-    case 2u: { return U(u * v); }
-    case 3u: { return U(u / v); }
-    case 4u: { return U(pow(f32(u), f32(v))); }
-    case 5u: { return U(max(u, v)); }
-    case 6u: { return U(min(u, v)); }
-    case 10u: { return U(select(0, 1, u == v)); }
-    case 11u: { return U(select(0, 1, u != v)); }
-    case 12u: { return U(select(0, 1, u < v)); }
-    case 13u: { return U(select(0, 1, u <= v)); }
-    case 14u: { return U(select(0, 1, u > v)); }
-    default: { return U(select(0, 1, u >= v)); }
+    case ADD: { return U(u + v); }
+    case SUB: { return U(u - v); }
+    case MUL: { return U(u * v); }
+    case DIV: { return U(u / v); }
+    case POW: { return U(pow(f32(u), f32(v))); }
+    case MAXIMUM: { return U(max(u, v)); }
+    case MINIMUM: { return U(min(u, v)); }
+    case EQUAL: { return U(select(0, 1, u == v)); }
+    case NOT_EQUAL: { return U(select(0, 1, u != v)); }
+    case LESS: { return U(select(0, 1, u < v)); }
+    case LESS_EQUAL: { return U(select(0, 1, u <= v)); }
+    case GREATER: { return U(select(0, 1, u > v)); }
+    case GREATER_EQUAL: { return U(select(0, 1, u >= v)); }
+    default: { return U(0); }
   }
 }

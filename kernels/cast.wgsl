@@ -13,9 +13,6 @@ override TO_INT: u32 = 1u;
 
 struct Params {
   n: u32,
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

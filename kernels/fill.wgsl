@@ -11,8 +11,6 @@
 struct Params {
   n: u32,
   bits: u32,
-  _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -24,8 +24,6 @@ struct Params {
   a_cs: u32,
   b_rs: u32,
   b_cs: u32,
-  _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -33,8 +33,6 @@ struct Params {
   bc1: f32,
   bc2: f32,
   clip_value: f32,
-  _pad0: u32,
-  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -43,7 +43,6 @@ struct Params {
   alpha: f32,
   beta: f32,
   scale: f32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -1,6 +1,6 @@
 // overlap_sums.wgsl — per-sample, per-class overlap statistics of a segmentation volume in one read.
-// (Preceded by overlap_voxel.wgsl: bindings 1-3, the activation, labels and the constants C, CV,
-// NSTAT, ACT, LABELS, VEC and the slots S_*.)
+// (Preceded by overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred), the activation, labels
+// and the constants C, CV, NSTAT, ACT, LABELS, VEC and the slots S_*.)
 //
 // y_pred (and y_true, unless labels are given) are channels-last (B, N, C) with N = X*Y*Z voxels.
 // For every (b, c) the kernel sums, over the voxels of a slice of sample b:
@@ -12,7 +12,7 @@
 //   S_XBIN Σ t·log p + (1 − t)·log(1 − p)     (binary cross-entropy)
 // with p = y_pred after the fused activation.
 //
-// Bindings (group 0): 0 params (uniform Params); 1-3 see overlap_voxel.wgsl;
+// Bindings (group 0): 0 params (uniform Params); 1-3 y_true, labels, y_pred (overlap_voxel.wgsl);
 //   4 partials  storage rw  array<f32>  (B * groups, NSTAT, C) partial sums.
 // The host binds windows of at most maxStorageBufferBindingSize bytes, so a volume of any size is
 // covered by several dispatches; element indices inside are relative to the window start.

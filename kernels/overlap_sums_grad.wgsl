@@ -1,5 +1,6 @@
 // overlap_sums_grad.wgsl — the backward of overlap_sums.wgsl in one broadcast pass.
-// (Preceded by overlap_voxel.wgsl: bindings 1-3, the activation, labels and the constants.)
+// (Preceded by overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred), the activation, labels
+// and the constants.)
 //
 // Given g = dL/dS of shape (B, NSTAT, C) (slots as in overlap_sums.wgsl), writes for every voxel
 //   dL/dp = g_tp·t + g_p + g_abs·sign(p − t) + 2·g_pp·p + g_xcat·t/p + g_xbin·(t/p − (1 − t)/(1 − p))
@@ -12,10 +13,10 @@
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
-//   1-3       see overlap_voxel.wgsl
+//   1-3       see overlap_voxel.wgsl (y_true, labels, y_pred)
 //   4 g       storage read  array<f32>        (B, NSTAT, C) upstream gradient of the sums
-//   5 d_pred  storage rw    array<vec4<f32>>  same window of dL/dy_pred        (written if OUT_PRED)
-//   6 d_true  storage rw    array<vec4<f32>>  same window of dL/dy_true        (written if OUT_TRUE)
+//   5 d_true  storage rw    array<vec4<f32>>  same window of dL/dy_true        (written if OUT_TRUE)
+//   6 d_pred  storage rw    array<vec4<f32>>  same window of dL/dy_pred        (written if OUT_PRED)
 // Windows start at element elem_base / voxel label_base (the host splits volumes larger than
 // maxStorageBufferBindingSize into several dispatches).
 // Workgroup: 64 threads. Dispatch: the workgroups [group_offset, group_offset + dispatch_groups)
@@ -24,16 +25,16 @@
 // k = w % groups. Each thread loads sample b's NSTAT * C upstream gradients once, then strides
 // through the voxels (coalesced), all C classes of a voxel per iteration.
 
-override OUT_PRED: u32 = 1u;
 override OUT_TRUE: u32 = 0u;
+override OUT_PRED: u32 = 1u;
 
 
 const WG: u32 = 64u;
 const NACC: u32 = NSTAT * CV;
 
 @group(0) @binding(4) var<storage, read> g: array<f32>;
-@group(0) @binding(5) var<storage, read_write> d_pred: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> d_true: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> d_true: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> d_pred: array<vec4<f32>>;
 
 // Writes block j of the voxel at window element e into d_true (to_true) or d_pred.
 fn store_block(to_true: bool, e: u32, j: u32, x: vec4<f32>) {

@@ -2,13 +2,13 @@
 // voxel's C classes of y_pred and y_true, the fused activation and the labels. Not a kernel by
 // itself: the registry puts it in front of both (compile errors name this file and its line).
 //
-// Bindings it declares (group 0), the same in both kernels:
+// Bindings it declares (group 0), the same in both kernels, in the losses' argument order:
 //   0 params  uniform       Params (below)
-//   1 y_pred  storage read  array<vec4<f32>>  window of the (B, N, C) predictions or logits,
-//                                             starting at element elem_base of the tensor
-//   2 y_true  storage read  array<vec4<f32>>  same window of y_true (a dummy when LABELS = 1)
-//   3 labels  storage read  array<i32>        window of the (B, N) class indices from voxel
+//   1 y_true  storage read  array<vec4<f32>>  window of the (B, N, C) targets, starting at element
+//                                             elem_base of the tensor (a dummy when LABELS = 1)
+//   2 labels  storage read  array<i32>        window of the (B, N) class indices from voxel
 //                                             label_base (a dummy when LABELS = 0)
+//   3 y_pred  storage read  array<vec4<f32>>  same window as y_true of the predictions or logits
 // C % 4 == 0 (VEC = 1): a voxel's classes are CV = C/4 aligned vec4 loads. Otherwise classes are
 // read one component at a time; lanes past C are padding and never reach an output.
 // ACT: 0 none, 1 sigmoid (per class), 2 softmax over the C classes (max-subtracted; log p is
@@ -44,14 +44,13 @@ struct Params {
   dispatch_groups: u32,
   elem_base: u32,
   label_base: u32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-@group(0) @binding(1) var<storage, read> y_pred: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> y_true: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> labels: array<i32>;
+@group(0) @binding(1) var<storage, read> y_true: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> labels: array<i32>;
+@group(0) @binding(3) var<storage, read> y_pred: array<vec4<f32>>;
 
 struct Slice {
   live: bool,

@@ -21,8 +21,6 @@ struct Params {
   first: u32,
   a: f32,
   b: f32,
-  _pad1: u32,
-  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

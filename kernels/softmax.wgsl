@@ -16,7 +16,6 @@ struct Params {
   outer: u32,
   axis_len: u32,
   inner: u32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -5,10 +5,9 @@
 //   1 x       storage read  array<vec4<f32>>, n elements (bound rounded up to 16 bytes)
 //   2 y       storage rw    array<vec4<f32>>, n elements (the output tensor's own buffer, so the
 //                           padding past n that a last partial vec4 writes belongs to nobody)
-// Params: n (element count), alpha, beta (scalar arguments of affine / pow / clip / leaky).
-// OP: 0 neg, 1 abs, 2 exp, 3 log, 4 sqrt, 5 square, 6 relu, 7 sigmoid, 8 tanh, 9 softplus,
-//     10 sign, 11 reciprocal, 12 step (x > 0), 13 affine (alpha*x + beta), 14 pow (x^alpha),
-//     15 clip (to [alpha, beta]), 16 rsqrt, 17 sin, 18 cos, 19 log1p, 20 expm1-free tanh-grad (1 - x*x)
+// Params: n (element count), alpha, beta (scalar arguments of affine, pow and clip).
+// OP: one of the op codes below (the host reads them from this file, so they are defined once);
+//   an unknown code gives NaN.
 // Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 4096) workgroups, folded into (x, y, z) by the host
 //   when above maxComputeWorkgroupsPerDimension; the kernel rebuilds the linear index.
 // Each invocation transforms 4 vec4s (16 elements), 256 vec4s apart so that neighbouring
@@ -17,11 +16,32 @@
 
 override OP: u32 = 0u;
 
+const NEG: u32 = 0u;
+const ABS: u32 = 1u;
+const EXP: u32 = 2u;
+const LOG: u32 = 3u;
+const SQRT: u32 = 4u;
+const SQUARE: u32 = 5u;
+const RELU: u32 = 6u;
+const SIGMOID: u32 = 7u;
+const TANH: u32 = 8u;
+const SOFTPLUS: u32 = 9u;
+const SIGN: u32 = 10u;
+const RECIPROCAL: u32 = 11u;
+const STEP: u32 = 12u;               // 1 where x > 0, else 0 (relu's derivative)
+const AFFINE: u32 = 13u;             // alpha * x + beta
+const POW_SCALAR: u32 = 14u;         // x ^ alpha
+const CLIP: u32 = 15u;               // x clamped to [alpha, beta]
+const RSQRT: u32 = 16u;
+const SIN: u32 = 17u;
+const COS: u32 = 18u;
+const LOG1P: u32 = 19u;
+const ONE_MINUS_SQUARE: u32 = 20u;   // 1 - x * x (tanh's derivative from its output)
+
 struct Params {
   n: u32,
   alpha: f32,
   beta: f32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -47,35 +67,40 @@ fn stable_tanh(v: f32) -> f32 {
 
 fn apply(v: f32) -> f32 {
   switch (OP) {
-    case 0u: { return -v; }
-    case 1u: { return abs(v); }
-    case 2u: { return exp(v); }
-    case 3u: { return log(v); }
-    case 4u: { return sqrt(v); }
-    case 5u: { return v * v; }
-    case 6u: { return max(v, 0.0); }
-    case 7u: {
+    case NEG: { return -v; }
+    case ABS: { return abs(v); }
+    case EXP: { return exp(v); }
+    case LOG: { return log(v); }
+    case SQRT: { return sqrt(v); }
+    case SQUARE: { return v * v; }
+    case RELU: { return max(v, 0.0); }
+    case SIGMOID: {
       // Stable on both tails: never exp of a large positive number.
       if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
       let e = exp(v);
       return e / (1.0 + e);
     }
-    case 8u: { return stable_tanh(v); }
-    case 9u: { return max(v, 0.0) + log1p_small(exp(-abs(v))); }
-    case 10u: { return sign(v); }
-    case 11u: { return 1.0 / v; }
-    case 12u: { return select(0.0, 1.0, v > 0.0); }
-    case 13u: { return params.alpha * v + params.beta; }
-    case 14u: { return pow(v, params.alpha); }
-    case 15u: { return clamp(v, params.alpha, params.beta); }
-    case 16u: { return inverseSqrt(v); }
-    case 17u: { return sin(v); }
-    case 18u: { return cos(v); }
-    case 19u: {
+    case TANH: { return stable_tanh(v); }
+    case SOFTPLUS: { return max(v, 0.0) + log1p_small(exp(-abs(v))); }
+    case SIGN: { return sign(v); }
+    case RECIPROCAL: { return 1.0 / v; }
+    case STEP: { return select(0.0, 1.0, v > 0.0); }
+    case AFFINE: { return params.alpha * v + params.beta; }
+    case POW_SCALAR: { return pow(v, params.alpha); }
+    case CLIP: { return clamp(v, params.alpha, params.beta); }
+    case RSQRT: { return inverseSqrt(v); }
+    case SIN: { return sin(v); }
+    case COS: { return cos(v); }
+    case LOG1P: {
       if (abs(v) < 1e-4) { return v - 0.5 * v * v; }
       return log(1.0 + v);
     }
-    default: { return 1.0 - v * v; }
+    case ONE_MINUS_SQUARE: { return 1.0 - v * v; }
+    default: {
+      // An unknown code: NaN (held in a var, since a constant NaN is a shader-creation error).
+      var nan_bits = 0x7fc00000u;
+      return bitcast<f32>(nan_bits);
+    }
   }
 }
 

@@ -15,8 +15,6 @@ override COND_IS_FLOAT: u32 = 0u;
 struct Params {
   n: u32,
   rank: u32,
-  _pad0: u32,
-  _pad1: u32,
   shape: array<vec4<u32>, 2>,
   c_strides: array<vec4<u32>, 2>,
   a_strides: array<vec4<u32>, 2>,

@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
+import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { intOption, parseArgs } from '../src/cli/args.js';
 import { setup } from './helpers.js';
 
@@ -26,7 +27,7 @@ let probs: vg.Tensor;
 let net: vg.Model;
 let fresh: vg.Model;
 let wrongShapeWeights: Uint8Array;
-const makeNet = (): vg.Model => vg.twoHeadModel({ size: 8, classes: 3, filters: 4 });
+const makeNet = (): vg.Model => twoHeadModel({ size: 8, classes: 3, filters: 4 });
 
 const cases: BadCall[] = [
   // tensor creation
@@ -64,8 +65,8 @@ const cases: BadCall[] = [
   { fn: 'Dense', arg: 'units', error: vg.ValueError, call: () => new vg.Dense({ units: -1 }) },
   { fn: 'group_normalization', arg: 'input', error: vg.ShapeError, call: () => new vg.GroupNormalization({ groups: 3 }).apply(vg.input({ shape: [4, 4, 4, 8] })) },
   { fn: 'Adam', arg: 'learningRate', error: vg.ValueError, call: () => new vg.Adam({ learningRate: -1 }) },
-  { fn: 'compile', arg: 'loss', error: vg.ValueError, call: () => fresh.compile({ optimizer: new vg.Adam(), loss: { nope: vg.segmentationLoss } }) },
-  { fn: 'compile', arg: 'lossWeights', error: vg.ValueError, call: () => fresh.compile({ optimizer: new vg.Adam(), loss: [vg.segmentationLoss, vg.foregroundLoss], lossWeights: [1, 2, 3] }) },
+  { fn: 'compile', arg: 'loss', error: vg.ValueError, call: () => fresh.compile({ optimizer: new vg.Adam(), loss: { nope: segmentationLoss } }) },
+  { fn: 'compile', arg: 'lossWeights', error: vg.ValueError, call: () => fresh.compile({ optimizer: new vg.Adam(), loss: [segmentationLoss, foregroundLoss], lossWeights: [1, 2, 3] }) },
   { fn: 'predict', arg: 'x', error: vg.ShapeError, call: () => net.predict(vg.zeros([1, 8, 8, 8, 2])) },
   { fn: 'fit', arg: 'y', error: vg.ShapeError, call: () => net.fit(x, [labels, vg.zeros([2, 8, 8, 8, 1])], { epochs: 1 }) },
   { fn: 'fit', arg: 'epochs', error: vg.ValueError, call: () => net.fit(x, [labels, vg.zeros([1, 8, 8, 8, 1])], { epochs: 0 }) },
@@ -86,7 +87,7 @@ t.before(async () => {
   probs = vg.keep(vg.fill([1, 4, 4, 4, 3], 1 / 3));
   net = makeNet();
   fresh = makeNet();
-  net.compile({ optimizer: new vg.Adam(), loss: [vg.segmentationLoss, vg.foregroundLoss] });
+  net.compile({ optimizer: new vg.Adam(), loss: [segmentationLoss, foregroundLoss] });
 });
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
+import { syntheticVolumes } from '../src/data/synthetic.js';
 import { niftiBytes, readNifti } from '../src/cli/nifti.js';
 import { setup } from './helpers.js';
 
@@ -59,7 +60,7 @@ t('train writes weights, config, history, one loss curve per output and a slice;
   assert.ok(vg.loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors')))).tensors['trunk_conv1/kernel']);
 
   // predict on a volume of another size (the network is fully convolutional).
-  const v = vg.syntheticVolumes(1, 10, 5);
+  const v = syntheticVolumes(1, 10, 5);
   const input = join(work, 'volume.nii.gz');
   writeFileSync(input, niftiBytes({ data: v.image, dims: [10, 10, 10], spacing: [1, 1, 1] }, 'image', true));
   const labelsOut = join(work, 'labels.nii.gz');
@@ -75,7 +76,7 @@ t('train reads NIfTI images and label maps from folders', () => {
   const labels = join(work, 'labels');
   mkdirSync(images);
   mkdirSync(labels);
-  const v = vg.syntheticVolumes(3, 9, 2);
+  const v = syntheticVolumes(3, 9, 2);
   for (let b = 0; b < 3; b++) {
     const V = 9 ** 3;
     writeFileSync(join(images, `case${b}.nii.gz`), niftiBytes({ data: v.image.slice(b * V, (b + 1) * V), dims: [9, 9, 9], spacing: [1, 1, 1] }, 'image', true));

@@ -1,16 +1,12 @@
 // Pure tape tests: filterNodesXToY on hand-built node lists, no GPU involved.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { filterNodesXToY, TapeNode } from '../src/grad/tape.js';
+import { filterNodesXToY, type NodeLinks } from '../src/grad/tape.js';
 
 const t = suite('filterNodesXToY');
 
-function node(id: number, inputIds: number[], outputIds: number[]): TapeNode {
-  return {
-    id, name: `op${id}`, inputIds, outputIds, rule: undefined,
-    inputs: inputIds.map(() => ({ shape: [1], dtype: 'float32' })),
-    saved: { inputs: [], outputs: [], inputShapes: [], inputDTypes: [], attrs: {} },
-  };
+function node(id: number, inputIds: number[], outputIds: number[]): NodeLinks {
+  return { id, inputIds, outputIds };
 }
 
 // x1 -> h (0); h, x2 -> y1 (1); h, x3 -> y2 (2); y1 -> L1 (3); y2 -> L2 (4); L1, L2 -> T (5)

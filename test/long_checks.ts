@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as vg from '../src/index.js';
+import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 
 const failures: string[] = [];
 const check = (ok: boolean, line: string): void => {
@@ -19,7 +21,7 @@ const check = (ok: boolean, line: string): void => {
 
 await vg.init();
 const S = 8;
-const data = vg.syntheticVolumes(4, S, 1);
+const data = syntheticVolumes(4, S, 1);
 const x = vg.tensor(data.image, [4, S, S, S, 1]);
 const seg = vg.tensor(data.labels, [4, S, S, S], 'int32');
 const fg = vg.tensor(Float32Array.from(data.labels, (k) => (k > 0 ? 1 : 0)), [4, S, S, S, 1]);
@@ -30,8 +32,8 @@ const snapshot = () => {
 
 // 1a. fit: 500 epochs of 2 steps = 1000 steps; memory after step 10 and after step 1000.
 {
-  const model = vg.twoHeadModel({ size: S, classes: vg.SYNTHETIC_CLASSES, filters: 4 });
-  model.compile({ optimizer: new vg.Adam({ learningRate: 0.01 }), loss: [vg.segmentationLoss, vg.foregroundLoss], lossWeights: [0.5, 0.3] });
+  const model = twoHeadModel({ size: S, classes: SYNTHETIC_CLASSES, filters: 4 });
+  model.compile({ optimizer: new vg.Adam({ learningRate: 0.01 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [0.5, 0.3] });
   let step = 0;
   let at10 = '';
   let at1000 = '';
@@ -71,9 +73,9 @@ const lib = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../voxg
 const script = `
 import * as vg from ${JSON.stringify(lib)};
 await vg.init();
-const d = vg.syntheticVolumes(2, 6, 3);
-const m = vg.twoHeadModel({ size: 6, classes: vg.SYNTHETIC_CLASSES, filters: 2 });
-m.compile({ optimizer: new vg.SGD({ learningRate: 0.05 }), loss: [vg.segmentationLoss, vg.foregroundLoss] });
+const d = syntheticVolumes(2, 6, 3);
+const m = twoHeadModel({ size: 6, classes: SYNTHETIC_CLASSES, filters: 2 });
+m.compile({ optimizer: new vg.SGD({ learningRate: 0.05 }), loss: [segmentationLoss, foregroundLoss] });
 await m.fit(vg.tensor(d.image, [2, 6, 6, 6, 1]), [vg.tensor(d.labels, [2, 6, 6, 6], 'int32'), vg.tensor(Float32Array.from(d.labels, (k) => (k > 0 ? 1 : 0)), [2, 6, 6, 6, 1])], { epochs: 2, batchSize: 1 });
 await vg.dispose();
 console.log('DISPOSED ' + Date.now());

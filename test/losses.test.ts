@@ -342,7 +342,7 @@ t('bad input: a clear error naming the argument, before any GPU work, nothing le
     ['beta not a number', () => vg.tversky(p, p, { beta: 'big' as never }), /tversky.*beta/],
     ['smooth < 0', () => vg.dice(p, p, { smooth: -1 }), /dice.*smooth.*>= 0.*-1/],
     ['smooth and smoothNr', () => vg.dice(p, p, { smooth: 1, smoothNr: 1 }), /either smooth or smoothNr/],
-    ['unknown option', () => vg.dice(p, p, { alpah: 1 } as never), /unknown key 'alpah'/],
+    ['unknown option', () => vg.dice(p, p, { smoth: 1 } as never), /got the key 'smoth', which is not an option \(did you mean 'smooth'\?\)/],
     ['bad reduction', () => vg.iou(p, p, { reduction: 'avg' as never }), /reduction.*'mean' \| 'sum' \| 'none'.*"avg"/],
     ['class weight count', () => vg.dice(p, p, { classWeights: [1, 2] }), /classWeights.*3 weights.*2 weights/],
     ['bad weightType', () => vg.generalizedDice(p, p, { weightType: 'cubic' as never }), /weightType/],

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
+import { computeLosses, resolveLosses } from '../src/nn/compile_loss.js';
 import { setup } from './helpers.js';
 
 const t = suite('multi-output losses (Keras 3 rules, reference cases)');
@@ -25,12 +26,12 @@ t(`all ${statics.length} static multi-output cases: totals and unweighted per-ou
     const nested = Object.values(c.given.loss ?? {}).some((v) => Array.isArray(v));
     const loss = nested ? c.losses : c.given.loss;
     const weights = nested ? c.weights : c.given.loss_weights;
-    const resolved = vg.resolveLosses(c.outputs, loss, weights);
+    const resolved = resolveLosses(c.outputs, loss, weights);
     const yTrue = Object.fromEntries(Object.entries(c.y_true).map(([k, v]) => [k, toTensor(v as number[][])]));
     const yPred = Object.fromEntries(Object.entries(c.y_pred).map(([k, v]) => [k, toTensor(v as number[][])]));
     const sw = c.sample_weight === null ? null : Array.isArray(c.sample_weight) ? toTensor(c.sample_weight)
       : Object.fromEntries(Object.entries(c.sample_weight).map(([k, v]) => [k, toTensor(v as number[])]));
-    const { total, perOutput } = vg.computeLosses(resolved, yTrue, yPred, sw);
+    const { total, perOutput } = computeLosses(resolved, yTrue, yPred, sw);
     const got = (await total.data())[0];
     assert.ok(Math.abs(got - c.expected.total) <= 1e-4, `${c.id}: total ${got}, expected ${c.expected.total}`);
     const want = c.expected.per_output_unweighted ?? c.recomputed.per_output_unweighted;
@@ -48,7 +49,7 @@ t('training histories: each output\'s loss reaches only its own branch (SGD, clo
     const names = Object.keys(c.model.outputs);
     const spec = c.model.outputs;
     const kernels = names.map((n) => vg.variable(vg.fill([spec[n].input_dim, spec[n].units], spec[n].kernel_init), { name: n }));
-    const resolved = vg.resolveLosses(names, Object.fromEntries(names.map((n) => [n, spec[n].loss])), Object.fromEntries(names.map((n) => [n, spec[n].weight])));
+    const resolved = resolveLosses(names, Object.fromEntries(names.map((n) => [n, spec[n].loss])), Object.fromEntries(names.map((n) => [n, spec[n].weight])));
     const opt = new vg.SGD({ learningRate: c.model.optimizer.learning_rate });
     const history: number[] = [];
     const perOutputHistory: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -63,7 +64,7 @@ t('training histories: each output\'s loss reaches only its own branch (SGD, clo
           const y = Object.fromEntries(names.map((k) => [k, vg.fill([n, spec[k].units], spec[k].target_value)]));
           opt.minimize(() => {
             const preds = Object.fromEntries(names.map((k, i) => [k, vg.matmul(x[k], kernels[i])]));
-            const { total, perOutput } = vg.computeLosses(resolved, y, preds);
+            const { total, perOutput } = computeLosses(resolved, y, preds);
             kept.push(vg.keep(vg.add(total, 0)), ...names.map((k) => vg.keep(vg.add(perOutput[k], 0))));
             return total;
           }, kernels);
@@ -90,18 +91,18 @@ t('training histories: each output\'s loss reaches only its own branch (SGD, clo
 t('bad keys and sizes are rejected with the valid output names', () => {
   const names = ['seg', 'aux'];
   const cases2: [() => unknown, RegExp][] = [
-    [() => vg.resolveLosses(names, { seg: 'dice', segg: 'mse' }), /compile: argument 'loss' expected keys among the outputs 'seg', 'aux', got the key 'segg', which is not an output/],
-    [() => vg.resolveLosses(names, ['dice']), /compile.*'loss'.*a list of 2 losses \(one per output: seg, aux\).*1/],
-    [() => vg.resolveLosses(names, ['dice', 'mse'], { seg: 0.5, axu: 0.3 }), /argument 'lossWeights' expected keys among the outputs 'seg', 'aux', got the key 'axu'/],
-    [() => vg.resolveLosses(names, ['dice', 'mse'], [0.5]), /lossWeights.*a list of 2 weights/],
-    [() => vg.resolveLosses(names, ['dice', 'mse'], [0.5, Number.NaN]), /lossWeights for 'aux'.*finite number/],
-    [() => vg.resolveLosses(names, 'hinge'), /compile.*'loss'.*one of 'mse'/],
-    [() => vg.resolveLosses(names, { seg: null }), /a loss for at least one output/],
+    [() => resolveLosses(names, { seg: 'dice', segg: 'mse' }), /compile: argument 'loss' expected keys among the outputs 'seg', 'aux', got the key 'segg', which is not an output/],
+    [() => resolveLosses(names, ['dice']), /compile.*'loss'.*a list of 2 losses \(one per output: seg, aux\).*1/],
+    [() => resolveLosses(names, ['dice', 'mse'], { seg: 0.5, axu: 0.3 }), /argument 'lossWeights' expected keys among the outputs 'seg', 'aux', got the key 'axu'/],
+    [() => resolveLosses(names, ['dice', 'mse'], [0.5]), /lossWeights.*a list of 2 weights/],
+    [() => resolveLosses(names, ['dice', 'mse'], [0.5, Number.NaN]), /lossWeights for 'aux'.*finite number/],
+    [() => resolveLosses(names, 'hinge'), /compile.*'loss'.*one of 'mse'/],
+    [() => resolveLosses(names, { seg: null }), /a loss for at least one output/],
   ];
   for (const [f, re] of cases2) assert.throws(f, re);
-  const resolved = vg.resolveLosses(names, { seg: 'mse' }, { seg: 0.5 });
+  const resolved = resolveLosses(names, { seg: 'mse' }, { seg: 0.5 });
   assert.equal(resolved.map((r) => [r.output, r.weight]), [['seg', 0.5]]);
-  assert.throws(() => vg.tidy(() => vg.computeLosses(resolved, {}, { seg: vg.zeros([2, 1]), aux: vg.zeros([2, 1]) }).total), /labels for the output 'seg'/);
+  assert.throws(() => vg.tidy(() => computeLosses(resolved, {}, { seg: vg.zeros([2, 1]), aux: vg.zeros([2, 1]) }).total), /labels for the output 'seg'/);
 });
 
 t('a list and a record of weights give the same total, 0.5·dice + 0.3·tversky', async () => {
@@ -109,8 +110,8 @@ t('a list and a record of weights give the same total, 0.5·dice + 0.3·tversky'
   const p1 = vg.randomUniform([2, 6, 6, 6, 1], { seed: 2 });
   const p2 = vg.randomUniform([2, 6, 6, 6, 1], { seed: 3 });
   const names = ['y1', 'y2'];
-  const a = vg.computeLosses(vg.resolveLosses(names, ['dice', 'tversky'], [0.5, 0.3]), { y1: yt, y2: yt }, { y1: p1, y2: p2 });
-  const b = vg.computeLosses(vg.resolveLosses(names, { y1: 'dice', y2: 'tversky' }, { y2: 0.3, y1: 0.5 }), { y1: yt, y2: yt }, { y1: p1, y2: p2 });
+  const a = computeLosses(resolveLosses(names, ['dice', 'tversky'], [0.5, 0.3]), { y1: yt, y2: yt }, { y1: p1, y2: p2 });
+  const b = computeLosses(resolveLosses(names, { y1: 'dice', y2: 'tversky' }, { y2: 0.3, y1: 0.5 }), { y1: yt, y2: yt }, { y1: p1, y2: p2 });
   const [ta, tb, d, tv] = await vg.readAll([a.total, b.total, vg.dice(yt, p1), vg.tversky(yt, p2)]);
   assert.ok(Math.abs(ta[0] - (0.5 * d[0] + 0.3 * tv[0])) < 1e-6);
   assert.is(ta[0], tb[0]);

@@ -4,14 +4,13 @@
  */
 import { GradientError, ValueError, argMessage } from '../errors.js';
 import { engine } from '../tensor/engine.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { defineOp } from '../tensor/op.js';
 import { ones } from '../tensor/ops/creation.js';
+import { add } from '../tensor/ops/elementwise/index.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { registerGradient } from './registry.js';
-import './rules.js';
 import { backpropagate, filterNodesXToY, Tape } from './tape.js';
-import { liveVariables, Variable } from './variable.js';
+import { liveVariables, type Variable } from './variable.js';
 
 export type TensorList = readonly Tensor[];
 export type TensorRecord = Readonly<Record<string, Tensor>>;
@@ -192,28 +191,36 @@ export function lossReach(f: () => Readonly<Record<string, Tensor>>, variables: 
   }
 }
 
-let customCount = 0;
 type GradFunc = (dy: Tensor) => Tensor[];
+
+declare module '../tensor/op.js' {
+  interface OpAttrs {
+    /** `gradFunc` is set when the forward has run (the user's function returns it). */
+    customGrad: { gradFunc: GradFunc | null };
+  }
+}
+
+defineOp('customGrad', {
+  grad: (dy, s) => {
+    // gradFunc runs once per backward, however many inputs need their gradient.
+    let computed: Tensor[] | null = null;
+    const all = (): Tensor[] => {
+      computed ??= s.attrs.gradFunc!(dy);
+      return computed;
+    };
+    return s.inputShapes.map((_, i) => () => all()[i]);
+  },
+});
+
 /**
  * Wraps `f` so that its gradient is the one it defines: `f(...inputs)` returns `{ value,
  * gradFunc }`, where `gradFunc(dy)` returns one gradient per input (in the inputs' shapes).
  */
 export function customGrad(f: (...inputs: Tensor[]) => { value: Tensor; gradFunc: GradFunc }): (...inputs: Tensor[]) => Tensor {
-  const name = `customGrad_${customCount++}`;
-  registerGradient(name, {
-    grad: (dy, s) => {
-      // gradFunc runs once per backward, however many inputs need their gradient.
-      let computed: Tensor[] | null = null;
-      const all = (): Tensor[] => (computed ??= (s.attrs.gradFunc as GradFunc)(dy));
-      return s.inputShapes.map((_, i) => () => {
-        return all()[i];
-      });
-    },
-  });
   return (...inputs: Tensor[]) => {
     // The tape keeps this attrs object, so gradFunc lives exactly as long as the recorded node.
-    const attrs: { gradFunc?: GradFunc } = {};
-    return engine.run(name, inputs, attrs, () => {
+    const attrs: { gradFunc: GradFunc | null } = { gradFunc: null };
+    return engine.run('customGrad', inputs, attrs, () => {
       const r = f(...inputs);
       attrs.gradFunc = r.gradFunc;
       return r.value;

@@ -3,20 +3,21 @@
  * only the nodes that lie on a path between the requested tensors and the loss.
  */
 import { GradientError } from '../errors.js';
-import { engine, OpObserver, OpRecord } from '../tensor/engine.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { engine, type OpObserver, type OpRecord } from '../tensor/engine.js';
+import { type GradRule, type OpName, opDefinition, type Saved } from '../tensor/op.js';
+import { add } from '../tensor/ops/elementwise/index.js';
 import { shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
-import { gradientRule, GradRule, Saved } from './registry.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export interface TapeNode {
   readonly id: number;
-  readonly name: string;
+  readonly name: OpName;
   readonly inputIds: readonly number[];
   readonly outputIds: readonly number[];
   readonly inputs: readonly { shape: readonly number[]; dtype: string }[];
-  readonly saved: Saved;
-  readonly rule: GradRule | undefined;
+  readonly saved: Saved<OpName>;
+  /** null for an op declared not differentiable. */
+  readonly rule: GradRule<OpName> | null;
 }
 
 /** Which variables (or watched tensors) ride along each recorded tensor. */
@@ -40,11 +41,11 @@ export class Tape implements OpObserver {
     return v;
   }
 
-  record(op: OpRecord): void {
-    const rule = gradientRule(op.name);
+  record<N extends OpName>(op: OpRecord<N>): void {
+    const { rule } = opDefinition(op.name);
     const pick = (which: boolean | readonly number[] | undefined, i: number): boolean =>
       which === true || (Array.isArray(which) && which.includes(i));
-    const saved: Saved = {
+    const saved: Saved<OpName> = {
       inputs: op.inputs.map((t, i) => (pick(rule?.saveInputs, i) ? this.#save(t) : undefined)),
       outputs: op.outputs.map((t) => (rule?.saveOutputs ? this.#save(t) : undefined)),
       inputShapes: op.inputs.map((t) => t.shape),
@@ -71,8 +72,15 @@ export class Tape implements OpObserver {
   }
 }
 
-export interface FilteredNode {
-  readonly node: TapeNode;
+/** What the filter reads of a node: its position and the tensors it links. */
+export interface NodeLinks {
+  readonly id: number;
+  readonly inputIds: readonly number[];
+  readonly outputIds: readonly number[];
+}
+
+export interface FilteredNode<T extends NodeLinks = TapeNode> {
+  readonly node: T;
   /** Per input: whether its gradient is needed (it lies on a path from xs to y). */
   readonly needed: readonly boolean[];
 }
@@ -82,7 +90,7 @@ export interface FilteredNode {
  * getFilteredNodesXToY): a forward pass marks what the xs reach, a backward pass marks what
  * reaches y; a node is kept when it has an input reached from x and an output leading to y.
  */
-export function filterNodesXToY(nodes: readonly TapeNode[], xIds: ReadonlySet<number>, yId: number): FilteredNode[] {
+export function filterNodesXToY<T extends NodeLinks>(nodes: readonly T[], xIds: ReadonlySet<number>, yId: number): FilteredNode<T>[] {
   const fromX = new Set<number>(xIds);
   const nodeFromX = new Array<boolean>(nodes.length).fill(false);
   for (const n of nodes) {
@@ -92,7 +100,7 @@ export function filterNodesXToY(nodes: readonly TapeNode[], xIds: ReadonlySet<nu
     }
   }
   const toY = new Set<number>([yId]);
-  const kept: FilteredNode[] = [];
+  const kept: FilteredNode<T>[] = [];
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
     if (!n.outputIds.some((id) => toY.has(id))) continue;
@@ -104,8 +112,9 @@ export function filterNodesXToY(nodes: readonly TapeNode[], xIds: ReadonlySet<nu
 
 /**
  * Walks `filtered` in reverse, accumulating gradients in a map keyed by tensor id. Returns the
- * gradients of `xIds` (absent where unreached). Intermediate gradients are freed as soon as the
- * node that consumes them has run.
+ * gradients of `xIds` (absent where unreached). Memory is given back as early as possible: each
+ * gradient thunk runs in its own scope, a partial gradient is freed once accumulated, a node's
+ * output gradient once the node has run, and the tensors a node saved once it has run.
  */
 export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy: Tensor, xIds: ReadonlySet<number>): Map<number, Tensor> {
   const grads = new Map<number, Tensor>([[yId, dy]]);
@@ -134,7 +143,7 @@ export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy
       if (!thunk) return;
       // A rule may pass dy through unchanged (add, reshape of same shape): give it its own
       // handle so freeing dy later does not free the input's gradient.
-      let gi = thunk();
+      let gi = runScoped(thunk);
       if (gi === g) gi = engine.view(g);
       const want = node.inputs[i];
       if (!shapesEqual(gi.shape, want.shape) || gi.dtype !== want.dtype) {
@@ -146,6 +155,8 @@ export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy
       grads.delete(outId);
       if (g !== dy) g.dispose();
     }
+    // Backward visits each node once: what it saved is not needed any more.
+    for (const t of [...node.saved.inputs, ...node.saved.outputs]) t?.dispose();
   }
   for (const [id, g] of grads) {
     if (!xIds.has(id)) {
@@ -154,4 +165,16 @@ export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy
     }
   }
   return grads;
+}
+
+/** Runs a gradient thunk in a scope of its own, so its temporaries are freed as soon as it returns. */
+function runScoped(thunk: () => Tensor): Tensor {
+  engine.startScope();
+  let out: Tensor | undefined;
+  try {
+    out = thunk();
+    return out;
+  } finally {
+    engine.endScope(out);
+  }
 }

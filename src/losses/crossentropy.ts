@@ -6,18 +6,16 @@
  * from one read of the volume.
  */
 import { ValueError, argMessage } from '../errors.js';
-import { add, affine } from '../tensor/ops/elementwise.js';
+import { add, affine } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
-import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
-import type { OverlapStats } from '../tensor/ops/overlap_sums.js';
+import type { OverlapStats } from '../tensor/ops/overlap/index.js';
 import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs, predIsProbability } from './inputs.js';
-import type { SegInput } from './inputs.js';
-import { bool, checkKeys, nonNegative, oneOf, resolveOverlap } from './options.js';
-import type { OverlapLossOptions, Reduction } from './options.js';
+import { prepareInputs, predIsProbability, type SegInput } from './inputs.js';
+import { checkOptions } from '../options.js';
+import { bool, nonNegative, type OverlapLossOptions, oneOf, type Reduction, resolveOverlap } from './options.js';
 import { overlapLossOf } from './overlap.js';
-import { checkClassWeights, keptClasses } from './terms.js';
+import { checkClassWeights, keptClasses, lossSums } from './terms.js';
 
 export interface CrossentropyOptions {
   /** y_pred holds logits: softmax (categorical) or sigmoid (binary) is fused into the kernel. */
@@ -34,23 +32,22 @@ function negLogLikelihood(sums: Tensor, slot: number, perSample: boolean): Tenso
 }
 
 function crossentropy(fn: string, binary: boolean, yTrue: SegInput, yPred: SegInput, options: CrossentropyOptions): Tensor {
-  checkKeys(fn, options, ['fromLogits', 'reduction']);
+  checkOptions(fn, options, ['fromLogits', 'reduction']);
   const fromLogits = bool(fn, 'fromLogits', options.fromLogits, false);
   const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'sum', 'none'] as const, 'mean');
-  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, !fromLogits, fromLogits && !binary ? 'softmax' : 'none');
+  const activation = fromLogits ? (binary ? 'sigmoid' : 'softmax') : 'none';
+  const inputs = prepareInputs(fn, yTrue, yPred, !fromLogits, activation);
   try {
-    const stats: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
-    const activation = fromLogits ? (binary ? 'sigmoid' : 'softmax') : 'none';
-    const sums = overlapSums(t, p, { activation, ...stats });
-    const slot = statSlots(stats)[binary ? 'binaryLogLikelihood' : 'logLikelihood']!;
-    const [B, , C] = sums.shape;
-    const N = p.size / Math.max(1, B * C);
+    const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
+    const { sums, slots } = lossSums(fn, inputs, { softLabel: false, squaredPred: false, extra });
+    const slot = slots[binary ? 'binaryLogLikelihood' : 'logLikelihood']!;
+    const { B, N, C } = inputs.geometry;
     const perValue = binary ? N * C : N;
     if (reduction === 'sum') return negLogLikelihood(sums, slot, false);
     if (reduction === 'none') return affine(negLogLikelihood(sums, slot, true), 1 / perValue);
     return affine(negLogLikelihood(sums, slot, false), 1 / (perValue * B));
   } finally {
-    for (const x of owned) x.dispose();
+    for (const x of inputs.owned) x.dispose();
   }
 }
 
@@ -83,20 +80,17 @@ export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: Dice
   const wDice = nonNegative(fn, 'lambdaDice', lambdaDice, 1);
   const wCe = nonNegative(fn, 'lambdaCe', lambdaCe, 1);
   if (o.reduction === 'none') throw new ValueError(argMessage(fn, 'reduction', "'mean' or 'sum' (the two terms reduce differently)", "'none'"));
-  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
+  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
-    const C = p.shape[p.rank - 1];
+    const { B, N, C } = inputs.geometry;
     checkClassWeights(fn, o.classWeights, keptClasses(C, o.includeBackground));
     const binary = o.activation === 'sigmoid' || C === 1;
     const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
-    const { loss: diceLoss, sums } = overlapLossOf('dice', t, p, o, 0, 0, extra);
-    const slots = statSlots({ absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...extra });
+    const { loss: diceLoss, sums, slots } = overlapLossOf(fn, 'dice', inputs, o, 0, 0, extra);
     const slot = binary ? slots.binaryLogLikelihood! : slots.logLikelihood!;
-    const [B] = sums.shape;
-    const N = p.size / Math.max(1, B * C);
     const ce = affine(negLogLikelihood(sums, slot, false), o.reduction === 'sum' ? 1 : 1 / ((binary ? N * C : N) * B));
     return add(affine(diceLoss, wDice), affine(ce, wCe));
   } finally {
-    for (const x of owned) x.dispose();
+    for (const x of inputs.owned) x.dispose();
   }
 }

@@ -7,15 +7,15 @@
  * sample, then the reduction over samples.
  */
 import { ValueError, argMessage } from '../errors.js';
+import { cast } from '../tensor/ops/cast.js';
 import { ones } from '../tensor/ops/creation.js';
-import { add, affine, greater, mul, reciprocal, square, where } from '../tensor/ops/elementwise.js';
-import { cast, reshape } from '../tensor/ops/movement.js';
+import { add, affine, greater, mul, reciprocal, square, where } from '../tensor/ops/elementwise/index.js';
+import { reshape } from '../tensor/ops/movement.js';
 import { max, mean, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs, predIsProbability } from './inputs.js';
-import type { SegInput } from './inputs.js';
-import { OVERLAP_KEYS, checkKeys, oneOf, resolveOverlap } from './options.js';
-import type { GeneralizedDiceOptions } from './options.js';
+import { prepareInputs, predIsProbability, type SegInput } from './inputs.js';
+import { checkOptions } from '../options.js';
+import { type GeneralizedDiceOptions, OVERLAP_KEYS, oneOf, resolveOverlap } from './options.js';
 import { overlapTerms, safeRatio } from './terms.js';
 
 /** A class counts as empty (infinite MONAI weight) when its volume is at most this. */
@@ -39,7 +39,7 @@ function classWeightsOf(T: Tensor, weightType: 'square' | 'simple' | 'uniform', 
  */
 export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
   const fn = 'generalizedDice';
-  checkKeys(fn, options, [...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)), 'gdlBatch', 'weightType', 'weightInf']);
+  checkOptions(fn, options, [...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)), 'gdlBatch', 'weightType', 'weightInf']);
   const { batch: b1, gdlBatch, weightType: wt, weightInf: wi, ...rest } = options;
   if (b1 !== undefined && gdlBatch !== undefined && b1 !== gdlBatch) {
     throw new ValueError(argMessage(fn, 'gdlBatch', `the same value as its alias 'batch' (${b1})`, gdlBatch));
@@ -48,10 +48,10 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
   const batch = oneOf(fn, 'batch', b1 ?? gdlBatch, ['per_sample', 'summed'] as const, 'summed');
   const weightType = oneOf(fn, 'weightType', wt, ['square', 'simple', 'uniform'] as const, 'square');
   const weightInf = oneOf(fn, 'weightInf', wi, ['monai_max', 'eps'] as const, 'monai_max');
-  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
+  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
     const summed = batch === 'summed';
-    const { terms } = overlapTerms(t, p, { ...o, summed });
+    const terms = overlapTerms(fn, inputs, { softLabel: o.softLabel, squaredPred: o.squaredPred, includeBackground: o.includeBackground, summed });
     const w = classWeightsOf(terms.T, weightType, weightInf);
     const num = affine(sum(mul(w, terms.tp), 1), 2, o.smoothNr);
     const den = affine(sum(mul(w, add(terms.po, terms.go)), 1), 1, o.smoothDr);
@@ -60,6 +60,6 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
     if (o.reduction === 'sum') return summed ? reshape(perRow, []) : sum(perRow);
     return perRow;
   } finally {
-    for (const x of owned) x.dispose();
+    for (const x of inputs.owned) x.dispose();
   }
 }

@@ -7,3 +7,4 @@ export { diceMetric, iouMetric } from './metrics.js';
 export type { MetricOptions } from './metrics.js';
 export type { BatchMode, GeneralizedDiceOptions, OverlapLossOptions, Reduction, TverskyOptions } from './options.js';
 export type { HostData, SegInput } from './inputs.js';
+export { meanAbsoluteError, meanSquaredError } from './regression.js';

@@ -6,10 +6,8 @@
  */
 import { ShapeError, ValueError, argMessage } from '../errors.js';
 import { tensor } from '../tensor/ops/creation.js';
-import { overlapGeometry } from '../tensor/ops/overlap_sums.js';
-import type { Activation } from '../tensor/ops/overlap_sums.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { NestedArray } from '../tensor/tensor.js';
+import { type Activation, checkActivation, type OverlapGeometry, overlapGeometry } from '../tensor/ops/overlap/index.js';
+import { type NestedArray, Tensor } from '../tensor/tensor.js';
 
 export type HostData = NestedArray[] | Float32Array | Float64Array | Int32Array;
 export type SegInput = Tensor | HostData;
@@ -51,13 +49,17 @@ function firstBad(values: ArrayLike<number>, ok: (v: number) => boolean): number
 export interface Prepared {
   yTrue: Tensor;
   yPred: Tensor;
+  /** (B, N, C) of the pair, checked. */
+  geometry: OverlapGeometry;
+  /** The activation, checked against the class count. */
+  activation: Activation;
   /** Tensors made here from host data; the caller disposes them once the loss is built. */
   owned: Tensor[];
 }
 
 /**
- * Resolves y_true and y_pred to tensors. `predIsProbability`: y_pred must lie in [0, 1] (checked
- * for host data only).
+ * Resolves y_true and y_pred to tensors and checks the pair (the one place a loss checks its
+ * inputs). `predIsProbability`: y_pred must lie in [0, 1] (checked for host data only).
  */
 export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIsProbability: boolean, activation: Activation = 'none'): Prepared {
   const owned: Tensor[] = [];
@@ -123,11 +125,8 @@ export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIs
       }
       owned.push(truth);
     }
-    const { C: classes } = overlapGeometry(fn, truth, pred);
-    if (activation === 'softmax' && classes === 1) {
-      throw new ValueError(argMessage(fn, 'activation', "'sigmoid' or 'none' for a single class (softmax over 1 class is always 1)", "'softmax'"));
-    }
-    return { yTrue: truth, yPred: pred, owned };
+    const geometry = overlapGeometry(fn, truth, pred);
+    return { yTrue: truth, yPred: pred, geometry, activation: checkActivation(fn, activation, geometry.C), owned };
   } catch (e) {
     for (const t of owned) t.dispose();
     throw e;

@@ -4,14 +4,15 @@
  * every average skips NaNs (NaN only when all of its values are NaN), as MONAI's DiceMetric; with
  * `ignoreEmpty: false` it scores 1 when the prediction is empty too, else 0.
  */
-import { add, affine, div, equal, greater, sub, where } from '../tensor/ops/elementwise.js';
+import { cast } from '../tensor/ops/cast.js';
 import { fill, ones } from '../tensor/ops/creation.js';
-import { cast, reshape } from '../tensor/ops/movement.js';
+import { add, affine, div, equal, greater, sub, where } from '../tensor/ops/elementwise/index.js';
+import { reshape } from '../tensor/ops/movement.js';
 import { max, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs } from './inputs.js';
-import type { SegInput } from './inputs.js';
-import { bool, checkKeys, nonNegative, oneOf } from './options.js';
+import { type Prepared, prepareInputs, type SegInput } from './inputs.js';
+import { checkOptions } from '../options.js';
+import { bool, nonNegative, oneOf } from './options.js';
 import { overlapTerms } from './terms.js';
 
 export interface MetricOptions {
@@ -46,21 +47,17 @@ function nanMean(values: Tensor, valid: Tensor, axis?: number): Tensor {
 }
 
 function metric(fn: string, kind: 'dice' | 'iou', yTrue: SegInput, yPred: SegInput, options: MetricOptions): Tensor {
-  checkKeys(fn, options, ['includeBackground', 'ignoreEmpty', 'binarize', 'threshold', 'reduction']);
+  checkOptions(fn, options, ['includeBackground', 'ignoreEmpty', 'binarize', 'threshold', 'reduction']);
   const includeBackground = bool(fn, 'includeBackground', options.includeBackground, true);
   const ignoreEmpty = bool(fn, 'ignoreEmpty', options.ignoreEmpty, true);
   const mode = oneOf(fn, 'binarize', options.binarize, ['auto', 'argmax', 'threshold', 'none'] as const, 'auto');
   const threshold = nonNegative(fn, 'threshold', options.threshold, 0.5);
   const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'mean_batch', 'mean_channel', 'none'] as const, 'mean');
-  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, mode !== 'argmax' && mode !== 'auto');
+  const inputs = prepareInputs(fn, yTrue, yPred, mode !== 'argmax' && mode !== 'auto');
   try {
-    const C = p.shape[p.rank - 1];
-    const resolved = mode === 'auto' ? (C > 1 ? 'argmax' : 'threshold') : mode;
-    const mask = binarized(p, resolved, threshold);
-    const { terms } = overlapTerms(t, mask, {
-      activation: 'none', includeBackground, summed: false, softLabel: false, squaredPred: false,
-    });
-    const { tp, po, go, T } = terms;
+    const resolved = mode === 'auto' ? (inputs.geometry.C > 1 ? 'argmax' : 'threshold') : mode;
+    const masked: Prepared = { ...inputs, yPred: binarized(inputs.yPred, resolved, threshold) };
+    const { tp, po, go, T } = overlapTerms(fn, masked, { includeBackground, summed: false, softLabel: false, squaredPred: false });
     const den = kind === 'dice' ? add(po, go) : sub(add(po, go), tp);
     const num = kind === 'dice' ? affine(tp, 2) : tp;
     const denPositive = greater(den, 0);
@@ -72,7 +69,7 @@ function metric(fn: string, kind: 'dice' | 'iou', yTrue: SegInput, yPred: SegInp
     if (reduction === 'mean_channel') return nanMean(raw, valid, 1);
     return reshape(nanMean(raw, valid), []);
   } finally {
-    for (const x of owned) x.dispose();
+    for (const x of inputs.owned) x.dispose();
   }
 }
 

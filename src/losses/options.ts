@@ -3,8 +3,9 @@
  * any GPU work, naming the function, the option, what is expected and what was given.
  */
 import { ValueError, argMessage } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { describe } from '../tensor/ops/check.js';
-import type { Activation } from '../tensor/ops/overlap_sums.js';
+import type { Activation } from '../tensor/ops/overlap/index.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 export type BatchMode = 'per_sample' | 'summed';
@@ -76,15 +77,6 @@ export interface ResolvedOverlap {
   predRange: 'probabilities' | 'any';
 }
 
-export function checkKeys(fn: string, options: object, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(argMessage(fn, 'options', 'an options object', describe(options)));
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new ValueError(argMessage(fn, 'options', `only the keys ${allowed.join(', ')}`, `unknown key '${key}'`));
-  }
-}
-
 export function oneOf<T extends string>(fn: string, arg: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) throw new ValueError(argMessage(fn, arg, allowed.map((a) => `'${a}'`).join(' | '), describe(value)));
@@ -111,7 +103,7 @@ export const OVERLAP_KEYS = [
 ] as const;
 
 export function resolveOverlap(fn: string, o: OverlapLossOptions, extraKeys: readonly string[] = []): ResolvedOverlap {
-  checkKeys(fn, o, [...OVERLAP_KEYS, ...extraKeys]);
+  checkOptions(fn, o, [...OVERLAP_KEYS, ...extraKeys]);
   if (o.smooth !== undefined && (o.smoothNr !== undefined || o.smoothDr !== undefined)) {
     throw new ValueError(argMessage(fn, 'smooth', 'either smooth or smoothNr / smoothDr, not both', `smooth ${o.smooth} with smoothNr ${o.smoothNr} / smoothDr ${o.smoothDr}`));
   }

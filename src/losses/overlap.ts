@@ -9,32 +9,34 @@
  */
 import { ValueError, argMessage } from '../errors.js';
 import { tensor } from '../tensor/ops/creation.js';
-import { overlapLossFromSums } from '../tensor/ops/overlap_loss.js';
-import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
-import type { OverlapStats } from '../tensor/ops/overlap_sums.js';
+import type { OverlapStats, StatName } from '../tensor/ops/overlap/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs, predIsProbability } from './inputs.js';
-import type { SegInput } from './inputs.js';
-import { nonNegative, resolveOverlap } from './options.js';
-import type { OverlapLossOptions, ResolvedOverlap, TverskyOptions } from './options.js';
-import { checkClassWeights, keptClasses } from './terms.js';
+import { type Prepared, prepareInputs, predIsProbability, type SegInput } from './inputs.js';
+import { nonNegative, type OverlapLossOptions, type ResolvedOverlap, resolveOverlap, type TverskyOptions } from './options.js';
+import { overlapHead } from './overlap_head.js';
+import { checkClassWeights, keptClasses, lossSums } from './terms.js';
 
 type Kind = 'dice' | 'iou' | 'tversky';
 
-/** The whole loss from the fused sums: one overlapSums pass, then the one-dispatch loss head. */
-export function overlapLossOf(kind: Kind, yTrue: Tensor, yPred: Tensor, o: ResolvedOverlap, alpha: number, beta: number, extra: OverlapStats = {}): { loss: Tensor; sums: Tensor } {
-  const stats: OverlapStats = { absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...extra };
-  const sums = overlapSums(yTrue, yPred, { activation: o.activation, ...stats });
+/**
+ * The whole loss from the fused sums: one overlapSums pass, then the one-dispatch loss head.
+ * Returns the sums too, with the slots of the statistics (dice + CE reads its log-likelihood there).
+ */
+export function overlapLossOf(fn: string, kind: Kind, inputs: Prepared, o: ResolvedOverlap, alpha: number, beta: number, extra: OverlapStats = {}): {
+  loss: Tensor;
+  sums: Tensor;
+  slots: Partial<Record<StatName, number>>;
+} {
+  const { sums, slots } = lossSums(fn, inputs, { softLabel: o.softLabel, squaredPred: o.squaredPred, extra });
   const C = sums.shape[2];
   const drop = !o.includeBackground && C > 1 ? 1 : 0;
   const weights = tensor(Float32Array.from(o.classWeights ?? new Array(C - drop).fill(1)), [C - drop]);
-  const loss = overlapLossFromSums(sums, weights, {
+  const loss = overlapHead(sums, weights, {
     kind, softLabel: o.softLabel, squaredPred: o.squaredPred, zeroEmpty: o.emptyGroundTruth === 'zero_loss',
-    summed: o.batch === 'summed', reduction: o.reduction, drop, smoothNr: o.smoothNr, smoothDr: o.smoothDr, alpha, beta,
-    slots: statSlots(stats),
+    summed: o.batch === 'summed', reduction: o.reduction, drop, smoothNr: o.smoothNr, smoothDr: o.smoothDr, alpha, beta, slots,
   });
   weights.dispose();
-  return { loss, sums };
+  return { loss, sums, slots };
 }
 
 function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, options: TverskyOptions): Tensor {
@@ -44,18 +46,14 @@ function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, o
   if (kind === 'tversky' && alpha + beta === 0 && o.smoothDr === 0) {
     throw new ValueError(argMessage(fn, 'alpha', 'alpha + beta > 0 or smoothDr > 0 (else an empty intersection divides by 0)', `alpha ${alpha}, beta ${beta}, smoothDr 0`));
   }
-  const { yTrue: t, yPred: p, owned } = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
+  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
-    if (p.rank >= 1) checkClassWeights(fn, o.classWeights, keptClasses(p.shape[p.rank - 1], o.includeBackground));
-    return build();
-  } finally {
-    for (const x of owned) x.dispose();
-  }
-
-  function build(): Tensor {
-    const { loss, sums } = overlapLossOf(kind, t, p, o, alpha, beta);
+    checkClassWeights(fn, o.classWeights, keptClasses(inputs.geometry.C, o.includeBackground));
+    const { loss, sums } = overlapLossOf(fn, kind, inputs, o, alpha, beta);
     sums.dispose();
     return loss;
+  } finally {
+    for (const x of inputs.owned) x.dispose();
   }
 }
 

@@ -1,17 +1,32 @@
 /**
- * From the fused (B, S, C) overlap sums to the per-(b, c) terms every overlap loss is written in:
- * tp (the intersection), po and go (the prediction's and the ground truth's "volume"), and the
- * plain ground-truth sum T used for empty-class rules and weights. Everything here runs on tiny
- * (B, C) tensors; the volume itself is read once, by overlapSums.
+ * From a loss's checked inputs to the fused (B, S, C) overlap sums, and from the sums to the
+ * per-(b, c) terms every overlap loss is written in: tp (the intersection), po and go (the
+ * prediction's and the ground truth's "volume"), and the plain ground-truth sum T used for
+ * empty-class rules and weights. Everything after the sums runs on tiny (B, C) tensors; the volume
+ * itself is read once, by overlapSums.
  */
 import { ValueError, argMessage } from '../errors.js';
-import { add, affine, div, greater, sub, where } from '../tensor/ops/elementwise.js';
-import { reshape, slice } from '../tensor/ops/movement.js';
-import { overlapSums, statSlots } from '../tensor/ops/overlap_sums.js';
-import type { Activation, OverlapStats, StatName } from '../tensor/ops/overlap_sums.js';
-import { sum } from '../tensor/ops/reduce.js';
 import { fill, ones } from '../tensor/ops/creation.js';
+import { add, affine, div, greater, sub, where } from '../tensor/ops/elementwise/index.js';
+import { reshape, slice } from '../tensor/ops/movement.js';
+import { checkStats, type OverlapStats, overlapSumsOf, type StatName, statSlots } from '../tensor/ops/overlap/index.js';
+import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Prepared } from './inputs.js';
+
+export interface SumsOptions {
+  softLabel: boolean;
+  squaredPred: boolean;
+  /** Extra statistics computed in the same pass (e.g. the log-likelihood for dice + CE). */
+  extra?: OverlapStats;
+}
+
+/** The fused sums of a loss's inputs, with the statistics its options need and their slots. */
+export function lossSums(fn: string, inputs: Prepared, o: SumsOptions): { sums: Tensor; slots: Partial<Record<StatName, number>> } {
+  const stats = checkStats(fn, inputs.activation, { absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...o.extra });
+  const sums = overlapSumsOf(inputs.yTrue, inputs.yPred, { geometry: inputs.geometry, activation: inputs.activation, stats });
+  return { sums, slots: statSlots(stats) };
+}
 
 export interface Terms {
   /** (rows, C') with rows = B (per sample) or 1 (batch summed), C' = kept classes. */
@@ -20,48 +35,32 @@ export interface Terms {
   go: Tensor;
   /** Σ t over the same axes (the ground-truth volume). */
   T: Tensor;
-  rows: number;
-  classes: number;
 }
 
-export interface TermOptions {
-  activation: Activation;
+export interface TermOptions extends SumsOptions {
   includeBackground: boolean;
   summed: boolean;
-  softLabel: boolean;
-  squaredPred: boolean;
-  /** Extra statistics computed in the same pass (e.g. the log-likelihood for dice + CE). */
-  extra?: OverlapStats;
 }
 
-/** Reads the sums once and slices out the terms. Returns the raw sums too (for extra statistics). */
-export function overlapTerms(yTrue: Tensor, yPred: Tensor, o: TermOptions): { terms: Terms; sums: Tensor; pick: (name: StatName) => Tensor } {
-  const stats: OverlapStats = { absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...o.extra };
-  const sums = overlapSums(yTrue, yPred, { activation: o.activation, ...stats });
+/** Reads the sums once and slices out the terms. */
+export function overlapTerms(fn: string, inputs: Prepared, o: TermOptions): Terms {
+  const { sums, slots } = lossSums(fn, inputs, o);
   const [B, , C] = sums.shape;
-  const slots = statSlots(stats);
   const drop = !o.includeBackground && C > 1 ? 1 : 0;
   const kept = C - drop;
   /** (B or 1, C') slice of one statistic. */
-  const pick = (name: StatName, summed = o.summed): Tensor => {
+  const pick = (name: StatName): Tensor => {
     const s = reshape(slice(sums, [0, slots[name]!, drop], [B, 1, kept]), [B, kept]);
-    return summed ? sum(s, 0, true) : s;
+    return o.summed ? sum(s, 0, true) : s;
   };
   const T = pick('t');
-  let tp: Tensor;
-  let po: Tensor;
-  let go: Tensor;
   if (o.squaredPred) {
     // Σ(p − t)² expands to Σp² + Σt² − 2Σpt, so the soft-label intersection is Σpt itself.
-    tp = pick('tp');
-    po = pick('pp');
-    go = pick('tt');
-  } else {
-    po = pick('p');
-    go = T;
-    tp = o.softLabel ? affine(sub(add(po, go), pick('absDiff')), 0.5) : pick('tp');
+    return { tp: pick('tp'), po: pick('pp'), go: pick('tt'), T };
   }
-  return { terms: { tp, po, go, T, rows: o.summed ? 1 : B, classes: kept }, sums, pick: (n) => pick(n) };
+  const po = pick('p');
+  const tp = o.softLabel ? affine(sub(add(po, T), pick('absDiff')), 0.5) : pick('tp');
+  return { tp, po, go: T, T };
 }
 
 /** num / den, and 0 where den is 0 (only needed when the denominator smoothing is 0). */

@@ -1,7 +1,7 @@
 /** Activation functions by name, as layers take them. */
 import { ValueError, argMessage } from '../errors.js';
 import { describe } from '../tensor/ops/check.js';
-import { relu, sigmoid, tanh } from '../tensor/ops/elementwise.js';
+import { relu, sigmoid, tanh } from '../tensor/ops/elementwise/index.js';
 import { softmax } from '../tensor/ops/softmax.js';
 import type { Tensor } from '../tensor/tensor.js';
 

@@ -10,13 +10,15 @@
  * (TensorFlow.js layers has no lossWeights at all.)
  */
 import { ValueError, argMessage } from '../errors.js';
+import { checkKeys } from '../options.js';
 import { binaryCrossentropy, categoricalCrossentropy, diceCrossentropy } from '../losses/crossentropy.js';
 import { generalizedDice } from '../losses/generalized_dice.js';
 import { dice, iou, tversky } from '../losses/overlap.js';
+import { meanAbsoluteError, meanSquaredError } from '../losses/regression.js';
 import { describe } from '../tensor/ops/check.js';
-import { add, affine } from '../tensor/ops/elementwise.js';
+import { add, affine } from '../tensor/ops/elementwise/index.js';
 import { Tensor } from '../tensor/tensor.js';
-import { meanAbsoluteError, meanSquaredError } from './regression_losses.js';
+
 
 /** A loss of (yTrue, yPred, sampleWeight?) returning a scalar. */
 export type LossFn = (yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor) => Tensor;
@@ -46,12 +48,6 @@ function lossFn(fn: string, where: string, spec: LossSpec): LossFn | null {
   throw new ValueError(argMessage(fn, where, `a loss function, null, or one of ${Object.keys(BY_NAME).map((k) => `'${k}'`).join(', ')}`, describe(spec)));
 }
 
-function checkKeys(fn: string, arg: string, record: object, names: readonly string[]): void {
-  for (const key of Object.keys(record)) {
-    if (!names.includes(key)) throw new ValueError(`${fn}: argument '${arg}' expected keys among the outputs ${names.map((n) => `'${n}'`).join(', ')}, got the key '${key}', which is not an output`);
-  }
-}
-
 function isRecord(x: unknown): x is Readonly<Record<string, unknown>> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
@@ -65,7 +61,7 @@ export function resolveLosses(outputNames: readonly string[], loss: LossArg, los
     }
     perOutput = loss.map((l, i) => lossFn(fn, `loss[${i}]`, l));
   } else if (isRecord(loss)) {
-    checkKeys(fn, 'loss', loss, outputNames);
+    checkKeys(fn, 'loss', loss, outputNames, 'output');
     perOutput = outputNames.map((n) => lossFn(fn, `loss['${n}']`, (loss as Record<string, LossSpec>)[n] ?? null));
   } else {
     const one = lossFn(fn, 'loss', loss as LossSpec);
@@ -79,7 +75,7 @@ export function resolveLosses(outputNames: readonly string[], loss: LossArg, los
       }
       weights = lossWeights.slice();
     } else if (isRecord(lossWeights)) {
-      checkKeys(fn, 'lossWeights', lossWeights, outputNames);
+      checkKeys(fn, 'lossWeights', lossWeights, outputNames, 'output');
       weights = outputNames.map((n) => (lossWeights as Record<string, number | null>)[n] ?? null);
     } else {
       throw new ValueError(argMessage(fn, 'lossWeights', 'a list or a record of numbers', describe(lossWeights)));

@@ -5,11 +5,12 @@
  * costs no kernel. Loss values are kept on the GPU during an epoch and read once at its end.
  */
 import { ShapeError, ValueError, argMessage } from '../errors.js';
+import { checkKeys } from '../options.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
 import { keep, readAll, tidy } from '../tensor/api.js';
 import { describe } from '../tensor/ops/check.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { add } from '../tensor/ops/elementwise/index.js';
 import { concat, slice } from '../tensor/ops/movement.js';
 import { diceMetric, iouMetric } from '../losses/metrics.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -305,7 +306,7 @@ export class Model {
       if (y.length !== this.outputNames.length) throw new ValueError(argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`));
       return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
     }
-    for (const k of Object.keys(y)) if (!this.outputNames.includes(k)) throw new ValueError(`${fn}: argument 'y' expected keys among the outputs ${this.outputNames.map((n) => `'${n}'`).join(', ')}, got the key '${k}', which is not an output`);
+    checkKeys(fn, 'y', y, this.outputNames, 'output');
     return y as Record<string, Tensor>;
   }
 
@@ -326,7 +327,7 @@ function resolveMetrics(outputs: readonly string[], metrics: Readonly<Record<str
   const fn = 'compile';
   const out: { output: string; name: string; fn: MetricFn }[] = [];
   for (const [output, list] of Object.entries(metrics)) {
-    if (!outputs.includes(output)) throw new ValueError(`${fn}: argument 'metrics' expected keys among the outputs ${outputs.map((n) => `'${n}'`).join(', ')}, got the key '${output}', which is not an output`);
+    checkKeys(fn, 'metrics', { [output]: list }, outputs, 'output');
     for (const m of list) {
       if (m === 'dice') out.push({ output, name: 'dice', fn: (t, p) => diceMetric(t, p) });
       else if (m === 'iou') out.push({ output, name: 'iou', fn: (t, p) => iouMetric(t, p) });

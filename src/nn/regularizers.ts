@@ -1,6 +1,6 @@
 /** Weight penalties l1·Σ|w| + l2·Σw², added to the total loss (Keras' L1L2 regularizer). */
 import { ValueError, argMessage } from '../errors.js';
-import { abs, add, affine, square } from '../tensor/ops/elementwise.js';
+import { abs, add, affine, square } from '../tensor/ops/elementwise/index.js';
 import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 

@@ -1,10 +1,10 @@
 /** Engine-level user API: device lifecycle, scopes, memory counters, batched reads. */
-import { engine, MemoryInfo } from './engine.js';
-import type { InitOptions } from './device.js';
+import type { DeviceLimits } from './backend.js';
 import type { DataArray } from './dtype.js';
-import { kernelNames } from './kernels.js';
-import type { KernelSpec } from './pipelines.js';
+import { engine, type MemoryInfo } from './engine.js';
+import { definedKernels, type Kernel, type KernelVariant } from './kernel.js';
 import type { Tensor } from './tensor.js';
+import type { InitOptions } from './webgpu/device.js';
 
 export interface DeviceInfo {
   adapter: string;
@@ -16,20 +16,18 @@ export interface DeviceInfo {
  * in). Calling it again returns the same device until `dispose()`.
  */
 export async function init(options?: InitOptions): Promise<DeviceInfo> {
-  const gpu = await engine.init(options);
-  return describeDevice(gpu.adapterName, gpu.limits);
+  const backend = await engine.init(options);
+  return describeDevice(backend.adapterName, backend.limits);
 }
 
 /** The current device's adapter name and limits (after `init()`). */
 export function deviceInfo(): DeviceInfo {
-  const gpu = engine.gpu;
-  return describeDevice(gpu.adapterName, gpu.limits);
+  const backend = engine.backend;
+  return describeDevice(backend.adapterName, backend.limits);
 }
 
-function describeDevice(adapter: string, limits: GPUSupportedLimits): DeviceInfo {
-  const out: Record<string, number> = {};
-  for (const k in limits) out[k] = (limits as unknown as Record<string, number>)[k];
-  return { adapter, limits: out };
+function describeDevice(adapter: string, limits: DeviceLimits): DeviceInfo {
+  return { adapter, limits: { ...limits } };
 }
 
 /** Waits for the GPU, then releases the device and every pooled buffer; afterwards the process can exit. */
@@ -43,7 +41,7 @@ export function memory(): MemoryInfo {
 
 /** Waits until the GPU has finished everything recorded so far. */
 export function sync(): Promise<void> {
-  return engine.gpu.sync();
+  return engine.backend.sync();
 }
 
 /** Reads several tensors back with one submit and one wait. */
@@ -53,7 +51,7 @@ export function readAll(tensors: readonly Tensor[]): Promise<DataArray[]> {
 
 /** Destroys idle pooled buffers (useful when shapes change between phases). */
 export function releaseCache(): void {
-  engine.gpu.pool.releaseCache();
+  engine.backend.releasePool();
 }
 
 /**
@@ -100,7 +98,11 @@ export function keep<T extends Tensor>(t: T): T {
   return engine.keep(t);
 }
 
-/** Compiles the given kernels (default: every kernel's default pipeline) in parallel, ahead of use. */
-export async function warmup(specs: readonly KernelSpec[] = kernelNames().map((kernel) => ({ kernel }))): Promise<void> {
-  await Promise.all(specs.map((s) => engine.gpu.pipelines.compileAsync(s)));
+/**
+ * Compiles kernels ahead of use, in parallel: the given variants, or every defined kernel's
+ * default pipeline.
+ */
+export async function warmup(kernels: readonly { kernel: Kernel; variant?: KernelVariant }[] = definedKernels().map((kernel) => ({ kernel }))): Promise<void> {
+  const backend = engine.backend;
+  await Promise.all(kernels.map((k) => backend.compile(k.kernel, k.variant)));
 }

@@ -1,321 +1,97 @@
 /**
- * The WebGPU backend: the one file that records GPU commands.
- *
- * Dispatches are recorded into one command encoder and submitted in batches (every
- * `flags.submitBatchSize` dispatches, and before any read or sync). Each dispatch gets its own
- * slot in a uniform arena that is uploaded with one writeBuffer just before the submit, so batched
- * passes never see each other's parameters. Buffers freed while a batch is open return to the pool
- * only after that batch is submitted.
+ * The seam between the ops and the device (the shape of jax-js's `Backend`): allocate, free,
+ * write, copy, dispatch, read, sync. Ops and the engine see only this interface and opaque
+ * `DeviceBuffer`s; the one implementation, over WebGPU, lives in `webgpu/` and is the only code
+ * that touches `GPUDevice`, `GPUBuffer` or command encoders.
  */
-import { DeviceError, KernelError } from '../errors.js';
-import { BufferPool } from './buffer_pool.js';
-import { flags } from './flags.js';
-import { waitThrottled } from './node_poll.js';
-import { KernelSpec, PipelineCache } from './pipelines.js';
+import type { Kernel, KernelCall, KernelVariant } from './kernel.js';
 
-const MAP_READ = 0x0001;
-const COPY_DST = 0x0008;
-const UNIFORM = 0x0040;
+/** A device allocation. Opaque outside the backend that made it. */
+export interface DeviceBuffer {
+  /** Bytes allocated (a pool bucket: at least what was asked for). */
+  readonly size: number;
+}
 
-/** A storage binding: a whole buffer, or a byte range of it. */
-export interface BufferBinding {
-  readonly buffer: GPUBuffer;
-  readonly offset?: number;
-  readonly size?: number;
+/** A byte range of a buffer bound to one kernel binding. */
+export interface Binding {
+  readonly buffer: DeviceBuffer;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** The device limits voxgrad plans work with (read from the device, never assumed). */
+export interface DeviceLimits {
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+  readonly minStorageBufferOffsetAlignment: number;
+  readonly minUniformBufferOffsetAlignment: number;
+  readonly maxStorageBuffersPerShaderStage: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly [name: string]: number;
+}
+
+export interface MemoryStats {
+  /** Bytes in buffers handed out to tensors (rounded to pool buckets). */
+  usedBytes: number;
+  /** Bytes in idle pooled buffers kept for reuse. */
+  pooledBytes: number;
+  /** Bytes of every device buffer allocated and not yet destroyed. */
+  allocatedBytes: number;
 }
 
 export interface Counters {
-  /** Compute dispatches recorded since the device was created. */
+  /** Kernel dispatches recorded since the device was opened. */
   dispatches: number;
-  /** Command buffers submitted. */
+  /** Command batches submitted. */
   submits: number;
-  /** Buffers read back to the CPU. */
+  /** Buffers read back to the host. */
   reads: number;
 }
 
-export class WebGPUBackend {
-  readonly device: GPUDevice;
-  readonly limits: GPUSupportedLimits;
+export interface KernelTiming {
+  kernel: string;
+  dispatches: number;
+  ms: number;
+}
+
+export interface Backend {
   readonly adapterName: string;
   /** A software adapter (lavapipe, SwiftShader): a few CPU cores, where fewer, larger workgroups win. */
   readonly isCpuAdapter: boolean;
-  readonly pool: BufferPool;
-  readonly pipelines: PipelineCache;
-  readonly counters: Counters = { dispatches: 0, submits: 0, reads: 0 };
+  readonly limits: DeviceLimits;
+  readonly counters: Readonly<Counters>;
+  readonly isLost: boolean;
 
-  #encoder: GPUCommandEncoder | null = null;
-  #pass: GPUComputePassEncoder | null = null;
-  #batched = 0;
-  readonly #uniforms: GPUBuffer;
-  readonly #uniformStaging: Uint8Array;
-  #uniformUsed = 0;
-  #error: Error | null = null;
-  #lost: string | null = null;
-  /** While `profileKernels` records: the query set and the kernel of each timed dispatch. */
-  #profile: { querySet: GPUQuerySet; kernels: string[]; capacity: number } | null = null;
-
-  constructor(device: GPUDevice, adapterName: string) {
-    this.device = device;
-    this.limits = device.limits;
-    this.adapterName = adapterName;
-    this.isCpuAdapter = /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
-    this.pool = new BufferPool(device);
-    this.pipelines = new PipelineCache(device);
-    this.pipelines.onError = (e) => this.#recordError(e);
-    this.#uniforms = device.createBuffer({ size: flags.uniformArenaBytes, usage: UNIFORM | COPY_DST, label: 'voxgrad-uniforms' });
-    this.#uniformStaging = new Uint8Array(flags.uniformArenaBytes);
-    device.addEventListener('uncapturederror', (ev) => {
-      this.#recordError(new KernelError(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
-    });
-    void device.lost.then((info) => {
-      this.#lost = `${info.reason}: ${info.message}`;
-    });
-  }
-
-  get isLost(): boolean {
-    return this.#lost !== null;
-  }
-
-  #recordError(e: Error): void {
-    // A shader that fails to compile is reported (asynchronously) as a compile error naming the
-    // kernel file and line, and also cascades into "invalid due to a previous error" messages
-    // from the dispatches that used it: keep the root cause.
-    const cascade = this.#error?.message.includes('invalid due to a previous error') ?? false;
-    if (!this.#error || (cascade && !e.message.includes('invalid due to a previous error'))) this.#error = e;
-  }
-
-  /** Throws (once) the first asynchronous GPU error, or a DeviceError once the device is lost. */
-  checkHealthy(): void {
-    if (this.#lost !== null) throw new DeviceError(`the WebGPU device was lost (${this.#lost}); call init() again`);
-    const e = this.#error;
-    if (e) {
-      this.#error = null;
-      throw e;
-    }
-  }
-
-  /** Splits a workgroup count over (x, y, z) within maxComputeWorkgroupsPerDimension. */
-  grid(workgroups: number): [number, number, number] {
-    const max = this.limits.maxComputeWorkgroupsPerDimension;
-    if (workgroups <= max) return [workgroups, 1, 1];
-    if (workgroups <= max * max) {
-      const x = Math.ceil(Math.sqrt(workgroups));
-      return [x, Math.ceil(workgroups / x), 1];
-    }
-    const x = Math.ceil(Math.cbrt(workgroups));
-    const y = x;
-    const z = Math.ceil(workgroups / (x * y));
-    if (z > max) throw new DeviceError(`dispatch of ${workgroups} workgroups exceeds the device limit of ${max}^3`);
-    return [x, y, z];
-  }
-
-  #ensurePass(): GPUComputePassEncoder {
-    this.#encoder ??= this.device.createCommandEncoder({ label: 'voxgrad-batch' });
-    this.#pass ??= this.#encoder.beginComputePass();
-    return this.#pass;
-  }
-
-  #endPass(): GPUCommandEncoder {
-    this.#encoder ??= this.device.createCommandEncoder({ label: 'voxgrad-batch' });
-    if (this.#pass) {
-      this.#pass.end();
-      this.#pass = null;
-    }
-    return this.#encoder;
-  }
-
-  /**
-   * Records one dispatch. `params` is the kernel's uniform struct; `buffers` are bound at
-   * bindings 1..n in order. `workgroups` is the linear workgroup count (folded by `grid`).
-   */
-  dispatch(spec: KernelSpec, params: Uint8Array, buffers: readonly (GPUBuffer | BufferBinding)[], workgroups: number): void {
-    if (flags.loseDeviceAfterDispatches > 0 && this.counters.dispatches >= flags.loseDeviceAfterDispatches && !this.isLost) {
-      this.#lost = `destroyed: device loss injected after ${this.counters.dispatches} dispatches`;
-      this.device.destroy();
-    }
-    this.checkHealthy();
-    if (workgroups === 0) return;
-    const align = this.limits.minUniformBufferOffsetAlignment;
-    const slot = Math.ceil(params.byteLength / align) * align;
-    if (this.#uniformUsed + slot > this.#uniformStaging.byteLength) this.flush();
-    const offset = this.#uniformUsed;
-    this.#uniformStaging.set(params, offset);
-    this.#uniformUsed += slot;
-
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
-    for (const b of buffers) {
-      const size = 'buffer' in b ? (b.size ?? b.buffer.size - (b.offset ?? 0)) : b.size;
-      if (size > maxBinding) {
-        throw new DeviceError(`a tensor of ${size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${spec.kernel} may see, and this op does not split it`);
-      }
-    }
-    const pipeline = this.pipelines.get(spec);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniforms, offset, size: params.byteLength } }];
-    buffers.forEach((b, i) => {
-      const binding = 'buffer' in b ? b : { buffer: b };
-      entries.push({ binding: i + 1, resource: { buffer: binding.buffer, offset: binding.offset ?? 0, size: binding.size } });
-    });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.#profile ? this.#profiledPass(spec.consts ? `${spec.kernel} ${JSON.stringify(spec.consts)}` : spec.kernel) : this.#ensurePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    const [x, y, z] = this.grid(workgroups);
-    pass.dispatchWorkgroups(x, y, z);
-    this.counters.dispatches++;
-    if (++this.#batched >= flags.submitBatchSize) this.flush();
-  }
-
-  /** A pass of its own for one dispatch, bracketed by timestamps (while profiling). */
-  #profiledPass(kernel: string): GPUComputePassEncoder {
-    const p = this.#profile!;
-    this.#endPass();
-    if (p.kernels.length >= p.capacity) return this.#ensurePass();
-    const index = 2 * p.kernels.length;
-    p.kernels.push(kernel);
-    this.#pass = this.#encoder!.beginComputePass({ timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 } });
-    return this.#pass;
-  }
-
-  /** Records a buffer-to-buffer copy (sizes and offsets in bytes, multiples of 4). */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    this.checkHealthy();
-    if (bytes === 0) return;
-    this.#endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
-  }
-
-  /** Uploads into a buffer that no recorded command uses yet (a fresh tensor's). */
-  upload(buffer: GPUBuffer, data: ArrayBufferView, dstOffset = 0): void {
-    this.checkHealthy();
-    if (data.byteLength === 0) return;
-    this.device.queue.writeBuffer(buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
-  }
-
+  /** A buffer of at least `bytes` bytes (from the pool when one is idle). */
+  allocate(bytes: number): DeviceBuffer;
+  /** Returns a buffer; it is reused only after the commands recorded so far were submitted. */
+  free(buffer: DeviceBuffer): void;
+  /** Uploads host data into a buffer no recorded command uses yet. */
+  write(buffer: DeviceBuffer, data: ArrayBufferView, byteOffset?: number): void;
+  /** Records a device-side copy (offsets and sizes in bytes, multiples of 4). */
+  copy(src: DeviceBuffer, srcOffset: number, dst: DeviceBuffer, dstOffset: number, bytes: number): void;
+  /** Records one kernel dispatch. */
+  dispatch<K extends Kernel>(kernel: K, call: KernelCall<K>): void;
+  /** Copies byte ranges of buffers to the host with one submit and one wait. */
+  read(ranges: readonly { buffer: DeviceBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]>;
   /** Submits everything recorded so far. */
-  flush(): void {
-    if (!this.#encoder) return;
-    const encoder = this.#endPass();
-    this.#encoder = null;
-    if (this.#uniformUsed > 0) {
-      this.device.queue.writeBuffer(this.#uniforms, 0, this.#uniformStaging.buffer, 0, this.#uniformUsed);
-    }
-    this.device.queue.submit([encoder.finish()]);
-    this.counters.submits++;
-    this.#uniformUsed = 0;
-    this.#batched = 0;
-    this.pool.settle();
-  }
-
-  /** Returns a buffer to the pool (reusable once the current batch is submitted). */
-  release(buffer: GPUBuffer): void {
-    this.pool.release(buffer);
-    if (!this.#encoder) this.pool.settle();
-  }
-
-  /** Copies byte ranges of buffers to the CPU with one submit and one wait. */
-  async read(ranges: readonly { buffer: GPUBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]> {
-    this.checkHealthy();
-    const staging = ranges.map((r) => {
-      const size = Math.max(4, Math.ceil(r.bytes / 4) * 4);
-      const s = this.device.createBuffer({ size, usage: MAP_READ | COPY_DST, label: 'voxgrad-readback' });
-      this.copy(r.buffer, r.offset ?? 0, s, 0, Math.ceil(r.bytes / 4) * 4);
-      return s;
-    });
-    this.flush();
-    try {
-      await waitThrottled(() => Promise.all(staging.map((s) => s.mapAsync(MAP_READ))));
-      this.counters.reads += ranges.length;
-      return staging.map((s, i) => s.getMappedRange(0, Math.ceil(ranges[i].bytes / 4) * 4 || 4).slice(0, ranges[i].bytes));
-    } catch (e) {
-      this.checkHealthy();
-      throw e;
-    } finally {
-      for (const s of staging) s.destroy();
-      this.checkHealthy();
-    }
-  }
-
-  /** Submits pending work and waits until the GPU has finished it. */
-  async sync(): Promise<void> {
-    this.checkHealthy();
-    this.flush();
-    await waitThrottled(() => this.device.queue.onSubmittedWorkDone());
-    this.checkHealthy();
-  }
-
-  /** Whether GPU timestamps can bracket work (the 'timestamp-query' feature). */
-  get hasTimestamps(): boolean {
-    return this.device.features.has('timestamp-query');
-  }
-
-  /**
-   * GPU time in milliseconds of the work `record` records, measured by timestamps written by
-   * empty compute passes before and after it (no host wake-up latency in the figure), or null
-   * when the device has no timestamp queries.
-   */
-  async gpuTimeMs(record: () => void): Promise<number | null> {
-    if (!this.hasTimestamps) return null;
-    this.flush();
-    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
-    const resolved = this.device.createBuffer({ size: 16, usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */ });
-    try {
-      const stamp = (index: number): void => {
-        const encoder = this.device.createCommandEncoder();
-        encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: index } }).end();
-        if (index === 1) encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-        this.device.queue.submit([encoder.finish()]);
-      };
-      stamp(0);
-      record();
-      this.flush();
-      stamp(1);
-      const [bytes] = await this.read([{ buffer: resolved, bytes: 16 }]);
-      const [t0, t1] = new BigInt64Array(bytes);
-      return Number(t1 - t0) / 1e6;
-    } finally {
-      querySet.destroy();
-      resolved.destroy();
-    }
-  }
-
-  /**
-   * GPU time per kernel of the work `record` records: each dispatch runs in a compute pass of its
-   * own bracketed by timestamps (so the figures include a pass boundary each, and the batch runs a
-   * little slower than unprofiled). Kernels in order of total time; null without timestamp queries.
-   */
-  async profileKernels(record: () => void, capacity = 2048): Promise<{ kernel: string; dispatches: number; ms: number }[] | null> {
-    if (!this.hasTimestamps) return null;
-    this.flush();
-    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
-    const resolved = this.device.createBuffer({ size: 16 * capacity, usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */ });
-    this.#profile = { querySet, kernels: [], capacity };
-    try {
-      record();
-      const kernels = this.#profile.kernels;
-      const encoder = this.#endPass();
-      if (kernels.length > 0) encoder.resolveQuerySet(querySet, 0, 2 * kernels.length, resolved, 0);
-      this.#profile = null;
-      const [bytes] = await this.read([{ buffer: resolved, bytes: 16 * Math.max(1, kernels.length) }]);
-      const stamps = new BigInt64Array(bytes);
-      const byKernel = new Map<string, { kernel: string; dispatches: number; ms: number }>();
-      kernels.forEach((kernel, i) => {
-        const row = byKernel.get(kernel) ?? { kernel, dispatches: 0, ms: 0 };
-        row.dispatches++;
-        row.ms += Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6;
-        byKernel.set(kernel, row);
-      });
-      return [...byKernel.values()].sort((a, b) => b.ms - a.ms);
-    } finally {
-      this.#profile = null;
-      querySet.destroy();
-      resolved.destroy();
-    }
-  }
-
-  destroy(): void {
-    this.#encoder = null;
-    this.#pass = null;
-    this.pool.releaseCache();
-    this.#uniforms.destroy();
-    this.device.destroy();
-  }
+  flush(): void;
+  /** Submits and waits until the device has finished. */
+  sync(): Promise<void>;
+  /** Compiles a kernel variant ahead of use (in parallel with others). */
+  compile(kernel: Kernel, variant?: KernelVariant): Promise<void>;
+  memoryStats(): MemoryStats;
+  /** Destroys every idle pooled buffer (gives the memory back to the device). */
+  releasePool(): void;
+  /** Throws the first asynchronous device error since the last call, or a DeviceError once lost. */
+  checkHealthy(): void;
+  /** Device time of the work `record` records, or null without timestamp queries. */
+  gpuTimeMs(record: () => void): Promise<number | null>;
+  /** Device time per kernel of the work `record` records, or null without timestamp queries. */
+  profileKernels(record: () => void, capacity?: number): Promise<KernelTiming[] | null>;
+  readonly hasTimestamps: boolean;
+  /** Releases the device (the caller waits for `sync` first). */
+  destroy(): void;
 }

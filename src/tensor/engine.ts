@@ -1,29 +1,30 @@
 /**
  * The engine: the current device, tensor bookkeeping (live counts, scopes) and the hook through
- * which the autodiff tape observes top-level ops. Ops never talk to WebGPU except through
- * `engine.gpu`.
+ * which the autodiff tape observes top-level ops. Ops reach the device only through
+ * `engine.backend`, the Backend seam.
  */
 import { DeviceError, NumericsError } from '../errors.js';
+import type { Backend } from './backend.js';
+import { BYTES_PER_ELEMENT, type DataArray, type DType } from './dtype.js';
 import { flags } from './flags.js';
-import type { WebGPUBackend } from './backend.js';
-import { closeDevice, InitOptions, OpenedDevice, openDevice } from './device.js';
-import { BYTES_PER_ELEMENT, DataArray, DType } from './dtype.js';
+import { type OpAttrs, type OpName, opDefinition } from './op.js';
 import type { Shape } from './shape.js';
 import { setTensorHost, Storage, Tensor } from './tensor.js';
+import { closeDevice, type InitOptions, type OpenedDevice, openDevice } from './webgpu/device.js';
 
 /** What the tape sees of one op call. */
-export interface OpRecord {
-  readonly name: string;
+export interface OpRecord<N extends OpName = OpName> {
+  readonly name: N;
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
-  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly attrs: Readonly<OpAttrs[N]>;
 }
 
 /** The autodiff tape implements this; the engine calls it for every top-level op while recording. */
 export interface OpObserver {
   /** Whether an op with these inputs should be recorded now. */
   wants(inputs: readonly Tensor[]): boolean;
-  record(op: OpRecord): void;
+  record<N extends OpName>(op: OpRecord<N>): void;
 }
 
 export interface MemoryInfo {
@@ -35,7 +36,7 @@ export interface MemoryInfo {
   liveBytes: number;
   /** Bytes in idle pooled buffers. */
   pooledBytes: number;
-  /** Bytes of every GPU buffer currently allocated (held + pooled, rounded to buckets). */
+  /** Bytes of every device buffer currently allocated (held + pooled, rounded to buckets). */
   allocatedBytes: number;
   /** Compute dispatches recorded since init. */
   dispatches: number;
@@ -57,9 +58,9 @@ class Engine {
   numericsProbe: ((t: Tensor) => Tensor) | null = null;
   #probing = false;
   #opCalls = 0;
-  #pendingNumerics: { op: string; call: number; shape: readonly number[]; size: number; finite: Tensor }[] = [];
+  #pendingNumerics: { op: OpName; call: number; shape: readonly number[]; size: number; finite: Tensor }[] = [];
 
-  get gpu(): WebGPUBackend {
+  get backend(): Backend {
     if (!this.#opened) throw new DeviceError('voxgrad has no device: call `await init()` first (or again after dispose())');
     return this.#opened.backend;
   }
@@ -68,7 +69,7 @@ class Engine {
     return this.#opened !== null;
   }
 
-  async init(options?: InitOptions): Promise<WebGPUBackend> {
+  async init(options?: InitOptions): Promise<Backend> {
     if (this.#opened && !this.#opened.backend.isLost) return this.#opened.backend;
     if (this.#opened) await this.dispose();
     this.#opened = await openDevice(options);
@@ -97,7 +98,7 @@ class Engine {
   }
 
   memory(): MemoryInfo {
-    const stats = this.#opened?.backend.pool.stats;
+    const stats = this.#opened?.backend.memoryStats();
     return {
       liveTensors: this.#liveTensors,
       liveBuffers: this.#liveBuffers,
@@ -120,11 +121,11 @@ class Engine {
   /** A new tensor over a fresh (uninitialised) buffer, tracked by the current scope. */
   empty(shape: Shape, dtype: DType): Tensor {
     const bytes = shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT;
-    const gpu = this.gpu;
-    if (bytes > gpu.limits.maxBufferSize) {
-      throw new DeviceError(`a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${gpu.limits.maxBufferSize} bytes)`);
+    const backend = this.backend;
+    if (bytes > backend.limits.maxBufferSize) {
+      throw new DeviceError(`a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${backend.limits.maxBufferSize} bytes)`);
     }
-    const storage = new Storage(gpu.pool.acquire(bytes), bytes, this.#generation);
+    const storage = new Storage(backend.allocate(bytes), bytes, this.#generation);
     this.#liveBuffers++;
     this.#liveBytes += bytes;
     if (this.#liveBytes > this.#peakBytes) this.#peakBytes = this.#liveBytes;
@@ -145,7 +146,7 @@ class Engine {
     return t;
   }
 
-  /** A fresh storage for a variable's new value (not tracked by scopes). */
+  /** Which device (counting every one opened) is current; storage remembers the one it came from. */
   get generation(): number {
     return this.#generation;
   }
@@ -156,7 +157,7 @@ class Engine {
     if (s.generation !== this.#generation) return;
     this.#liveBuffers--;
     this.#liveBytes -= s.bytes;
-    if (this.#opened) this.#opened.backend.release(s.buffer);
+    if (this.#opened) this.#opened.backend.free(s.buffer);
   }
 
   tensorDisposed(t: Tensor): void {
@@ -173,7 +174,7 @@ class Engine {
     const pending = this.#pendingNumerics;
     this.#pendingNumerics = [];
     const ranges = [...ts, ...pending.map((p) => p.finite)].map((t, i) => ({ buffer: t.storageFor('read', `tensors[${i}]`).buffer, bytes: t.byteSize }));
-    const raw = await this.gpu.read(ranges);
+    const raw = await this.backend.read(ranges);
     const first = pending.find((p, i) => new Float32Array(raw[ts.length + i])[0] !== p.size);
     const report = first ? `op '${first.op}' (call ${first.call}) produced ${first.size - new Float32Array(raw[ts.length + pending.indexOf(first)])[0]} non-finite value(s) in its output of shape [${first.shape.join(', ')}]` : '';
     for (const p of pending) p.finite.dispose();
@@ -182,7 +183,7 @@ class Engine {
   }
 
   /** Queues the finite-value count of each float32 output of a top-level op. */
-  #probe(name: string, out: Tensor | Tensor[]): void {
+  #probe(name: OpName, out: Tensor | Tensor[]): void {
     const call = ++this.#opCalls;
     this.#probing = true;
     try {
@@ -229,7 +230,8 @@ class Engine {
    * Runs an op's forward. Nested op calls (ops built from ops) are not recorded: only the
    * outermost op is a node on the tape, with its own gradient rule.
    */
-  run<T extends Tensor | Tensor[]>(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, forward: () => T): T {
+  run<N extends OpName, T extends Tensor | Tensor[]>(name: N, inputs: readonly Tensor[], attrs: OpAttrs[N], forward: () => T): T {
+    opDefinition(name);
     const observer = this.#opDepth === 0 ? this.observer : null;
     const recording = observer !== null && observer.wants(inputs);
     this.#opDepth++;
@@ -251,7 +253,7 @@ class Engine {
     if (parent) for (const t of made) parent.add(t);
     if (recording) {
       const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
-      observer.record({ name, inputs, outputs, attrs });
+      observer.record<N>({ name, inputs, outputs, attrs });
     }
     if (flags.checkNumerics && this.#opDepth === 0 && !this.#probing && this.numericsProbe) this.#probe(name, out);
     return out;

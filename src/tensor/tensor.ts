@@ -4,13 +4,14 @@
  * pool when the last of them is disposed.
  */
 import { DeviceError, DisposedError } from '../errors.js';
-import { BYTES_PER_ELEMENT, DataArray, DType } from './dtype.js';
+import type { DeviceBuffer } from './backend.js';
+import { BYTES_PER_ELEMENT, type DataArray, type DType } from './dtype.js';
 import type { Shape } from './shape.js';
 
 export class Storage {
   refs = 1;
   constructor(
-    readonly buffer: GPUBuffer,
+    readonly buffer: DeviceBuffer,
     /** Logical bytes (the buffer may be larger: pool buckets round up). */
     readonly bytes: number,
     /** Which device (in the order voxgrad opened them) owns the buffer. */
@@ -42,7 +43,7 @@ export class Tensor {
   readonly dtype: DType;
   readonly size: number;
   #storage: Storage | null;
-  /** True for trainable variables and for tensors computed from them while a tape records. */
+  /** True for trainable variables: a tape records every op that reads one. */
   requiresGrad = false;
   /** Set by `keep()`: scopes leave this tensor alone. */
   kept = false;
@@ -73,7 +74,7 @@ export class Tensor {
     return this.#storage;
   }
 
-  get buffer(): GPUBuffer {
+  get buffer(): DeviceBuffer {
     return this.storageFor().buffer;
   }
 

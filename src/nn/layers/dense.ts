@@ -2,7 +2,7 @@
 import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
-import { add } from '../../tensor/ops/elementwise.js';
+import { add } from '../../tensor/ops/elementwise/index.js';
 import { matmul } from '../../tensor/ops/matmul.js';
 import { reshape } from '../../tensor/ops/movement.js';
 import type { Tensor } from '../../tensor/tensor.js';

@@ -4,7 +4,7 @@ import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { ones, zeros } from '../../tensor/ops/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { groupNorm } from '../../tensor/ops/group_norm.js';
+import { groupNorm } from '../../tensor/ops/group_norm/index.js';
 import { Layer } from '../layer.js';
 
 export class GroupNormalization extends Layer {

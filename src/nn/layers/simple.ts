@@ -4,9 +4,10 @@
  */
 import { ShapeError, ValueError, argMessage } from '../../errors.js';
 import { randomUniform } from '../../tensor/ops/creation.js';
-import { affine, greater, mul } from '../../tensor/ops/elementwise.js';
-import { cast, concat } from '../../tensor/ops/movement.js';
-import { windowGeometryOfShape } from '../../tensor/ops/conv3d.js';
+import { affine, greater, mul } from '../../tensor/ops/elementwise/index.js';
+import { cast } from '../../tensor/ops/cast.js';
+import { concat } from '../../tensor/ops/movement.js';
+import { windowGeometryOfShape } from '../../tensor/ops/conv3d/index.js';
 import { avgPool3d, maxPool3d } from '../../tensor/ops/pool3d.js';
 import type { Pool3dOptions } from '../../tensor/ops/pool3d.js';
 import { upSampling3d } from '../../tensor/ops/upsample.js';

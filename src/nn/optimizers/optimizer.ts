@@ -8,7 +8,7 @@ import { valueAndGrad } from '../../grad/api.js';
 import { Variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { engine } from '../../tensor/engine.js';
-import { add, div, maximum, minimum, square, sqrt } from '../../tensor/ops/elementwise.js';
+import { add, div, maximum, minimum, square, sqrt } from '../../tensor/ops/elementwise/index.js';
 import { ones, zeros } from '../../tensor/ops/creation.js';
 import { optimizerUpdate } from '../../tensor/ops/optimizer_update.js';
 import type { UpdateSpec } from '../../tensor/ops/optimizer_update.js';

@@ -1,11 +1,46 @@
-/** Creating tensors: from data, constants, and seeded random numbers. */
+/**
+ * Creating tensors: from host data, constants (kernels/fill.wgsl) and seeded random numbers
+ * (kernels/random.wgsl), written in binding-sized windows. None is differentiable.
+ */
+import fillSource from '../../../kernels/fill.wgsl';
+import randomSource from '../../../kernels/random.wgsl';
 import { DTypeError, ShapeError, ValueError, argMessage, show } from '../../errors.js';
-import { DataArray, DType, isDType, scalarBits } from '../dtype.js';
+import { bind, bindingWindowElements, bindVec4, dispatch, workgroups } from '../dispatch.js';
+import { type DataArray, type DType, isDType, scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
-import { ParamWriter } from '../params.js';
+import { defineKernel } from '../kernel.js';
+import { defineOp, NOT_DIFFERENTIABLE, type NoAttrs } from '../op.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { bind, bindingWindowElements, bindVec4, checkFinite, checkInt, groups256, groups4096 } from './check.js';
+import { checkFinite, checkInt } from './check.js';
+
+declare module '../op.js' {
+  interface OpAttrs {
+    fill: NoAttrs;
+    zeros: NoAttrs;
+    ones: NoAttrs;
+    randomUniform: NoAttrs;
+    randomNormal: NoAttrs;
+  }
+}
+for (const name of ['fill', 'zeros', 'ones', 'randomUniform', 'randomNormal'] as const) defineOp(name, NOT_DIFFERENTIABLE);
+
+const FILL = defineKernel({
+  name: 'fill',
+  file: 'fill.wgsl',
+  source: fillSource,
+  params: { n: 'u32', bits: 'u32' },
+  bindings: ['y'],
+});
+
+const RANDOM = defineKernel({
+  name: 'random',
+  file: 'random.wgsl',
+  source: randomSource,
+  params: { n: 'u32', seed_lo: 'u32', seed_hi: 'u32', first: 'u32', a: 'f32', b: 'f32' },
+  bindings: ['y'],
+  overrides: ['DIST'],
+});
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
@@ -73,9 +108,8 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
   } else {
     data = flat instanceof Float32Array ? flat : Float32Array.from(flat);
   }
-  const gpu = engine.gpu;
   const t = engine.empty(finalShape, dtype);
-  gpu.upload(t.buffer, data);
+  engine.backend.write(t.buffer, data);
   return t;
 }
 
@@ -88,18 +122,17 @@ export function fill(shape: readonly number[], value: number, dtype: DType = 'fl
   return filled('fill', shape, value, dtype);
 }
 
-
-function filled(fn: string, shape: readonly number[], value: number, dtype: DType): Tensor {
+function filled(fn: 'fill' | 'zeros' | 'ones', shape: readonly number[], value: number, dtype: DType): Tensor {
   const s = checkShape(fn, 'shape', shape);
   if (typeof value !== 'number' || (dtype === 'int32' && !Number.isInteger(value))) {
     throw new ValueError(argMessage(fn, 'value', dtype === 'int32' ? 'an integer' : 'a number', value));
   }
   return engine.run(fn, [], {}, () => {
     const t = engine.empty(s, dtype);
-    for (let start = 0; start < t.size; start += bindingWindowElements()) {
-      const n = Math.min(bindingWindowElements(), t.size - start);
-      const params = new ParamWriter().u32(n).u32(scalarBits(value, dtype)).bytes();
-      engine.gpu.dispatch({ kernel: 'fill' }, params, [bindVec4(t, start, n)], groups4096(n));
+    const window = bindingWindowElements();
+    for (let start = 0; start < t.size; start += window) {
+      const n = Math.min(window, t.size - start);
+      dispatch(FILL, { params: { n, bits: scalarBits(value, dtype) }, bindings: { y: bindVec4(t, start, n) }, workgroups: workgroups(n, 4096) });
     }
     return t;
   });
@@ -126,15 +159,20 @@ function seedWords(fn: string, seed: number): [number, number] {
   return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
 }
 
-function random(fn: string, dist: 0 | 1, shape: readonly number[], a: number, b: number, seed: number): Tensor {
+function random(fn: 'randomUniform' | 'randomNormal', dist: 0 | 1, shape: readonly number[], a: number, b: number, seed: number): Tensor {
   const s = checkShape(fn, 'shape', shape);
   const [lo, hi] = seedWords(fn, seed);
   return engine.run(fn, [], {}, () => {
     const t = engine.empty(s, 'float32');
-    for (let start = 0; start < t.size; start += bindingWindowElements()) {
-      const n = Math.min(bindingWindowElements(), t.size - start);
-      const params = new ParamWriter().u32(n).u32(lo).u32(hi).u32(start).f32(a).f32(b).bytes();
-      engine.gpu.dispatch({ kernel: 'random', constants: { DIST: dist } }, params, [bind(t, start, n)], groups256(n));
+    const window = bindingWindowElements();
+    for (let start = 0; start < t.size; start += window) {
+      const n = Math.min(window, t.size - start);
+      dispatch(RANDOM, {
+        params: { n, seed_lo: lo, seed_hi: hi, first: start, a, b },
+        bindings: { y: bind(t, start, n) },
+        workgroups: workgroups(n, 256),
+        overrides: { DIST: dist },
+      });
     }
     return t;
   });

@@ -2,19 +2,49 @@
  * Batched matrix multiplication with broadcasting over batch dims and free transposes (a
  * transposed operand only swaps the strides the kernel reads with).
  */
+import matmulSource from '../../../kernels/matmul.wgsl';
+import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
 import { ShapeError, argMessage, show } from '../../errors.js';
+import { bind, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
-import { ParamWriter } from '../params.js';
+import { defineKernel } from '../kernel.js';
+import { defineOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, checkFloat } from './check.js';
+import { checkFloat } from './check.js';
 import { broadcastTo, reshape } from './movement.js';
-import { sum } from './reduce.js';
+import { sum, sumToShape } from './reduce.js';
 
 export interface MatmulOptions {
   transposeA?: boolean;
   transposeB?: boolean;
 }
+
+declare module '../op.js' {
+  interface OpAttrs {
+    matmul: { transposeA: boolean; transposeB: boolean };
+  }
+}
+
+const MATMUL_PARAMS = {
+  M: 'u32', N: 'u32', K: 'u32', batch: 'u32', a_batch: 'u32', b_batch: 'u32', a_rs: 'u32', a_cs: 'u32', b_rs: 'u32', b_cs: 'u32',
+} as const;
+
+const MATMUL = defineKernel({
+  name: 'matmul',
+  file: 'matmul.wgsl',
+  source: matmulSource,
+  params: MATMUL_PARAMS,
+  bindings: ['a', 'b', 'c'],
+});
+
+const MATMUL_DIRECT = defineKernel({
+  name: 'matmul_direct',
+  file: 'matmul_direct.wgsl',
+  source: matmulDirectSource,
+  params: { ...MATMUL_PARAMS, splits: 'u32', k_chunk: 'u32' },
+  bindings: ['a', 'b', 'c'],
+});
 
 /**
  * Whether a product goes to matmul_direct.wgsl (one output per invocation, optionally split along
@@ -65,23 +95,32 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     };
     const A = operand(a, ar, ac);
     const B = operand(b, br, bc);
-    const params = new ParamWriter()
-      .u32(M).u32(N).u32(K).u32(batch)
-      .u32(A.stride).u32(B.stride)
-      .u32(tA ? 1 : ac).u32(tA ? ac : 1)
-      .u32(tB ? 1 : bc).u32(tB ? bc : 1);
+    const params = {
+      M, N, K, batch,
+      a_batch: A.stride, b_batch: B.stride,
+      a_rs: tA ? 1 : ac, a_cs: tA ? ac : 1,
+      b_rs: tB ? 1 : bc, b_cs: tB ? bc : 1,
+    };
     const plan = planDirect(M, N, K, batch);
     let out: Tensor;
     if (!plan) {
       out = engine.empty(outShape, 'float32');
-      engine.gpu.dispatch({ kernel: 'matmul' }, params.bytes(), [bind(A.t), bind(B.t), bind(out)], Math.ceil(N / 16) * Math.ceil(M / 16) * batch);
+      dispatch(MATMUL, { params, bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) }, workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch });
     } else if (plan.splits === 1) {
       out = engine.empty(outShape, 'float32');
-      engine.gpu.dispatch({ kernel: 'matmul_direct' }, params.u32(1).u32(K).bytes(), [bind(A.t), bind(B.t), bind(out)], Math.ceil((batch * M * N) / 256));
+      dispatch(MATMUL_DIRECT, {
+        params: { ...params, splits: 1, k_chunk: K },
+        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+        workgroups: Math.ceil((batch * M * N) / 256),
+      });
     } else {
       // Partial products per K chunk, then their sum in a fixed order (deterministic).
       const partial = engine.empty([plan.splits, batch * M * N], 'float32');
-      engine.gpu.dispatch({ kernel: 'matmul_direct' }, params.u32(plan.splits).u32(plan.kChunk).bytes(), [bind(A.t), bind(B.t), bind(partial)], Math.ceil((plan.splits * batch * M * N) / 256));
+      dispatch(MATMUL_DIRECT, {
+        params: { ...params, splits: plan.splits, k_chunk: plan.kChunk },
+        bindings: { a: bind(A.t), b: bind(B.t), c: bind(partial) },
+        workgroups: Math.ceil((plan.splits * batch * M * N) / 256),
+      });
       const summed = sum(partial, 0);
       out = reshape(summed, outShape);
       summed.dispose();
@@ -92,3 +131,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     return out;
   });
 }
+
+defineOp('matmul', {
+  saveInputs: true,
+  grad: (dy, s) => {
+    const { transposeA: tA, transposeB: tB } = s.attrs;
+    const A = s.inputs[0]!;
+    const B = s.inputs[1]!;
+    return [
+      () => sumToShape(tA ? matmul(B, dy, { transposeA: tB, transposeB: true }) : matmul(dy, B, { transposeB: !tB }), s.inputShapes[0]),
+      () => sumToShape(tB ? matmul(dy, A, { transposeA: true, transposeB: tA }) : matmul(A, dy, { transposeA: !tA }), s.inputShapes[1]),
+    ];
+  },
+});

@@ -1,15 +1,42 @@
 /**
- * Data movement: reshape (a view, no copy), transpose, slice, pad, concat, broadcastTo, and
- * cast. All copies go through kernels/strided_copy.wgsl, which works on raw 32-bit words and so
- * serves both dtypes.
+ * Data movement: reshape (a view, no copy), transpose, slice, pad, concat and broadcastTo, with
+ * their gradient rules. All copies go through kernels/strided_copy.wgsl, which works on raw
+ * 32-bit words and so serves both dtypes.
  */
+import stridedCopySource from '../../../kernels/strided_copy.wgsl';
 import { DTypeError, ShapeError, ValueError, argMessage, show } from '../../errors.js';
-import { DType, isDType, scalarBits } from '../dtype.js';
+import { bind, dispatch, workgroups } from '../dispatch.js';
+import { scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
-import { ParamWriter } from '../params.js';
+import { defineKernel } from '../kernel.js';
+import { defineOp } from '../op.js';
 import { broadcastShapes, broadcastStrides, checkShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, checkTensor, groups256 } from './check.js';
+import { checkTensor } from './check.js';
+import { sumToShape } from './reduce.js';
+
+declare module '../op.js' {
+  interface OpAttrs {
+    reshape: { shape: readonly number[] };
+    transpose: { perm: readonly number[] };
+    slice: { begin: readonly number[]; size: readonly number[] };
+    pad: { paddings: readonly (readonly [number, number])[]; value: number };
+    concat: { axis: number };
+    broadcastTo: { shape: readonly number[] };
+  }
+}
+
+const STRIDED_COPY = defineKernel({
+  name: 'strided_copy',
+  file: 'strided_copy.wgsl',
+  source: stridedCopySource,
+  params: {
+    n: 'u32', rank: 'u32', src_offset: 'u32', dst_offset: 'u32', pad_bits: 'u32',
+    shape: 'array<vec4<u32>, 2>', src_shape: 'array<vec4<u32>, 2>', src_strides: 'array<vec4<u32>, 2>',
+    pad_lo: 'array<vec4<u32>, 2>', dst_strides: 'array<vec4<u32>, 2>',
+  },
+  bindings: ['src', 'dst'],
+});
 
 interface CopyPlan {
   shape: readonly number[];
@@ -26,13 +53,22 @@ interface CopyPlan {
 function stridedCopy(src: Tensor, dst: Tensor, plan: CopyPlan): void {
   const n = sizeOf(plan.shape);
   if (n === 0) return;
-  const params = new ParamWriter()
-    .u32(n).u32(plan.shape.length).u32(plan.srcOffset ?? 0).u32(plan.dstOffset ?? 0)
-    .u32(plan.padBits ?? 0).u32(0).u32(0).u32(0)
-    .dims(plan.shape).dims(plan.srcShape ?? plan.shape).dims(plan.srcStrides)
-    .dims(plan.padLo ?? []).dims(plan.dstStrides ?? stridesOf(plan.shape))
-    .bytes();
-  engine.gpu.dispatch({ kernel: 'strided_copy' }, params, [bind(src), bind(dst)], groups256(n));
+  dispatch(STRIDED_COPY, {
+    params: {
+      n,
+      rank: plan.shape.length,
+      src_offset: plan.srcOffset ?? 0,
+      dst_offset: plan.dstOffset ?? 0,
+      pad_bits: plan.padBits ?? 0,
+      shape: plan.shape,
+      src_shape: plan.srcShape ?? plan.shape,
+      src_strides: plan.srcStrides,
+      pad_lo: plan.padLo ?? [],
+      dst_strides: plan.dstStrides ?? stridesOf(plan.shape),
+    },
+    bindings: { src: bind(src), dst: bind(dst) },
+    workgroups: workgroups(n, 256),
+  });
 }
 
 /** The same data with a new shape of equal size; one dim may be -1 (inferred). No copy. */
@@ -162,20 +198,6 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   });
 }
 
-/** Converts between float32 and int32 (float -> int truncates toward zero; NaN -> 0). */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  const fn = 'cast';
-  checkTensor(fn, 'x', x);
-  if (!isDType(dtype)) throw new DTypeError(argMessage(fn, 'dtype', "'float32' or 'int32'", dtype));
-  return engine.run(fn, [x], { dtype }, () => {
-    if (x.dtype === dtype) return engine.view(x);
-    const out = engine.empty(x.shape, dtype);
-    const params = new ParamWriter().u32(x.size).u32(0).u32(0).u32(0).bytes();
-    if (x.size > 0) engine.gpu.dispatch({ kernel: 'cast', constants: { TO_INT: dtype === 'int32' ? 1 : 0 } }, params, [bind(x), bind(out)], groups256(x.size));
-    return out;
-  });
-}
-
 /** Inserts a size-1 axis at `axis`. */
 export function expandDims(x: Tensor, axis = 0): Tensor {
   checkTensor('expandDims', 'x', x);
@@ -192,3 +214,31 @@ export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
   for (const a of drop) if (x.shape[a] !== 1) throw new ShapeError(argMessage('squeeze', 'axes', 'axes of size 1', `axis ${a} of size ${x.shape[a]} in ${show(x.shape)}`));
   return reshape(x, x.shape.filter((_, i) => !drop.includes(i)));
 }
+
+// --- gradients: each movement's inverse movement -------------------------------------------------
+defineOp('reshape', { grad: (dy, s) => [() => reshape(dy, s.inputShapes[0])] });
+defineOp('transpose', {
+  grad: (dy, s) => {
+    const perm = s.attrs.perm;
+    return [() => transpose(dy, perm.map((_, i) => perm.indexOf(i)))];
+  },
+});
+defineOp('slice', {
+  grad: (dy, s) => {
+    const { begin, size } = s.attrs;
+    return [() => pad(dy, s.inputShapes[0].map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]))];
+  },
+});
+defineOp('pad', { grad: (dy, s) => [() => slice(dy, s.attrs.paddings.map((p) => p[0]), s.inputShapes[0])] });
+defineOp('concat', {
+  grad: (dy, s) => {
+    const axis = s.attrs.axis;
+    let offset = 0;
+    return s.inputShapes.map((shape) => {
+      const begin = shape.map((_, i) => (i === axis ? offset : 0));
+      offset += shape[axis];
+      return () => slice(dy, begin, shape);
+    });
+  },
+});
+defineOp('broadcastTo', { grad: (dy, s) => [() => sumToShape(dy, s.inputShapes[0])] });

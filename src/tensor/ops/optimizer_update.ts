@@ -3,10 +3,22 @@
  * gradient and the optimizer state, writes the new parameter and state to fresh tensors (pool
  * buffers, so steady-state training allocates nothing new). Not differentiable.
  */
+import optimizerUpdateSource from '../../../kernels/optimizer_update.wgsl';
+import { bind, dispatch, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
-import { ParamWriter } from '../params.js';
+import { defineKernel } from '../kernel.js';
 import type { Tensor } from '../tensor.js';
-import { bind, groups256 } from './check.js';
+
+const OPTIMIZER_UPDATE = defineKernel({
+  name: 'optimizer_update',
+  file: 'optimizer_update.wgsl',
+  source: optimizerUpdateSource,
+  params: {
+    n: 'u32', lr: 'f32', weight_decay: 'f32', momentum: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', bc1: 'f32', bc2: 'f32', clip_value: 'f32',
+  },
+  bindings: ['param', 'grad', 'state', 'scale', 'param_out', 'state_out'],
+  overrides: ['KIND', 'NESTEROV'],
+});
 
 export interface UpdateSpec {
   kind: 'sgd' | 'adam' | 'adamw';
@@ -36,13 +48,17 @@ export function optimizerUpdate(param: Tensor, grad: Tensor, state: Tensor | nul
   const stateOut = state ? engine.empty(state.shape, 'float32') : null;
   const dummy = state ? null : engine.empty([1], 'float32');
   const dummyOut = state ? null : engine.empty([1], 'float32');
-  const params = new ParamWriter()
-    .u32(n).f32(spec.lr).f32(spec.weightDecay).f32(spec.momentum).f32(spec.beta1).f32(spec.beta2).f32(spec.epsilon)
-    .f32(spec.bc1).f32(spec.bc2).f32(spec.clipValue).u32(0).u32(0)
-    .bytes();
-  const constants = { KIND: KIND[spec.kind], NESTEROV: spec.nesterov ? 1 : 0 };
-  engine.gpu.dispatch({ kernel: 'optimizer_update', constants }, params,
-    [bind(param), bind(grad), bind(state ?? dummy!), bind(scale), bind(out), bind(stateOut ?? dummyOut!)], groups256(n));
+  dispatch(OPTIMIZER_UPDATE, {
+    params: {
+      n, lr: spec.lr, weight_decay: spec.weightDecay, momentum: spec.momentum, beta1: spec.beta1, beta2: spec.beta2,
+      epsilon: spec.epsilon, bc1: spec.bc1, bc2: spec.bc2, clip_value: spec.clipValue,
+    },
+    bindings: {
+      param: bind(param), grad: bind(grad), state: bind(state ?? dummy!), scale: bind(scale), param_out: bind(out), state_out: bind(stateOut ?? dummyOut!),
+    },
+    workgroups: workgroups(n, 256),
+    overrides: { KIND: KIND[spec.kind], NESTEROV: spec.nesterov ? 1 : 0 },
+  });
   dummy?.dispose();
   dummyOut?.dispose();
   return [out, stateOut];

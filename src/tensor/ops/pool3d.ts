@@ -3,12 +3,36 @@
  * strides and 'same' / 'valid' padding as conv3d. Average pooling excludes padding from the
  * count; the max gradient goes to the first maximal tap of each window.
  */
+import pool3dSource from '../../../kernels/pool3d.wgsl';
 import { ValueError, argMessage } from '../../errors.js';
+import { bind, dispatch, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
+import { defineKernel } from '../kernel.js';
+import { defineOp, NOT_DIFFERENTIABLE } from '../op.js';
 import type { Tensor } from '../tensor.js';
-import { bind, checkFloat, describe } from './check.js';
-import { geometryParams, groups64, windowGeometry } from './conv3d.js';
-import type { Conv3dGeometry } from './conv3d.js';
+import { checkFloat, describe } from './check.js';
+import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams, windowGeometry } from './conv3d/geometry.js';
+
+declare module '../op.js' {
+  interface OpAttrs {
+    maxPool3d: { geometry: Conv3dGeometry };
+    avgPool3d: { geometry: Conv3dGeometry };
+    pool3dGrad: { kind: 'max' | 'avg' };
+  }
+}
+
+/** MODE of kernels/pool3d.wgsl: forward max / average, then their input gradients. */
+const MODE = { max: 0, avg: 1, maxGrad: 2, avgGrad: 3 } as const;
+
+const POOL3D = defineKernel({
+  name: 'pool3d',
+  file: 'pool3d.wgsl',
+  source: pool3dSource,
+  prelude: CONV_GEOMETRY,
+  params: GEOMETRY_PARAMS,
+  bindings: ['src', 'x', 'dst'],
+  overrides: ['MODE'],
+});
 
 export interface Pool3dOptions {
   /** Window size, one number or [x, y, z] (default 2). */
@@ -30,8 +54,12 @@ function pool(name: 'maxPool3d' | 'avgPool3d', x: Tensor, options: Pool3dOptions
   return engine.run(name, [x], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    const mode = name === 'maxPool3d' ? 0 : 1;
-    engine.gpu.dispatch({ kernel: 'pool3d', constants: { MODE: mode } }, geometryParams(g), [bind(x), bind(x), bind(y)], groups64(y.size));
+    dispatch(POOL3D, {
+      params: geometryParams(g),
+      bindings: { src: bind(x), x: bind(x), dst: bind(y) },
+      workgroups: workgroups(y.size, 64),
+      overrides: { MODE: name === 'maxPool3d' ? MODE.max : MODE.avg },
+    });
     return y;
   });
 }
@@ -51,7 +79,16 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
     const dx = engine.empty(x.shape, 'float32');
     if (dx.size === 0) return dx;
-    engine.gpu.dispatch({ kernel: 'pool3d', constants: { MODE: kind === 'max' ? 2 : 3 } }, geometryParams(g), [bind(dy), bind(x), bind(dx)], groups64(dx.size));
+    dispatch(POOL3D, {
+      params: geometryParams(g),
+      bindings: { src: bind(dy), x: bind(x), dst: bind(dx) },
+      workgroups: workgroups(dx.size, 64),
+      overrides: { MODE: kind === 'max' ? MODE.maxGrad : MODE.avgGrad },
+    });
     return dx;
   });
 }
+
+defineOp('pool3dGrad', NOT_DIFFERENTIABLE);
+defineOp('maxPool3d', { saveInputs: true, grad: (dy, s) => [() => pool3dGrad('max', dy, s.inputs[0]!, s.attrs.geometry)] });
+defineOp('avgPool3d', { saveInputs: true, grad: (dy, s) => [() => pool3dGrad('avg', dy, s.inputs[0]!, s.attrs.geometry)] });

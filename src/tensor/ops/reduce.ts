@@ -7,20 +7,45 @@
  * shapes, so a reduction is bitwise repeatable. A tensor larger than one storage binding is reduced
  * in windows of whole rows.
  */
+import reduceSource from '../../../kernels/reduce.wgsl';
 import { DeviceError } from '../../errors.js';
+import { bind, bindingWindowBytes, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
-import { ParamWriter } from '../params.js';
+import { defineKernel } from '../kernel.js';
+import { defineOp, type GradRule, type Saved } from '../op.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { bind, bindingWindowBytes, checkFloat } from './check.js';
+import { cast } from './cast.js';
+import { checkFloat } from './check.js';
 import { fill } from './creation.js';
-import { add, affine, maximum, minimum } from './elementwise.js';
+import { add, affine, equal, maximum, minimum, mul } from './elementwise/index.js';
+import { broadcastTo, reshape } from './movement.js';
 
 export type ReduceName = 'sum' | 'mean' | 'max' | 'min';
 const REDUCE_OP: Record<ReduceName, number> = { sum: 0, mean: 0, max: 1, min: 2 };
 
+export interface ReduceAttrs {
+  /** The reduced axes, normalised and sorted. */
+  axes: readonly number[];
+  keepDims: boolean;
+}
+
+declare module '../op.js' {
+  interface OpAttrs extends Record<ReduceName, ReduceAttrs> {}
+}
+
+const REDUCE = defineKernel({
+  name: 'reduce',
+  file: 'reduce.wgsl',
+  source: reduceSource,
+  params: { outer: 'u32', rows: 'u32', inner: 'u32', chunk_len: 'u32', num_chunks: 'u32', cols: 'u32', col_tiles: 'u32', scale: 'f32' },
+  bindings: ['x', 'out'],
+  overrides: ['OP', 'SERIAL'],
+  aliases: ['V'],
+});
+
 /** Workgroups a pass aims for: enough to keep every core (or SM) busy, few enough to keep merges cheap. */
-const targetWorkgroups = (): number => (engine.gpu.isCpuAdapter ? 64 : 1024);
+const targetWorkgroups = (): number => (engine.backend.isCpuAdapter ? 64 : 1024);
 
 /** Columns per pass above which each column is reduced by one thread (no workgroup merges). */
 const SERIAL_MIN_COLUMNS = 4096;
@@ -49,18 +74,20 @@ function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chun
   const colTiles = Math.ceil(I / width / cols);
   const chunkLen = Math.ceil(R / chunks);
   const out = engine.empty([O * chunks * I], 'float32');
-  const params = new ParamWriter()
-    .u32(O).u32(R).u32(I / width).u32(chunkLen).u32(chunks).u32(cols).u32(colTiles).f32(scale)
-    .bytes();
-  const spec = { kernel: 'reduce', aliases: { V: width === 4 ? 'vec4<f32>' : 'f32' }, constants: { OP: op } };
-  engine.gpu.dispatch(spec, params, [bind(x), bind(out)], O * chunks * colTiles);
+  dispatch(REDUCE, {
+    params: { outer: O, rows: R, inner: I / width, chunk_len: chunkLen, num_chunks: chunks, cols, col_tiles: colTiles, scale },
+    bindings: { x: bind(x), out: bind(out) },
+    workgroups: O * chunks * colTiles,
+    overrides: { OP: op },
+    aliases: { V: width === 4 ? 'vec4<f32>' : 'f32' },
+  });
   return out;
 }
 
 /** The elements [first, first + count) of x in a tensor of their own (any offset: a copy). */
 function windowCopy(x: Tensor, first: number, count: number): Tensor {
   const t = engine.empty([count], 'float32');
-  engine.gpu.copy(x.buffer, first * 4, t.buffer, 0, count * 4);
+  engine.backend.copy(x.buffer, first * 4, t.buffer, 0, count * 4);
   return t;
 }
 
@@ -73,11 +100,11 @@ function reduceLargeView(x: Tensor, O: number, R: number, I: number, op: number,
   const window = bindingWindowBytes();
   const rowsPerWindow = Math.floor(window / (I * 4));
   if (rowsPerWindow < 1) {
-    throw new DeviceError(`a row of ${I} values kept by the reduction (${I * 4} bytes) exceeds the largest binding window (${window} bytes, under this device's maxStorageBufferBindingSize (${engine.gpu.limits.maxStorageBufferBindingSize} bytes)), and rows are not split`);
+    throw new DeviceError(`a row of ${I} values kept by the reduction (${I * 4} bytes) exceeds the largest binding window (${window} bytes, under this device's maxStorageBufferBindingSize (${engine.backend.limits.maxStorageBufferBindingSize} bytes)), and rows are not split`);
   }
   const out = engine.empty([O * I], 'float32');
   const place = (part: Tensor, o: number, n: number): void => {
-    engine.gpu.copy(part.buffer, 0, out.buffer, o * I * 4, n * I * 4);
+    engine.backend.copy(part.buffer, 0, out.buffer, o * I * 4, n * I * 4);
     part.dispose();
   };
   if (R <= rowsPerWindow) {
@@ -125,8 +152,12 @@ function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scal
   if (O * I >= SERIAL_MIN_COLUMNS && R <= SERIAL_MAX_ROWS) {
     // Many short columns: one thread per column is far cheaper than a workgroup per column.
     const out = engine.empty([O * I], 'float32');
-    const params = new ParamWriter().u32(O).u32(R).u32(I).u32(R).u32(1).u32(1).u32(1).f32(scale).bytes();
-    engine.gpu.dispatch({ kernel: 'reduce', constants: { OP: op, SERIAL: 1 } }, params, [bind(x), bind(out)], Math.ceil((O * I) / 256));
+    dispatch(REDUCE, {
+      params: { outer: O, rows: R, inner: I, chunk_len: R, num_chunks: 1, cols: 1, col_tiles: 1, scale },
+      bindings: { x: bind(x), out: bind(out) },
+      workgroups: Math.ceil((O * I) / 256),
+      overrides: { OP: op, SERIAL: 1 },
+    });
     return out;
   }
   let cur = x;
@@ -143,7 +174,7 @@ function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scal
 
 const IDENTITY: Record<ReduceName, number> = { sum: 0, mean: NaN, max: -Infinity, min: Infinity };
 
-function reduceImpl(name: ReduceName, x: Tensor, axes: number[], keepDims: boolean): Tensor {
+function reduceImpl(name: ReduceName, x: Tensor, axes: readonly number[], keepDims: boolean): Tensor {
   const finalShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   const count = axes.reduce((a, ax) => a * x.shape[ax], 1);
   // An empty reduction gives the identity (NaN for a mean, as NumPy does).
@@ -182,3 +213,40 @@ export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = fal
 export const mean = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('mean', x, axis, keepDims);
 export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('max', x, axis, keepDims);
 export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('min', x, axis, keepDims);
+
+/** Sums `g` over the axes along which an input of `shape` was broadcast, then reshapes to `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const s = axes.length ? sum(g, axes, true) : g;
+  const r = reshape(s, shape);
+  if (s !== g) s.dispose();
+  return r;
+}
+
+// --- gradients -----------------------------------------------------------------------------------
+/** dy of a reduction, reshaped with the reduced axes kept and broadcast back to the input. */
+function expandReduced(dy: Tensor, s: Saved<ReduceName>): Tensor {
+  const shape = s.inputShapes[0];
+  const kept = shape.map((d, i) => (s.attrs.axes.includes(i) ? 1 : d));
+  return broadcastTo(reshape(dy, kept), shape);
+}
+defineOp('sum', { grad: (dy, s) => [() => expandReduced(dy, s)] });
+defineOp('mean', {
+  grad: (dy, s) => {
+    const count = s.attrs.axes.reduce((a, ax) => a * s.inputShapes[0][ax], 1);
+    return [() => affine(expandReduced(dy, s), 1 / count)];
+  },
+});
+// The gradient flows to every element equal to the extreme (as tfjs does).
+const extremeRule: GradRule<'max' | 'min'> = {
+  saveInputs: true,
+  saveOutputs: true,
+  grad: (dy, s) => [() => mul(expandReduced(dy, s), cast(equal(s.inputs[0]!, expandReduced(s.outputs[0]!, s)), 'float32'))],
+};
+defineOp('max', extremeRule);
+defineOp('min', extremeRule);

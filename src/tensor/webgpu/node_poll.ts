@@ -7,7 +7,7 @@
  * waits we swap in a `setImmediate` that defers native callbacks (Dawn's) by a timer tick;
  * JavaScript callbacks pass through unchanged.
  */
-import { flags } from './flags.js';
+import { flags } from '../flags.js';
 
 type SetImmediate = (fn: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
 

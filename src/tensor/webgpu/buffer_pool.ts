@@ -6,9 +6,18 @@
  * A freed buffer is only reusable after the commands that used it were submitted: the backend
  * releases into `#pending` while a batch is open and calls `settle()` after each submit.
  */
-import { flags } from './flags.js';
+import type { DeviceBuffer, MemoryStats } from '../backend.js';
+import { flags } from '../flags.js';
 
-export const BUFFER_USAGE_STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+const BUFFER_USAGE_STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+
+/** The backend's DeviceBuffer: a GPUBuffer the rest of voxgrad sees only as opaque. */
+export class PooledBuffer implements DeviceBuffer {
+  constructor(readonly gpu: GPUBuffer) {}
+  get size(): number {
+    return this.gpu.size;
+  }
+}
 
 export function bucketSize(bytes: number): number {
   const b = Math.max(bytes, 16);
@@ -18,51 +27,38 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
-export interface PoolStats {
-  /** Bytes in buffers currently handed out. */
-  usedBytes: number;
-  /** Bytes in idle buffers kept for reuse. */
-  pooledBytes: number;
-  /** Bytes of all buffers created and not yet destroyed. */
-  allocatedBytes: number;
-  /** Buffers handed out. */
-  usedBuffers: number;
-}
-
 export class BufferPool {
   readonly #device: GPUDevice;
-  readonly #free = new Map<number, GPUBuffer[]>();
-  #pending: GPUBuffer[] = [];
-  #stats: PoolStats = { usedBytes: 0, pooledBytes: 0, allocatedBytes: 0, usedBuffers: 0 };
+  readonly #free = new Map<number, PooledBuffer[]>();
+  #pending: PooledBuffer[] = [];
+  #stats: MemoryStats = { usedBytes: 0, pooledBytes: 0, allocatedBytes: 0 };
   #nextLabel = 0;
 
   constructor(device: GPUDevice) {
     this.#device = device;
   }
 
-  get stats(): Readonly<PoolStats> {
+  get stats(): Readonly<MemoryStats> {
     return this.#stats;
   }
 
-  acquire(bytes: number): GPUBuffer {
+  acquire(bytes: number): PooledBuffer {
     const size = bucketSize(bytes);
     const list = this.#free.get(size);
     let buffer = list?.pop();
     if (buffer) {
       this.#stats.pooledBytes -= size;
     } else {
-      buffer = this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` });
+      buffer = new PooledBuffer(this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` }));
       this.#stats.allocatedBytes += size;
     }
     this.#stats.usedBytes += size;
-    this.#stats.usedBuffers++;
     return buffer;
   }
 
   /** Returns a buffer; it becomes reusable at the next `settle()`. */
-  release(buffer: GPUBuffer): void {
+  release(buffer: PooledBuffer): void {
     this.#stats.usedBytes -= buffer.size;
-    this.#stats.usedBuffers--;
     this.#pending.push(buffer);
   }
 
@@ -80,7 +76,7 @@ export class BufferPool {
         this.#free.set(size, list);
         this.#stats.pooledBytes += size;
       } else {
-        buffer.destroy();
+        buffer.gpu.destroy();
         this.#stats.allocatedBytes -= size;
       }
     }
@@ -90,7 +86,7 @@ export class BufferPool {
   releaseCache(): void {
     for (const list of this.#free.values()) {
       for (const buffer of list) {
-        buffer.destroy();
+        buffer.gpu.destroy();
         this.#stats.allocatedBytes -= buffer.size;
       }
     }

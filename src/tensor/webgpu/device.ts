@@ -2,7 +2,7 @@
  * Device selection: `init()` finds a WebGPU adapter (dawn.node in Node, `navigator.gpu` in a
  * browser) or adopts a GPUDevice the caller passes, and `dispose()` releases it.
  */
-import { DeviceError } from '../errors.js';
+import { DeviceError } from '../../errors.js';
 import { WebGPUBackend } from './backend.js';
 
 export interface InitOptions {
@@ -120,9 +120,4 @@ export async function closeDevice(opened: OpenedDevice): Promise<void> {
   // reference to its GPU object lets Node exit.
   await new Promise((resolve) => setTimeout(resolve, 0));
   if (dawnGpu === gpu) dawnGpu = null;
-}
-
-/** For diagnostics: whether dawn.node's GPU object is currently pinned. */
-export function dawnInstancePinned(): boolean {
-  return dawnGpu !== null;
 }

@@ -6,10 +6,9 @@
  */
 import { ShapeError, argMessage } from '../errors.js';
 import { checkFloat, describe } from '../tensor/ops/check.js';
-import { abs, mul, square, sub } from '../tensor/ops/elementwise.js';
+import { abs, affine, mul, square, sub } from '../tensor/ops/elementwise/index.js';
 import { reshape } from '../tensor/ops/movement.js';
 import { mean, sum } from '../tensor/ops/reduce.js';
-import { affine } from '../tensor/ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 function regression(fn: string, yTrue: Tensor, yPred: Tensor, sampleWeight: Tensor | undefined, f: (d: Tensor) => Tensor): Tensor {

@@ -1,0 +1,104 @@
+/**
+ * 3D convolution on channels-last volumes: x (B, X, Y, Z, Cin) with a Keras-layout kernel
+ * w (KX, KY, KZ, Cin, Cout), strides, dilation and 'same' / 'valid' padding (TensorFlow's rule:
+ * 'same' gives ceil(I / s) outputs with the extra padding after). Forward (with the bias and a
+ * relu fused into its output pass), input gradient and weight gradient are three hand-written
+ * kernels (kernels/conv3d*.wgsl). Forward and input gradient give each invocation a few voxels
+ * along z and every channel, reading the kernel in vec4 blocks the host pads (and, for the input
+ * gradient, transposes) first; the weight gradient sums chunks of voxels, then the chunks.
+ */
+import conv3dSource from '../../../../kernels/conv3d.wgsl';
+import { ShapeError, ValueError, argMessage } from '../../../errors.js';
+import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { engine } from '../../engine.js';
+import { defineKernel } from '../../kernel.js';
+import { defineOp } from '../../op.js';
+import type { Tensor } from '../../tensor.js';
+import { checkFloat, describe } from '../check.js';
+import { mul, unary } from '../elementwise/index.js';
+import { pad } from '../movement.js';
+import { sum } from '../reduce.js';
+import { conv3dGradInput, conv3dGradWeight, voxelsPerInvocation } from './backward.js';
+import { CONV_GEOMETRY, type Conv3dGeometry, type Conv3dOptions, conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
+
+/** What conv3d can fuse into its output pass. */
+export interface Conv3dFused {
+  /** Added per output channel (shape [Cout]). */
+  bias?: Tensor | null;
+  /** 'linear' (default) or 'relu', applied after the bias. */
+  activation?: 'linear' | 'relu';
+}
+
+declare module '../../op.js' {
+  interface OpAttrs {
+    conv3d: { geometry: Conv3dGeometry; activation: 'linear' | 'relu' };
+  }
+}
+
+const CONV3D = defineKernel({
+  name: 'conv3d',
+  file: 'conv3d.wgsl',
+  source: conv3dSource,
+  prelude: CONV_GEOMETRY,
+  params: GEOMETRY_PARAMS,
+  bindings: ['x', 'w', 'y', 'bias'],
+  overrides: ['HAS_BIAS', 'ACT'],
+  consts: ['CO4', 'VZ'],
+});
+
+/**
+ * y = activation(conv3d(x, w) + bias): (B, OX, OY, OZ, Cout), the bias and a relu fused into the
+ * kernel's output pass. Differentiable with respect to x, w and the bias.
+ */
+export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFused = {}): Tensor {
+  const g = conv3dGeometry('conv3d', x, w, options);
+  const bias = options.bias ?? null;
+  if (bias !== null && (checkFloat('conv3d', 'bias', bias).rank !== 1 || bias.shape[0] !== g.CO)) {
+    throw new ShapeError(argMessage('conv3d', 'bias', `shape [${g.CO}] (the kernel's output channels)`, describe(bias)));
+  }
+  const activation = options.activation ?? 'linear';
+  if (activation !== 'linear' && activation !== 'relu') throw new ValueError(argMessage('conv3d', 'activation', "'linear' or 'relu'", describe(activation)));
+  return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
+    const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
+    if (y.size === 0) return y;
+    const CO4 = Math.ceil(g.CO / 4);
+    const VZ = voxelsPerInvocation(CO4, g.output[2]);
+    const blocks = g.B * g.output[0] * g.output[1] * Math.ceil(g.output[2] / VZ);
+    const extra = CO4 * 4 - g.CO;
+    const padded = extra === 0 ? w : pad(w, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra]]);
+    const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
+    // Without a bias the kernel reads none; the weights stand in for the binding.
+    dispatch(CONV3D, {
+      params: geometryParams(g),
+      bindings: { x: bind(x), w: bind(padded), y: bind(y), bias: bind(paddedBias ?? padded) },
+      workgroups: workgroups(blocks, 64),
+      overrides: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 },
+      consts: { CO4, VZ },
+    });
+    if (padded !== w) padded.dispose();
+    if (paddedBias !== bias) paddedBias?.dispose();
+    return y;
+  });
+}
+
+
+// A fused relu masks dy by its output (y > 0 exactly where the pre-activation was); the bias
+// gradient sums the masked dy over every axis but the channels.
+defineOp('conv3d', {
+  saveInputs: [0, 1],
+  saveOutputs: true,
+  grad: (dy, s, needed) => {
+    const g = s.attrs.geometry;
+    const masked = s.attrs.activation === 'relu' ? mul(dy, unary('step', s.outputs[0]!)) : dy;
+    const thunks: (() => Tensor)[] = [() => conv3dGradInput(masked, s.inputs[1]!, g), () => conv3dGradWeight(s.inputs[0]!, masked, g)];
+    if (s.inputShapes.length === 3) thunks.push(() => sum(masked, [0, 1, 2, 3]));
+    if (masked === dy) return thunks;
+    // The mask is shared by the thunks: free it once the last one that is needed has run.
+    let left = needed.filter(Boolean).length;
+    return thunks.map((f) => () => {
+      const r = f();
+      if (--left === 0) masked.dispose();
+      return r;
+    });
+  },
+});

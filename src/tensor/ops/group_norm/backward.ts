@@ -1,0 +1,89 @@
+/**
+ * The backward chain of group normalisation: chunk sums of dy and dy·x̂, their merge into the
+ * per-group coefficients and dgamma, dbeta, then the input gradient (three kernels).
+ */
+import groupNormGradApplySource from '../../../../kernels/group_norm_grad_apply.wgsl';
+import groupNormGradStatsSource from '../../../../kernels/group_norm_grad_stats.wgsl';
+import groupNormGradSumsSource from '../../../../kernels/group_norm_grad_sums.wgsl';
+import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { engine } from '../../engine.js';
+import { defineKernel } from '../../kernel.js';
+import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
+import type { Tensor } from '../../tensor.js';
+import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams } from './layout.js';
+
+declare module '../../op.js' {
+  interface OpAttrs {
+    groupNormGrad: { layout: GroupNormLayout };
+  }
+}
+defineOp('groupNormGrad', NOT_DIFFERENTIABLE);
+
+const GROUP_NORM_GRAD_SUMS = defineKernel({
+  name: 'group_norm_grad_sums',
+  file: 'group_norm_grad_sums.wgsl',
+  source: groupNormGradSumsSource,
+  prelude: LAYOUT,
+  params: LAYOUT_PARAMS,
+  bindings: ['x', 'dy', 'stats', 'partial'],
+});
+
+const GROUP_NORM_GRAD_STATS = defineKernel({
+  name: 'group_norm_grad_stats',
+  file: 'group_norm_grad_stats.wgsl',
+  source: groupNormGradStatsSource,
+  prelude: LAYOUT,
+  params: LAYOUT_PARAMS,
+  bindings: ['partial', 'gamma', 'coef', 'dparams'],
+});
+
+const GROUP_NORM_GRAD_APPLY = defineKernel({
+  name: 'group_norm_grad_apply',
+  file: 'group_norm_grad_apply.wgsl',
+  source: groupNormGradApplySource,
+  prelude: LAYOUT,
+  params: LAYOUT_PARAMS,
+  bindings: ['x', 'dy', 'stats', 'gamma', 'coef', 'dx'],
+});
+
+/**
+ * Gradients of groupNorm from dy: dx (when `needX`), dgamma and dbeta. `stats` is the forward
+ * pass's (B, G, 2) mean and rstd.
+ */
+export function groupNormGrad(x: Tensor, gamma: Tensor | null, stats: Tensor, dy: Tensor, layout: GroupNormLayout, needX: boolean): { dx: Tensor | null; dgamma: Tensor; dbeta: Tensor } {
+  const out = engine.run('groupNormGrad', [x, dy], { layout }, () => {
+    const { B, C, G } = layout;
+    const params = layoutParams(layout);
+    const partial = engine.empty([B, params.chunks, C, 2], 'float32');
+    const coef = engine.empty([B, G, 2], 'float32');
+    const dparams = engine.empty([2, C], 'float32');
+    dispatch(GROUP_NORM_GRAD_SUMS, {
+      params,
+      bindings: { x: bind(x), dy: bind(dy), stats: bind(stats), partial: bind(partial) },
+      workgroups: workgroups(B * params.chunks * C, 64),
+    });
+    dispatch(GROUP_NORM_GRAD_STATS, {
+      params,
+      bindings: { partial: bind(partial), gamma: bind(gamma ?? stats), coef: bind(coef), dparams: bind(dparams) },
+      workgroups: workgroups(B * G + C, 64),
+    });
+    partial.dispose();
+    let dx: Tensor | null = null;
+    if (needX) {
+      dx = engine.empty(x.shape, 'float32');
+      dispatch(GROUP_NORM_GRAD_APPLY, {
+        params,
+        bindings: { x: bind(x), dy: bind(dy), stats: bind(stats), gamma: bind(gamma ?? stats), coef: bind(coef), dx: bind(dx) },
+        workgroups: workgroups(B * layout.N, 64),
+      });
+    }
+    coef.dispose();
+    const dgamma = engine.empty([C], 'float32');
+    const dbeta = engine.empty([C], 'float32');
+    engine.backend.copy(dparams.buffer, 0, dgamma.buffer, 0, C * 4);
+    engine.backend.copy(dparams.buffer, C * 4, dbeta.buffer, 0, C * 4);
+    dparams.dispose();
+    return dx ? [dgamma, dbeta, dx] : [dgamma, dbeta];
+  });
+  return { dgamma: out[0], dbeta: out[1], dx: out[2] ?? null };
+}

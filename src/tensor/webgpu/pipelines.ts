@@ -1,0 +1,94 @@
+/**
+ * Compute pipeline cache keyed by kernel identity: kernel, aliases, override constants and
+ * `const` sizes. Synchronous creation serves dispatches; `compileAsync` (used by `warmup`)
+ * compiles in parallel and dedupes compiles in flight. Compile failures become KernelErrors naming
+ * the kernel file, line and column.
+ */
+import { KernelError } from '../../errors.js';
+import { flags } from '../flags.js';
+import type { Kernel, KernelVariant } from '../kernel.js';
+import { type KernelSource, kernelSource, sourceLocation, variantKey } from './kernel_source.js';
+
+async function describeCompileError(module: GPUShaderModule, source: KernelSource, fallback: string): Promise<string> {
+  const info = await module.getCompilationInfo();
+  const lines = info.messages
+    .filter((m) => m.type === 'error')
+    .map((m) => `${sourceLocation(source, m.lineNum)}:${m.linePos}: ${m.message}`);
+  return lines.length ? lines.join('\n') : `kernels/${source.file}: ${fallback}`;
+}
+
+export class PipelineCache {
+  readonly #device: GPUDevice;
+  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #inFlight = new Map<string, Promise<GPUComputePipeline>>();
+  /** The first compile error seen by a synchronous compile; surfaced by the next sync point. */
+  onError: (e: KernelError) => void = () => {};
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get size(): number {
+    return this.#pipelines.size;
+  }
+
+  #module(kernel: Kernel, variant: KernelVariant): { module: GPUShaderModule; source: KernelSource } {
+    const source = kernelSource(kernel, variant);
+    if (flags.debugShaders) console.log(`[voxgrad] compiling ${variantKey(kernel, variant)}\n${source.code}`);
+    return { module: this.#device.createShaderModule({ code: source.code, label: kernel.file }), source };
+  }
+
+  #descriptor(kernel: Kernel, variant: KernelVariant, module: GPUShaderModule): GPUComputePipelineDescriptor {
+    const constants: Record<string, number> = {};
+    for (const [name, value] of Object.entries(variant.overrides ?? {})) {
+      if (value === undefined) continue;
+      if (!kernel.overrides.includes(name)) throw new Error(`kernel ${kernel.name} has no override constant ${name}`);
+      constants[name] = value;
+    }
+    return { label: variantKey(kernel, variant), layout: 'auto', compute: { module, entryPoint: 'main', constants } };
+  }
+
+  get(kernel: Kernel, variant: KernelVariant): GPUComputePipeline {
+    const key = variantKey(kernel, variant);
+    const hit = this.#pipelines.get(key);
+    if (hit) return hit;
+    this.#device.pushErrorScope('validation');
+    const { module, source } = this.#module(kernel, variant);
+    const pipeline = this.#device.createComputePipeline(this.#descriptor(kernel, variant, module));
+    void this.#device.popErrorScope().then(async (err) => {
+      if (err) this.onError(new KernelError(await describeCompileError(module, source, err.message)));
+    });
+    this.#pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  /** Compiles without blocking; concurrent requests for one key share a compile. */
+  compileAsync(kernel: Kernel, variant: KernelVariant = {}): Promise<GPUComputePipeline> {
+    const key = variantKey(kernel, variant);
+    const hit = this.#pipelines.get(key);
+    if (hit) return Promise.resolve(hit);
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    // The scope catches the module's own validation error so it is reported once, here.
+    this.#device.pushErrorScope('validation');
+    const { module, source } = this.#module(kernel, variant);
+    const moduleError = this.#device.popErrorScope();
+    const p = this.#device
+      .createComputePipelineAsync(this.#descriptor(kernel, variant, module))
+      .then(
+        async (pipeline) => {
+          const err = await moduleError;
+          if (err) throw new KernelError(await describeCompileError(module, source, err.message));
+          this.#pipelines.set(key, pipeline);
+          return pipeline;
+        },
+        async (err: unknown) => {
+          await moduleError;
+          throw new KernelError(await describeCompileError(module, source, String((err as Error)?.message ?? err)));
+        },
+      )
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
+    return p;
+  }
+}
