@@ -1,7 +1,7 @@
 /**
  * Where one training step of the demo model spends its GPU time: each kernel's total over the
  * step, from per-dispatch timestamps (engine.backend.profileKernels). Usage:
- *   node dist/bench/profile_step.js [size=32] [filters=8]
+ *   node build/bench/profile_step.js [size=32] [filters=8]
  */
 import * as vg from '../src/index.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';

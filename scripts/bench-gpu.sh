@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
   npm run build
   rm -rf .gpu-bench && mkdir -p .gpu-bench/node_modules/webgpu/dist .gpu-bench/gl
-  cp -r dist .gpu-bench/dist
+  cp -r dist build .gpu-bench/
   cp package.json .gpu-bench/
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js .gpu-bench/node_modules/webgpu/ 2>/dev/null || true
   cp -r node_modules/webgpu/dist/linux-x64 .gpu-bench/node_modules/webgpu/dist/
@@ -34,4 +34,4 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f /usr/local/nvidia/share/vulkan/icd.d/nv
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 fi
 cd .gpu-bench
-timeout 480 node dist/bench/bench.js --json "../$out/bench-gpu.json" --markdown "../$out/bench-gpu.md"
+timeout 480 node build/bench/bench.js --json "../$out/bench-gpu.json" --markdown "../$out/bench-gpu.md"

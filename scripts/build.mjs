@@ -1,15 +1,16 @@
-// Builds voxgrad with esbuild: WGSL files are imported as text.
-//   dist/voxgrad.node.js      Node entry (ESM; 'webgpu' stays external)
-//   dist/voxgrad.browser.js   browser bundle (uses navigator.gpu)
-//   dist/types                declarations (tsc)
-//   dist/demo                              the browser demo (page + bundle)
-//   dist/cli/voxgrad.js                    the command line
-//   dist/test, dist/bench                  tests and benchmark: one build with code
-//   splitting, so every entry shares one engine (one device) in a process.
+// Builds voxgrad with esbuild (WGSL files are imported as text):
+//   dist/voxgrad.node.js       the library for Node (ESM; 'webgpu' stays external)
+//   dist/voxgrad.browser.js    the library for browsers (navigator.gpu)
+//   dist/cli/voxgrad.js        the command line
+//   dist/types/                declarations of the library (tsc, tsconfig.build.json)
+// and, outside the published package:
+//   build/test, build/bench    tests and benchmarks, one build with code splitting so that every
+//                              entry of a process shares one engine (one device)
+//   build/demo                 the browser demo (page + bundle)
 import { spawnSync } from 'node:child_process';
-import { build } from 'esbuild';
-import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = {
@@ -21,43 +22,46 @@ const common = {
   logLevel: 'warning',
   external: ['webgpu', 'playwright-core'],
 };
-const list = (dir, suffix) => {
-  try {
-    return readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(root, dir, f));
-  } catch {
-    return [];
-  }
+const node = {
+  ...common,
+  platform: 'node',
+  splitting: true,
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
 };
+const list = (dir, suffix) => readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix) && !f.endsWith('.d.ts')).map((f) => join(root, dir, f));
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
+rmSync(join(root, 'build'), { recursive: true, force: true });
 await Promise.all([
   build({
-    ...common,
-    platform: 'node',
-    splitting: true,
+    ...node,
     outdir: join(root, 'dist'),
-    outbase: root,
-    entryNames: '[dir]/[name]',
-    // CommonJS dependencies bundled into ESM (the benchmark's TensorFlow.js) call require().
-    banner: { js: "import { createRequire as __voxgradCreateRequire } from 'node:module'; const require = __voxgradCreateRequire(import.meta.url);" },
-    chunkNames: 'chunks/[name]-[hash]',
+    outbase: join(root, 'src'),
     entryPoints: [
       { in: join(root, 'src/index.ts'), out: 'voxgrad.node' },
       { in: join(root, 'src/cli/voxgrad.ts'), out: 'cli/voxgrad' },
-      ...list('test', '.ts').filter((f) => !f.endsWith('.d.ts')),
-      ...list('bench', '.ts'),
     ],
   }),
   build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
-  build({ ...common, platform: 'browser', entryPoints: [join(root, 'demo/main.ts')], outfile: join(root, 'dist/demo/main.js') }),
+  build({
+    ...node,
+    outdir: join(root, 'build'),
+    outbase: root,
+    // The benchmark bundles TensorFlow.js, CommonJS code that calls require().
+    banner: { js: "import { createRequire as __voxgradCreateRequire } from 'node:module'; const require = __voxgradCreateRequire(import.meta.url);" },
+    entryPoints: [...list('test', '.ts'), ...list('bench', '.ts')],
+  }),
+  build({ ...common, platform: 'browser', entryPoints: [join(root, 'demo/main.ts')], outfile: join(root, 'build/demo/main.js') }),
 ]);
-copyFileSync(join(root, 'demo/index.html'), join(root, 'dist/demo/index.html'));
+mkdirSync(join(root, 'build/demo'), { recursive: true });
+copyFileSync(join(root, 'demo/index.html'), join(root, 'build/demo/index.html'));
 
 // The command line is an executable script.
 const cli = join(root, 'dist/cli/voxgrad.js');
 writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`);
 chmodSync(cli, 0o755);
 
-// Type declarations for the package (dist/types/src/index.d.ts).
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--emitDeclarationOnly'], { stdio: 'inherit' });
+// Type declarations of the library (dist/types/index.d.ts).
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);

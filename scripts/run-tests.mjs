@@ -1,18 +1,28 @@
-// Runs the uvu suites built into dist/test in one process (one GPU device for all of them) and
-// ends with one line `N passed, N failed, N skipped`. Exit code 1 on any failure.
+// Runs the built suites (build/test) in one process, one GPU device for all of them, and ends
+// with one line `N passed, N failed, N skipped`; exit status 1 on any failure. The runner
+// (test/run.ts) prints that line itself; if the process dies first, the counts it wrote after
+// each test are read back here and the death counts as one more failure.
 // Usage: node scripts/run-tests.mjs [substring-of-test-file ...]
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const r = spawnSync(process.execPath, [`${root}dist/test/run.js`, ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28 });
-process.stdout.write(r.stdout ?? '');
-const m = /Total:\s+(\d+)[\s\S]*?Passed:\s+(?:\x1b\[\d+m)?(\d+)[\s\S]*?Skipped:\s+(?:\x1b\[\d+m)?(\d+)/.exec(r.stdout ?? '');
-if (!m) {
-  console.log(`test run did not finish (exit ${r.status}, signal ${r.signal ?? 'none'})`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+const dir = mkdtempSync(join(tmpdir(), 'voxgrad-tally-'));
+const tallyFile = join(dir, 'tally.json');
+const r = spawnSync(process.execPath, [join(root, 'build/test/run.js'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, VOXGRAD_TALLY_FILE: tallyFile },
+});
+let tally = { passed: 0, failed: 0, skipped: 0, done: false };
+try {
+  tally = JSON.parse(readFileSync(tallyFile, 'utf8'));
+} catch {
+  // No test finished before the process died.
 }
-const [total, passed, skipped] = m.slice(1).map(Number);
-const failed = total - passed - skipped;
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || r.status !== 0 ? 1 : 0);
+rmSync(dir, { recursive: true, force: true });
+if (tally.done) process.exit(r.status ?? 1);
+console.log(`the test process died (exit ${r.status}, signal ${r.signal ?? 'none'}) before its summary`);
+console.log(`${tally.passed} passed, ${tally.failed + 1} failed, ${tally.skipped} skipped`);
+process.exit(1);

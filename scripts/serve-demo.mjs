@@ -1,10 +1,10 @@
-// Serves the built browser demo (dist/demo) on http://localhost:PORT (default 8080).
+// Serves the built browser demo (build/demo) on http://localhost:PORT (default 8080).
 // Usage: npm run demo [-- --port N]
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 
-const root = join(new URL('..', import.meta.url).pathname, 'dist/demo');
+const root = join(new URL('..', import.meta.url).pathname, 'build/demo');
 const at = process.argv.indexOf('--port');
 const port = at >= 0 ? Number(process.argv[at + 1]) : 8080;
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };

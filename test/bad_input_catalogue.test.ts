@@ -1,12 +1,11 @@
 // One catalogue of bad calls across the public API. Each must throw an error of a named class
 // whose message names the function, the argument, what was expected and what was given; after
 // each, no tensor or GPU buffer is left behind and the engine still computes correctly.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { intOption, parseArgs } from '../src/cli/args.js';
-import { setup } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('bad input catalogue (named error, message, no leak, engine keeps working)');
 t.before(setup);

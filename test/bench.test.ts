@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { repoRoot, suite } from './harness.js';
 
 const t = suite('benchmark smoke test');
 
 t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and the peers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-'));
-  const script = join(dirname(fileURLToPath(import.meta.url)), '../bench/bench.js');
+  const script = join(repoRoot(), 'build/bench/bench.js');
   const r = spawnSync(process.execPath, [script, '--quick', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr.split('\n').filter((l) => !l.startsWith('Warning')).join('\n'));
   const json = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));

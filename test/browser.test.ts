@@ -7,14 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { repoRoot, suite } from './harness.js';
 
 const t = suite('browser demo in Chromium (WebGPU)');
 
-const here = dirname(fileURLToPath(import.meta.url));
-const demoDir = join(here, '../demo');
-const artifacts = join(here, '../../test-artifacts');
+const demoDir = join(repoRoot(), 'build/demo');
+const artifacts = join(repoRoot(), 'test-artifacts');
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 interface DemoState {

@@ -3,17 +3,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { syntheticVolumes } from '../src/data/synthetic.js';
 import { niftiBytes, readNifti } from '../src/cli/nifti.js';
-import { setup } from './helpers.js';
+import { repoRoot, setup, suite } from './harness.js';
 
 const t = suite('voxgrad command line (train, predict, NIfTI, bad input)');
 t.before(setup);
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../cli/voxgrad.js');
+const cli = join(repoRoot(), 'dist/cli/voxgrad.js');
 const work = mkdtempSync(join(tmpdir(), 'voxgrad-cli-'));
 const run = (...args: string[]) => runWith({}, ...args);
 const runWith = (env: Record<string, string>, ...args: string[]) => {

@@ -1,9 +1,9 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { Nd } from './oracle.js';
 import { checkGrad } from './gradcheck.js';
-import { assertClose, randomNd, setup, toGpu } from './helpers.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('conv3d (float64 oracle, finite differences)');
 t.before(setup);

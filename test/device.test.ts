@@ -1,9 +1,8 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import type { Kernel, Prelude } from '../src/tensor/kernel.js';
 import { openDevice } from '../src/tensor/webgpu/device.js';
-import { setup } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('device');
 t.before(setup);

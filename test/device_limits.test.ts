@@ -2,10 +2,9 @@
 // correct results in the ops that split their bindings, and a clear DeviceError naming the op and
 // the limit (with nothing leaked, and the engine still working) in those that cannot; a tensor
 // larger than maxBufferSize is refused before any allocation, naming that limit.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { setup } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('device limits (bindings over maxStorageBufferBindingSize, maxBufferSize)');
 t.before(setup);

@@ -2,14 +2,14 @@
 // destroyed every call fails with a clear DeviceError, tensors of the old device are refused, and
 // a new init() works again in the same process.
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { suite } from 'uvu';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as assert from 'uvu/assert';
+import { repoRoot, suite } from './harness.js';
 
 const t = suite('device loss and re-initialisation');
 
-const lib = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../voxgrad.node.js')).href;
+const lib = pathToFileURL(join(repoRoot(), 'dist/voxgrad.node.js')).href;
 
 const script = `
 import * as vg from ${JSON.stringify(lib)};
@@ -38,7 +38,7 @@ process.exit(0);
 `;
 
 t('after device.destroy() calls fail clearly, old tensors are refused, init() works again', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: join(dirname(fileURLToPath(import.meta.url)), '../..') });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot() });
   assert.is(r.status, 0, r.stderr.split('\n').filter((l) => !l.startsWith('Warning')).join('\n'));
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(out.before, [2, 2, 2, 2]);

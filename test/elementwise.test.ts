@@ -1,8 +1,8 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import * as O from './oracle.js';
-import { assertClose, randomNd, setup, toGpu } from './helpers.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('elementwise');
 t.before(setup);

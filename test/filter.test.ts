@@ -1,7 +1,7 @@
 // Pure tape tests: filterNodesXToY on hand-built node lists, no GPU involved.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { filterNodesXToY, type NodeLinks } from '../src/grad/tape.js';
+import { suite } from './harness.js';
 
 const t = suite('filterNodesXToY');
 

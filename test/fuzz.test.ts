@@ -3,11 +3,11 @@
 // loss and option evaluated per sample ('none' reduction), checked finite (loss and gradient) and
 // against the float64 oracle. Each round is 6 losses/options x 3 activations x 2600 cases; the
 // default 3 rounds try 140,400 cases; VOXGRAD_FUZZ_ROUNDS sets the number of rounds.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { rng, setup } from './helpers.js';
+import { rng } from './helpers.js';
 import * as L from './loss_oracle.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('fuzz: no NaN or inf in losses or gradients, oracle agreement');
 t.before(setup);

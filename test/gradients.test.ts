@@ -1,8 +1,8 @@
-import { suite } from 'uvu';
 import * as vg from '../src/index.js';
 import * as O from './oracle.js';
 import { checkGrad } from './gradcheck.js';
-import { randomNd, setup } from './helpers.js';
+import { randomNd } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('gradients (finite differences on the float64 oracle)');
 t.before(setup);

@@ -1,6 +1,6 @@
-/** Test helpers: random data, GPU-vs-oracle comparison with clear diagnostics, device setup. */
+/** Test helpers: random data and GPU-vs-oracle comparison with clear diagnostics. */
 import * as assert from 'uvu/assert';
-import { init, Tensor, tensor } from '../src/index.js';
+import { type Tensor, tensor } from '../src/index.js';
 import { Nd } from './oracle.js';
 
 /** A small seeded PRNG (mulberry32) so test inputs are reproducible. */
@@ -60,11 +60,4 @@ export async function assertClose(actual: Tensor, expected: Nd, opts: { atol?: n
   if (bad > 0) {
     assert.unreachable(`${label}${bad}/${got.length} elements differ from the float64 oracle; worst at flat index ${worst}: got ${got[worst]}, expected ${expected.data[worst]} (atol ${atol}, rtol ${rtol})`);
   }
-}
-
-let ready: Promise<unknown> | null = null;
-/** Initialises the shared device once per process. */
-export async function setup(): Promise<void> {
-  ready ??= init();
-  await ready;
 }

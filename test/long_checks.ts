@@ -7,11 +7,12 @@
  * Prints one line per check and exits non-zero on a failure.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as vg from '../src/index.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
+import { repoRoot } from './harness.js';
 
 const failures: string[] = [];
 const check = (ok: boolean, line: string): void => {
@@ -69,14 +70,17 @@ const snapshot = () => {
 await vg.dispose();
 
 // 2. 100 processes that each train a few steps, dispose and exit.
-const lib = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../voxgrad.node.js')).href;
+// The child uses the published library only: a two-head model written with its public layers.
+const lib = pathToFileURL(join(repoRoot(), 'dist/voxgrad.node.js')).href;
 const script = `
 import * as vg from ${JSON.stringify(lib)};
 await vg.init();
-const d = syntheticVolumes(2, 6, 3);
-const m = twoHeadModel({ size: 6, classes: SYNTHETIC_CLASSES, filters: 2 });
-m.compile({ optimizer: new vg.SGD({ learningRate: 0.05 }), loss: [segmentationLoss, foregroundLoss] });
-await m.fit(vg.tensor(d.image, [2, 6, 6, 6, 1]), [vg.tensor(d.labels, [2, 6, 6, 6], 'int32'), vg.tensor(Float32Array.from(d.labels, (k) => (k > 0 ? 1 : 0)), [2, 6, 6, 6, 1])], { epochs: 2, batchSize: 1 });
+const x = vg.input({ shape: [6, 6, 6, 1] });
+const h = new vg.Conv3D({ filters: 2, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x);
+const m = vg.model({ inputs: x, outputs: [new vg.Conv3D({ filters: 4, kernelSize: 1, name: 'seg' }).apply(h), new vg.Conv3D({ filters: 1, kernelSize: 1, name: 'fg' }).apply(h)] });
+m.compile({ optimizer: new vg.SGD({ learningRate: 0.05 }), loss: [(t, p) => vg.dice(t, p, { activation: 'softmax' }), (t, p) => vg.tversky(t, p, { activation: 'sigmoid' })] });
+const labels = Int32Array.from({ length: 2 * 216 }, (_, i) => (i * 7) % 4);
+await m.fit(vg.randomNormal([2, 6, 6, 6, 1], { seed: 3 }), [vg.tensor(labels, [2, 6, 6, 6], 'int32'), vg.tensor(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)), [2, 6, 6, 6, 1])], { epochs: 2, batchSize: 1 });
 await vg.dispose();
 console.log('DISPOSED ' + Date.now());
 `;

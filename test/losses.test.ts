@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { Nd } from './oracle.js';
 import { checkGrad } from './gradcheck.js';
-import { setup } from './helpers.js';
 import * as L from './loss_oracle.js';
-import { gpuPred, gpuTrue, makeVolume } from './overlap.test.js';
+import { gpuPred, gpuTrue, makeVolume } from './volumes.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('segmentation losses (float64 oracle, reference cases, gradients)');
 t.before(setup);

@@ -1,7 +1,7 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { rng, setup } from './helpers.js';
+import { rng } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('functional multi-output models: the seed program');
 t.before(setup);

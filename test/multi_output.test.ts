@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { computeLosses, resolveLosses } from '../src/nn/compile_loss.js';
-import { setup } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('multi-output losses (Keras 3 rules, reference cases)');
 t.before(setup);

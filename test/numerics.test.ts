@@ -1,7 +1,6 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { setup } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('checkNumerics debug mode');
 t.before(setup);

@@ -1,7 +1,7 @@
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { randomNd, setup } from './helpers.js';
+import { randomNd } from './helpers.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('optimizers (float64 reference over several steps)');
 t.before(setup);

@@ -1,22 +1,21 @@
-// Test entry: imports every built *.test.js (optionally filtered by substrings given as
-// arguments), runs the uvu suites, then releases the device so the process exits.
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The test runner: uvu's own parse and run (its public API) over the built suites, optionally
+// filtered by substrings of their file names, then the device is released so the process exits.
+// It ends with one line `N passed, N failed, N skipped` and exits 1 on any failure.
+// (Nothing here imports uvu itself: uvu/run loads it once the suites are queued for one run.)
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'uvu/parse';
+import { run } from 'uvu/run';
 import { dispose } from '../src/index.js';
 
-const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: unknown[][]; UVU_INDEX: number };
-g.UVU_DEFER = 1;
-const uvu = await import('uvu');
 const dir = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
-const files = readdirSync(dir).filter((f) => f.endsWith('.test.js')).filter((f) => !filters.length || filters.some((s) => f.includes(s))).sort();
-let idx = 0;
-for (const f of files) {
-  g.UVU_INDEX = idx++;
-  g.UVU_QUEUE.push([f.replace(/\.js$/, '')]);
-  await import(pathToFileURL(join(dir, f)).href);
-}
-await uvu.exec(false);
+const { suites } = await parse(dir, '\\.test\\.js$');
+await run(suites.filter((s) => !filters.length || filters.some((f) => s.name.includes(f))));
 await dispose();
-process.exit(process.exitCode ?? 0);
+const { finish, tally } = await import('./harness.js');
+// uvu marks a failure outside any test (a hook) only in the exit code.
+const failed = tally.failed + (process.exitCode && !tally.failed ? 1 : 0);
+finish(failed);
+console.log(`${tally.passed} passed, ${failed} failed, ${tally.skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

@@ -4,6 +4,7 @@
  * what to install.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeviceError, VoxgradError } from '../errors.js';
@@ -29,7 +30,12 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'bench') {
-    const script = join(dirname(fileURLToPath(import.meta.url)), '../bench/bench.js');
+    // The benchmark (with its peers, TensorFlow.js and jax-js) lives in a voxgrad checkout, not in the package.
+    const script = join(dirname(fileURLToPath(import.meta.url)), '../../build/bench/bench.js');
+    if (!existsSync(script)) {
+      console.error('voxgrad bench: the benchmark runs from a voxgrad checkout: git clone it, then `npm run bench`');
+      return 1;
+    }
     return spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' }).status ?? 1;
   }
   if (command !== 'train' && command !== 'predict') {
