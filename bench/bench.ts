@@ -8,14 +8,14 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import * as vg from '../src/index.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import * as vg from '../src/index.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { engine } from '../src/tensor/engine.js';
-import { bestMs, timeGpu } from './timing.js';
-import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
+import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
 import type { Timing } from './timing.js';
+import { bestMs, timeGpu } from './timing.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -59,7 +59,11 @@ function volume(shape: number[]): { pred: vg.Tensor; logits: vg.Tensor; onehot: 
   return vg.tidy(() => {
     const C = shape[4];
     const labels = vg.cast(vg.mul(vg.randomUniform(shape.slice(0, 4), { seed: 3 }), C - 1e-3), 'int32');
-    const classes = vg.tensor(Int32Array.from({ length: C }, (_, i) => i), [C], 'int32');
+    const classes = vg.tensor(
+      Int32Array.from({ length: C }, (_, i) => i),
+      [C],
+      'int32',
+    );
     const onehot = vg.cast(vg.equal(vg.expandDims(labels, -1), classes), 'float32');
     const logits = vg.randomNormal(shape, { seed: 4 });
     const pred = vg.softmax(logits);
@@ -78,11 +82,21 @@ interface PeerRow extends Omit<PeerResult, 'gradient'> {
 }
 const peers: PeerRow[] = [];
 // Printed with the results (the package does not export its version).
-const packageVersion = (path: string): string => (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
+const packageVersion = (path: string): string =>
+  (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
 const jaxVersion = packageVersion('../../node_modules/@jax-js/jax/package.json');
 const versions = `voxgrad ${packageVersion('../../package.json')}, webgpu (dawn.node) ${packageVersion('../../node_modules/webgpu/package.json')}, node ${process.version}`;
 
-const shapes = quick ? [[2, 32, 32, 32, 4], [1, 128, 128, 128, 4]] : [[2, 32, 32, 32, 4], [2, 64, 64, 64, 4], [1, 128, 128, 128, 4]];
+const shapes = quick
+  ? [
+      [2, 32, 32, 32, 4],
+      [1, 128, 128, 128, 4],
+    ]
+  : [
+      [2, 32, 32, 32, 4],
+      [2, 64, 64, 64, 4],
+      [1, 128, 128, 128, 4],
+    ];
 for (const shape of shapes) {
   const n = shape.reduce((a, b) => a * b, 1);
   const bytes = n * 4;
@@ -93,10 +107,26 @@ for (const shape of shapes) {
   record('copyBufferToBuffer (limit)', shape, copy, 2 * bytes);
 
   record('overlapSums fwd, one-hot', shape, await time(() => vg.overlapSums(v.onehot, v.pred)), 2 * bytes);
-  record('overlapSums fwd, int32 labels', shape, await time(() => vg.overlapSums(v.labels, v.pred)), bytes + bytes / shape[4]);
-  record('overlapSums fwd, labels+softmax', shape, await time(() => vg.overlapSums(v.labels, v.logits, { activation: 'softmax' })), bytes + bytes / shape[4]);
+  record(
+    'overlapSums fwd, int32 labels',
+    shape,
+    await time(() => vg.overlapSums(v.labels, v.pred)),
+    bytes + bytes / shape[4],
+  );
+  record(
+    'overlapSums fwd, labels+softmax',
+    shape,
+    await time(() => vg.overlapSums(v.labels, v.logits, { activation: 'softmax' })),
+    bytes + bytes / shape[4],
+  );
   const dy = vg.onesLike(vg.overlapSums(v.onehot, v.pred));
-  record('overlapSums bwd (dL/dp), one-hot', shape, await time(() => vg.valueAndGrad(() => vg.sum(vg.mul(vg.overlapSums(v.onehot, v.pred), dy)), [v.pred])), null, 'fwd + bwd');
+  record(
+    'overlapSums bwd (dL/dp), one-hot',
+    shape,
+    await time(() => vg.valueAndGrad(() => vg.sum(vg.mul(vg.overlapSums(v.onehot, v.pred), dy)), [v.pred])),
+    null,
+    'fwd + bwd',
+  );
 
   const losses: [string, (p: vg.Tensor) => vg.Tensor][] = [
     ['dice', (p) => vg.dice(v.onehot, p)],
@@ -128,7 +158,8 @@ for (const shape of shapes) {
       const oursFwd = rows.find((r) => r.shape === key && r.name === `${kind} fwd`)!;
       const oursBoth = rows.find((r) => r.shape === key && r.name === `${kind} fwd+bwd`)!;
       const results: (PeerResult | null)[] = [];
-      if (shape[1] === 32) results.push(await tfjsLoss('cpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
+      if (shape[1] === 32)
+        results.push(await tfjsLoss('cpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
       else {
         results.push(await tfjsLoss('webgpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
         results.push(await jaxLoss(kind, shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
@@ -138,7 +169,15 @@ for (const shape of shapes) {
         const gradError = relativeDifference([ourGrad], [r.gradient]);
         const agrees = Math.abs(r.value - ours[0]) <= 1e-4 && gradError <= 1e-3;
         const { gradient: _, ...rest } = r;
-        peers.push({ ...rest, shape: key, voxgradValue: ours[0], gradError, agrees, voxgradFwdMs: oursFwd.wallMs, voxgradFwdBwdMs: oursBoth.wallMs });
+        peers.push({
+          ...rest,
+          shape: key,
+          voxgradValue: ours[0],
+          gradError,
+          agrees,
+          voxgradFwdMs: oursFwd.wallMs,
+          voxgradFwdBwdMs: oursBoth.wallMs,
+        });
       }
     }
   }
@@ -152,37 +191,78 @@ for (const shape of shapes) {
 const trainShape = [2, 32, 32, 32];
 const demoData = syntheticVolumes(2, 32, 3);
 const demoModel = twoHeadModel({ size: 32, classes: SYNTHETIC_CLASSES, filters: 8 });
-demoModel.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [0.5, 0.3] });
+demoModel.compile({
+  optimizer: new vg.Adam({ learningRate: 0.03 }),
+  loss: [segmentationLoss, foregroundLoss],
+  lossWeights: [0.5, 0.3],
+});
 const demoX = vg.tensor(demoData.image, [...trainShape, 1]);
 const demoSeg = vg.tensor(demoData.labels, trainShape, 'int32');
-const demoFg = vg.tensor(Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)), [...trainShape, 1]);
+const demoFg = vg.tensor(
+  Float32Array.from(demoData.labels, (k) => (k > 0 ? 1 : 0)),
+  [...trainShape, 1],
+);
 // voxgrad's loss and gradients at the initial weights: the peer's step is checked against them.
 const stepRef: StepReference = { weights: {}, loss: 0, grads: {} };
-for (const w of demoModel.trainableWeights) stepRef.weights[w.name] = { shape: [...w.shape], data: (await w.data()) as Float32Array };
+for (const w of demoModel.trainableWeights)
+  stepRef.weights[w.name] = { shape: [...w.shape], data: (await w.data()) as Float32Array };
 {
   const { value, grads } = vg.valueAndGrad(() => {
     const p = demoModel.call(demoX, true);
     const names = demoModel.outputNames;
-    return vg.add(vg.mul(segmentationLoss(demoSeg, p[names[0]]), 0.5), vg.mul(foregroundLoss(demoFg, p[names[1]]), 0.3));
+    return vg.add(
+      vg.mul(segmentationLoss(demoSeg, p[names[0]]), 0.5),
+      vg.mul(foregroundLoss(demoFg, p[names[1]]), 0.3),
+    );
   }, demoModel.trainableWeights);
   stepRef.loss = (await value.data())[0];
   const values = await vg.readAll(grads.map((g) => g!));
-  demoModel.trainableWeights.forEach((w, i) => { stepRef.grads[w.name] = values[i] as Float32Array; });
+  demoModel.trainableWeights.forEach((w, i) => {
+    stepRef.grads[w.name] = values[i] as Float32Array;
+  });
   vg.tidy(() => [value, ...grads].forEach((g) => g?.dispose()));
 }
 const stepTiming = await time(() => demoModel.trainStep(demoX, [demoSeg, demoFg]));
-const ourStep = record('training step, two-head demo model', [...trainShape, 1], stepTiming, null, 'conv3d trunk, dice + tversky, Adam');
+const ourStep = record(
+  'training step, two-head demo model',
+  [...trainShape, 1],
+  stepTiming,
+  null,
+  'conv3d trunk, dice + tversky, Adam',
+);
 // Where the step's GPU time goes: each kernel's total over one step (per-dispatch timestamps).
-const stepProfile = (await engine.backend.profileKernels(() => vg.tidy(() => { demoModel.trainStep(demoX, [demoSeg, demoFg]); }))) ?? [];
-const theirSteps: StepResult[] = [await tfjsTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef)];
-const jaxStep = await jaxTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef, jaxVersion);
+const stepProfile =
+  (await engine.backend.profileKernels(() =>
+    vg.tidy(() => {
+      demoModel.trainStep(demoX, [demoSeg, demoFg]);
+    }),
+  )) ?? [];
+const theirSteps: StepResult[] = [
+  await tfjsTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef),
+];
+const jaxStep = await jaxTrainStep(
+  trainShape,
+  demoData.image,
+  demoData.labels,
+  SYNTHETIC_CLASSES,
+  8,
+  quick ? 3 : 5,
+  stepRef,
+  jaxVersion,
+);
 if (jaxStep) theirSteps.push(jaxStep);
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
 const conv = vg.randomNormal([2, 32, 32, 32, 8], { seed: 8 });
 const convW = vg.randomNormal([3, 3, 3, 8, 8], { seed: 9 });
 const convT = await time(() => vg.conv3d(conv, convW, { padding: 'same' }));
-record('conv3d 3x3x3, 8 -> 8 channels', [2, 32, 32, 32, 8], convT, null, `${((2 * 2 * 32 ** 3 * 27 * 8 * 8) / (bestMs(convT) * 1e6)).toFixed(2)} GFLOP/s`);
+record(
+  'conv3d 3x3x3, 8 -> 8 channels',
+  [2, 32, 32, 32, 8],
+  convT,
+  null,
+  `${((2 * 2 * 32 ** 3 * 27 * 8 * 8) / (bestMs(convT) * 1e6)).toFixed(2)} GFLOP/s`,
+);
 vg.tidy(() => [conv, convW].forEach((t) => t.dispose()));
 
 if (!quick) {
@@ -195,29 +275,55 @@ if (!quick) {
 
 // --- report --------------------------------------------------------------------------------
 const timing = engine.backend.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
-const limitNames = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'minUniformBufferOffsetAlignment'] as const;
+const limitNames = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupStorageSize',
+  'minUniformBufferOffsetAlignment',
+] as const;
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
 const header = `voxgrad bench on ${info.adapter} (${versions}, ${timing}, ${runs} runs)`;
 console.log(header);
 console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);
-console.log(`${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}`);
+console.log(
+  `${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}`,
+);
 for (const r of rows) {
-  console.log(`${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`);
+  console.log(
+    `${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`,
+  );
 }
-const stepLine = (p: StepResult): string => `${p.peer} ${p.version} ${p.stepMs.toFixed(1)} ms (${(p.stepMs / ourStep.wallMs).toFixed(1)}x); checked at voxgrad's initial weights: loss ${p.loss.toFixed(6)} vs ${stepRef.loss.toFixed(6)}, largest gradient difference ${p.gradError.toExponential(1)} of the largest gradient: ${p.agrees ? 'the same work' : 'DIFFERENT work, so the time is not comparable'}`;
+const stepLine = (p: StepResult): string =>
+  `${p.peer} ${p.version} ${p.stepMs.toFixed(1)} ms (${(p.stepMs / ourStep.wallMs).toFixed(1)}x); checked at voxgrad's initial weights: loss ${p.loss.toFixed(6)} vs ${stepRef.loss.toFixed(6)}, largest gradient difference ${p.gradError.toExponential(1)} of the largest gradient: ${p.agrees ? 'the same work' : 'DIFFERENT work, so the time is not comparable'}`;
 console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}`);
 for (const p of theirSteps) console.log(`  ${stepLine(p)}`);
 const stepKernelMs = stepProfile.reduce((t, r) => t + r.ms, 0);
 if (stepProfile.length) {
-  console.log(`\nwhere the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed alone):`);
-  for (const r of stepProfile.slice(0, 12)) console.log(`  ${r.kernel.padEnd(44)}${String(r.dispatches).padStart(3)} x ${r.ms.toFixed(2).padStart(8)} ms ${((100 * r.ms) / stepKernelMs).toFixed(1).padStart(5)}%`);
+  console.log(
+    `\nwhere the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed alone):`,
+  );
+  for (const r of stepProfile.slice(0, 12))
+    console.log(
+      `  ${r.kernel.padEnd(44)}${String(r.dispatches).padStart(3)} x ${r.ms.toFixed(2).padStart(8)} ms ${((100 * r.ms) / stepKernelMs).toFixed(1).padStart(5)}%`,
+    );
 }
-const agreement = (p: PeerRow): string => (p.agrees ? `agrees (gradient within ${p.gradError.toExponential(1)})` : `DIFFERS: value ${p.value.toFixed(6)} vs ${p.voxgradValue.toFixed(6)}, gradient ${p.gradError.toExponential(1)} of the largest`);
+const agreement = (p: PeerRow): string =>
+  p.agrees
+    ? `agrees (gradient within ${p.gradError.toExponential(1)})`
+    : `DIFFERS: value ${p.value.toFixed(6)} vs ${p.voxgradValue.toFixed(6)}, gradient ${p.gradError.toExponential(1)} of the largest`;
 if (peers.length) {
-  console.log('\nthe same losses with the peers (median wall ms; ratio = peer time / voxgrad time; value within 1e-4 and gradient within 1e-3 of voxgrad\'s)');
-  console.log(`${'loss'.padEnd(9)}${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  check`);
+  console.log(
+    "\nthe same losses with the peers (median wall ms; ratio = peer time / voxgrad time; value within 1e-4 and gradient within 1e-3 of voxgrad's)",
+  );
+  console.log(
+    `${'loss'.padEnd(9)}${'peer'.padEnd(22)}${'version'.padEnd(10)}${'shape'.padEnd(18)}${'fwd ms'.padStart(10)}${'x'.padStart(8)}${'fwd+bwd ms'.padStart(12)}${'x'.padStart(8)}  check`,
+  );
   for (const p of peers) {
-    console.log(`${p.loss.padEnd(9)}${p.peer.padEnd(22)}${p.version.padEnd(10)}${p.shape.padEnd(18)}${p.forwardMs.toFixed(1).padStart(10)}${(p.forwardMs / p.voxgradFwdMs).toFixed(1).padStart(8)}${p.forwardBackwardMs.toFixed(1).padStart(12)}${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1).padStart(8)}  ${agreement(p)}`);
+    console.log(
+      `${p.loss.padEnd(9)}${p.peer.padEnd(22)}${p.version.padEnd(10)}${p.shape.padEnd(18)}${p.forwardMs.toFixed(1).padStart(10)}${(p.forwardMs / p.voxgradFwdMs).toFixed(1).padStart(8)}${p.forwardBackwardMs.toFixed(1).padStart(12)}${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1).padStart(8)}  ${agreement(p)}`,
+    );
   }
 }
 const md = [
@@ -225,28 +331,66 @@ const md = [
   '',
   '| kernel | shape | ms | wall ms | GB/s | vs copy |',
   '|---|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`,
+  ),
   '',
   `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}; ${theirSteps.map(stepLine).join('; ')}.`,
-  ...(stepProfile.length ? [
-    '',
-    `Where the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed in its own pass):`,
-    '',
-    '| kernel | dispatches | ms | share |',
-    '|---|---:|---:|---:|',
-    ...stepProfile.slice(0, 12).map((r) => `| ${r.kernel.replace(/[{}"]/g, '').replace(/,/g, ' ')} | ${r.dispatches} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / stepKernelMs).toFixed(1)}% |`),
-  ] : []),
-  ...(peers.length ? [
-    '',
-    'The same losses with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad\'s wall ms; ratio = peer / voxgrad; value within 1e-4 and gradient within 1e-3 of voxgrad\'s):',
-    '',
-    '| loss | peer | version | shape | fwd ms | vs voxgrad | fwd+bwd ms | vs voxgrad | same value and gradient |',
-    '|---|---|---|---|---:|---:|---:|---:|---|',
-    ...peers.map((p) => `| ${p.loss} | ${p.peer} | ${p.version} | ${p.shape} | ${p.forwardMs.toFixed(1)} | ${(p.forwardMs / p.voxgradFwdMs).toFixed(1)}x | ${p.forwardBackwardMs.toFixed(1)} | ${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1)}x | ${agreement(p)} |`),
-  ] : []),
+  ...(stepProfile.length
+    ? [
+        '',
+        `Where the training step's GPU time goes (${stepKernelMs.toFixed(1)} ms of kernels, each dispatch timed in its own pass):`,
+        '',
+        '| kernel | dispatches | ms | share |',
+        '|---|---:|---:|---:|',
+        ...stepProfile
+          .slice(0, 12)
+          .map(
+            (r) =>
+              `| ${r.kernel.replace(/[{}"]/g, '').replace(/,/g, ' ')} | ${r.dispatches} | ${r.ms.toFixed(2)} | ${((100 * r.ms) / stepKernelMs).toFixed(1)}% |`,
+          ),
+      ]
+    : []),
+  ...(peers.length
+    ? [
+        '',
+        "The same losses with the peers on the same adapter (median wall ms, each waiting for its result, against voxgrad's wall ms; ratio = peer / voxgrad; value within 1e-4 and gradient within 1e-3 of voxgrad's):",
+        '',
+        '| loss | peer | version | shape | fwd ms | vs voxgrad | fwd+bwd ms | vs voxgrad | same value and gradient |',
+        '|---|---|---|---|---:|---:|---:|---:|---|',
+        ...peers.map(
+          (p) =>
+            `| ${p.loss} | ${p.peer} | ${p.version} | ${p.shape} | ${p.forwardMs.toFixed(1)} | ${(p.forwardMs / p.voxgradFwdMs).toFixed(1)}x | ${p.forwardBackwardMs.toFixed(1)} | ${(p.forwardBackwardMs / p.voxgradFwdBwdMs).toFixed(1)}x | ${agreement(p)} |`,
+        ),
+      ]
+    : []),
 ].join('\n');
 for (const p of [jsonPath, markdownPath]) mkdirSync(dirname(p), { recursive: true });
-writeFileSync(jsonPath, JSON.stringify({ device: info.adapter, node: process.version, versions, limits: limitsUsed, timing, quick, runs, rows, peers, trainingStep: { voxgradWallMs: ourStep.wallMs, voxgradLoss: stepRef.loss, peers: theirSteps, kernels: stepProfile } }, null, 2));
+writeFileSync(
+  jsonPath,
+  JSON.stringify(
+    {
+      device: info.adapter,
+      node: process.version,
+      versions,
+      limits: limitsUsed,
+      timing,
+      quick,
+      runs,
+      rows,
+      peers,
+      trainingStep: {
+        voxgradWallMs: ourStep.wallMs,
+        voxgradLoss: stepRef.loss,
+        peers: theirSteps,
+        kernels: stepProfile,
+      },
+    },
+    null,
+    2,
+  ),
+);
 writeFileSync(markdownPath, `${md}\n`);
 console.log(`wrote ${jsonPath} and ${markdownPath}`);
 await vg.dispose();

@@ -25,7 +25,10 @@ function provideNavigatorGpu(): void {
   if (typeof navigator !== 'undefined' && (navigator as Navigator).gpu) return;
   Object.assign(globalThis, globals);
   gpuForPeers ??= create([]);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: gpuForPeers, userAgent: 'node' }, configurable: true });
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { gpu: gpuForPeers, userAgent: 'node' },
+    configurable: true,
+  });
 }
 
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -68,18 +71,31 @@ const ALPHA = 0.3;
 const BETA = 0.7;
 
 /** Straightforward overlap losses in TensorFlow.js: per (b, c) sums over x, y, z, mean, 1 − score. */
-export async function tfjsLoss(backend: 'webgpu' | 'cpu', kind: PeerLoss, shape: number[], truth: Float32Array, pred: Float32Array, runs: number): Promise<PeerResult> {
+export async function tfjsLoss(
+  backend: 'webgpu' | 'cpu',
+  kind: PeerLoss,
+  shape: number[],
+  truth: Float32Array,
+  pred: Float32Array,
+  runs: number,
+): Promise<PeerResult> {
   const tf = await tfjs(backend);
   const t = tf.tensor(truth, shape);
   const p = tf.tensor(pred, shape);
-  const loss = (tt: typeof t, pp: typeof p) => tf.tidy(() => {
-    const tp = tf.sum(tf.mul(tt, pp), [1, 2, 3]);
-    const sp = tf.sum(pp, [1, 2, 3]);
-    const st = tf.sum(tt, [1, 2, 3]);
-    const den = kind === 'dice' ? tf.add(sp, st) : kind === 'iou' ? tf.sub(tf.add(sp, st), tp) : tf.add(tf.add(tf.mul(tp, 1 - ALPHA - BETA), tf.mul(sp, ALPHA)), tf.mul(st, BETA));
-    const num = kind === 'dice' ? tf.mul(tp, 2) : tp;
-    return tf.sub(1, tf.mean(tf.div(tf.add(num, SMOOTH), tf.add(den, SMOOTH))));
-  });
+  const loss = (tt: typeof t, pp: typeof p) =>
+    tf.tidy(() => {
+      const tp = tf.sum(tf.mul(tt, pp), [1, 2, 3]);
+      const sp = tf.sum(pp, [1, 2, 3]);
+      const st = tf.sum(tt, [1, 2, 3]);
+      const den =
+        kind === 'dice'
+          ? tf.add(sp, st)
+          : kind === 'iou'
+            ? tf.sub(tf.add(sp, st), tp)
+            : tf.add(tf.add(tf.mul(tp, 1 - ALPHA - BETA), tf.mul(sp, ALPHA)), tf.mul(st, BETA));
+      const num = kind === 'dice' ? tf.mul(tp, 2) : tp;
+      return tf.sub(1, tf.mean(tf.div(tf.add(num, SMOOTH), tf.add(den, SMOOTH))));
+    });
   const value = (await loss(t, p).data())[0];
   const { value: v0, grads: g0 } = tf.valueAndGrads((x: typeof p) => loss(t, x))([p]);
   const gradient = (await g0[0].data()) as Float32Array;
@@ -97,7 +113,15 @@ export async function tfjsLoss(backend: 'webgpu' | 'cpu', kind: PeerLoss, shape:
   }, runs);
   t.dispose();
   p.dispose();
-  return { peer: `tfjs-${backend}`, version: tf.version_core, loss: kind, value, gradient, forwardMs, forwardBackwardMs };
+  return {
+    peer: `tfjs-${backend}`,
+    version: tf.version_core,
+    loss: kind,
+    value,
+    gradient,
+    forwardMs,
+    forwardBackwardMs,
+  };
 }
 
 type Jax = typeof import('@jax-js/jax');
@@ -116,7 +140,14 @@ function jaxOnWebGPU(): Promise<Jax | null> {
 }
 
 /** The same overlap losses in jax-js on WebGPU, forward and grad both under jit. */
-export async function jaxLoss(kind: PeerLoss, shape: number[], truth: Float32Array, pred: Float32Array, runs: number, version: string): Promise<PeerResult | null> {
+export async function jaxLoss(
+  kind: PeerLoss,
+  shape: number[],
+  truth: Float32Array,
+  pred: Float32Array,
+  runs: number,
+  version: string,
+): Promise<PeerResult | null> {
   const jax = await jaxOnWebGPU();
   if (!jax) return null;
   const { numpy: np, jit, grad } = jax;
@@ -127,11 +158,18 @@ export async function jaxLoss(kind: PeerLoss, shape: number[], truth: Float32Arr
     const tp = np.sum(tt.ref.mul(pp.ref), [1, 2, 3]);
     const sp = np.sum(pp, [1, 2, 3]);
     const st = np.sum(tt, [1, 2, 3]);
-    const score = kind === 'dice'
-      ? tp.mul(2).add(SMOOTH).div(sp.add(st).add(SMOOTH))
-      : kind === 'iou'
-        ? tp.ref.add(SMOOTH).div(sp.add(st).sub(tp).add(SMOOTH))
-        : tp.ref.add(SMOOTH).div(tp.mul(1 - ALPHA - BETA).add(sp.mul(ALPHA)).add(st.mul(BETA)).add(SMOOTH));
+    const score =
+      kind === 'dice'
+        ? tp.mul(2).add(SMOOTH).div(sp.add(st).add(SMOOTH))
+        : kind === 'iou'
+          ? tp.ref.add(SMOOTH).div(sp.add(st).sub(tp).add(SMOOTH))
+          : tp.ref.add(SMOOTH).div(
+              tp
+                .mul(1 - ALPHA - BETA)
+                .add(sp.mul(ALPHA))
+                .add(st.mul(BETA))
+                .add(SMOOTH),
+            );
     return np.mean(score).mul(-1).add(1);
   };
   const forward = jit(loss);
@@ -174,7 +212,15 @@ export interface StepResult {
  * index type 'vec5'") nor transpose int32 tensors, so biases, group-norm affines and reductions
  * run on 2-D / 3-D reshapes and the one-hot targets are made on the host.
  */
-export async function tfjsTrainStep(shape: number[], image: Float32Array, labels: Int32Array, classes: number, filters: number, runs: number, ref: StepReference): Promise<StepResult> {
+export async function tfjsTrainStep(
+  shape: number[],
+  image: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  filters: number,
+  runs: number,
+  ref: StepReference,
+): Promise<StepResult> {
   const tf = await tfjs('webgpu');
   const [B, X, Y, Z] = shape;
   const N = X * Y * Z;
@@ -182,10 +228,18 @@ export async function tfjsTrainStep(shape: number[], image: Float32Array, labels
   type T5 = import('@tensorflow/tfjs-core').Tensor5D;
   const x = tf.tensor(image, [B, X, Y, Z, 1]) as T5;
   // Targets made on the host (tf.oneHot gives int32, which 4.22's WebGPU transpose cannot read).
-  const seg = tf.tensor(Float32Array.from({ length: B * N * classes }, (_, i) => (labels[Math.floor(i / classes)] === i % classes ? 1 : 0)), [B, N, classes]);
-  const fg = tf.tensor(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)), [B, N, 1]);
+  const seg = tf.tensor(
+    Float32Array.from({ length: B * N * classes }, (_, i) => (labels[Math.floor(i / classes)] === i % classes ? 1 : 0)),
+    [B, N, classes],
+  );
+  const fg = tf.tensor(
+    Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)),
+    [B, N, 1],
+  );
   const names = Object.keys(ref.weights);
-  const vars = Object.fromEntries(names.map((n) => [n, tf.variable(tf.tensor(ref.weights[n].data, ref.weights[n].shape), true, `peer_${n}`)]));
+  const vars = Object.fromEntries(
+    names.map((n) => [n, tf.variable(tf.tensor(ref.weights[n].data, ref.weights[n].shape), true, `peer_${n}`)]),
+  );
   const groups = Math.min(4, filters);
   const conv = (h: T, layer: string, C: number): T => {
     const y = tf.conv3d(h as T5, vars[`${layer}/kernel`] as unknown as T5, 1, 'same');
@@ -197,7 +251,9 @@ export async function tfjsTrainStep(shape: number[], image: Float32Array, labels
     const sp = tf.sum(p, 1);
     const st = tf.sum(t, 1);
     const num = tf.add(dice ? tf.mul(tp, 2) : tp, 1e-5);
-    const den = dice ? tf.add(tf.add(sp, st), 1e-5) : tf.add(tf.add(tf.add(tf.mul(tp, 1 - alpha - beta), tf.mul(sp, alpha)), tf.mul(st, beta)), 1e-5);
+    const den = dice
+      ? tf.add(tf.add(sp, st), 1e-5)
+      : tf.add(tf.add(tf.add(tf.mul(tp, 1 - alpha - beta), tf.mul(sp, alpha)), tf.mul(st, beta)), 1e-5);
     return tf.sub(1, tf.mean(tf.div(num, den)));
   };
   const loss = (): import('@tensorflow/tfjs-core').Scalar => {
@@ -209,10 +265,16 @@ export async function tfjsTrainStep(shape: number[], image: Float32Array, labels
     h = tf.reshape(tf.relu(conv(h, 'trunk_conv2', filters)), [B, X, Y, Z, filters]);
     const segP = tf.reshape(tf.softmax(conv(h, 'segmentation', classes)), [B, N, classes]);
     const fgP = tf.reshape(tf.sigmoid(conv(h, 'foreground', 1)), [B, N, 1]);
-    return tf.add(tf.mul(overlap(seg, segP, 0.5, 0.5, true), 0.5), tf.mul(overlap(fg, fgP, 0.3, 0.7, false), 0.3)) as import('@tensorflow/tfjs-core').Scalar;
+    return tf.add(
+      tf.mul(overlap(seg, segP, 0.5, 0.5, true), 0.5),
+      tf.mul(overlap(fg, fgP, 0.3, 0.7, false), 0.3),
+    ) as import('@tensorflow/tfjs-core').Scalar;
   };
   // The same work as voxgrad's step: loss and every gradient at the same weights.
-  const { value, grads } = tf.variableGrads(loss, names.map((n) => vars[n]));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    names.map((n) => vars[n]),
+  );
   const lossValue = (await value.data())[0];
   const peerGrads: Record<string, Float32Array> = {};
   for (const n of names) peerGrads[n] = (await grads[`peer_${n}`].data()) as Float32Array;
@@ -233,7 +295,10 @@ export async function tfjsTrainStep(shape: number[], image: Float32Array, labels
 /** Largest |peer − voxgrad| over every weight's gradient, relative to the largest |voxgrad| gradient. */
 function gradientError(ref: StepReference, peer: Record<string, Float32Array>): number {
   const names = Object.keys(ref.grads);
-  return relativeDifference(names.map((n) => ref.grads[n]), names.map((n) => peer[n]));
+  return relativeDifference(
+    names.map((n) => ref.grads[n]),
+    names.map((n) => peer[n]),
+  );
 }
 
 /** Largest |got − want| over arrays, relative to the largest |want|. */
@@ -254,12 +319,14 @@ function kernelToChannelsFirst(data: Float32Array, shape: number[], back = false
   const [KX, KY, KZ, CI, CO] = shape;
   const taps = KX * KY * KZ;
   const out = new Float32Array(data.length);
-  for (let t = 0; t < taps; t++) for (let i = 0; i < CI; i++) for (let o = 0; o < CO; o++) {
-    const last = (t * CI + i) * CO + o;
-    const first = (o * CI + i) * taps + t;
-    if (back) out[last] = data[first];
-    else out[first] = data[last];
-  }
+  for (let t = 0; t < taps; t++)
+    for (let i = 0; i < CI; i++)
+      for (let o = 0; o < CO; o++) {
+        const last = (t * CI + i) * CO + o;
+        const first = (o * CI + i) * taps + t;
+        if (back) out[last] = data[first];
+        else out[first] = data[last];
+      }
   return out;
 }
 
@@ -272,7 +339,16 @@ function kernelToChannelsFirst(data: Float32Array, shape: number[], back = false
  * channels, whose gradient differs with or without jit, so the report flags the step as not the
  * same work; voxgrad's and TensorFlow.js's agree to 3e-6.)
  */
-export async function jaxTrainStep(shape: number[], image: Float32Array, labels: Int32Array, classes: number, filters: number, runs: number, ref: StepReference, version: string): Promise<StepResult | null> {
+export async function jaxTrainStep(
+  shape: number[],
+  image: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  filters: number,
+  runs: number,
+  ref: StepReference,
+  version: string,
+): Promise<StepResult | null> {
   const jax = await jaxOnWebGPU();
   if (!jax) return null;
   const { numpy: np, jit, valueAndGrad, lax, nn } = jax;
@@ -281,17 +357,25 @@ export async function jaxTrainStep(shape: number[], image: Float32Array, labels:
   const N = X * Y * Z;
   const G = Math.min(4, filters);
   // Channels-first targets and image, made on the host.
-  const seg = np.array(Float32Array.from({ length: B * classes * N }, (_, i) => {
-    const b = Math.floor(i / (classes * N));
-    const c = Math.floor(i / N) % classes;
-    return labels[b * N + (i % N)] === c ? 1 : 0;
-  })).reshape([B, classes, X, Y, Z]);
+  const seg = np
+    .array(
+      Float32Array.from({ length: B * classes * N }, (_, i) => {
+        const b = Math.floor(i / (classes * N));
+        const c = Math.floor(i / N) % classes;
+        return labels[b * N + (i % N)] === c ? 1 : 0;
+      }),
+    )
+    .reshape([B, classes, X, Y, Z]);
   const fg = np.array(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0))).reshape([B, 1, X, Y, Z]);
   const x = np.array(image).reshape([B, 1, X, Y, Z]);
   const names = Object.keys(ref.weights);
   const toJax = (n: string): A => {
     const w = ref.weights[n];
-    return w.shape.length === 5 ? np.array(kernelToChannelsFirst(w.data, w.shape)).reshape([w.shape[4], w.shape[3], w.shape[0], w.shape[1], w.shape[2]]) : np.array(w.data);
+    return w.shape.length === 5
+      ? np
+          .array(kernelToChannelsFirst(w.data, w.shape))
+          .reshape([w.shape[4], w.shape[3], w.shape[0], w.shape[1], w.shape[2]])
+      : np.array(w.data);
   };
   let params: A[] = names.map(toJax);
   const at = (n: string): number => names.indexOf(n);
@@ -303,7 +387,13 @@ export async function jaxTrainStep(shape: number[], image: Float32Array, labels:
     const st = np.sum(t, [2, 3, 4]);
     const score = dice
       ? tp.mul(2).add(1e-5).div(sp.add(st).add(1e-5))
-      : tp.ref.add(1e-5).div(tp.mul(1 - alpha - beta).add(sp.mul(alpha)).add(st.mul(beta)).add(1e-5));
+      : tp.ref.add(1e-5).div(
+          tp
+            .mul(1 - alpha - beta)
+            .add(sp.mul(alpha))
+            .add(st.mul(beta))
+            .add(1e-5),
+        );
     return np.mean(score).mul(-1).add(1);
   };
   const loss = (ps: A[], xi: A, segT: A, fgT: A): A => {
@@ -312,14 +402,23 @@ export async function jaxTrainStep(shape: number[], image: Float32Array, labels:
     const centred = g.ref.sub(np.mean(g, [2, 3], { keepdims: true }));
     const variance = np.mean(centred.ref.mul(centred.ref), [2, 3], { keepdims: true });
     const normed = centred.div(np.sqrt(variance.add(1e-5))).reshape([B, filters, X, Y, Z]);
-    const h = normed.mul(ps[at('trunk_norm/gamma')].reshape([1, filters, 1, 1, 1])).add(ps[at('trunk_norm/beta')].reshape([1, filters, 1, 1, 1]));
+    const h = normed
+      .mul(ps[at('trunk_norm/gamma')].reshape([1, filters, 1, 1, 1]))
+      .add(ps[at('trunk_norm/beta')].reshape([1, filters, 1, 1, 1]));
     const h2 = nn.relu(conv(h, ps[at('trunk_conv2/kernel')], ps[at('trunk_conv2/bias')], filters));
     const segP = nn.softmax(conv(h2.ref, ps[at('segmentation/kernel')], ps[at('segmentation/bias')], classes), 1);
     const fgP = nn.sigmoid(conv(h2, ps[at('foreground/kernel')], ps[at('foreground/bias')], 1));
-    return overlap(segT, segP, 0.5, 0.5, true).mul(0.5).add(overlap(fgT, fgP, 0.3, 0.7, false).mul(0.3));
+    return overlap(segT, segP, 0.5, 0.5, true)
+      .mul(0.5)
+      .add(overlap(fgT, fgP, 0.3, 0.7, false).mul(0.3));
   };
   const lossAndGrads = jit(valueAndGrad(loss));
-  const [value, grads] = lossAndGrads(params.map((p) => p.ref), x.ref, seg.ref, fg.ref) as unknown as [A, A[]];
+  const [value, grads] = lossAndGrads(
+    params.map((p) => p.ref),
+    x.ref,
+    seg.ref,
+    fg.ref,
+  ) as unknown as [A, A[]];
   const lossValue = (await value.data())[0];
   const peerGrads: Record<string, Float32Array> = {};
   for (const [i, n] of names.entries()) {
@@ -336,7 +435,14 @@ export async function jaxTrainStep(shape: number[], image: Float32Array, labels:
     const c2 = np.power(b2, step).mul(-1).add(1);
     const m = ms.map((mi, i) => mi.mul(b1).add(gs[i].ref.mul(1 - b1)));
     const v = vs.map((vi, i) => vi.mul(b2).add(gs[i].ref.mul(gs[i]).mul(1 - b2)));
-    const p = ps.map((pi, i) => pi.sub(m[i].ref.div(c1.ref).mul(lr).div(np.sqrt(v[i].ref.div(c2.ref)).add(1e-7))));
+    const p = ps.map((pi, i) =>
+      pi.sub(
+        m[i].ref
+          .div(c1.ref)
+          .mul(lr)
+          .div(np.sqrt(v[i].ref.div(c2.ref)).add(1e-7)),
+      ),
+    );
     c1.dispose();
     c2.dispose();
     return [p, m, v];
@@ -345,7 +451,12 @@ export async function jaxTrainStep(shape: number[], image: Float32Array, labels:
   let vs: A[] = params.map((p) => np.zerosLike(p.ref));
   let t = 0;
   const step = async (): Promise<void> => {
-    const [l, gs] = lossAndGrads(params.map((p) => p.ref), x.ref, seg.ref, fg.ref) as unknown as [A, A[]];
+    const [l, gs] = lossAndGrads(
+      params.map((p) => p.ref),
+      x.ref,
+      seg.ref,
+      fg.ref,
+    ) as unknown as [A, A[]];
     [params, ms, vs] = adam(params, gs, ms, vs, np.array([++t])) as unknown as [A[], A[], A[]];
     await l.data();
   };

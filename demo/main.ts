@@ -3,9 +3,10 @@
  * per-output loss curves and a slice of label vs prediction while it trains. Every GPU read is
  * asynchronous, and the loop yields to the browser between steps, so the page stays responsive.
  */
-import * as vg from '../src/index.js';
+
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
 import { argmaxClass } from '../src/data/voxels.js';
+import * as vg from '../src/index.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 
 const SIZE = 12;
@@ -13,7 +14,14 @@ const CLASSES = SYNTHETIC_CLASSES;
 const COLOURS = ['#000', '#e63c3c', '#3cb44b', '#3c6ee6'];
 
 /** Progress the page exposes (also read by the browser test). */
-const state = { adapter: '', steps: 0, running: false, segmentation: [] as number[], foreground: [] as number[], errors: [] as string[] };
+const state = {
+  adapter: '',
+  steps: 0,
+  running: false,
+  segmentation: [] as number[],
+  foreground: [] as number[],
+  errors: [] as string[],
+};
 (globalThis as unknown as { voxgradDemo: typeof state }).voxgradDemo = state;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -37,7 +45,10 @@ function drawCurves(): void {
   g.fillText(hi.toFixed(2), 4, 16);
   g.fillText('0', 28, c.height - 30);
   g.fillText(`step ${state.steps}`, c.width - 70, c.height - 14);
-  [['segmentation (dice)', state.segmentation, '#1f77b4'], ['foreground (tversky)', state.foreground, '#d62728']].forEach(([name, values, colour], k) => {
+  [
+    ['segmentation (dice)', state.segmentation, '#1f77b4'],
+    ['foreground (tversky)', state.foreground, '#d62728'],
+  ].forEach(([name, values, colour], k) => {
     const v = values as number[];
     g.strokeStyle = colour as string;
     g.lineWidth = 2;
@@ -64,21 +75,24 @@ function drawSlice(image: Float32Array, label: Int32Array, pred: Int32Array): vo
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  for (let x = 0; x < SIZE; x++) for (let y = 0; y < SIZE; y++) {
-    const k = x * SIZE + y;
-    const grey = Math.round((255 * (image[k] - lo)) / Math.max(1e-6, hi - lo));
-    g.fillStyle = `rgb(${grey},${grey},${grey})`;
-    g.fillRect(x * px, y * px, px, px);
-    g.fillStyle = COLOURS[label[k]];
-    g.fillRect((SIZE + 1) * px + x * px, y * px, px, px);
-    g.fillStyle = COLOURS[pred[k]];
-    g.fillRect(2 * (SIZE + 1) * px + x * px, y * px, px, px);
-  }
+  for (let x = 0; x < SIZE; x++)
+    for (let y = 0; y < SIZE; y++) {
+      const k = x * SIZE + y;
+      const grey = Math.round((255 * (image[k] - lo)) / Math.max(1e-6, hi - lo));
+      g.fillStyle = `rgb(${grey},${grey},${grey})`;
+      g.fillRect(x * px, y * px, px, px);
+      g.fillStyle = COLOURS[label[k]];
+      g.fillRect((SIZE + 1) * px + x * px, y * px, px, px);
+      g.fillStyle = COLOURS[pred[k]];
+      g.fillRect(2 * (SIZE + 1) * px + x * px, y * px, px, px);
+    }
 }
 
 async function main(): Promise<void> {
   if (!('gpu' in navigator) || !navigator.gpu) {
-    fail('WebGPU is not available in this browser. Use a recent Chrome or Edge (or Chromium with --enable-unsafe-webgpu), or Firefox Nightly / Safari Technology Preview with WebGPU enabled.');
+    fail(
+      'WebGPU is not available in this browser. Use a recent Chrome or Edge (or Chromium with --enable-unsafe-webgpu), or Firefox Nightly / Safari Technology Preview with WebGPU enabled.',
+    );
     ($('start') as HTMLButtonElement).disabled = true;
     return;
   }
@@ -94,7 +108,10 @@ async function main(): Promise<void> {
   const val = syntheticVolumes(1, SIZE, 99);
   const x = vg.tensor(train.image, [train.n, SIZE, SIZE, SIZE, 1]);
   const seg = vg.tensor(train.labels, [train.n, SIZE, SIZE, SIZE], 'int32');
-  const fg = vg.tensor(Float32Array.from(train.labels, (k) => (k > 0 ? 1 : 0)), [train.n, SIZE, SIZE, SIZE, 1]);
+  const fg = vg.tensor(
+    Float32Array.from(train.labels, (k) => (k > 0 ? 1 : 0)),
+    [train.n, SIZE, SIZE, SIZE, 1],
+  );
   const vx = vg.tensor(val.image, [1, SIZE, SIZE, SIZE, 1]);
   // Show the z slice of the validation volume with the most labelled voxels.
   const perSlice = new Array(SIZE).fill(0);
@@ -119,7 +136,11 @@ async function main(): Promise<void> {
     state.segmentation = [];
     state.foreground = [];
     const model = twoHeadModel({ size: SIZE, classes: CLASSES, filters: 8, seed: 1 });
-    model.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [w1, w2] });
+    model.compile({
+      optimizer: new vg.Adam({ learningRate: 0.03 }),
+      loss: [segmentationLoss, foregroundLoss],
+      lossWeights: [w1, w2],
+    });
     try {
       for (let step = 0; step < steps && !stop; step++) {
         const b = (2 * step) % train.n;
@@ -145,12 +166,13 @@ async function main(): Promise<void> {
           const image = new Float32Array(SIZE * SIZE);
           const label = new Int32Array(SIZE * SIZE);
           const pred = new Int32Array(SIZE * SIZE);
-          for (let i = 0; i < SIZE; i++) for (let j = 0; j < SIZE; j++) {
-            const v = (i * SIZE + j) * SIZE + mid;
-            image[i * SIZE + j] = val.image[v];
-            label[i * SIZE + j] = val.labels[v];
-            pred[i * SIZE + j] = argmaxClass(probs, v, CLASSES);
-          }
+          for (let i = 0; i < SIZE; i++)
+            for (let j = 0; j < SIZE; j++) {
+              const v = (i * SIZE + j) * SIZE + mid;
+              image[i * SIZE + j] = val.image[v];
+              label[i * SIZE + j] = val.labels[v];
+              pred[i * SIZE + j] = argmaxClass(probs, v, CLASSES);
+            }
           drawSlice(image, label, pred);
         }
         await new Promise((r) => setTimeout(r, 0));

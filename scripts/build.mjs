@@ -29,7 +29,10 @@ const node = {
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
 };
-const list = (dir, suffix) => readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix) && !f.endsWith('.d.ts')).map((f) => join(root, dir, f));
+const list = (dir, suffix) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(suffix) && !f.endsWith('.d.ts'))
+    .map((f) => join(root, dir, f));
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'build'), { recursive: true, force: true });
@@ -43,16 +46,28 @@ await Promise.all([
       { in: join(root, 'src/cli/voxgrad.ts'), out: 'cli/voxgrad' },
     ],
   }),
-  build({ ...common, platform: 'browser', entryPoints: [join(root, 'src/index.ts')], outfile: join(root, 'dist/voxgrad.browser.js') }),
+  build({
+    ...common,
+    platform: 'browser',
+    entryPoints: [join(root, 'src/index.ts')],
+    outfile: join(root, 'dist/voxgrad.browser.js'),
+  }),
   build({
     ...node,
     outdir: join(root, 'build'),
     outbase: root,
     // The benchmark bundles TensorFlow.js, CommonJS code that calls require().
-    banner: { js: "import { createRequire as __voxgradCreateRequire } from 'node:module'; const require = __voxgradCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __voxgradCreateRequire } from 'node:module'; const require = __voxgradCreateRequire(import.meta.url);",
+    },
     entryPoints: [...list('test', '.ts'), ...list('bench', '.ts')],
   }),
-  build({ ...common, platform: 'browser', entryPoints: [join(root, 'demo/main.ts')], outfile: join(root, 'build/demo/main.js') }),
+  build({
+    ...common,
+    platform: 'browser',
+    entryPoints: [join(root, 'demo/main.ts')],
+    outfile: join(root, 'build/demo/main.js'),
+  }),
 ]);
 mkdirSync(join(root, 'build/demo'), { recursive: true });
 copyFileSync(join(root, 'demo/index.html'), join(root, 'build/demo/index.html'));
@@ -63,5 +78,9 @@ writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`);
 chmodSync(cli, 0o755);
 
 // Type declarations of the library (dist/types/index.d.ts).
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);

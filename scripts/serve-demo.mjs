@@ -1,7 +1,8 @@
 // Serves the built browser demo (build/demo) on http://localhost:PORT (default 8080).
 // Usage: npm run demo [-- --port N]
-import { createServer } from 'node:http';
+
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
 const root = join(new URL('..', import.meta.url).pathname, 'build/demo');

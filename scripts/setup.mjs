@@ -18,12 +18,18 @@ if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSyn
 function vulkanUsable() {
   const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
   const icds = dirs.flatMap((d) => (existsSync(d) ? readdirSync(d) : []));
-  if (!existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') && !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')
-    && !existsSync('/usr/lib64/libvulkan.so.1') && !existsSync('/usr/lib/libvulkan.so.1')) return false;
+  if (
+    !existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') &&
+    !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1') &&
+    !existsSync('/usr/lib64/libvulkan.so.1') &&
+    !existsSync('/usr/lib/libvulkan.so.1')
+  )
+    return false;
   if (icds.some((f) => !f.startsWith('lvp_icd'))) return true; // a hardware driver
   if (!icds.length) return false;
   try {
     // Debian's Mesa 22 lavapipe is too old for Dawn; 23 or later works.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format syntax.
     const v = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'mesa-vulkan-drivers'], { encoding: 'utf8' });
     return parseInt(v, 10) >= 23;
   } catch {
@@ -42,11 +48,18 @@ if (process.platform === 'linux' && !process.env.VOXGRAD_SKIP_DRIVER_SETUP && !v
 
 // `npm test` also runs the browser demo in Debian's Chromium: install it when possible (root,
 // Debian); otherwise the browser test is reported as skipped.
-if (process.argv.includes('--browser') && process.platform === 'linux' && !existsSync('/usr/bin/chromium') && !process.env.CHROMIUM_PATH) {
+if (
+  process.argv.includes('--browser') &&
+  process.platform === 'linux' &&
+  !existsSync('/usr/bin/chromium') &&
+  !process.env.CHROMIUM_PATH
+) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.log('[setup] installing Chromium for the browser demo test');
     spawnSync('bash', [join(root, 'scripts/install-chromium.sh')], { stdio: 'inherit' });
   } else {
-    console.log('[setup] no Chromium: the browser demo test will be skipped (as root: bash scripts/install-chromium.sh)');
+    console.log(
+      '[setup] no Chromium: the browser demo test will be skipped (as root: bash scripts/install-chromium.sh)',
+    );
   }
 }

@@ -4,49 +4,12 @@
  * and metrics, layers, functional models, optimizers and weights I/O.
  */
 export * from './errors.js';
-
-// --- engine: device, scopes, memory, reads ------------------------------------------------------
-export * from './tensor/api.js';
-export type { DeviceLimits } from './tensor/backend.js';
-export type { DataArray, DType } from './tensor/dtype.js';
-export type { MemoryInfo } from './tensor/engine.js';
-export { flags } from './tensor/flags.js';
-export { checkNumerics } from './tensor/numerics.js';
-export type { NestedArray } from './tensor/tensor.js';
-export { Tensor } from './tensor/tensor.js';
-export type { InitOptions } from './tensor/webgpu/device.js';
-
-// --- ops ------------------------------------------------------------------------------------------
-export { cast } from './tensor/ops/cast.js';
-export type { Conv3dFused, Conv3dOptions } from './tensor/ops/conv3d/index.js';
-export { conv3d } from './tensor/ops/conv3d/index.js';
-export * from './tensor/ops/creation.js';
-export {
-  abs, add, affine, clip, cos, div, equal, exp, greater, greaterEqual, less, lessEqual, log, log1p, maximum,
-  minimum, mul, neg, notEqual, pow, reciprocal, relu, rsqrt, sigmoid, sign, sin, softplus, sqrt, square, step, sub,
-  tanh, where,
-} from './tensor/ops/elementwise/index.js';
-export type { GroupNormOptions } from './tensor/ops/group_norm/index.js';
-export { groupNorm } from './tensor/ops/group_norm/index.js';
-export type { MatmulOptions } from './tensor/ops/matmul.js';
-export { matmul } from './tensor/ops/matmul.js';
-export { broadcastTo, concat, expandDims, pad, reshape, slice, squeeze, transpose } from './tensor/ops/movement.js';
-export type { Activation as OverlapActivation, OverlapStats, OverlapSumsOptions, StatName } from './tensor/ops/overlap/index.js';
-export { overlapSums, statSlots } from './tensor/ops/overlap/index.js';
-export type { Pool3dOptions } from './tensor/ops/pool3d.js';
-export { avgPool3d, maxPool3d } from './tensor/ops/pool3d.js';
-export { max, mean, min, sum } from './tensor/ops/reduce.js';
-export { logSoftmax, softmax } from './tensor/ops/softmax.js';
-export { upSampling3d } from './tensor/ops/upsample.js';
-
 // --- autodiff -------------------------------------------------------------------------------------
 export type { GradOptions, Grads } from './grad/api.js';
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
-
 // --- losses and metrics ---------------------------------------------------------------------------
 export * from './losses/index.js';
-
 // --- layers, models, training ---------------------------------------------------------------------
 export { earlyStopping } from './nn/callbacks.js';
 export type { LossArg, LossFn, LossSpec, WeightsArg } from './nn/compile_loss.js';
@@ -65,3 +28,70 @@ export type { Regularizer } from './nn/regularizers.js';
 export type { Safetensors } from './nn/safetensors.js';
 export { loadSafetensors, loadWeights, saveSafetensors, saveWeights } from './nn/safetensors.js';
 export { SymbolicTensor } from './nn/symbolic.js';
+// --- engine: device, scopes, memory, reads ------------------------------------------------------
+export * from './tensor/api.js';
+export type { DeviceLimits } from './tensor/backend.js';
+export type { DataArray, DType } from './tensor/dtype.js';
+export type { MemoryInfo } from './tensor/engine.js';
+export { flags } from './tensor/flags.js';
+export { checkNumerics } from './tensor/numerics.js';
+// --- ops ------------------------------------------------------------------------------------------
+export { cast } from './tensor/ops/cast.js';
+export type { Conv3dFused, Conv3dOptions } from './tensor/ops/conv3d/index.js';
+export { conv3d } from './tensor/ops/conv3d/index.js';
+export * from './tensor/ops/creation.js';
+export {
+  abs,
+  add,
+  affine,
+  clip,
+  cos,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  notEqual,
+  pow,
+  reciprocal,
+  relu,
+  rsqrt,
+  sigmoid,
+  sign,
+  sin,
+  softplus,
+  sqrt,
+  square,
+  step,
+  sub,
+  tanh,
+  where,
+} from './tensor/ops/elementwise/index.js';
+export type { GroupNormOptions } from './tensor/ops/group_norm/index.js';
+export { groupNorm } from './tensor/ops/group_norm/index.js';
+export type { MatmulOptions } from './tensor/ops/matmul.js';
+export { matmul } from './tensor/ops/matmul.js';
+export { broadcastTo, concat, expandDims, pad, reshape, slice, squeeze, transpose } from './tensor/ops/movement.js';
+export type {
+  Activation as OverlapActivation,
+  OverlapStats,
+  OverlapSumsOptions,
+  StatName,
+} from './tensor/ops/overlap/index.js';
+export { overlapSums, statSlots } from './tensor/ops/overlap/index.js';
+export type { Pool3dOptions } from './tensor/ops/pool3d.js';
+export { avgPool3d, maxPool3d } from './tensor/ops/pool3d.js';
+export { max, mean, min, sum } from './tensor/ops/reduce.js';
+export { logSoftmax, softmax } from './tensor/ops/softmax.js';
+export { upSampling3d } from './tensor/ops/upsample.js';
+export type { NestedArray } from './tensor/tensor.js';
+export { Tensor } from './tensor/tensor.js';
+export type { InitOptions } from './tensor/webgpu/device.js';

@@ -3,8 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { repoRoot, suite } from './harness.js';
 
@@ -13,13 +12,33 @@ const t = suite('benchmark smoke test');
 t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and the peers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-'));
   const script = join(repoRoot(), 'build/bench/bench.js');
-  const r = spawnSync(process.execPath, [script, '--quick', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')], { encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr.split('\n').filter((l) => !l.startsWith('Warning')).join('\n'));
+  const r = spawnSync(
+    process.execPath,
+    [script, '--quick', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')],
+    { encoding: 'utf8' },
+  );
+  assert.is(
+    r.status,
+    0,
+    r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('Warning'))
+      .join('\n'),
+  );
   const json = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
   const names = json.rows.map((x: { name: string }) => x.name);
-  for (const n of ['copyBufferToBuffer (limit)', 'overlapSums fwd, one-hot', 'dice fwd+bwd', 'training step, two-head demo model']) assert.ok(names.includes(n), n);
+  for (const n of [
+    'copyBufferToBuffer (limit)',
+    'overlapSums fwd, one-hot',
+    'dice fwd+bwd',
+    'training step, two-head demo model',
+  ])
+    assert.ok(names.includes(n), n);
   assert.ok(json.rows.every((x: { ms: number }) => Number.isFinite(x.ms) && x.ms > 0));
-  assert.ok(json.peers.length >= 6 && json.peers.every((p: { agrees: boolean }) => p.agrees), 'peers computed the same loss values and gradients');
+  assert.ok(
+    json.peers.length >= 6 && json.peers.every((p: { agrees: boolean }) => p.agrees),
+    'peers computed the same loss values and gradients',
+  );
   assert.equal([...new Set(json.peers.map((p: { loss: string }) => p.loss))], ['dice', 'iou', 'tversky']);
   assert.ok(json.limits.maxStorageBufferBindingSize > 0, 'the limits used are recorded');
   const tfjsStep = json.trainingStep.peers.find((p: { peer: string }) => p.peer === 'tfjs-webgpu');

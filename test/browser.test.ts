@@ -5,8 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { repoRoot, suite } from './harness.js';
 
@@ -26,7 +25,8 @@ interface DemoState {
 }
 
 const test = existsSync(chromium) ? t : t.skip;
-if (!existsSync(chromium)) console.log(`  (browser demo test skipped: no Chromium at ${chromium}; .ci/run installs Debian's chromium)`);
+if (!existsSync(chromium))
+  console.log(`  (browser demo test skipped: no Chromium at ${chromium}; .ci/run installs Debian's chromium)`);
 
 test('the demo trains in Chromium: losses fall, no console errors, a screenshot mid-training', async () => {
   const { chromium: browserType } = await import('playwright-core');
@@ -46,7 +46,15 @@ test('the demo trains in Chromium: losses fall, no console errors, a screenshot 
   const context = await browserType.launchPersistentContext(profile, {
     executablePath: chromium,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const consoleErrors: string[] = [];
   try {
@@ -56,21 +64,34 @@ test('the demo trains in Chromium: losses fall, no console errors, a screenshot 
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     await page.goto(`http://127.0.0.1:${port}/`);
-    const state = (): Promise<DemoState> => page.evaluate(() => (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo);
-    await page.waitForFunction(() => {
-      const s = (globalThis as unknown as { voxgradDemo?: DemoState }).voxgradDemo;
-      return !!s && (s.adapter !== '' || s.errors.length > 0);
-    }, undefined, { timeout: 60_000 });
+    const state = (): Promise<DemoState> =>
+      page.evaluate(() => (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo);
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as { voxgradDemo?: DemoState }).voxgradDemo;
+        return !!s && (s.adapter !== '' || s.errors.length > 0);
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     assert.equal((await state()).errors, [], 'the page found a WebGPU device');
     await page.fill('#steps', '16');
     await page.click('#start');
-    await page.waitForFunction(() => (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo.steps >= 8, undefined, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo.steps >= 8,
+      undefined,
+      { timeout: 180_000 },
+    );
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'demo.png') });
-    await page.waitForFunction(() => {
-      const s = (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo;
-      return s.steps >= 16 && !s.running;
-    }, undefined, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo;
+        return s.steps >= 16 && !s.running;
+      },
+      undefined,
+      { timeout: 180_000 },
+    );
     const s = await state();
     const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     const first = mean(s.segmentation.slice(0, 3)) + mean(s.foreground.slice(0, 3));

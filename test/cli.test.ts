@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
-import { syntheticVolumes } from '../src/data/synthetic.js';
 import { niftiBytes, readNifti } from '../src/cli/nifti.js';
+import { syntheticVolumes } from '../src/data/synthetic.js';
+import * as vg from '../src/index.js';
 import { repoRoot, setup, suite } from './harness.js';
 
 const t = suite('voxgrad command line (train, predict, NIfTI, bad input)');
@@ -17,7 +16,10 @@ const work = mkdtempSync(join(tmpdir(), 'voxgrad-cli-'));
 const run = (...args: string[]) => runWith({}, ...args);
 const runWith = (env: Record<string, string>, ...args: string[]) => {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  const stderr = r.stderr.split('\n').filter((l) => l && !l.startsWith('Warning: maxDynamic')).join('\n');
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Warning: maxDynamic'))
+    .join('\n');
   return { status: r.status, stdout: r.stdout, stderr };
 };
 
@@ -43,12 +45,35 @@ t('NIfTI round trip: float32 images and int16 label maps, plain and gzipped, in 
 
 t('train writes weights, config, history, one loss curve per output and a slice; predict round-trips', () => {
   const out = join(work, 'run');
-  const r = run('train', '--epochs', '2', '--samples', '3', '--val', '1', '--size', '8', '--batch-size', '2', '--quiet', '--out', out);
+  const r = run(
+    'train',
+    '--epochs',
+    '2',
+    '--samples',
+    '3',
+    '--val',
+    '1',
+    '--size',
+    '8',
+    '--batch-size',
+    '2',
+    '--quiet',
+    '--out',
+    out,
+  );
   assert.is(r.status, 0, r.stderr);
-  assert.equal(readdirSync(out).sort(), ['history.json', 'loss_foreground.svg', 'loss_segmentation.svg', 'model.json', 'slice.png', 'weights.safetensors']);
+  assert.equal(readdirSync(out).sort(), [
+    'history.json',
+    'loss_foreground.svg',
+    'loss_segmentation.svg',
+    'model.json',
+    'slice.png',
+    'weights.safetensors',
+  ]);
   const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
   assert.is(history.history.loss.length, 2);
-  for (const k of ['segmentation_loss', 'foreground_loss', 'segmentation_dice', 'val_loss']) assert.is(history.history[k].length, 2, k);
+  for (const k of ['segmentation_loss', 'foreground_loss', 'segmentation_dice', 'val_loss'])
+    assert.is(history.history[k].length, 2, k);
   for (const o of ['segmentation', 'foreground']) {
     const svg = readFileSync(join(out, `loss_${o}.svg`), 'utf8');
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -56,7 +81,9 @@ t('train writes weights, config, history, one loss curve per output and a slice;
   }
   const png = readFileSync(join(out, 'slice.png'));
   assert.equal(Array.from(png.subarray(0, 8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  assert.ok(vg.loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors')))).tensors['trunk_conv1/kernel']);
+  assert.ok(
+    vg.loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors')))).tensors['trunk_conv1/kernel'],
+  );
 
   // predict on a volume of another size (the network is fully convolutional).
   const v = syntheticVolumes(1, 10, 5);
@@ -78,11 +105,34 @@ t('train reads NIfTI images and label maps from folders', () => {
   const v = syntheticVolumes(3, 9, 2);
   for (let b = 0; b < 3; b++) {
     const V = 9 ** 3;
-    writeFileSync(join(images, `case${b}.nii.gz`), niftiBytes({ data: v.image.slice(b * V, (b + 1) * V), dims: [9, 9, 9], spacing: [1, 1, 1] }, 'image', true));
-    writeFileSync(join(labels, `case${b}.nii.gz`), niftiBytes({ data: Float32Array.from(v.labels.slice(b * V, (b + 1) * V)), dims: [9, 9, 9], spacing: [1, 1, 1] }, 'labels', true));
+    writeFileSync(
+      join(images, `case${b}.nii.gz`),
+      niftiBytes({ data: v.image.slice(b * V, (b + 1) * V), dims: [9, 9, 9], spacing: [1, 1, 1] }, 'image', true),
+    );
+    writeFileSync(
+      join(labels, `case${b}.nii.gz`),
+      niftiBytes(
+        { data: Float32Array.from(v.labels.slice(b * V, (b + 1) * V)), dims: [9, 9, 9], spacing: [1, 1, 1] },
+        'labels',
+        true,
+      ),
+    );
   }
   const out = join(work, 'nifti-run');
-  const r = run('train', '--images', images, '--labels', labels, '--size', '8', '--epochs', '1', '--quiet', '--out', out);
+  const r = run(
+    'train',
+    '--images',
+    images,
+    '--labels',
+    labels,
+    '--size',
+    '8',
+    '--epochs',
+    '1',
+    '--quiet',
+    '--out',
+    out,
+  );
   assert.is(r.status, 0, r.stderr);
   assert.ok(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).source.includes('3 NIfTI volumes'));
 });
@@ -94,10 +144,16 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
   writeFileSync(join(notNifti, 'a.nii'), 'this is not a volume');
   const labelsDir = join(work, 'bad-labels');
   mkdirSync(labelsDir);
-  writeFileSync(join(labelsDir, 'a.nii'), niftiBytes({ data: new Float32Array(8), dims: [2, 2, 2], spacing: [1, 1, 1] }, 'labels', false));
+  writeFileSync(
+    join(labelsDir, 'a.nii'),
+    niftiBytes({ data: new Float32Array(8), dims: [2, 2, 2], spacing: [1, 1, 1] }, 'labels', false),
+  );
   const mismatch = join(work, 'mismatch-images');
   mkdirSync(mismatch);
-  writeFileSync(join(mismatch, 'a.nii'), niftiBytes({ data: new Float32Array(27), dims: [3, 3, 3], spacing: [1, 1, 1] }, 'image', false));
+  writeFileSync(
+    join(mismatch, 'a.nii'),
+    niftiBytes({ data: new Float32Array(27), dims: [3, 3, 3], spacing: [1, 1, 1] }, 'image', false),
+  );
   const corrupt = join(work, 'corrupt-model');
   mkdirSync(corrupt);
   writeFileSync(join(corrupt, 'model.json'), JSON.stringify({ classes: 4, filters: 8 }));
@@ -106,11 +162,23 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--images', join(work, 'missing'), '--labels', labelsDir, '--out', out], /missing is not a folder/],
     [['train', '--images', notNifti, '--labels', labelsDir, '--out', out], /a\.nii is not a NIfTI file/],
-    [['train', '--images', mismatch, '--labels', labelsDir, '--out', out], /image 3x3x3 and label map 2x2x2 differ in shape/],
+    [
+      ['train', '--images', mismatch, '--labels', labelsDir, '--out', out],
+      /image 3x3x3 and label map 2x2x2 differ in shape/,
+    ],
     [['train', '--epochs', 'many', '--out', out], /voxgrad train: argument '--epochs' expected an integer/],
-    [['train', '--colour', 'red'], /voxgrad train: argument '--colour' expected one of the options .*, got an unknown option/],
-    [['predict', '--model', corrupt, '--input', volume, '--output', join(out, 'x.nii')], /not a valid safetensors file/],
-    [['predict', '--model', join(work, 'nothing'), '--input', volume, '--output', join(out, 'x.nii')], /model\.json is missing/],
+    [
+      ['train', '--colour', 'red'],
+      /voxgrad train: argument '--colour' expected one of the options .*, got an unknown option/,
+    ],
+    [
+      ['predict', '--model', corrupt, '--input', volume, '--output', join(out, 'x.nii')],
+      /not a valid safetensors file/,
+    ],
+    [
+      ['predict', '--model', join(work, 'nothing'), '--input', volume, '--output', join(out, 'x.nii')],
+      /model\.json is missing/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);
@@ -120,28 +188,57 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
     assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
   }
   assert.not.ok(existsSync(out), 'no output folder was created');
-  assert.not.ok(readdirSync(work).some((f) => f.includes('.partial-')), 'no temporary folder left');
+  assert.not.ok(
+    readdirSync(work).some((f) => f.includes('.partial-')),
+    'no temporary folder left',
+  );
 });
 
 t('a device lost mid-training: one clear line, exit 1, no output folder, a prompt exit', () => {
   const out = join(work, 'lost');
   const started = Date.now();
   // The first training step records ~100 dispatches: the device goes in the middle of it.
-  const r = runWith({ VOXGRAD_LOSE_DEVICE_AFTER_DISPATCHES: '60' }, 'train', '--epochs', '2', '--size', '16', '--out', out, '--quiet');
+  const r = runWith(
+    { VOXGRAD_LOSE_DEVICE_AFTER_DISPATCHES: '60' },
+    'train',
+    '--epochs',
+    '2',
+    '--size',
+    '16',
+    '--out',
+    out,
+    '--quiet',
+  );
   assert.is(r.status, 1, `exit ${r.status}: ${r.stderr}`);
-  assert.match(r.stderr, /^voxgrad: \w+: the WebGPU device was lost \(destroyed: device loss injected after 60 dispatches\); call init\(\) again$/);
+  assert.match(
+    r.stderr,
+    /^voxgrad: \w+: the WebGPU device was lost \(destroyed: device loss injected after 60 dispatches\); call init\(\) again$/,
+  );
   assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
   assert.not.ok(existsSync(out), 'no output folder was created');
-  assert.not.ok(readdirSync(work).some((f) => f.includes('.partial-')), 'no temporary folder left');
+  assert.not.ok(
+    readdirSync(work).some((f) => f.includes('.partial-')),
+    'no temporary folder left',
+  );
   assert.ok(Date.now() - started < 60_000, 'the process ended');
 });
 
 t('without a WebGPU adapter the CLI says what to install and exits non-zero', () => {
   if (process.platform !== 'linux') return;
   // No Vulkan driver at all: Dawn finds no adapter.
-  const r = runWith({ VK_ICD_FILENAMES: join(work, 'no-such-driver.json') }, 'train', '--epochs', '1', '--out', join(work, 'no-adapter'));
+  const r = runWith(
+    { VK_ICD_FILENAMES: join(work, 'no-such-driver.json') },
+    'train',
+    '--epochs',
+    '1',
+    '--out',
+    join(work, 'no-adapter'),
+  );
   assert.is(r.status, 1);
-  assert.match(r.stderr, /voxgrad: init: no WebGPU adapter was found\. Install a Vulkan driver.*install-software-vulkan\.sh/);
+  assert.match(
+    r.stderr,
+    /voxgrad: init: no WebGPU adapter was found\. Install a Vulkan driver.*install-software-vulkan\.sh/,
+  );
   assert.not.ok(existsSync(join(work, 'no-adapter')));
 });
 

@@ -1,9 +1,9 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { Nd } from './oracle.js';
 import { checkGrad } from './gradcheck.js';
-import { assertClose, randomNd, toGpu } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import { Nd } from './oracle.js';
 
 const t = suite('conv3d (float64 oracle, finite differences)');
 t.before(setup);
@@ -35,21 +35,28 @@ function conv3dOracle(x: Nd, w: Nd, o: Opts): Nd {
     }
   }
   const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
-  for (let b = 0; b < B; b++) for (let ox = 0; ox < O[0]; ox++) for (let oy = 0; oy < O[1]; oy++) for (let oz = 0; oz < O[2]; oz++) {
-    for (let co = 0; co < CO; co++) {
-      let acc = 0;
-      for (let kx = 0; kx < KX; kx++) for (let ky = 0; ky < KY; ky++) for (let kz = 0; kz < KZ; kz++) {
-        const ix = ox * s[0] + kx * d[0] - P[0];
-        const iy = oy * s[1] + ky * d[1] - P[1];
-        const iz = oz * s[2] + kz * d[2] - P[2];
-        if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-        for (let ci = 0; ci < CI; ci++) {
-          acc += x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * CI + ci] * w.data[(((kx * KY + ky) * KZ + kz) * CI + ci) * CO + co];
+  for (let b = 0; b < B; b++)
+    for (let ox = 0; ox < O[0]; ox++)
+      for (let oy = 0; oy < O[1]; oy++)
+        for (let oz = 0; oz < O[2]; oz++) {
+          for (let co = 0; co < CO; co++) {
+            let acc = 0;
+            for (let kx = 0; kx < KX; kx++)
+              for (let ky = 0; ky < KY; ky++)
+                for (let kz = 0; kz < KZ; kz++) {
+                  const ix = ox * s[0] + kx * d[0] - P[0];
+                  const iy = oy * s[1] + ky * d[1] - P[1];
+                  const iz = oz * s[2] + kz * d[2] - P[2];
+                  if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
+                  for (let ci = 0; ci < CI; ci++) {
+                    acc +=
+                      x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * CI + ci] *
+                      w.data[(((kx * KY + ky) * KZ + kz) * CI + ci) * CO + co];
+                  }
+                }
+            y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO + co] = acc;
+          }
         }
-      }
-      y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO + co] = acc;
-    }
-  }
   return new Nd([B, O[0], O[1], O[2], CO], y);
 }
 
@@ -78,8 +85,10 @@ for (const [xs, ws, o] of [
 ] as [number[], number[], Opts][]) {
   t(`gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
     await checkGrad({
-      label: 'conv3d', inputs: [randomNd(xs, 3), randomNd(ws, 4)],
-      gpu: (x, w) => vg.conv3d(x, w, o), oracle: (x, w) => conv3dOracle(x, w, o),
+      label: 'conv3d',
+      inputs: [randomNd(xs, 3), randomNd(ws, 4)],
+      gpu: (x, w) => vg.conv3d(x, w, o),
+      oracle: (x, w) => conv3dOracle(x, w, o),
     });
   });
 }
@@ -88,10 +97,13 @@ for (const [xs, ws, o] of [
 function fusedOracle(x: Nd, w: Nd, b: Nd, o: Opts, relu: boolean): Nd {
   const y = conv3dOracle(x, w, o);
   const C = b.size;
-  return new Nd(y.shape, y.data.map((v, i) => {
-    const z = v + b.data[i % C];
-    return relu ? Math.max(z, 0) : z;
-  }));
+  return new Nd(
+    y.shape,
+    y.data.map((v, i) => {
+      const z = v + b.data[i % C];
+      return relu ? Math.max(z, 0) : z;
+    }),
+  );
 }
 
 for (const [xs, ws, o, relu] of [
@@ -102,10 +114,16 @@ for (const [xs, ws, o, relu] of [
   t(`fused bias${relu ? ' and relu' : ''}: forward and gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
     const [x, w, b] = [randomNd(xs, 13), randomNd(ws, 14), randomNd([ws[4]], 15)];
     const activation = relu ? 'relu' : 'linear';
-    await assertClose(vg.conv3d(toGpu(x), toGpu(w), { ...o, bias: toGpu(b), activation }), fusedOracle(x, w, b, o, relu), { atol: 1e-5, rtol: 1e-5 });
+    await assertClose(
+      vg.conv3d(toGpu(x), toGpu(w), { ...o, bias: toGpu(b), activation }),
+      fusedOracle(x, w, b, o, relu),
+      { atol: 1e-5, rtol: 1e-5 },
+    );
     await checkGrad({
-      label: `conv3d + bias${relu ? ' + relu' : ''}`, inputs: [x, w, b],
-      gpu: (xi, wi, bi) => vg.conv3d(xi, wi, { ...o, bias: bi, activation }), oracle: (xi, wi, bi) => fusedOracle(xi, wi, bi, o, relu),
+      label: `conv3d + bias${relu ? ' + relu' : ''}`,
+      inputs: [x, w, b],
+      gpu: (xi, wi, bi) => vg.conv3d(xi, wi, { ...o, bias: bi, activation }),
+      oracle: (xi, wi, bi) => fusedOracle(xi, wi, bi, o, relu),
     });
   });
 }
@@ -120,15 +138,24 @@ t('a weight gradient over many voxels is split into chunks and stays exact', asy
   // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co]: the oracle's weight gradient is the convolution of x with dy.
   const expected = new Float64Array(w.size);
   const [B, N, , , CI] = x.shape;
-  for (let kx = 0; kx < 3; kx++) for (let ky = 0; ky < 3; ky++) for (let kz = 0; kz < 3; kz++) for (let ci = 0; ci < CI; ci++) for (let co = 0; co < 4; co++) {
-    let acc = 0;
-    for (let b = 0; b < B; b++) for (let ox = 0; ox < N; ox++) for (let oy = 0; oy < N; oy++) for (let oz = 0; oz < N; oz++) {
-      const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
-      if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
-      acc += x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] * dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
-    }
-    expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
-  }
+  for (let kx = 0; kx < 3; kx++)
+    for (let ky = 0; ky < 3; ky++)
+      for (let kz = 0; kz < 3; kz++)
+        for (let ci = 0; ci < CI; ci++)
+          for (let co = 0; co < 4; co++) {
+            let acc = 0;
+            for (let b = 0; b < B; b++)
+              for (let ox = 0; ox < N; ox++)
+                for (let oy = 0; oy < N; oy++)
+                  for (let oz = 0; oz < N; oz++) {
+                    const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
+                    if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
+                    acc +=
+                      x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
+                      dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
+                  }
+            expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
+          }
   await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
 });
 
@@ -141,13 +168,19 @@ t('bad input is rejected before any GPU work', () => {
     [() => vg.conv3d(x, vg.zeros([5, 3, 3, 2, 1])), /conv3d.*spatial size >= 5 on axis 1/],
     [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { strides: [2, 0, 1] }), /conv3d.*strides.*positive integer/],
     [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { padding: 'full' as never }), /conv3d.*padding.*'same' or 'valid'/],
-    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { bias: vg.zeros([2]) }), /conv3d: argument 'bias' expected shape \[1\]/],
-    [() => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { activation: 'tanh' as never }), /conv3d: argument 'activation' expected 'linear' or 'relu'/],
+    [
+      () => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { bias: vg.zeros([2]) }),
+      /conv3d: argument 'bias' expected shape \[1\]/,
+    ],
+    [
+      () => vg.conv3d(x, vg.zeros([3, 3, 3, 2, 1]), { activation: 'tanh' as never }),
+      /conv3d: argument 'activation' expected 'linear' or 'relu'/,
+    ],
   ];
   const d0 = vg.memory().dispatches;
   for (const [f, re] of cases) assert.throws(() => vg.tidy(() => f() as vg.Tensor), re);
   assert.is(vg.memory().liveTensors, before.liveTensors);
-  assert.ok(vg.memory().dispatches - d0 <= 6 * 2, 'only the test\'s own zeros() dispatched');
+  assert.ok(vg.memory().dispatches - d0 <= 6 * 2, "only the test's own zeros() dispatched");
   x.dispose();
 });
 

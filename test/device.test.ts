@@ -44,7 +44,10 @@ function testKernel(file: string, source: string, prelude?: Prelude): Kernel {
 }
 
 t('kernel compile errors name the kernel file and line', async () => {
-  const broken = testKernel('broken_for_test.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing;\n}\n');
+  const broken = testKernel(
+    'broken_for_test.wgsl',
+    '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_thing;\n}\n',
+  );
   try {
     await vg.warmup([{ kernel: broken }]);
     assert.unreachable('warmup should have thrown');
@@ -56,9 +59,20 @@ t('kernel compile errors name the kernel file and line', async () => {
 
 t('compile errors after a shared prelude name the right file and line', async () => {
   const prelude = { file: 'prelude_for_test.wgsl', source: 'fn helper() -> f32 {\n  return 1.0;\n}\n' };
-  const afterPrelude = testKernel('broken_after_prelude.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let y = helper() + missing_name;\n}\n', prelude);
-  const inPrelude = testKernel('uses_broken_prelude.wgsl', '@compute @workgroup_size(1)\nfn main() {\n  let y = helper();\n}\n', { file: 'broken_prelude.wgsl', source: 'fn helper() -> f32 {\n  return oops;\n}' });
-  for (const [kernel, where] of [[afterPrelude, /kernels\/broken_after_prelude\.wgsl:3:\d+: .*missing_name/], [inPrelude, /kernels\/broken_prelude\.wgsl:2:\d+: .*oops/]] as const) {
+  const afterPrelude = testKernel(
+    'broken_after_prelude.wgsl',
+    '@compute @workgroup_size(1)\nfn main() {\n  let y = helper() + missing_name;\n}\n',
+    prelude,
+  );
+  const inPrelude = testKernel(
+    'uses_broken_prelude.wgsl',
+    '@compute @workgroup_size(1)\nfn main() {\n  let y = helper();\n}\n',
+    { file: 'broken_prelude.wgsl', source: 'fn helper() -> f32 {\n  return oops;\n}' },
+  );
+  for (const [kernel, where] of [
+    [afterPrelude, /kernels\/broken_after_prelude\.wgsl:3:\d+: .*missing_name/],
+    [inPrelude, /kernels\/broken_prelude\.wgsl:2:\d+: .*oops/],
+  ] as const) {
     try {
       await vg.warmup([{ kernel }]);
       assert.unreachable('warmup should have thrown');

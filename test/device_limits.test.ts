@@ -51,14 +51,31 @@ t('reductions over more than one binding: windows of whole rows, checked against
   const n = bigElements();
   if (n * 4 > limits().maxBufferSize) return console.log('  (skipped: maxBufferSize is below one binding + 16 KiB)');
   // x[i] = (i mod 1024) - 512: every partial sum is an exact float32 integer.
-  const big = vg.tensor(Float32Array.from({ length: n }, (_, i) => (i % 1024) - 512), [n]);
+  const big = vg.tensor(
+    Float32Array.from({ length: n }, (_, i) => (i % 1024) - 512),
+    [n],
+  );
   const before = vg.memory();
-  const [total, maxCols, minRows, meanCols] = [vg.sum(big), vg.max(vg.reshape(big, [n / 1024, 1024]), 0), vg.min(vg.reshape(big, [n / 4, 4]), 1), vg.mean(vg.reshape(big, [n / 4096, 4, 1024]), [0, 1])];
+  const [total, maxCols, minRows, meanCols] = [
+    vg.sum(big),
+    vg.max(vg.reshape(big, [n / 1024, 1024]), 0),
+    vg.min(vg.reshape(big, [n / 4, 4]), 1),
+    vg.mean(vg.reshape(big, [n / 4096, 4, 1024]), [0, 1]),
+  ];
   const [s, mx, mn, me] = await vg.readAll([total, maxCols, minRows, meanCols]);
   assert.is(s[0], (n / 1024) * -512);
-  assert.ok(mx.every((v, i) => v === i - 512), 'max over rows');
-  assert.ok(mn.every((v, r) => v === ((r * 4) % 1024) - 512), 'min over each row of 4');
-  assert.ok(me.every((v, i) => v === i - 512), 'mean over the leading axes');
+  assert.ok(
+    mx.every((v, i) => v === i - 512),
+    'max over rows',
+  );
+  assert.ok(
+    mn.every((v, r) => v === ((r * 4) % 1024) - 512),
+    'min over each row of 4',
+  );
+  assert.ok(
+    me.every((v, i) => v === i - 512),
+    'mean over the leading axes',
+  );
   vg.tidy(() => [total, maxCols, minRows, meanCols].forEach((t) => t.dispose()));
   assert.is(vg.memory().liveBuffers, before.liveBuffers);
   big.dispose();
@@ -80,7 +97,9 @@ t('ops that cannot split a binding fail clearly, naming the op and the limit, an
     const before = vg.memory();
     let error: unknown = null;
     try {
-      vg.tidy(() => { call(); });
+      vg.tidy(() => {
+        call();
+      });
       await vg.sync();
     } catch (e) {
       error = e;
@@ -89,7 +108,11 @@ t('ops that cannot split a binding fail clearly, naming the op and the limit, an
     console.log(`  ${op} on ${n * 4} bytes: ${error === null ? 'computed' : (error as Error).message}`);
     if (error !== null) {
       assert.instance(error, vg.DeviceError, `${op}: ${String(error)}`);
-      assert.match((error as Error).message, new RegExp(`^${op}: .*maxStorageBufferBindingSize \\(${limits().maxStorageBufferBindingSize} bytes\\)`), `${op}: ${(error as Error).message}`);
+      assert.match(
+        (error as Error).message,
+        new RegExp(`^${op}: .*maxStorageBufferBindingSize \\(${limits().maxStorageBufferBindingSize} bytes\\)`),
+        `${op}: ${(error as Error).message}`,
+      );
     }
     const after = vg.memory();
     assert.is(after.liveTensors, before.liveTensors, `${op}: tensors leaked`);
@@ -103,8 +126,19 @@ t('a tensor larger than maxBufferSize is refused before any allocation, naming t
   const max = limits().maxBufferSize;
   const before = vg.memory();
   const elements = Math.floor(max / 4) + 1;
-  for (const [fn, call] of [['zeros', () => vg.zeros([elements])], ['fill', () => vg.fill([2, Math.ceil(elements / 2)], 1)], ['randomNormal', () => vg.randomNormal([elements])]] as const) {
-    assert.throws(() => call(), (e: Error) => e instanceof vg.DeviceError && new RegExp(`^${fn}: .*needs ${elements * 4}|^${fn}: .*maxBufferSize \\(${max} bytes\\)`).test(e.message) && e.message.includes(`maxBufferSize (${max} bytes)`), fn);
+  for (const [fn, call] of [
+    ['zeros', () => vg.zeros([elements])],
+    ['fill', () => vg.fill([2, Math.ceil(elements / 2)], 1)],
+    ['randomNormal', () => vg.randomNormal([elements])],
+  ] as const) {
+    assert.throws(
+      () => call(),
+      (e: Error) =>
+        e instanceof vg.DeviceError &&
+        new RegExp(`^${fn}: .*needs ${elements * 4}|^${fn}: .*maxBufferSize \\(${max} bytes\\)`).test(e.message) &&
+        e.message.includes(`maxBufferSize (${max} bytes)`),
+      fn,
+    );
   }
   assert.is(vg.memory().liveBuffers, before.liveBuffers);
   assert.is(vg.memory().allocatedBytes, before.allocatedBytes);

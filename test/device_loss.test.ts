@@ -39,7 +39,14 @@ process.exit(0);
 
 t('after device.destroy() calls fail clearly, old tensors are refused, init() works again', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot() });
-  assert.is(r.status, 0, r.stderr.split('\n').filter((l) => !l.startsWith('Warning')).join('\n'));
+  assert.is(
+    r.status,
+    0,
+    r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('Warning'))
+      .join('\n'),
+  );
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(out.before, [2, 2, 2, 2]);
   for (const e of out.errors) assert.match(e, /^DeviceError: .*device was lost.*call init\(\) again/);

@@ -1,15 +1,21 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import * as O from './oracle.js';
-import { assertClose, randomNd, toGpu } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import * as O from './oracle.js';
 
 const t = suite('elementwise');
 t.before(setup);
 
 const shapes: number[][] = [[], [1], [7], [3, 5], [2, 3, 4, 5, 3], [1, 9, 1, 7, 4], [0, 4], [2, 0, 3], [1000]];
 
-const domains: Record<string, [number, number]> = { log: [0.1, 5], sqrt: [0, 4], rsqrt: [0.2, 4], log1p: [-0.5, 3], reciprocal: [0.5, 3] };
+const domains: Record<string, [number, number]> = {
+  log: [0.1, 5],
+  sqrt: [0, 4],
+  rsqrt: [0.2, 4],
+  log1p: [-0.5, 3],
+  reciprocal: [0.5, 3],
+};
 
 for (const name of Object.keys(O.unaryFns)) {
   t(`unary ${name} matches the oracle on every shape`, async () => {
@@ -35,14 +41,26 @@ t('stable unaries stay finite and exact on extreme inputs', async () => {
 });
 
 const pairs: [number[], number[]][] = [
-  [[2, 3, 4, 5, 3], [2, 3, 4, 5, 3]],
+  [
+    [2, 3, 4, 5, 3],
+    [2, 3, 4, 5, 3],
+  ],
   [[2, 3, 4, 5, 3], [3]],
-  [[2, 3, 4, 5, 3], [2, 1, 1, 1, 3]],
-  [[1, 4, 1], [3, 1, 5]],
+  [
+    [2, 3, 4, 5, 3],
+    [2, 1, 1, 1, 3],
+  ],
+  [
+    [1, 4, 1],
+    [3, 1, 5],
+  ],
   [[], [2, 3]],
   [[5, 1], [0]],
   [[7, 9], [9]],
-  [[1, 3], [4, 2, 3]],
+  [
+    [1, 3],
+    [4, 2, 3],
+  ],
 ];
 
 for (const name of Object.keys(O.binaryFns)) {
@@ -75,7 +93,18 @@ t('numbers as operands', async () => {
   const x = toGpu(O.Nd.from([3], [1, 2, 3]));
   const outs = [vg.add(x, 2), vg.sub(x, 1), vg.mul(x, -2), vg.div(x, 4), vg.sub(10, x), vg.pow(x, 2), vg.maximum(x, 2)];
   const vals = await vg.readAll(outs);
-  assert.equal(vals.map((v) => Array.from(v)), [[3, 4, 5], [0, 1, 2], [-2, -4, -6], [0.25, 0.5, 0.75], [9, 8, 7], [1, 4, 9], [2, 2, 3]]);
+  assert.equal(
+    vals.map((v) => Array.from(v)),
+    [
+      [3, 4, 5],
+      [0, 1, 2],
+      [-2, -4, -6],
+      [0.25, 0.5, 0.75],
+      [9, 8, 7],
+      [1, 4, 9],
+      [2, 2, 3],
+    ],
+  );
   [x, ...outs].forEach((z) => z.dispose());
 });
 
@@ -91,8 +120,16 @@ t('where broadcasts cond, a and b', async () => {
 
 t('affine and clip', async () => {
   const x = randomNd([5, 7], 9, -3, 3);
-  await assertClose(vg.affine(toGpu(x), 2.5, -1), x.map((v) => 2.5 * v - 1), { atol: 1e-6 });
-  await assertClose(vg.clip(toGpu(x), -1, 0.5), x.map((v) => Math.min(0.5, Math.max(-1, v))), { atol: 0 });
+  await assertClose(
+    vg.affine(toGpu(x), 2.5, -1),
+    x.map((v) => 2.5 * v - 1),
+    { atol: 1e-6 },
+  );
+  await assertClose(
+    vg.clip(toGpu(x), -1, 0.5),
+    x.map((v) => Math.min(0.5, Math.max(-1, v))),
+    { atol: 0 },
+  );
 });
 
 t.run();

@@ -5,9 +5,9 @@
 // default 3 rounds try 140,400 cases; VOXGRAD_FUZZ_ROUNDS sets the number of rounds.
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
+import { setup, suite } from './harness.js';
 import { rng } from './helpers.js';
 import * as L from './loss_oracle.js';
-import { setup, suite } from './harness.js';
 
 const t = suite('fuzz: no NaN or inf in losses or gradients, oracle agreement');
 t.before(setup);
@@ -55,10 +55,26 @@ function configs(act: L.Act): Config[] {
   return [
     { name: 'dice', loss: (t, p) => vg.dice(t, p, o), oracle: (v) => asList(L.overlapLoss('dice', v, o)) },
     { name: 'iou', loss: (t, p) => vg.iou(t, p, o), oracle: (v) => asList(L.overlapLoss('iou', v, o)) },
-    { name: 'tversky 0.3/0.7', loss: (t, p) => vg.tversky(t, p, { ...o, alpha: 0.3, beta: 0.7 }), oracle: (v) => asList(L.overlapLoss('tversky', v, { ...o, alpha: 0.3, beta: 0.7 })) },
-    { name: 'dice softLabel', loss: (t, p) => vg.dice(t, p, { ...o, softLabel: true }), oracle: (v) => asList(L.overlapLoss('dice', v, { ...o, softLabel: true })) },
-    { name: 'dice zero_loss', loss: (t, p) => vg.dice(t, p, { ...o, emptyGroundTruth: 'zero_loss' }), oracle: (v) => asList(L.overlapLoss('dice', v, { ...o, emptyGroundTruth: 'zero_loss' })) },
-    { name: 'generalizedDice per sample', loss: (t, p) => vg.generalizedDice(t, p, { ...o, batch: 'per_sample' }), oracle: (v) => asList(L.generalizedDice(v, { ...o, batch: 'per_sample' })) },
+    {
+      name: 'tversky 0.3/0.7',
+      loss: (t, p) => vg.tversky(t, p, { ...o, alpha: 0.3, beta: 0.7 }),
+      oracle: (v) => asList(L.overlapLoss('tversky', v, { ...o, alpha: 0.3, beta: 0.7 })),
+    },
+    {
+      name: 'dice softLabel',
+      loss: (t, p) => vg.dice(t, p, { ...o, softLabel: true }),
+      oracle: (v) => asList(L.overlapLoss('dice', v, { ...o, softLabel: true })),
+    },
+    {
+      name: 'dice zero_loss',
+      loss: (t, p) => vg.dice(t, p, { ...o, emptyGroundTruth: 'zero_loss' }),
+      oracle: (v) => asList(L.overlapLoss('dice', v, { ...o, emptyGroundTruth: 'zero_loss' })),
+    },
+    {
+      name: 'generalizedDice per sample',
+      loss: (t, p) => vg.generalizedDice(t, p, { ...o, batch: 'per_sample' }),
+      oracle: (v) => asList(L.generalizedDice(v, { ...o, batch: 'per_sample' })),
+    },
   ];
 }
 
@@ -96,7 +112,9 @@ for (const act of ['none', 'sigmoid', 'softmax'] as const) {
 
 t('cases checked', () => {
   assert.ok(samples >= 100_000 || rounds < 3, `${samples} cases`);
-  console.log(`  fuzz: ${samples} cases (${total} per-class loss values) finite and within 2e-4 of the oracle; gradients finite`);
+  console.log(
+    `  fuzz: ${samples} cases (${total} per-class loss values) finite and within 2e-4 of the oracle; gradients finite`,
+  );
 });
 
 t.run();

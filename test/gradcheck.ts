@@ -5,8 +5,8 @@
  */
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { Nd } from './oracle.js';
 import { randomNd, toGpu } from './helpers.js';
+import { Nd } from './oracle.js';
 
 export interface GradCase {
   label: string;
@@ -31,11 +31,17 @@ export async function checkGrad(c: GradCase): Promise<void> {
   const wrt = c.wrt ?? c.inputs.map((_, i) => i);
   const gx = c.inputs.map((x) => toGpu(x));
   const gw = toGpu(w);
-  const { value, grads } = vg.valueAndGrad(() => vg.sum(vg.mul(c.gpu(...gx), gw)), wrt.map((i) => gx[i]));
+  const { value, grads } = vg.valueAndGrad(
+    () => vg.sum(vg.mul(c.gpu(...gx), gw)),
+    wrt.map((i) => gx[i]),
+  );
   const gradData = await vg.readAll(grads.map((g) => g!));
   const loss = (await value.data())[0];
   const expectedLoss = weightedSum(c.oracle(...c.inputs), w);
-  assert.ok(Math.abs(loss - expectedLoss) <= 1e-4 * Math.max(1, Math.abs(expectedLoss)), `${c.label}: loss ${loss} vs oracle ${expectedLoss}`);
+  assert.ok(
+    Math.abs(loss - expectedLoss) <= 1e-4 * Math.max(1, Math.abs(expectedLoss)),
+    `${c.label}: loss ${loss} vs oracle ${expectedLoss}`,
+  );
   wrt.forEach((inputIndex, k) => {
     const x = c.inputs[inputIndex];
     const numeric = new Float64Array(x.size);
@@ -61,7 +67,10 @@ export async function checkGrad(c: GradCase): Promise<void> {
       maxRef = Math.max(maxRef, Math.abs(numeric[i]));
     }
     const rel = maxErr / Math.max(maxRef, 1e-6);
-    assert.ok(rel <= tol, `${c.label}: gradient of input ${inputIndex} has relative error ${rel.toExponential(2)} > ${tol}; worst at ${worst}: got ${g[worst]}, finite differences ${numeric[worst]}`);
+    assert.ok(
+      rel <= tol,
+      `${c.label}: gradient of input ${inputIndex} has relative error ${rel.toExponential(2)} > ${tol}; worst at ${worst}: got ${g[worst]}, finite differences ${numeric[worst]}`,
+    );
   });
   vg.tidy(() => [...gx, gw, value, ...grads].forEach((t) => t?.dispose()));
 }

@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite as uvuSuite, type Callback, type Test } from 'uvu';
+import { type Callback, type Test, suite as uvuSuite } from 'uvu';
 import { init } from '../src/index.js';
 
 export interface Tally {
@@ -36,15 +36,17 @@ export function finish(failed: number): void {
 /** uvu's suite; each test's outcome is counted (and `skip` counts as skipped). */
 export function suite<T = Record<string, unknown>>(name: string, context?: T): Test<T> {
   const s = uvuSuite<T>(name, context);
-  const counted = (fn: Callback<T>): Callback<T> => async (ctx) => {
-    try {
-      await fn(ctx);
-    } catch (e) {
-      record('failed');
-      throw e;
-    }
-    record('passed');
-  };
+  const counted =
+    (fn: Callback<T>): Callback<T> =>
+    async (ctx) => {
+      try {
+        await fn(ctx);
+      } catch (e) {
+        record('failed');
+        throw e;
+      }
+      record('passed');
+    };
   const test = ((title: string, fn: Callback<T>) => s(title, counted(fn))) as Test<T>;
   test.only = (title, fn) => s.only(title, counted(fn));
   test.skip = (title?: string, fn?: Callback<T>) => {

@@ -35,7 +35,11 @@ export async function toNd(t: Tensor): Promise<Nd> {
  * Asserts |gpu - oracle| <= atol + rtol * |oracle| elementwise (NaN must match NaN, inf must
  * match inf) and equal shapes. On failure the message names the worst element and its index.
  */
-export async function assertClose(actual: Tensor, expected: Nd, opts: { atol?: number; rtol?: number; label?: string } = {}): Promise<void> {
+export async function assertClose(
+  actual: Tensor,
+  expected: Nd,
+  opts: { atol?: number; rtol?: number; label?: string } = {},
+): Promise<void> {
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-5;
   const label = opts.label ? `${opts.label}: ` : '';
@@ -58,6 +62,8 @@ export async function assertClose(actual: Tensor, expected: Nd, opts: { atol?: n
     }
   }
   if (bad > 0) {
-    assert.unreachable(`${label}${bad}/${got.length} elements differ from the float64 oracle; worst at flat index ${worst}: got ${got[worst]}, expected ${expected.data[worst]} (atol ${atol}, rtol ${rtol})`);
+    assert.unreachable(
+      `${label}${bad}/${got.length} elements differ from the float64 oracle; worst at flat index ${worst}: got ${got[worst]}, expected ${expected.data[worst]} (atol ${atol}, rtol ${rtol})`,
+    );
   }
 }

@@ -21,22 +21,31 @@ const wgsl = (k: Kernel): string => (k.prelude ? `${k.prelude.source}\n` : '') +
 
 /** WGSL's uniform layout rules, written out independently of the host's packer. */
 const WGSL_SIZE: Record<string, [number, number]> = {
-  u32: [4, 4], i32: [4, 4], f32: [4, 4], 'vec4<u32>': [16, 16], 'vec4<f32>': [16, 16], 'array<vec4<u32>, 2>': [16, 32],
+  u32: [4, 4],
+  i32: [4, 4],
+  f32: [4, 4],
+  'vec4<u32>': [16, 16],
+  'vec4<f32>': [16, 16],
+  'array<vec4<u32>, 2>': [16, 32],
 };
 
 function parseParams(source: string): { name: string; type: string; offset: number }[] {
   const m = /^struct Params \{\n([\s\S]*?)\n\}/m.exec(source);
   if (!m) return [];
   let offset = 0;
-  return m[1].split('\n').map((line) => line.replace(/\/\/.*$/, '').trim()).filter(Boolean).map((line) => {
-    const f = /^(\w+): (.+),$/.exec(line);
-    if (!f) throw new Error(`unparsed Params line: ${line}`);
-    const [align, size] = WGSL_SIZE[f[2]] ?? [NaN, NaN];
-    offset = Math.ceil(offset / align) * align;
-    const out = { name: f[1], type: f[2], offset };
-    offset += size;
-    return out;
-  });
+  return m[1]
+    .split('\n')
+    .map((line) => line.replace(/\/\/.*$/, '').trim())
+    .filter(Boolean)
+    .map((line) => {
+      const f = /^(\w+): (.+),$/.exec(line);
+      if (!f) throw new Error(`unparsed Params line: ${line}`);
+      const [align, size] = WGSL_SIZE[f[2]] ?? [NaN, NaN];
+      offset = Math.ceil(offset / align) * align;
+      const out = { name: f[1], type: f[2], offset };
+      offset += size;
+      return out;
+    });
 }
 
 t('every kernel definition matches its WGSL: Params field by field, bindings, overrides, consts, aliases', () => {
@@ -46,15 +55,36 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
     const src = wgsl(k);
     const fields = parseParams(src);
     const host = paramLayout(k.params).fields;
-    assert.equal(fields.map((f) => `${f.name}: ${f.type} @${f.offset}`), host.map((f) => `${f.name}: ${f.type satisfies ParamType} @${f.offset}`), `${k.name}: Params`);
-    const bindings = [...src.matchAll(/@group\(0\) @binding\((\d+)\) var<([^>]+)> (\w+)/g)].map((b) => ({ index: Number(b[1]), space: b[2], name: b[3] }));
-    assert.equal(bindings.find((b) => b.index === 0), { index: 0, space: 'uniform', name: 'params' }, `${k.name}: binding 0`);
+    assert.equal(
+      fields.map((f) => `${f.name}: ${f.type} @${f.offset}`),
+      host.map((f) => `${f.name}: ${f.type satisfies ParamType} @${f.offset}`),
+      `${k.name}: Params`,
+    );
+    const bindings = [...src.matchAll(/@group\(0\) @binding\((\d+)\) var<([^>]+)> (\w+)/g)].map((b) => ({
+      index: Number(b[1]),
+      space: b[2],
+      name: b[3],
+    }));
+    assert.equal(
+      bindings.find((b) => b.index === 0),
+      { index: 0, space: 'uniform', name: 'params' },
+      `${k.name}: binding 0`,
+    );
     const storage = bindings.filter((b) => b.index > 0).sort((a, b) => a.index - b.index);
-    assert.equal(storage.map((b) => b.index), storage.map((_, i) => i + 1), `${k.name}: storage bindings are numbered 1..n`);
-    assert.equal(storage.map((b) => b.name), [...k.bindings], `${k.name}: bindings`);
+    assert.equal(
+      storage.map((b) => b.index),
+      storage.map((_, i) => i + 1),
+      `${k.name}: storage bindings are numbered 1..n`,
+    );
+    assert.equal(
+      storage.map((b) => b.name),
+      [...k.bindings],
+      `${k.name}: bindings`,
+    );
     const overrides = [...src.matchAll(/^override (\w+)/gm)].map((o) => o[1]);
     assert.equal([...overrides].sort(), [...k.overrides].sort(), `${k.name}: override constants`);
-    for (const c of k.consts) assert.ok(new RegExp(`^const ${c}: u32 = [0-9]+u;$`, 'm').test(src), `${k.name}: const ${c}`);
+    for (const c of k.consts)
+      assert.ok(new RegExp(`^const ${c}: u32 = [0-9]+u;$`, 'm').test(src), `${k.name}: const ${c}`);
     const aliases = [...src.matchAll(/^alias (\w+) = /gm)].map((a) => a[1]);
     assert.equal([...aliases].sort(), [...k.aliases].sort(), `${k.name}: aliases`);
   }
@@ -63,13 +93,17 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
 t('every WGSL file in kernels/ is a defined kernel or a prelude of one', () => {
   const used = new Set(definedKernels().flatMap((k) => [k.file, ...(k.prelude ? [k.prelude.file] : [])]));
   const files = readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.wgsl'));
-  assert.equal(files.filter((f) => !used.has(f)), []);
-  for (const k of definedKernels()) assert.is(k.source, readFileSync(join(root, 'kernels', k.file), 'utf8'), `${k.name} is kernels/${k.file}`);
+  assert.equal(
+    files.filter((f) => !used.has(f)),
+    [],
+  );
+  for (const k of definedKernels())
+    assert.is(k.source, readFileSync(join(root, 'kernels', k.file), 'utf8'), `${k.name} is kernels/${k.file}`);
 });
 
 /** The case labels and the default clause of a kernel's `fn apply` switch. */
 function switchOf(source: string): { cases: string[]; fallback: string } {
-  const body = /fn apply\([^)]*\) -> \w+ \{\n  switch \(OP\) \{\n([\s\S]*?)\n  \}\n\}/.exec(source);
+  const body = /fn apply\([^)]*\) -> \w+ \{\n {2}switch \(OP\) \{\n([\s\S]*?)\n {2}\}\n\}/.exec(source);
   if (!body) throw new Error('no apply switch');
   const cases = [...body[1].matchAll(/^ {4}case (\w+):/gm)].map((c) => c[1]);
   const fallback = /^ {4}default: \{([\s\S]*)$/m.exec(body[1])?.[1] ?? '';
@@ -86,7 +120,10 @@ t('op codes are defined once, in the WGSL: every host op has a named case, no si
     const k = definedKernels().find((d) => d.name === kernel)!;
     const { cases, fallback: body } = switchOf(wgsl(k));
     assert.equal([...cases].sort(), ops.map(constant).sort(), `${kernel}: cases`);
-    assert.ok(cases.every((c) => !/^[0-9]/.test(c)), `${kernel}: numeric case labels`);
+    assert.ok(
+      cases.every((c) => !/^[0-9]/.test(c)),
+      `${kernel}: numeric case labels`,
+    );
     assert.match(body, fallback, `${kernel}: default`);
     const codes = cases.map((c) => Number(new RegExp(`^const ${c}: u32 = ([0-9]+)u;`, 'm').exec(wgsl(k))![1]));
     assert.is(new Set(codes).size, codes.length, `${kernel}: distinct codes`);
@@ -115,12 +152,31 @@ t('every op the engine can record has a gradient rule or is declared not differe
     }
   };
   walk(join(root, 'src'));
-  for (const n of [...declared, ...UNARY_OPS, ...ARITHMETIC_OPS, ...COMPARISON_OPS, 'sum', 'mean', 'max', 'min']) assert.ok(names.has(n as never), `op '${n}' is declared but never defined`);
+  for (const n of [...declared, ...UNARY_OPS, ...ARITHMETIC_OPS, ...COMPARISON_OPS, 'sum', 'mean', 'max', 'min'])
+    assert.ok(names.has(n as never), `op '${n}' is declared but never defined`);
   assert.ok(ops.length >= 60, `${ops.length} ops`);
-  const notDifferentiable = ops.filter((o) => !o.differentiable).map((o) => o.name).sort();
+  const notDifferentiable = ops
+    .filter((o) => !o.differentiable)
+    .map((o) => o.name)
+    .sort();
   assert.equal(notDifferentiable, [
-    'conv3dGradInput', 'conv3dGradWeight', 'equal', 'fill', 'greater', 'greaterEqual', 'groupNormGrad', 'less', 'lessEqual', 'notEqual',
-    'ones', 'overlapHeadGrad', 'overlapSumsGrad', 'pool3dGrad', 'randomNormal', 'randomUniform', 'zeros',
+    'conv3dGradInput',
+    'conv3dGradWeight',
+    'equal',
+    'fill',
+    'greater',
+    'greaterEqual',
+    'groupNormGrad',
+    'less',
+    'lessEqual',
+    'notEqual',
+    'ones',
+    'overlapHeadGrad',
+    'overlapSumsGrad',
+    'pool3dGrad',
+    'randomNormal',
+    'randomUniform',
+    'zeros',
   ]);
 });
 

@@ -9,8 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as vg from '../src/index.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import * as vg from '../src/index.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { repoRoot } from './harness.js';
 
@@ -25,7 +25,10 @@ const S = 8;
 const data = syntheticVolumes(4, S, 1);
 const x = vg.tensor(data.image, [4, S, S, S, 1]);
 const seg = vg.tensor(data.labels, [4, S, S, S], 'int32');
-const fg = vg.tensor(Float32Array.from(data.labels, (k) => (k > 0 ? 1 : 0)), [4, S, S, S, 1]);
+const fg = vg.tensor(
+  Float32Array.from(data.labels, (k) => (k > 0 ? 1 : 0)),
+  [4, S, S, S, 1],
+);
 const snapshot = () => {
   const m = vg.memory();
   return `${m.liveTensors} tensors / ${m.liveBuffers} buffers / ${m.liveBytes} bytes`;
@@ -34,19 +37,26 @@ const snapshot = () => {
 // 1a. fit: 500 epochs of 2 steps = 1000 steps; memory after step 10 and after step 1000.
 {
   const model = twoHeadModel({ size: S, classes: SYNTHETIC_CLASSES, filters: 4 });
-  model.compile({ optimizer: new vg.Adam({ learningRate: 0.01 }), loss: [segmentationLoss, foregroundLoss], lossWeights: [0.5, 0.3] });
+  model.compile({
+    optimizer: new vg.Adam({ learningRate: 0.01 }),
+    loss: [segmentationLoss, foregroundLoss],
+    lossWeights: [0.5, 0.3],
+  });
   let step = 0;
   let at10 = '';
   let at1000 = '';
   await model.fit(x, [seg, fg], {
-    epochs: 500, batchSize: 2,
-    callbacks: [{
-      onBatchEnd: () => {
-        step++;
-        if (step === 10) at10 = snapshot();
-        if (step === 1000) at1000 = snapshot();
+    epochs: 500,
+    batchSize: 2,
+    callbacks: [
+      {
+        onBatchEnd: () => {
+          step++;
+          if (step === 10) at10 = snapshot();
+          if (step === 1000) at1000 = snapshot();
+        },
       },
-    }],
+    ],
   });
   check(at10 === at1000 && step === 1000, `fit: after step 10 ${at10}; after step 1000 ${at1000}`);
 }
@@ -96,7 +106,10 @@ for (let run = 0; run < 100; run++) {
   if (r.status === 0 && r.signal === null && exitMs < 2000) ok++;
   else bad.push(`run ${run}: status ${r.status}, signal ${r.signal}, exit ${exitMs} ms after dispose`);
 }
-check(ok === 100, `lifecycle: ${ok}/100 runs exited 0 within 2 s of dispose() (slowest ${worstExit} ms)${bad.length ? `; ${bad.slice(0, 3).join('; ')}` : ''}`);
+check(
+  ok === 100,
+  `lifecycle: ${ok}/100 runs exited 0 within 2 s of dispose() (slowest ${worstExit} ms)${bad.length ? `; ${bad.slice(0, 3).join('; ')}` : ''}`,
+);
 
 console.log(`${failures.length === 0 ? 'all long checks passed' : `${failures.length} long check(s) failed`}`);
 process.exit(failures.length ? 1 : 0);

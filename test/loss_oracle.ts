@@ -19,7 +19,10 @@ export interface Volume {
 }
 
 /** Probabilities after the activation, and the one-hot (or soft) targets, as dense (B*N*C). */
-export function dense(v: Volume, act: Act): { t: Float64Array; p: Float64Array; logp: Float64Array; log1mp: Float64Array } {
+export function dense(
+  v: Volume,
+  act: Act,
+): { t: Float64Array; p: Float64Array; logp: Float64Array; log1mp: Float64Array } {
   const { B, N, C } = v;
   const n = B * N * C;
   const p = new Float64Array(n);
@@ -85,7 +88,16 @@ export function sums(v: Volume, act: Act): Sums {
   const { B, N, C } = v;
   const d = dense(v, act);
   const mk = (): Float64Array => new Float64Array(B * C);
-  const s: Sums = { tp: mk(), t: mk(), p: mk(), absDiff: mk(), pp: mk(), tt: mk(), logLikelihood: mk(), binaryLogLikelihood: mk() };
+  const s: Sums = {
+    tp: mk(),
+    t: mk(),
+    p: mk(),
+    absDiff: mk(),
+    pp: mk(),
+    tt: mk(),
+    logLikelihood: mk(),
+    binaryLogLikelihood: mk(),
+  };
   for (let b = 0; b < B; b++) {
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < C; c++) {
@@ -127,7 +139,11 @@ export interface LossOpts {
 type Kind = 'dice' | 'iou' | 'tversky';
 
 /** Per-(b or 1, c') statistics after background removal and optional batch summing. */
-function reducedStats(v: Volume, o: LossOpts, summed: boolean): { rows: number; C: number; get: (name: keyof Sums, r: number, c: number) => number } {
+function reducedStats(
+  v: Volume,
+  o: LossOpts,
+  summed: boolean,
+): { rows: number; C: number; get: (name: keyof Sums, r: number, c: number) => number } {
   const s = sums(v, o.activation ?? 'none');
   const drop = o.includeBackground === false && v.C > 1 ? 1 : 0;
   const C = v.C - drop;
@@ -141,7 +157,12 @@ function reducedStats(v: Volume, o: LossOpts, summed: boolean): { rows: number; 
   return { rows, C, get };
 }
 
-function overlapTerms(get: (name: keyof Sums, r: number, c: number) => number, r: number, c: number, o: LossOpts): { tp: number; po: number; go: number } {
+function overlapTerms(
+  get: (name: keyof Sums, r: number, c: number) => number,
+  r: number,
+  c: number,
+  o: LossOpts,
+): { tp: number; po: number; go: number } {
   if (o.squaredPred) return { tp: get('tp', r, c), po: get('pp', r, c), go: get('tt', r, c) };
   const P = get('p', r, c);
   const T = get('t', r, c);

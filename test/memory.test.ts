@@ -46,10 +46,14 @@ t('tidyAsync frees across awaits, nested scopes move results outwards, keep() su
 
 t('an exception inside tidy still frees its tensors', () => {
   const before = vg.memory();
-  assert.throws(() => vg.tidy(() => {
-    vg.ones([10]);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      vg.tidy(() => {
+        vg.ones([10]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.is(vg.memory().liveBuffers, before.liveBuffers);
 });
 

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { rng } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { rng } from './helpers.js';
 
 const t = suite('functional multi-output models: the seed program');
 t.before(setup);
@@ -26,23 +26,41 @@ function data(seed: number): { x: vg.Tensor; seg: vg.Tensor; fg: vg.Tensor } {
   return {
     x: vg.tensor(image, [N, S, S, S, 1]),
     seg: vg.tensor(labels, [N, S, S, S], 'int32'),
-    fg: vg.tensor(Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)), [N, S, S, S, 1]),
+    fg: vg.tensor(
+      Float32Array.from(labels, (k) => (k > 0 ? 1 : 0)),
+      [N, S, S, S, 1],
+    ),
   };
 }
 
 /** Trunk (two convolutions) shared by a 3-class segmentation head and a foreground head. */
 function build(prefix: string): vg.Model {
   const x = vg.input({ shape: [S, S, S, 1], name: `${prefix}image` });
-  let h = new vg.Conv3D({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', seed: 1, name: `${prefix}trunk_conv1` }).apply(x);
+  let h = new vg.Conv3D({
+    filters: 6,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+    seed: 1,
+    name: `${prefix}trunk_conv1`,
+  }).apply(x);
   h = new vg.GroupNormalization({ groups: 2, name: `${prefix}trunk_norm` }).apply(h);
-  h = new vg.Conv3D({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', seed: 2, name: `${prefix}trunk_conv2` }).apply(h);
+  h = new vg.Conv3D({
+    filters: 6,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+    seed: 2,
+    name: `${prefix}trunk_conv2`,
+  }).apply(h);
   const seg = new vg.Conv3D({ filters: 3, kernelSize: 1, seed: 3, name: `${prefix}seg` }).apply(h);
   const aux = new vg.Conv3D({ filters: 1, kernelSize: 1, seed: 4, name: `${prefix}aux` }).apply(h);
   return vg.model({ inputs: x, outputs: [seg, aux] });
 }
 
 const diceLoss = (yt: vg.Tensor, yp: vg.Tensor): vg.Tensor => vg.dice(yt, yp, { activation: 'softmax' });
-const tverskyLoss = (yt: vg.Tensor, yp: vg.Tensor): vg.Tensor => vg.tversky(yt, yp, { activation: 'sigmoid', alpha: 0.3, beta: 0.7 });
+const tverskyLoss = (yt: vg.Tensor, yp: vg.Tensor): vg.Tensor =>
+  vg.tversky(yt, yp, { activation: 'sigmoid', alpha: 0.3, beta: 0.7 });
 
 t('the two-head model trains with lossWeights [0.5, 0.3]; the record form gives the same history', async () => {
   const { x, seg, fg } = data(1);
@@ -58,16 +76,29 @@ t('the two-head model trains with lossWeights [0.5, 0.3]; the record form gives 
     // Live tensors and buffers after every step, from the second on (the first creates Adam's state).
     const counts: string[] = [];
     const track = { onBatchEnd: () => void counts.push(`${vg.memory().liveTensors}/${vg.memory().liveBuffers}`) };
-    const h = await m.fit(x, form === 'list' ? [seg, fg] : { [segName]: seg, [auxName]: fg }, { epochs: 8, batchSize: 3, seed: 5, callbacks: [track] });
+    const h = await m.fit(x, form === 'list' ? [seg, fg] : { [segName]: seg, [auxName]: fg }, {
+      epochs: 8,
+      batchSize: 3,
+      seed: 5,
+      callbacks: [track],
+    });
     // Each epoch keeps its 2 steps' 3 loss scalars until its end: compare the same batch position.
     const firstOfEpoch = counts.filter((_, i) => i % 2 === 0).slice(1);
     const secondOfEpoch = counts.filter((_, i) => i % 2 === 1);
-    assert.ok(new Set(firstOfEpoch).size === 1 && new Set(secondOfEpoch).size === 1, `steady state: ${counts.join(' ')}`);
+    assert.ok(
+      new Set(firstOfEpoch).size === 1 && new Set(secondOfEpoch).size === 1,
+      `steady state: ${counts.join(' ')}`,
+    );
     const loss = h.history.loss;
     assert.ok(loss[loss.length - 1] < 0.8 * loss[0], `total loss falls: ${loss.map((v) => v.toFixed(3)).join(' ')}`);
     const segLoss = h.history[`${segName}_loss`];
     const auxLoss = h.history[`${auxName}_loss`];
-    loss.forEach((v, e) => assert.ok(Math.abs(v - (0.5 * segLoss[e] + 0.3 * auxLoss[e])) < 1e-5, 'total = 0.5·seg + 0.3·aux, per-output logged unweighted'));
+    loss.forEach((v, e) =>
+      assert.ok(
+        Math.abs(v - (0.5 * segLoss[e] + 0.3 * auxLoss[e])) < 1e-5,
+        'total = 0.5·seg + 0.3·aux, per-output logged unweighted',
+      ),
+    );
     histories.push(h);
   }
   assert.equal(histories[0].history.loss, histories[1].history.loss, 'list and record forms train identically');
@@ -140,7 +171,13 @@ t('an output without a loss needs no labels; evaluate, predict, summary, weights
 
 t('kernel regularisers add l1·Σ|w| + l2·Σw² to the total; metrics are logged per output', async () => {
   const x = vg.input({ shape: [3], name: 'reg_x' });
-  const d = new vg.Dense({ units: 2, useBias: false, kernelInitializer: 'zeros', kernelRegularizer: { l1: 0.1, l2: 0.5 }, name: 'reg_dense' });
+  const d = new vg.Dense({
+    units: 2,
+    useBias: false,
+    kernelInitializer: 'zeros',
+    kernelRegularizer: { l1: 0.1, l2: 0.5 },
+    name: 'reg_dense',
+  });
   const m = vg.model({ inputs: x, outputs: [d.apply(x)] });
   m.compile({ optimizer: new vg.SGD({ learningRate: 0 }), loss: 'mse' });
   d.trainableWeights[0].assign(vg.tensor([1, -2, 0, 3, -1, 1], [3, 2]));
@@ -153,10 +190,22 @@ t('kernel regularisers add l1·Σ|w| + l2·Σw² to the total; metrics are logge
   const { x: vx, seg, fg } = data(6);
   const two = build('metric_');
   const [segName, auxName] = two.outputNames;
-  two.compile({ optimizer: new vg.Adam({ learningRate: 0.02 }), loss: [diceLoss, tverskyLoss], lossWeights: [0.5, 0.3], metrics: { [segName]: ['dice', 'iou'] } });
+  two.compile({
+    optimizer: new vg.Adam({ learningRate: 0.02 }),
+    loss: [diceLoss, tverskyLoss],
+    lossWeights: [0.5, 0.3],
+    metrics: { [segName]: ['dice', 'iou'] },
+  });
   const h = await two.fit(vx, [seg, fg], { epochs: 2, batchSize: 3 });
-  for (const k of [`${segName}_dice`, `${segName}_iou`]) assert.ok(h.history[k].every((v) => v >= 0 && v <= 1), `${k}: ${h.history[k]}`);
-  assert.throws(() => two.compile({ optimizer: new vg.SGD(), loss: 'mse', metrics: { [`${auxName}x`]: ['dice'] } }), /argument 'metrics' expected keys among the outputs .*, got the key/);
+  for (const k of [`${segName}_dice`, `${segName}_iou`])
+    assert.ok(
+      h.history[k].every((v) => v >= 0 && v <= 1),
+      `${k}: ${h.history[k]}`,
+    );
+  assert.throws(
+    () => two.compile({ optimizer: new vg.SGD(), loss: 'mse', metrics: { [`${auxName}x`]: ['dice'] } }),
+    /argument 'metrics' expected keys among the outputs .*, got the key/,
+  );
 });
 
 t('a training run with a fixed seed gives bitwise-identical weights twice in a row', async () => {
@@ -164,14 +213,21 @@ t('a training run with a fixed seed gives bitwise-identical weights twice in a r
   const weights: Float32Array[][] = [];
   for (const run of ['det_a_', 'det_b_']) {
     const m = build(run);
-    m.compile({ optimizer: new vg.Adam({ learningRate: 0.02 }), loss: [diceLoss, tverskyLoss], lossWeights: [0.5, 0.3] });
+    m.compile({
+      optimizer: new vg.Adam({ learningRate: 0.02 }),
+      loss: [diceLoss, tverskyLoss],
+      lossWeights: [0.5, 0.3],
+    });
     await m.fit(x, [seg, fg], { epochs: 3, batchSize: 2, seed: 11 });
     weights.push((await vg.readAll(m.trainableWeights)) as Float32Array[]);
   }
   weights[0].forEach((w, i) => {
     const a = new Uint32Array(w.buffer, w.byteOffset, w.length);
     const b = new Uint32Array(weights[1][i].buffer, weights[1][i].byteOffset, weights[1][i].length);
-    assert.ok(a.every((bits, k) => bits === b[k]), `weight ${i} differs between the two runs`);
+    assert.ok(
+      a.every((bits, k) => bits === b[k]),
+      `weight ${i} differs between the two runs`,
+    );
   });
 });
 
@@ -179,7 +235,10 @@ t('bad calls: uncompiled, bad targets, bad keys, early stopping', async () => {
   const { x, seg, fg } = data(4);
   const m = build('bad_');
   assert.throws(() => m.trainStep(x, [seg, fg]), /not compiled/);
-  assert.throws(() => m.compile({ optimizer: new vg.SGD(), loss: { bad_seg: diceLoss, bad_sgg: tverskyLoss } }), /argument 'loss' expected keys among the outputs 'bad_seg', 'bad_aux', got the key 'bad_sgg'/);
+  assert.throws(
+    () => m.compile({ optimizer: new vg.SGD(), loss: { bad_seg: diceLoss, bad_sgg: tverskyLoss } }),
+    /argument 'loss' expected keys among the outputs 'bad_seg', 'bad_aux', got the key 'bad_sgg'/,
+  );
   m.compile({ optimizer: new vg.SGD({ learningRate: 0.0 }), loss: [diceLoss, tverskyLoss] });
   try {
     await m.fit(x, [seg], {});
@@ -187,10 +246,16 @@ t('bad calls: uncompiled, bad targets, bad keys, early stopping', async () => {
   } catch (e) {
     assert.match((e as Error).message, /fit.*'y'.*2 targets/);
   }
-  assert.throws(() => m.call(vg.zeros([2, 4, 4, 4, 1])), /call: argument 'x' expected shape \[batch, 8, 8, 8, 1\] for the input 'bad_image'/);
+  assert.throws(
+    () => m.call(vg.zeros([2, 4, 4, 4, 1])),
+    /call: argument 'x' expected shape \[batch, 8, 8, 8, 1\] for the input 'bad_image'/,
+  );
   const stop = vg.earlyStopping({ monitor: 'loss', patience: 1 });
   const h = await m.fit(x, [seg, fg], { epochs: 10, batchSize: 6, callbacks: [stop] });
-  assert.ok(h.epoch.length < 10 && stop.stoppedEpoch !== null, 'a learning rate of 0 never improves, so training stops early');
+  assert.ok(
+    h.epoch.length < 10 && stop.stoppedEpoch !== null,
+    'a learning rate of 0 never improves, so training stops early',
+  );
 });
 
 t.run();

@@ -1,8 +1,8 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import * as O from './oracle.js';
-import { assertClose, randomNd, toGpu } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import * as O from './oracle.js';
 
 const t = suite('movement and creation');
 t.before(setup);
@@ -30,24 +30,38 @@ t('transpose rank 5 and default reverse', async () => {
 
 t('slice with negative begin and -1 size; int32 too', async () => {
   const x = randomNd([4, 5, 6, 3], 3);
-  await assertClose(vg.slice(toGpu(x), [1, -3, 0, 1], [2, -1, 5, 2]), O.slice(x, [1, 2, 0, 1], [2, 3, 5, 2]), { atol: 0 });
+  await assertClose(vg.slice(toGpu(x), [1, -3, 0, 1], [2, -1, 5, 2]), O.slice(x, [1, 2, 0, 1], [2, 3, 5, 2]), {
+    atol: 0,
+  });
   const xi = x.map((v) => Math.round(v * 1000));
   const s = vg.slice(toGpu(xi, 'int32'), [0, 0, 0, 0], [1, 5, 6, 3]);
   assert.is(s.dtype, 'int32');
   await assertClose(s, O.slice(xi, [0, 0, 0, 0], [1, 5, 6, 3]), { atol: 0 });
-  assert.throws(() => vg.slice(toGpu(x), [0, 0, 0, 0], [5, 1, 1, 1]), /slice: argument 'size\[0\]' expected an integer in \[0, 4\]/);
+  assert.throws(
+    () => vg.slice(toGpu(x), [0, 0, 0, 0], [5, 1, 1, 1]),
+    /slice: argument 'size\[0\]' expected an integer in \[0, 4\]/,
+  );
 });
 
 t('pad and concat', async () => {
   const x = randomNd([2, 3, 1, 4, 2], 4);
-  const p: [number, number][] = [[0, 1], [2, 0], [1, 1], [0, 0], [3, 2]];
+  const p: [number, number][] = [
+    [0, 1],
+    [2, 0],
+    [1, 1],
+    [0, 0],
+    [3, 2],
+  ];
   await assertClose(vg.pad(toGpu(x), p, -7), O.pad(x, p, -7), { atol: 0 });
   const a = randomNd([2, 3, 4], 5);
   const b = randomNd([2, 1, 4], 6);
   const c = randomNd([2, 5, 4], 7);
   await assertClose(vg.concat([toGpu(a), toGpu(b), toGpu(c)], 1), O.concat([a, b, c], 1), { atol: 0 });
   await assertClose(vg.concat([toGpu(a), toGpu(a)], -1), O.concat([a, a], 2), { atol: 0 });
-  assert.throws(() => vg.concat([toGpu(a), toGpu(b)], 0), /concat: argument 'xs\[1\]' expected shape \["\*", 3, 4\], got \[2, 1, 4\]/);
+  assert.throws(
+    () => vg.concat([toGpu(a), toGpu(b)], 0),
+    /concat: argument 'xs\[1\]' expected shape \["\*", 3, 4\], got \[2, 1, 4\]/,
+  );
 });
 
 t('broadcastTo, expandDims, squeeze', async () => {
@@ -65,13 +79,30 @@ t('cast truncates toward zero, saturates, maps NaN to 0', async () => {
 });
 
 t('tensor from nested arrays, scalars and typed arrays; clear errors', async () => {
-  assert.equal(await vg.tensor([[1, 2], [3, 4]]).array(), [[1, 2], [3, 4]]);
+  assert.equal(
+    await vg
+      .tensor([
+        [1, 2],
+        [3, 4],
+      ])
+      .array(),
+    [
+      [1, 2],
+      [3, 4],
+    ],
+  );
   assert.equal(await vg.scalar(5).array(), 5);
   assert.equal([...vg.tensor(new Float32Array(6), [2, 3]).shape], [2, 3]);
-  assert.throws(() => vg.tensor([[1, 2], [3]]), /tensor: argument 'values' expected a rectangular nested array \(length 2 at depth 1\), got length 1/);
+  assert.throws(
+    () => vg.tensor([[1, 2], [3]]),
+    /tensor: argument 'values' expected a rectangular nested array \(length 2 at depth 1\), got length 1/,
+  );
   assert.throws(() => vg.tensor([1, 2, 3], [2, 2]), /tensor: argument 'shape' expected a shape with 3 elements/);
   assert.throws(() => vg.tensor([1.5], [1], 'int32'), /expected int32 values/);
-  assert.throws(() => vg.tensor([1], [1], 'float64' as never), /tensor: argument 'dtype' expected 'float32' or 'int32', got float64/);
+  assert.throws(
+    () => vg.tensor([1], [1], 'float64' as never),
+    /tensor: argument 'dtype' expected 'float32' or 'int32', got float64/,
+  );
 });
 
 t('fill, zeros, ones, random are seeded and within range', async () => {
@@ -89,8 +120,14 @@ t('fill, zeros, ones, random are seeded and within range', async () => {
   const m = n.reduce((a, b) => a + b, 0) / n.length;
   const sd = Math.sqrt(n.reduce((a, b) => a + (b - m) ** 2, 0) / n.length);
   assert.ok(Math.abs(m - 1) < 0.05 && Math.abs(sd - 2) < 0.05, `normal mean ${m} sd ${sd}`);
-  assert.throws(() => vg.randomUniform([2], { minval: 1, maxval: 1 }), /randomUniform: argument 'maxval' expected a number greater than minval/);
-  assert.throws(() => vg.randomNormal([2], { stddev: NaN }), /randomNormal: argument 'stddev' expected a finite number, got NaN/);
+  assert.throws(
+    () => vg.randomUniform([2], { minval: 1, maxval: 1 }),
+    /randomUniform: argument 'maxval' expected a number greater than minval/,
+  );
+  assert.throws(
+    () => vg.randomNormal([2], { stddev: NaN }),
+    /randomNormal: argument 'stddev' expected a finite number, got NaN/,
+  );
 });
 
 t('a tensor of more than 2^24 elements: elementwise, reduction, copy', async () => {
@@ -111,9 +148,18 @@ t('disposed tensors and wrong dtypes are rejected with names', () => {
   assert.throws(() => vg.exp(x), /exp: argument 'x' expected a live tensor, got a disposed tensor/);
   const i = vg.zeros([2], 'int32');
   assert.throws(() => vg.exp(i), /exp: argument 'x' expected dtype float32, got int32 tensor of shape \[2\]/);
-  assert.throws(() => vg.add(vg.zeros([2]), i), /add: argument 'b' expected dtype float32 \(the dtype of 'a'; use cast\(\)\), got int32/);
-  assert.throws(() => vg.add(vg.zeros([2]), vg.zeros([3])), /add: argument 'b' expected a shape that broadcasts with 'a' \[2\], got \[3\]/);
-  assert.throws(() => vg.sum(vg.zeros([2]), 3), /sum: argument 'axis' expected an integer in \[-1, 0\] for a rank-1 tensor, got 3/);
+  assert.throws(
+    () => vg.add(vg.zeros([2]), i),
+    /add: argument 'b' expected dtype float32 \(the dtype of 'a'; use cast\(\)\), got int32/,
+  );
+  assert.throws(
+    () => vg.add(vg.zeros([2]), vg.zeros([3])),
+    /add: argument 'b' expected a shape that broadcasts with 'a' \[2\], got \[3\]/,
+  );
+  assert.throws(
+    () => vg.sum(vg.zeros([2]), 3),
+    /sum: argument 'axis' expected an integer in \[-1, 0\] for a rank-1 tensor, got 3/,
+  );
   assert.throws(() => vg.mul(vg.zeros([2]), NaN), /mul: argument 'b' expected a finite number, got NaN/);
 });
 

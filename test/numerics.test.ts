@@ -16,7 +16,10 @@ t('names the first op that produced a NaN or an infinity, at the next read', asy
       assert.unreachable('the read should report the log');
     } catch (e) {
       assert.instance(e, vg.NumericsError);
-      assert.match((e as Error).message, /checkNumerics: op 'log' \(call \d+\) produced 2 non-finite value\(s\) in its output of shape \[4\]/);
+      assert.match(
+        (e as Error).message,
+        /checkNumerics: op 'log' \(call \d+\) produced 2 non-finite value\(s\) in its output of shape \[4\]/,
+      );
     }
     // The report cleared the queue: finite work reads normally, losses and gradients included.
     const p = vg.tensor([0.2, 0.7, 0.1, 0.9], [1, 2, 1, 1, 2]);

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { randomNd } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { randomNd } from './helpers.js';
 
 const t = suite('optimizers (float64 reference over several steps)');
 t.before(setup);
@@ -68,7 +68,9 @@ async function compare(make: () => vg.Optimizer, ref: RefOpts, label: string): P
   const shapes = [[7, 5], [13]];
   const init = shapes.map((s, k) => randomNd(s, 10 + k));
   const steps = 6;
-  const grads = Array.from({ length: steps }, (_, st) => shapes.map((s, k) => randomNd(s, 100 + 10 * st + k, -3, 3).data));
+  const grads = Array.from({ length: steps }, (_, st) =>
+    shapes.map((s, k) => randomNd(s, 100 + 10 * st + k, -3, 3).data),
+  );
   const vars = init.map((x, k) => vg.variable(vg.tensor(Float32Array.from(x.data), x.shape), { name: `p${k}` }));
   const opt = make();
   for (let st = 0; st < steps; st++) {
@@ -76,12 +78,17 @@ async function compare(make: () => vg.Optimizer, ref: RefOpts, label: string): P
     opt.applyGradients(vars, gs);
     gs.forEach((g) => g.dispose());
   }
-  const expected = reference(init.map((x) => x.data), grads, ref);
+  const expected = reference(
+    init.map((x) => x.data),
+    grads,
+    ref,
+  );
   const got = await vg.readAll(vars);
   got.forEach((arr, k) => {
     for (let i = 0; i < arr.length; i++) {
       const e = expected[k][i];
-      if (Math.abs(arr[i] - e) > 1e-5 * Math.max(1, Math.abs(e))) assert.unreachable(`${label}: param ${k}[${i}] = ${arr[i]}, reference ${e}`);
+      if (Math.abs(arr[i] - e) > 1e-5 * Math.max(1, Math.abs(e)))
+        assert.unreachable(`${label}: param ${k}[${i}] = ${arr[i]}, reference ${e}`);
     }
   });
   assert.is(opt.iterations, steps);
@@ -93,34 +100,68 @@ const constant = (lr: number) => () => lr;
 
 t('SGD, momentum, Nesterov and L2 weight decay', async () => {
   await compare(() => new vg.SGD({ learningRate: 0.1 }), { kind: 'sgd', lr: constant(0.1) }, 'sgd');
-  await compare(() => new vg.SGD({ learningRate: 0.05, momentum: 0.9 }), { kind: 'sgd', lr: constant(0.05), momentum: 0.9 }, 'momentum');
-  await compare(() => new vg.SGD({ learningRate: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }),
-    { kind: 'sgd', lr: constant(0.05), momentum: 0.8, nesterov: true, weightDecay: 0.01 }, 'nesterov + decay');
+  await compare(
+    () => new vg.SGD({ learningRate: 0.05, momentum: 0.9 }),
+    { kind: 'sgd', lr: constant(0.05), momentum: 0.9 },
+    'momentum',
+  );
+  await compare(
+    () => new vg.SGD({ learningRate: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 }),
+    { kind: 'sgd', lr: constant(0.05), momentum: 0.8, nesterov: true, weightDecay: 0.01 },
+    'nesterov + decay',
+  );
 });
 
 t('Adam and AdamW (decoupled decay), with bias correction', async () => {
   await compare(() => new vg.Adam({ learningRate: 0.01 }), { kind: 'adam', lr: constant(0.01) }, 'adam');
-  await compare(() => new vg.Adam({ learningRate: 0.01, weightDecay: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 }),
-    { kind: 'adam', lr: constant(0.01), weightDecay: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 }, 'adam + L2');
-  await compare(() => new vg.AdamW({ learningRate: 0.01, weightDecay: 0.05 }), { kind: 'adamw', lr: constant(0.01), weightDecay: 0.05 }, 'adamw');
+  await compare(
+    () => new vg.Adam({ learningRate: 0.01, weightDecay: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 }),
+    { kind: 'adam', lr: constant(0.01), weightDecay: 0.1, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 },
+    'adam + L2',
+  );
+  await compare(
+    () => new vg.AdamW({ learningRate: 0.01, weightDecay: 0.05 }),
+    { kind: 'adamw', lr: constant(0.01), weightDecay: 0.05 },
+    'adamw',
+  );
 });
 
 t('gradient clipping by global norm and by value', async () => {
-  await compare(() => new vg.SGD({ learningRate: 0.1, clipNorm: 1.5 }), { kind: 'sgd', lr: constant(0.1), clipNorm: 1.5 }, 'clipNorm');
-  await compare(() => new vg.Adam({ learningRate: 0.01, clipValue: 0.5 }), { kind: 'adam', lr: constant(0.01), clipValue: 0.5 }, 'clipValue');
-  await compare(() => new vg.SGD({ learningRate: 0.1, momentum: 0.5, clipNorm: 2, clipValue: 0.3 }),
-    { kind: 'sgd', lr: constant(0.1), momentum: 0.5, clipNorm: 2, clipValue: 0.3 }, 'both');
+  await compare(
+    () => new vg.SGD({ learningRate: 0.1, clipNorm: 1.5 }),
+    { kind: 'sgd', lr: constant(0.1), clipNorm: 1.5 },
+    'clipNorm',
+  );
+  await compare(
+    () => new vg.Adam({ learningRate: 0.01, clipValue: 0.5 }),
+    { kind: 'adam', lr: constant(0.01), clipValue: 0.5 },
+    'clipValue',
+  );
+  await compare(
+    () => new vg.SGD({ learningRate: 0.1, momentum: 0.5, clipNorm: 2, clipValue: 0.3 }),
+    { kind: 'sgd', lr: constant(0.1), momentum: 0.5, clipNorm: 2, clipValue: 0.3 },
+    'both',
+  );
 });
 
 t('learning-rate schedules: step and cosine decay, used step by step', async () => {
   const step = vg.stepDecay({ initial: 0.1, factor: 0.5, every: 2 });
   assert.equal([0, 1, 2, 3, 4].map(step), [0.1, 0.1, 0.05, 0.05, 0.025]);
   const cos = vg.cosineDecay({ initial: 1, decaySteps: 4, alpha: 0.1 });
-  assert.ok(Math.abs(cos(0) - 1) < 1e-12 && Math.abs(cos(2) - 0.55) < 1e-12 && Math.abs(cos(4) - 0.1) < 1e-12 && Math.abs(cos(9) - 0.1) < 1e-12);
+  assert.ok(
+    Math.abs(cos(0) - 1) < 1e-12 &&
+      Math.abs(cos(2) - 0.55) < 1e-12 &&
+      Math.abs(cos(4) - 0.1) < 1e-12 &&
+      Math.abs(cos(9) - 0.1) < 1e-12,
+  );
   const warm = vg.cosineDecay({ initial: 1, decaySteps: 10, warmupSteps: 4 });
   assert.equal([0, 1, 3].map(warm), [0.25, 0.5, 1]);
   await compare(() => new vg.Adam({ learningRate: step }), { kind: 'adam', lr: step }, 'adam with step decay');
-  await compare(() => new vg.SGD({ learningRate: cos, momentum: 0.9 }), { kind: 'sgd', lr: cos, momentum: 0.9 }, 'sgd with cosine decay');
+  await compare(
+    () => new vg.SGD({ learningRate: cos, momentum: 0.9 }),
+    { kind: 'sgd', lr: cos, momentum: 0.9 },
+    'sgd with cosine decay',
+  );
 });
 
 t('minimize lowers a loss, and steady-state training leaves no tensor or buffer behind', async () => {

@@ -3,8 +3,12 @@
  * row-major arrays, no shared helpers with src/. Tests compare GPU results against it.
  */
 export class Nd {
-  constructor(readonly shape: number[], readonly data: Float64Array) {
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`Nd: ${data.length} values for shape [${shape}]`);
+  constructor(
+    readonly shape: number[],
+    readonly data: Float64Array,
+  ) {
+    if (data.length !== shape.reduce((a, b) => a * b, 1))
+      throw new Error(`Nd: ${data.length} values for shape [${shape}]`);
   }
   get size(): number {
     return this.data.length;
@@ -172,7 +176,10 @@ export function matmul(a: Nd, b: Nd, tA = false, tB = false): Nd {
     const pick = (t: Nd): number => {
       const bs = t.shape.slice(0, -2);
       const off = bidx.length - bs.length;
-      return ravel(bs.map((d, k) => (d === 1 ? 0 : bidx[k + off])), bs);
+      return ravel(
+        bs.map((d, k) => (d === 1 ? 0 : bidx[k + off])),
+        bs,
+      );
     };
     const a0 = pick(A) * M * K;
     const b0 = pick(B) * K * N;
@@ -198,7 +205,12 @@ export function transpose(x: Nd, perm: number[]): Nd {
   const out = new Float64Array(x.size);
   for (let i = 0; i < x.size; i++) {
     const idx = unravel(i, x.shape);
-    out[ravel(perm.map((p) => idx[p]), shape)] = x.data[i];
+    out[
+      ravel(
+        perm.map((p) => idx[p]),
+        shape,
+      )
+    ] = x.data[i];
   }
   return new Nd(shape, out);
 }
@@ -208,7 +220,13 @@ export function slice(x: Nd, begin: number[], size: number[]): Nd {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const idx = unravel(i, size);
-    out[i] = x.data[ravel(idx.map((v, k) => v + begin[k]), x.shape)];
+    out[i] =
+      x.data[
+        ravel(
+          idx.map((v, k) => v + begin[k]),
+          x.shape,
+        )
+      ];
   }
   return new Nd(size.slice(), out);
 }
@@ -219,7 +237,12 @@ export function pad(x: Nd, paddings: [number, number][], value = 0): Nd {
   const out = new Float64Array(n).fill(value);
   for (let i = 0; i < x.size; i++) {
     const idx = unravel(i, x.shape);
-    out[ravel(idx.map((v, k) => v + paddings[k][0]), shape)] = x.data[i];
+    out[
+      ravel(
+        idx.map((v, k) => v + paddings[k][0]),
+        shape,
+      )
+    ] = x.data[i];
   }
   return new Nd(shape, out);
 }

@@ -1,14 +1,13 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import { Nd } from './oracle.js';
 import { checkGrad } from './gradcheck.js';
-import * as L from './loss_oracle.js';
 import { setup, suite } from './harness.js';
+import * as L from './loss_oracle.js';
+import { Nd } from './oracle.js';
 import { gpuPred, gpuTrue, type Made, makeVolume } from './volumes.js';
 
 const t = suite('overlapSums (fused kernel vs float64 oracle)');
 t.before(setup);
-
 
 const ALL: vg.OverlapStats = { absDiff: true, squares: true, logLikelihood: true, binaryLogLikelihood: true };
 
@@ -43,7 +42,13 @@ async function compare(m: Made, act: L.Act, stats: vg.OverlapStats, label: strin
 }
 
 const shapes: number[][] = [
-  [2, 5, 4, 3, 1], [2, 4, 3, 5, 3], [3, 4, 4, 4, 4], [2, 3, 5, 7, 5], [1, 6, 6, 6, 8], [2, 3, 3, 3, 13], [1, 4, 4, 2, 64],
+  [2, 5, 4, 3, 1],
+  [2, 4, 3, 5, 3],
+  [3, 4, 4, 4, 4],
+  [2, 3, 5, 7, 5],
+  [1, 6, 6, 6, 8],
+  [2, 3, 3, 3, 13],
+  [1, 4, 4, 2, 64],
 ];
 for (const shape of shapes) {
   for (const kind of ['onehot', 'soft', 'labels'] as const) {
@@ -79,8 +84,13 @@ t('label indices outside [0, C) on the GPU mark no class (C = 1: only index 1 is
   const p = vg.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], [1, 3, 3]);
   const s = await vg.overlapSums(vg.tensor(new Int32Array([1, -1, 3]), [1, 3], 'int32'), p).data();
   // voxel 0 is class 1; voxels 1 and 2 belong to no class.
-  assert.equal(Array.from(s).map((x) => Math.round(x * 1e5) / 1e5), [0, 0.2, 0, 0, 1, 0, 1.2, 1.5, 1.8]);
-  const m = await vg.overlapSums(vg.tensor(new Int32Array([1, 2, 0]), [1, 3], 'int32'), vg.tensor([0.5, 0.25, 0.75], [1, 3, 1])).data();
+  assert.equal(
+    Array.from(s).map((x) => Math.round(x * 1e5) / 1e5),
+    [0, 0.2, 0, 0, 1, 0, 1.2, 1.5, 1.8],
+  );
+  const m = await vg
+    .overlapSums(vg.tensor(new Int32Array([1, 2, 0]), [1, 3], 'int32'), vg.tensor([0.5, 0.25, 0.75], [1, 3, 1]))
+    .data();
   assert.equal(Array.from(m), [0.5, 1, 1.5]);
 });
 
@@ -91,7 +101,10 @@ t('bitwise identical sums over 20 runs', async () => {
   const first = await vg.overlapSums(yt, yp, { absDiff: true }).data();
   for (let run = 0; run < 20; run++) {
     const again = await vg.tidy(() => vg.overlapSums(yt, yp, { absDiff: true })).data();
-    assert.ok(again.every((x, i) => Object.is(x, first[i])), `run ${run} differs`);
+    assert.ok(
+      again.every((x, i) => Object.is(x, first[i])),
+      `run ${run} differs`,
+    );
   }
 });
 
@@ -100,7 +113,10 @@ t('volumes split into binding windows (forward and backward) give the same resul
   const yt = gpuTrue(m);
   const yp = gpuPred(m);
   const run = async (): Promise<ArrayLike<number>[]> => {
-    const { value, grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.overlapSums(yt, yp, { activation: 'sigmoid', absDiff: true }), 0.5)), [yp, yt]);
+    const { value, grads } = vg.valueAndGrad(
+      () => vg.sum(vg.mul(vg.overlapSums(yt, yp, { activation: 'sigmoid', absDiff: true }), 0.5)),
+      [yp, yt],
+    );
     return vg.readAll([value, grads[0]!, grads[1]!]);
   };
   const whole = await run();
@@ -111,7 +127,8 @@ t('volumes split into binding windows (forward and backward) give the same resul
       split.forEach((arr, k) => {
         for (let i = 0; i < arr.length; i++) {
           const x = arr[i];
-          if (Math.abs(x - whole[k][i]) > 1e-5 * Math.max(1, Math.abs(whole[k][i]))) assert.unreachable(`window ${bytes}: output ${k}[${i}] ${x} vs ${whole[k][i]}`);
+          if (Math.abs(x - whole[k][i]) > 1e-5 * Math.max(1, Math.abs(whole[k][i])))
+            assert.unreachable(`window ${bytes}: output ${k}[${i}] ${x} vs ${whole[k][i]}`);
         }
       });
     } finally {
@@ -171,25 +188,37 @@ function sumsOracle(shape: number[], act: L.Act, stats: vg.OverlapStats, labels?
 }
 
 for (const [shape, act, kind] of [
-  [[2, 3, 2, 2, 4], 'none', 'soft'], [[2, 3, 2, 2, 3], 'sigmoid', 'soft'], [[2, 2, 3, 2, 5], 'softmax', 'onehot'],
-  [[1, 3, 3, 2, 1], 'sigmoid', 'soft'], [[2, 2, 2, 3, 3], 'softmax', 'labels'], [[2, 2, 2, 2, 4], 'none', 'labels'],
+  [[2, 3, 2, 2, 4], 'none', 'soft'],
+  [[2, 3, 2, 2, 3], 'sigmoid', 'soft'],
+  [[2, 2, 3, 2, 5], 'softmax', 'onehot'],
+  [[1, 3, 3, 2, 1], 'sigmoid', 'soft'],
+  [[2, 2, 2, 3, 3], 'softmax', 'labels'],
+  [[2, 2, 2, 2, 4], 'none', 'labels'],
 ] as [number[], L.Act, 'soft' | 'onehot' | 'labels'][]) {
   t(`gradient [${shape}] ${act} ${kind}`, async () => {
     const m = makeVolume(shape, 31, kind, act);
     // Keep p away from the clamp edges and from t, where |p - t| has its kink.
     if (act === 'none') m.v.p = m.v.p.map((x) => Math.fround(0.05 + 0.9 * x));
-    const stats: vg.OverlapStats = { absDiff: true, squares: true, logLikelihood: true, binaryLogLikelihood: act !== 'softmax' };
+    const stats: vg.OverlapStats = {
+      absDiff: true,
+      squares: true,
+      logLikelihood: true,
+      binaryLogLikelihood: act !== 'softmax',
+    };
     const tNd = new Nd(shape, m.v.t ?? new Float64Array(m.v.B * m.v.N * m.v.C));
     const pNd = new Nd(shape, m.v.p);
     if (kind === 'labels') {
       await checkGrad({
-        label: `overlapSums ${act} labels`, inputs: [pNd],
-        gpu: (p) => vg.overlapSums(vg.tensor(m.v.labels!, shape.slice(0, -1), 'int32'), p, { activation: act, ...stats }),
+        label: `overlapSums ${act} labels`,
+        inputs: [pNd],
+        gpu: (p) =>
+          vg.overlapSums(vg.tensor(m.v.labels!, shape.slice(0, -1), 'int32'), p, { activation: act, ...stats }),
         oracle: (p) => sumsOracle(shape, act, stats, m.v.labels)(tNd, p),
       });
     } else {
       await checkGrad({
-        label: `overlapSums ${act} ${kind}`, inputs: [tNd, pNd],
+        label: `overlapSums ${act} ${kind}`,
+        inputs: [tNd, pNd],
         gpu: (yt, yp) => vg.overlapSums(yt, yp, { activation: act, ...stats }),
         oracle: sumsOracle(shape, act, stats),
       });

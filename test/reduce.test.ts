@@ -1,25 +1,37 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
-import * as O from './oracle.js';
-import { assertClose, randomNd, toGpu } from './helpers.js';
 import { setup, suite } from './harness.js';
+import { assertClose, randomNd, toGpu } from './helpers.js';
+import * as O from './oracle.js';
 
 const t = suite('reduce, softmax, matmul');
 t.before(setup);
 
 const cases: [number[], number[] | undefined][] = [
-  [[2, 5, 6, 7, 3], [1, 2, 3]],
+  [
+    [2, 5, 6, 7, 3],
+    [1, 2, 3],
+  ],
   [[2, 5, 6, 7, 3], [4]],
   [[2, 5, 6, 7, 3], [0]],
-  [[2, 5, 6, 7, 3], [0, 2, 4]],
+  [
+    [2, 5, 6, 7, 3],
+    [0, 2, 4],
+  ],
   [[2, 5, 6, 7, 3], undefined],
-  [[1, 17, 1, 9, 1], [1, 3]],
+  [
+    [1, 17, 1, 9, 1],
+    [1, 3],
+  ],
   [[3, 1, 4], [1]],
   [[4097], [0]],
   [[3, 300, 5], [1]],
   [[5, 1000], [1]],
   [[1000, 5], [0]],
-  [[2, 3, 600], [0, 1]],
+  [
+    [2, 3, 600],
+    [0, 1],
+  ],
   [[], undefined],
   // Many short columns: the one-thread-per-column path.
   [[64, 80, 3], [2]],
@@ -34,7 +46,11 @@ for (const name of ['sum', 'mean', 'max', 'min'] as const) {
         const x = randomNd(shape, 100 + k);
         const y = vg.tidy(() => vg[name](toGpu(x), axes, keepDims));
         const expected = O.reduce(name, x, axes ?? [...shape.keys()], keepDims);
-        await assertClose(y, expected, { atol: 1e-5, rtol: 1e-5, label: `${name} [${shape}] axes ${axes} keepDims ${keepDims}` });
+        await assertClose(y, expected, {
+          atol: 1e-5,
+          rtol: 1e-5,
+          label: `${name} [${shape}] axes ${axes} keepDims ${keepDims}`,
+        });
         y.dispose();
       }
     }
@@ -48,7 +64,11 @@ t('every case again with bindings capped at 4 KiB: reductions in windows of whol
       for (const [k, [shape, axes]] of cases.entries()) {
         const x = randomNd(shape, 100 + k);
         const y = vg.tidy(() => vg[name](toGpu(x), axes, true));
-        await assertClose(y, O.reduce(name, x, axes ?? [...shape.keys()], true), { atol: 1e-5, rtol: 1e-5, label: `windowed ${name} [${shape}] axes ${axes}` });
+        await assertClose(y, O.reduce(name, x, axes ?? [...shape.keys()], true), {
+          atol: 1e-5,
+          rtol: 1e-5,
+          label: `windowed ${name} [${shape}] axes ${axes}`,
+        });
         y.dispose();
       }
     }
@@ -80,7 +100,15 @@ t('sum is bitwise identical over 20 runs (no float atomics)', async () => {
 });
 
 t('softmax and logSoftmax over any axis, stable for large logits', async () => {
-  for (const [k, [shape, axis]] of ([[[2, 3, 4, 5, 6], -1], [[2, 3, 4, 5, 6], 1], [[7], 0], [[3, 1], 1], [[4, 9], 0]] as [number[], number][]).entries()) {
+  for (const [k, [shape, axis]] of (
+    [
+      [[2, 3, 4, 5, 6], -1],
+      [[2, 3, 4, 5, 6], 1],
+      [[7], 0],
+      [[3, 1], 1],
+      [[4, 9], 0],
+    ] as [number[], number][]
+  ).entries()) {
     const x = randomNd(shape, 30 + k, -5, 5);
     await assertClose(vg.softmax(toGpu(x), axis), O.softmax(x, axis), { atol: 1e-6, rtol: 1e-5 });
     await assertClose(vg.logSoftmax(toGpu(x), axis), O.softmax(x, axis, true), { atol: 1e-5, rtol: 1e-5 });
@@ -111,7 +139,11 @@ t('matmul: shapes, batch broadcasting, transposes, odd sizes', async () => {
     const a = randomNd(sa, 50 + k);
     const b = randomNd(sb, 60 + k);
     const y = vg.matmul(toGpu(a), toGpu(b), { transposeA: tA, transposeB: tB });
-    await assertClose(y, O.matmul(a, b, tA, tB), { atol: 1e-4, rtol: 1e-5, label: `[${sa}]${tA ? 'T' : ''} x [${sb}]${tB ? 'T' : ''}` });
+    await assertClose(y, O.matmul(a, b, tA, tB), {
+      atol: 1e-4,
+      rtol: 1e-5,
+      label: `[${sa}]${tA ? 'T' : ''} x [${sb}]${tB ? 'T' : ''}`,
+    });
   }
 });
 
@@ -119,7 +151,10 @@ t('matmul rejects mismatched inner dims before any GPU work', () => {
   const before = vg.memory().dispatches;
   const a = vg.zeros([3, 4]);
   const b = vg.zeros([5, 2]);
-  assert.throws(() => vg.matmul(a, b), /matmul: argument 'b' expected K=4 on its inner axis \(a \[3, 4\] has K=4\), got \[5, 2\] with K=5/);
+  assert.throws(
+    () => vg.matmul(a, b),
+    /matmul: argument 'b' expected K=4 on its inner axis \(a \[3, 4\] has K=4\), got \[5, 2\] with K=5/,
+  );
   assert.is(vg.memory().dispatches, before + 2); // only the two fills
   a.dispose();
   b.dispose();

@@ -54,7 +54,10 @@ t('loadWeights assigns by name and refuses missing, extra or mis-shaped weights'
   assert.equal(Array.from(await b.data()), [9]);
   const before = vg.memory().liveTensors;
   const other = vg.tidy(() => vg.variable(vg.zeros([3]), { name: 'layer/w' }));
-  assert.throws(() => vg.loadWeights([other, b], bytes), /loadWeights.*'layer\/w'.*float32 \[3\].*float32 \[2, 2\] in the file/);
+  assert.throws(
+    () => vg.loadWeights([other, b], bytes),
+    /loadWeights.*'layer\/w'.*float32 \[3\].*float32 \[2, 2\] in the file/,
+  );
   const c = vg.tidy(() => vg.variable(vg.zeros([1]), { name: 'extra' }));
   assert.throws(() => vg.loadWeights([w, b, c], bytes), /loadWeights.*without 'extra'/);
   assert.throws(() => vg.loadWeights([w], bytes), /loadWeights.*unexpected 'layer\/b'/);
@@ -70,10 +73,21 @@ t('corrupted files are clear errors, with nothing created', () => {
   const cases: [Uint8Array, RegExp][] = [
     [new Uint8Array(5), /shorter than the 8-byte header length/],
     [good.slice(0, 20), /header length \d+ exceeds/],
-    [handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)), /data_offsets \[0,8\] for 2 elements in 4 data bytes/],
+    [
+      handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)),
+      /data_offsets \[0,8\] for 2 elements in 4 data bytes/,
+    ],
     [handMade({ w: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /dtype "F16"/],
     [handMade({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), /shape \[-1\]/],
-    [(() => { const x = good.slice(); x[9] = 0x7b; x[10] = 0x7b; return x; })(), /header is not JSON/],
+    [
+      (() => {
+        const x = good.slice();
+        x[9] = 0x7b;
+        x[10] = 0x7b;
+        return x;
+      })(),
+      /header is not JSON/,
+    ],
   ];
   for (const [bytes, re] of cases) assert.throws(() => vg.loadSafetensors(bytes), re);
   assert.is(vg.memory().liveTensors, before);

@@ -71,14 +71,28 @@ t('the trunk gradient of w1*L1 + w2*L2 is w1*g1 + w2*g2; heads get their single 
     const h = m.trunk();
     return vg.add(vg.mul(m.L1(h), w1), vg.mul(m.L2(h), w2));
   }, wrt);
-  const [gx1, g1x1, g2x1, gx2, g1x2, gx3, g2x3] = (await vg.readAll([g[0]!, g1[0]!, g2[0]!, g[1]!, g1[1]!, g[2]!, g2[2]!])).map((d) => Array.from(d));
+  const [gx1, g1x1, g2x1, gx2, g1x2, gx3, g2x3] = (
+    await vg.readAll([g[0]!, g1[0]!, g2[0]!, g[1]!, g1[1]!, g[2]!, g2[2]!])
+  ).map((d) => Array.from(d));
   const close = (a: number[], b: number[], label: string) => {
     const scale = Math.max(...b.map(Math.abs));
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-6 * scale + 1e-12, `${label}[${i}]: ${v} vs ${b[i]}`));
   };
-  close(gx1, g1x1.map((v, i) => w1 * v + w2 * g2x1[i]), 'x1');
-  close(gx2, g1x2.map((v) => w1 * v), 'x2');
-  close(gx3, g2x3.map((v) => w2 * v), 'x3');
+  close(
+    gx1,
+    g1x1.map((v, i) => w1 * v + w2 * g2x1[i]),
+    'x1',
+  );
+  close(
+    gx2,
+    g1x2.map((v) => w1 * v),
+    'x2',
+  );
+  close(
+    gx3,
+    g2x3.map((v) => w2 * v),
+    'x3',
+  );
   assert.is(g1[2], null);
   assert.is(g2[1], null);
   vg.tidy(() => [...g, ...g1, ...g2].forEach((z) => z?.dispose()));
@@ -92,7 +106,9 @@ t('a diamond sums both paths; a 10,000-op chain needs no recursion', async () =>
     return vg.sum(vg.add(vg.mul(y, 3), vg.exp(y))); // d/dx = (3 + e^{x^2}) 2x
   }, [x]);
   const expected = [1.5, -2].map((v) => (3 + Math.exp(v * v)) * 2 * v);
-  Array.from(await gd!.data()).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4 * Math.abs(expected[i]), `${v} vs ${expected[i]}`));
+  Array.from(await gd!.data()).forEach((v, i) =>
+    assert.ok(Math.abs(v - expected[i]) < 1e-4 * Math.abs(expected[i]), `${v} vs ${expected[i]}`),
+  );
   gd!.dispose();
 
   const before = vg.memory();
@@ -113,14 +129,15 @@ t('a diamond sums both paths; a 10,000-op chain needs no recursion', async () =>
 t('no buffer leaks over 100 valueAndGrad steps with an SGD update', async () => {
   const m = seedModel();
   const vars = [m.x1, m.x2, m.x3];
-  const step = () => vg.tidy(() => {
-    const { value, grads } = vg.valueAndGrad(() => {
-      const h = m.trunk();
-      return vg.add(vg.mul(m.L1(h), 0.5), vg.mul(m.L2(h), 0.3));
-    }, vars);
-    vars.forEach((v, i) => v.assign(vg.sub(v, vg.mul(grads[i]!, 0.5))));
-    return value;
-  });
+  const step = () =>
+    vg.tidy(() => {
+      const { value, grads } = vg.valueAndGrad(() => {
+        const h = m.trunk();
+        return vg.add(vg.mul(m.L1(h), 0.5), vg.mul(m.L2(h), 0.3));
+      }, vars);
+      vars.forEach((v, i) => v.assign(vg.sub(v, vg.mul(grads[i]!, 0.5))));
+      return value;
+    });
   const first = step();
   const l0 = (await first.data())[0];
   first.dispose();
@@ -153,7 +170,16 @@ t('backward accumulates into .grad across calls; unreached variables keep null',
 
 t('noGrad and customGrad', async () => {
   const x = vg.variable([2, -1], { name: 'x' });
-  const [g0] = vg.grad(() => vg.sum(vg.add(vg.noGrad(() => vg.square(x)), x)), [x]);
+  const [g0] = vg.grad(
+    () =>
+      vg.sum(
+        vg.add(
+          vg.noGrad(() => vg.square(x)),
+          x,
+        ),
+      ),
+    [x],
+  );
   assert.equal(Array.from(await g0!.data()), [1, 1]);
   // A straight-through clip: forward clips, backward passes dy unchanged.
   const straightClip = vg.customGrad((v) => ({ value: vg.clip(v, 0, 1), gradFunc: (dy) => [vg.mul(dy, 1)] }));
@@ -165,9 +191,15 @@ t('noGrad and customGrad', async () => {
 t('clear errors: non-scalar without dy, int32, strict disconnected', () => {
   const x = vg.variable([1, 2], { name: 'x' });
   const before = vg.memory();
-  assert.throws(() => vg.grad(() => vg.square(x), [x]), /valueAndGrad: the output has shape \[2\], not a scalar; pass options.dy/);
+  assert.throws(
+    () => vg.grad(() => vg.square(x), [x]),
+    /valueAndGrad: the output has shape \[2\], not a scalar; pass options.dy/,
+  );
   const i = vg.tensor(new Int32Array([1, 2]));
-  assert.throws(() => vg.grad(() => vg.sum(vg.cast(i, 'float32')), [i]), /cannot take a gradient with respect to wrt\[0\], an int32 tensor/);
+  assert.throws(
+    () => vg.grad(() => vg.sum(vg.cast(i, 'float32')), [i]),
+    /cannot take a gradient with respect to wrt\[0\], an int32 tensor/,
+  );
   assert.throws(() => vg.grad(() => vg.cast(vg.sum(x), 'int32'), [x]), /cannot differentiate an int32 output/);
   const y = vg.variable([3], { name: 'y' });
   assert.throws(() => vg.grad(() => vg.sum(x), [x, y], { strict: true }), /wrt\[1\] .* is not connected to the output/);

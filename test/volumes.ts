@@ -1,7 +1,7 @@
 /** Random segmentation volumes for the loss and overlap tests, with their float64 oracle form. */
 import * as vg from '../src/index.js';
 import { rng } from './helpers.js';
-import * as L from './loss_oracle.js';
+import type * as L from './loss_oracle.js';
 
 export interface Made {
   v: L.Volume;

@@ -1,5 +1,5 @@
 /** Command-line options: `--name value` pairs and `--flag`s, checked against what a command accepts. */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 
 export type Options = Record<string, string | true>;
 
@@ -7,21 +7,31 @@ export type Options = Record<string, string | true>;
 const commands = new WeakMap<Options, string>();
 const commandOf = (o: Options): string => `voxgrad ${commands.get(o) ?? ''}`.trimEnd();
 
-export function parseArgs(argv: readonly string[], allowed: Readonly<Record<string, 'value' | 'flag'>>, command: string): Options {
+export function parseArgs(
+  argv: readonly string[],
+  allowed: Readonly<Record<string, 'value' | 'flag'>>,
+  command: string,
+): Options {
   const out: Options = {};
   commands.set(out, command);
   const fn = `voxgrad ${command}`;
-  const list = Object.keys(allowed).map((k) => `--${k}`).join(' ');
+  const list = Object.keys(allowed)
+    .map((k) => `--${k}`)
+    .join(' ');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('--')) throw new ValueError(argMessage(fn, a, `an option starting with -- (${list})`, 'a bare word'));
+    if (!a.startsWith('--'))
+      throw new ValueError(argMessage(fn, a, `an option starting with -- (${list})`, 'a bare word'));
     const name = a.slice(2);
     const kind = allowed[name];
     if (!kind) throw new ValueError(argMessage(fn, a, `one of the options ${list}`, 'an unknown option'));
     if (kind === 'flag') out[name] = true;
     else {
       const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new ValueError(argMessage(fn, a, 'a value after it', v === undefined ? 'the end of the command line' : `the option ${v}`));
+      if (v === undefined || v.startsWith('--'))
+        throw new ValueError(
+          argMessage(fn, a, 'a value after it', v === undefined ? 'the end of the command line' : `the option ${v}`),
+        );
       out[name] = v;
     }
   }
@@ -32,7 +42,8 @@ export function intOption(o: Options, name: string, fallback: number, min = 1, m
   const v = o[name];
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ValueError(argMessage(commandOf(o), `--${name}`, `an integer in [${min}, ${max}]`, `'${v}'`));
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ValueError(argMessage(commandOf(o), `--${name}`, `an integer in [${min}, ${max}]`, `'${v}'`));
   return n;
 }
 
@@ -40,7 +51,8 @@ export function numberOption(o: Options, name: string, fallback: number, min = 0
   const v = o[name];
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new ValueError(argMessage(commandOf(o), `--${name}`, `a number >= ${min}`, `'${v}'`));
+  if (!Number.isFinite(n) || n < min)
+    throw new ValueError(argMessage(commandOf(o), `--${name}`, `a number >= ${min}`, `'${v}'`));
   return n;
 }
 

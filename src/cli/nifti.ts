@@ -17,8 +17,14 @@ export interface Volume {
 }
 
 const TYPED: Record<number, (b: ArrayBuffer) => ArrayLike<number>> = {
-  2: (b) => new Uint8Array(b), 4: (b) => new Int16Array(b), 8: (b) => new Int32Array(b), 16: (b) => new Float32Array(b),
-  64: (b) => new Float64Array(b), 256: (b) => new Int8Array(b), 512: (b) => new Uint16Array(b), 768: (b) => new Uint32Array(b),
+  2: (b) => new Uint8Array(b),
+  4: (b) => new Int16Array(b),
+  8: (b) => new Int32Array(b),
+  16: (b) => new Float32Array(b),
+  64: (b) => new Float64Array(b),
+  256: (b) => new Int8Array(b),
+  512: (b) => new Uint16Array(b),
+  768: (b) => new Uint32Array(b),
 };
 
 export function readNifti(path: string): Volume {
@@ -38,7 +44,9 @@ export function readNifti(path: string): Volume {
   const header = nifti.readHeader(raw);
   const [X, Y, Z] = [header.dims[1], header.dims[2] || 1, header.dims[3] || 1];
   if (header.dims[0] > 3 && header.dims.slice(4, header.dims[0] + 1).some((d) => d > 1)) {
-    throw new ValueError(`${path} has ${header.dims[0]} dimensions (${header.dims.slice(1, header.dims[0] + 1).join('x')}); a 3D volume is expected`);
+    throw new ValueError(
+      `${path} has ${header.dims[0]} dimensions (${header.dims.slice(1, header.dims[0] + 1).join('x')}); a 3D volume is expected`,
+    );
   }
   const typed = TYPED[header.datatypeCode];
   if (!typed) throw new ValueError(`${path} has NIfTI datatype ${header.datatypeCode}, which is not supported`);
@@ -50,13 +58,16 @@ export function readNifti(path: string): Volume {
   }
   let values = typed(image);
   if (!header.littleEndian) values = typed(swapBytes(image, header.numBitsPerVoxel / 8));
-  if (values.length < X * Y * Z) throw new ValueError(`${path} holds ${values.length} voxels, fewer than its ${X}x${Y}x${Z} header`);
+  if (values.length < X * Y * Z)
+    throw new ValueError(`${path} holds ${values.length} voxels, fewer than its ${X}x${Y}x${Z} header`);
   const slope = header.scl_slope || 1;
   const inter = header.scl_inter || 0;
   const data = new Float32Array(X * Y * Z);
-  for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
-    data[(x * Y + y) * Z + z] = values[x + X * (y + Y * z)] * slope + inter;
-  }
+  for (let z = 0; z < Z; z++)
+    for (let y = 0; y < Y; y++)
+      for (let x = 0; x < X; x++) {
+        data[(x * Y + y) * Z + z] = values[x + X * (y + Y * z)] * slope + inter;
+      }
   return { data, dims: [X, Y, Z], spacing: [header.pixDims[1] || 1, header.pixDims[2] || 1, header.pixDims[3] || 1] };
 }
 
@@ -83,12 +94,18 @@ export function niftiBytes(v: Volume, kind: 'image' | 'labels', gzip: boolean): 
   h.setFloat32(112, 1, true); // scl_slope
   h.setUint8(123, 10); // xyzt_units: mm, s
   h.setInt16(254, 1, true); // sform_code: scanner
-  [[v.spacing[0], 0, 0, 0], [0, v.spacing[1], 0, 0], [0, 0, v.spacing[2], 0]].forEach((row, r) => row.forEach((e, c) => h.setFloat32(280 + 16 * r + 4 * c, e, true)));
+  [
+    [v.spacing[0], 0, 0, 0],
+    [0, v.spacing[1], 0, 0],
+    [0, 0, v.spacing[2], 0],
+  ].forEach((row, r) => row.forEach((e, c) => h.setFloat32(280 + 16 * r + 4 * c, e, true)));
   new Uint8Array(out, 344, 4).set([0x6e, 0x2b, 0x31, 0x00]); // magic "n+1\0"
   const body = kind === 'image' ? new Float32Array(out, 352) : new Int16Array(out, 352);
-  for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
-    body[x + X * (y + Y * z)] = v.data[(x * Y + y) * Z + z];
-  }
+  for (let z = 0; z < Z; z++)
+    for (let y = 0; y < Y; y++)
+      for (let x = 0; x < X; x++) {
+        body[x + X * (y + Y * z)] = v.data[(x * Y + y) * Z + z];
+      }
   const bytes = new Uint8Array(out);
   return gzip ? new Uint8Array(gzipSync(bytes)) : bytes;
 }

@@ -27,8 +27,12 @@ export function lineChartSvg(title: string, series: readonly Series[], yLabel = 
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
-    ...ticks.map((v) => `<line x1="${L - 4}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(3)}</text>`),
-    ...Array.from({ length: n }, (_, i) => i).filter((i) => n <= 12 || i % Math.ceil(n / 10) === 0 || i === n - 1)
+    ...ticks.map(
+      (v) =>
+        `<line x1="${L - 4}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 8}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(3)}</text>`,
+    ),
+    ...Array.from({ length: n }, (_, i) => i)
+      .filter((i) => n <= 12 || i % Math.ceil(n / 10) === 0 || i === n - 1)
       .map((i) => `<text x="${x(i)}" y="${H - B + 18}" text-anchor="middle">${i + 1}</text>`),
     `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">epoch</text>`,
     `<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(yLabel)}</text>`,
@@ -37,8 +41,12 @@ export function lineChartSvg(title: string, series: readonly Series[], yLabel = 
     const c = COLOURS[k % COLOURS.length];
     const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>`);
-    s.values.forEach((v, i) => parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${c}"/>`));
-    parts.push(`<rect x="${W - R - 170}" y="${T + 6 + 18 * k}" width="12" height="3" fill="${c}"/><text x="${W - R - 152}" y="${T + 11 + 18 * k}">${esc(s.name)}</text>`);
+    s.values.forEach((v, i) =>
+      parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${c}"/>`),
+    );
+    parts.push(
+      `<rect x="${W - R - 170}" y="${T + 6 + 18 * k}" width="12" height="3" fill="${c}"/><text x="${W - R - 152}" y="${T + 11 + 18 * k}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -75,7 +83,12 @@ export function pngRgb(width: number, height: number, rgb: Uint8Array): Uint8Arr
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', new Uint8Array(deflateSync(raw))),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -85,13 +98,26 @@ export function pngRgb(width: number, height: number, rgb: Uint8Array): Uint8Arr
   return out;
 }
 
-const CLASS_RGB = [[0, 0, 0], [230, 60, 60], [60, 180, 75], [60, 110, 230], [240, 200, 40], [170, 80, 200]];
+const CLASS_RGB = [
+  [0, 0, 0],
+  [230, 60, 60],
+  [60, 180, 75],
+  [60, 110, 230],
+  [240, 200, 40],
+  [170, 80, 200],
+];
 
 /**
  * One axial slice, three panels side by side (image in grey, label, prediction in class
  * colours), each pixel scaled up so the picture is readable.
  */
-export function slicePng(size: [number, number], image: Float32Array, label: Int32Array, prediction: Int32Array, scale = 8): Uint8Array {
+export function slicePng(
+  size: [number, number],
+  image: Float32Array,
+  label: Int32Array,
+  prediction: Int32Array,
+  scale = 8,
+): Uint8Array {
   const [w, h] = size;
   const gap = 4;
   const W = 3 * w * scale + 2 * gap;
@@ -104,14 +130,16 @@ export function slicePng(size: [number, number], image: Float32Array, label: Int
     hi = Math.max(hi, v);
   }
   const put = (px: number, py: number, c: number[]): void => {
-    for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) rgb.set(c, ((py * scale + dy) * W + px + dx) * 3);
+    for (let dy = 0; dy < scale; dy++)
+      for (let dx = 0; dx < scale; dx++) rgb.set(c, ((py * scale + dy) * W + px + dx) * 3);
   };
-  for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) {
-    const k = i * h + j;
-    const g = Math.round((255 * (image[k] - lo)) / Math.max(hi - lo, 1e-6));
-    put(i * scale, j, [g, g, g]);
-    put(w * scale + gap + i * scale, j, CLASS_RGB[label[k] % CLASS_RGB.length]);
-    put(2 * (w * scale + gap) + i * scale, j, CLASS_RGB[prediction[k] % CLASS_RGB.length]);
-  }
+  for (let j = 0; j < h; j++)
+    for (let i = 0; i < w; i++) {
+      const k = i * h + j;
+      const g = Math.round((255 * (image[k] - lo)) / Math.max(hi - lo, 1e-6));
+      put(i * scale, j, [g, g, g]);
+      put(w * scale + gap + i * scale, j, CLASS_RGB[label[k] % CLASS_RGB.length]);
+      put(2 * (w * scale + gap) + i * scale, j, CLASS_RGB[prediction[k] % CLASS_RGB.length]);
+    }
   return pngRgb(W, H, rgb);
 }

@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValueError } from '../errors.js';
 import { argmaxClass, zScore } from '../data/voxels.js';
+import { ValueError } from '../errors.js';
 import { twoHeadModel } from '../models/two_heads.js';
 import { tidy } from '../tensor/api.js';
 import { tensor } from '../tensor/ops/creation.js';
@@ -20,24 +20,35 @@ export async function predict(argv: readonly string[]): Promise<void> {
   const dir = stringOption(o, 'model');
   const inputPath = stringOption(o, 'input');
   const outputPath = stringOption(o, 'output');
-  if (!dir || !inputPath || !outputPath) throw new ValueError('voxgrad predict needs --model DIR --input VOLUME.nii[.gz] --output LABELS.nii[.gz]');
+  if (!dir || !inputPath || !outputPath)
+    throw new ValueError('voxgrad predict needs --model DIR --input VOLUME.nii[.gz] --output LABELS.nii[.gz]');
   const configPath = join(dir, 'model.json');
   const weightsPath = join(dir, 'weights.safetensors');
-  for (const p of [configPath, weightsPath]) if (!existsSync(p)) throw new ValueError(`${p} is missing (is ${dir} a folder written by voxgrad train?)`);
+  for (const p of [configPath, weightsPath])
+    if (!existsSync(p)) throw new ValueError(`${p} is missing (is ${dir} a folder written by voxgrad train?)`);
   let config: { classes: number; filters: number; seed?: number };
   try {
     config = JSON.parse(readFileSync(configPath, 'utf8'));
   } catch (e) {
     throw new ValueError(`${configPath} is not valid JSON (${(e as Error).message})`);
   }
-  if (!Number.isInteger(config.classes) || !Number.isInteger(config.filters)) throw new ValueError(`${configPath} lacks integer 'classes' and 'filters'`);
+  if (!Number.isInteger(config.classes) || !Number.isInteger(config.filters))
+    throw new ValueError(`${configPath} lacks integer 'classes' and 'filters'`);
   const volume = readNifti(inputPath);
-  const model = twoHeadModel({ size: volume.dims, classes: config.classes, filters: config.filters, seed: config.seed });
+  const model = twoHeadModel({
+    size: volume.dims,
+    classes: config.classes,
+    filters: config.filters,
+    seed: config.seed,
+  });
   model.loadWeights(new Uint8Array(readFileSync(weightsPath)));
 
   // The same intensity normalisation as training on NIfTI data (z-score per volume).
   const { mean, sd } = zScore(volume.data);
-  const x = tensor(volume.data.map((v) => (v - mean) / sd), [1, ...volume.dims, 1]);
+  const x = tensor(
+    volume.data.map((v) => (v - mean) / sd),
+    [1, ...volume.dims, 1],
+  );
   const logits = tidy(() => model.predict(x).segmentation);
   const values = await logits.data();
   logits.dispose();
@@ -47,7 +58,10 @@ export async function predict(argv: readonly string[]): Promise<void> {
   for (let i = 0; i < labels.length; i++) labels[i] = argmaxClass(values, i, C);
   const tmp = `${outputPath}.partial-${process.pid}`;
   try {
-    writeFileSync(tmp, niftiBytes({ data: labels, dims: volume.dims, spacing: volume.spacing }, 'labels', outputPath.endsWith('.gz')));
+    writeFileSync(
+      tmp,
+      niftiBytes({ data: labels, dims: volume.dims, spacing: volume.spacing }, 'labels', outputPath.endsWith('.gz')),
+    );
     renameSync(tmp, outputPath);
   } finally {
     rmSync(tmp, { force: true });

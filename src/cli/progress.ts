@@ -5,7 +5,11 @@ export class Progress {
   #start = performance.now();
   readonly #tty = !!process.stdout.isTTY;
 
-  constructor(readonly epochs: number, readonly steps: number, readonly quiet: boolean) {}
+  constructor(
+    readonly epochs: number,
+    readonly steps: number,
+    readonly quiet: boolean,
+  ) {}
 
   batch(b: number): void {
     if (this.quiet || !this.#tty) return;
@@ -19,6 +23,8 @@ export class Progress {
     const t = ((performance.now() - this.#start) / 1000).toFixed(1);
     const parts = Object.entries(logs).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : v}`);
     if (this.#tty) process.stdout.write('\r\x1b[2K');
-    console.log(`epoch ${String(e + 1).padStart(String(this.epochs).length)}/${this.epochs} ${t}s  ${parts.join('  ')}`);
+    console.log(
+      `epoch ${String(e + 1).padStart(String(this.epochs).length)}/${this.epochs} ${t}s  ${parts.join('  ')}`,
+    );
   }
 }

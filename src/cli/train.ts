@@ -7,9 +7,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ValueError } from '../errors.js';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../data/synthetic.js';
 import { argmaxClass, zScore } from '../data/voxels.js';
+import { ValueError } from '../errors.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../models/two_heads.js';
 import { Adam } from '../nn/optimizers/adam.js';
 import { cosineDecay } from '../nn/optimizers/schedules.js';
@@ -22,8 +22,19 @@ import { lineChartSvg, slicePng } from './plots.js';
 import { Progress } from './progress.js';
 
 export const TRAIN_OPTIONS = {
-  size: 'value', samples: 'value', val: 'value', epochs: 'value', 'batch-size': 'value', lr: 'value', 'loss-weights': 'value',
-  seed: 'value', filters: 'value', out: 'value', images: 'value', labels: 'value', quiet: 'flag',
+  size: 'value',
+  samples: 'value',
+  val: 'value',
+  epochs: 'value',
+  'batch-size': 'value',
+  lr: 'value',
+  'loss-weights': 'value',
+  seed: 'value',
+  filters: 'value',
+  out: 'value',
+  images: 'value',
+  labels: 'value',
+  quiet: 'flag',
 } as const;
 
 interface Dataset {
@@ -37,7 +48,9 @@ function niftiDataset(imagesDir: string, labelsDir: string, size: number): { dat
   for (const d of [imagesDir, labelsDir]) {
     if (!existsSync(d) || !statSync(d).isDirectory()) throw new ValueError(`${d} is not a folder`);
   }
-  const names = readdirSync(imagesDir).filter((f) => /\.nii(\.gz)?$/.test(f)).sort();
+  const names = readdirSync(imagesDir)
+    .filter((f) => /\.nii(\.gz)?$/.test(f))
+    .sort();
   if (!names.length) throw new ValueError(`${imagesDir} holds no .nii or .nii.gz files`);
   const V = size ** 3;
   const image = new Float32Array(names.length * V);
@@ -45,23 +58,28 @@ function niftiDataset(imagesDir: string, labelsDir: string, size: number): { dat
   let classes = 2;
   names.forEach((name, b) => {
     const labelPath = join(labelsDir, name);
-    if (!existsSync(labelPath)) throw new ValueError(`${labelPath} is missing (each image needs a label map with the same name)`);
+    if (!existsSync(labelPath))
+      throw new ValueError(`${labelPath} is missing (each image needs a label map with the same name)`);
     const img = readNifti(join(imagesDir, name));
     const lab = readNifti(labelPath);
-    if (img.dims.some((d, i) => d !== lab.dims[i])) throw new ValueError(`${name}: image ${img.dims.join('x')} and label map ${lab.dims.join('x')} differ in shape`);
+    if (img.dims.some((d, i) => d !== lab.dims[i]))
+      throw new ValueError(`${name}: image ${img.dims.join('x')} and label map ${lab.dims.join('x')} differ in shape`);
     const { mean, sd } = zScore(img.data);
     const off = img.dims.map((d) => Math.floor((d - size) / 2));
-    for (let x = 0; x < size; x++) for (let y = 0; y < size; y++) for (let z = 0; z < size; z++) {
-      const [sx, sy, sz] = [x + off[0], y + off[1], z + off[2]];
-      const inside = sx >= 0 && sy >= 0 && sz >= 0 && sx < img.dims[0] && sy < img.dims[1] && sz < img.dims[2];
-      const src = (sx * img.dims[1] + sy) * img.dims[2] + sz;
-      const dst = b * V + (x * size + y) * size + z;
-      image[dst] = inside ? (img.data[src] - mean) / sd : 0;
-      const k = inside ? Math.round(lab.data[src]) : 0;
-      if (k < 0 || k > 255) throw new ValueError(`${name}: label ${lab.data[src]} is not a class index in [0, 255]`);
-      labels[dst] = k;
-      classes = Math.max(classes, k + 1);
-    }
+    for (let x = 0; x < size; x++)
+      for (let y = 0; y < size; y++)
+        for (let z = 0; z < size; z++) {
+          const [sx, sy, sz] = [x + off[0], y + off[1], z + off[2]];
+          const inside = sx >= 0 && sy >= 0 && sz >= 0 && sx < img.dims[0] && sy < img.dims[1] && sz < img.dims[2];
+          const src = (sx * img.dims[1] + sy) * img.dims[2] + sz;
+          const dst = b * V + (x * size + y) * size + z;
+          image[dst] = inside ? (img.data[src] - mean) / sd : 0;
+          const k = inside ? Math.round(lab.data[src]) : 0;
+          if (k < 0 || k > 255)
+            throw new ValueError(`${name}: label ${lab.data[src]} is not a class index in [0, 255]`);
+          labels[dst] = k;
+          classes = Math.max(classes, k + 1);
+        }
   });
   return { data: { image, labels, n: names.length }, classes };
 }
@@ -75,7 +93,10 @@ function tensors(d: Dataset, size: number): { x: Tensor; seg: Tensor; fg: Tensor
   return {
     x: tensor(d.image, [d.n, size, size, size, 1]),
     seg: tensor(d.labels, [d.n, size, size, size], 'int32'),
-    fg: tensor(Float32Array.from(d.labels, (k) => (k > 0 ? 1 : 0)), [d.n, size, size, size, 1]),
+    fg: tensor(
+      Float32Array.from(d.labels, (k) => (k > 0 ? 1 : 0)),
+      [d.n, size, size, size, 1],
+    ),
   };
 }
 
@@ -91,7 +112,9 @@ export async function train(argv: readonly string[]): Promise<void> {
   const weightsText = stringOption(o, 'loss-weights') ?? '0.5,0.3';
   const lossWeights = weightsText.split(',').map(Number);
   if (lossWeights.length !== 2 || lossWeights.some((w) => !Number.isFinite(w) || w < 0)) {
-    throw new ValueError(`option --loss-weights expects two numbers >= 0 (segmentation,foreground), got '${weightsText}'`);
+    throw new ValueError(
+      `option --loss-weights expects two numbers >= 0 (segmentation,foreground), got '${weightsText}'`,
+    );
   }
   const imagesDir = stringOption(o, 'images');
   const labelsDir = stringOption(o, 'labels');
@@ -131,7 +154,9 @@ export async function train(argv: readonly string[]): Promise<void> {
     metrics: { segmentation: ['dice'] },
   });
   if (!quiet) model.summary();
-  log(`training on ${source}, ${size}^3, ${classes} classes; total = ${lossWeights[0]}·dice(segmentation) + ${lossWeights[1]}·tversky(foreground)`);
+  log(
+    `training on ${source}, ${size}^3, ${classes} classes; total = ${lossWeights[0]}·dice(segmentation) + ${lossWeights[1]}·tversky(foreground)`,
+  );
   const t = tensors(trainSet, size);
   const v = tensors(valSet, size);
   const paths = model.lossPaths(t.x, [t.seg, t.fg]);
@@ -144,19 +169,29 @@ export async function train(argv: readonly string[]): Promise<void> {
     const progress = new Progress(epochs, stepsPerEpoch, quiet);
     const t0 = performance.now();
     const history = await model.fit(t.x, [t.seg, t.fg], {
-      epochs, batchSize, seed, validationData: valCount ? [v.x, [v.seg, v.fg]] : undefined,
+      epochs,
+      batchSize,
+      seed,
+      validationData: valCount ? [v.x, [v.seg, v.fg]] : undefined,
       callbacks: [{ onBatchEnd: (b) => progress.batch(b), onEpochEnd: (e, logs) => void progress.epoch(e, logs) }],
     });
     const seconds = (performance.now() - t0) / 1000;
 
     // Report: weights, config, history, curves, one slice of a validation volume.
     writeFileSync(join(tmp, 'weights.safetensors'), await model.saveWeights({ format: 'voxgrad', model: 'two_heads' }));
-    writeFileSync(join(tmp, 'model.json'), `${JSON.stringify({ model: 'two_heads', size, classes, filters, seed, lossWeights, epochs, batchSize, lr, source }, null, 2)}\n`);
+    writeFileSync(
+      join(tmp, 'model.json'),
+      `${JSON.stringify({ model: 'two_heads', size, classes, filters, seed, lossWeights, epochs, batchSize, lr, source }, null, 2)}\n`,
+    );
     writeFileSync(join(tmp, 'history.json'), `${JSON.stringify({ seconds, ...history }, null, 2)}\n`);
     for (const output of ['segmentation', 'foreground']) {
       const series = [{ name: `train ${output}_loss`, values: history.history[`${output}_loss`] }];
-      if (history.history[`val_${output}_loss`]) series.push({ name: `val ${output}_loss`, values: history.history[`val_${output}_loss`] });
-      writeFileSync(join(tmp, `loss_${output}.svg`), lineChartSvg(`${output} loss (${output === 'segmentation' ? 'dice' : 'tversky'}, unweighted)`, series));
+      if (history.history[`val_${output}_loss`])
+        series.push({ name: `val ${output}_loss`, values: history.history[`val_${output}_loss`] });
+      writeFileSync(
+        join(tmp, `loss_${output}.svg`),
+        lineChartSvg(`${output} loss (${output === 'segmentation' ? 'dice' : 'tversky'}, unweighted)`, series),
+      );
     }
     // Argmax of the logits (the softmax would not change it).
     const logits = tidy(() => model.predict(v.x).segmentation);
@@ -166,19 +201,27 @@ export async function train(argv: readonly string[]): Promise<void> {
     const sliceImage = new Float32Array(size * size);
     const sliceLabel = new Int32Array(size * size);
     const slicePred = new Int32Array(size * size);
-    for (let x = 0; x < size; x++) for (let y = 0; y < size; y++) {
-      const vox = (x * size + y) * size + z;
-      sliceImage[x * size + y] = valSet.image[vox];
-      sliceLabel[x * size + y] = valSet.labels[vox];
-      slicePred[x * size + y] = argmaxClass(data, vox, classes);
-    }
+    for (let x = 0; x < size; x++)
+      for (let y = 0; y < size; y++) {
+        const vox = (x * size + y) * size + z;
+        sliceImage[x * size + y] = valSet.image[vox];
+        sliceLabel[x * size + y] = valSet.labels[vox];
+        slicePred[x * size + y] = argmaxClass(data, vox, classes);
+      }
     writeFileSync(join(tmp, 'slice.png'), slicePng([size, size], sliceImage, sliceLabel, slicePred));
     mkdirSync(out, { recursive: true });
     for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(out, f));
     const h = history.history;
     const last = (k: string): string => (h[k] ? h[k][h[k].length - 1].toFixed(4) : '-');
-    log(`done in ${seconds.toFixed(1)} s: loss ${h.loss[0].toFixed(4)} -> ${last('loss')}, segmentation dice ${last('segmentation_dice')}, val loss ${last('val_loss')}`);
-    log(`wrote ${readdirSync(out).filter((f) => !f.startsWith('.')).map((f) => join(basename(out), f)).join(', ')}`);
+    log(
+      `done in ${seconds.toFixed(1)} s: loss ${h.loss[0].toFixed(4)} -> ${last('loss')}, segmentation dice ${last('segmentation_dice')}, val loss ${last('val_loss')}`,
+    );
+    log(
+      `wrote ${readdirSync(out)
+        .filter((f) => !f.startsWith('.'))
+        .map((f) => join(basename(out), f))
+        .join(', ')}`,
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -10,17 +10,21 @@ import { fileURLToPath } from 'node:url';
 import { DeviceError, VoxgradError } from '../errors.js';
 import { dispose, init } from '../tensor/api.js';
 import { flags } from '../tensor/flags.js';
-import { predict, PREDICT_OPTIONS } from './predict.js';
-import { train, TRAIN_OPTIONS } from './train.js';
+import { PREDICT_OPTIONS, predict } from './predict.js';
+import { TRAIN_OPTIONS, train } from './train.js';
 
 const HELP = `usage: voxgrad <command> [options]
 
   train     train the two-head 3D model (dice + tversky) on synthetic volumes, or on NIfTI data
-            ${Object.keys(TRAIN_OPTIONS).map((k) => `--${k}`).join(' ')}
+            ${Object.keys(TRAIN_OPTIONS)
+              .map((k) => `--${k}`)
+              .join(' ')}
             e.g. voxgrad train --epochs 15 --loss-weights 0.5,0.3 --out run1
                  voxgrad train --images imgs/ --labels labels/ --size 32 --out run2
   predict   label a NIfTI volume with a trained model
-            ${Object.keys(PREDICT_OPTIONS).map((k) => `--${k}`).join(' ')}
+            ${Object.keys(PREDICT_OPTIONS)
+              .map((k) => `--${k}`)
+              .join(' ')}
   bench     run the kernel and loss benchmark (add --quick for a short run)`;
 
 async function main(argv: string[]): Promise<number> {

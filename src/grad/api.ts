@@ -2,7 +2,7 @@
  * The user API of autodiff: `valueAndGrad`, `grad`, `backward` (accumulating into variables'
  * `.grad`), `noGrad`, `customGrad`, and `lossReach` (which variables each loss reaches).
  */
-import { GradientError, ValueError, argMessage } from '../errors.js';
+import { argMessage, GradientError, ValueError } from '../errors.js';
 import { engine } from '../tensor/engine.js';
 import { defineOp } from '../tensor/op.js';
 import { ones } from '../tensor/ops/creation.js';
@@ -47,18 +47,31 @@ function record<T>(fn: () => T, sources: readonly Tensor[]): { result: T; tape: 
 
 function checkOutput(fn: string, y: unknown, dy: Tensor | undefined): Tensor {
   if (!(y instanceof Tensor)) throw new GradientError(argMessage(fn, 'f', 'a function returning a Tensor', typeof y));
-  if (y.dtype !== 'float32') throw new GradientError(`${fn}: cannot differentiate an ${y.dtype} output (shape [${y.shape.join(', ')}]); gradients need float32`);
+  if (y.dtype !== 'float32')
+    throw new GradientError(
+      `${fn}: cannot differentiate an ${y.dtype} output (shape [${y.shape.join(', ')}]); gradients need float32`,
+    );
   if (dy === undefined && y.size !== 1) {
-    throw new GradientError(`${fn}: the output has shape [${y.shape.join(', ')}], not a scalar; pass options.dy (a seed gradient of that shape) or reduce it first`);
+    throw new GradientError(
+      `${fn}: the output has shape [${y.shape.join(', ')}], not a scalar; pass options.dy (a seed gradient of that shape) or reduce it first`,
+    );
   }
   if (dy !== undefined && (!shapesEqual(dy.shape, y.shape) || dy.dtype !== 'float32')) {
-    throw new GradientError(argMessage(fn, 'options.dy', `a float32 tensor of shape [${y.shape.join(', ')}]`, dy.toString()));
+    throw new GradientError(
+      argMessage(fn, 'options.dy', `a float32 tensor of shape [${y.shape.join(', ')}]`, dy.toString()),
+    );
   }
   return y;
 }
 
 /** Computes gradients of y (recorded on `tape`) with respect to `xs`; frees all temporaries. */
-function gradientsOf(fn: string, tape: Tape, y: Tensor, xs: readonly Tensor[], options: GradOptions): (Tensor | null)[] {
+function gradientsOf(
+  fn: string,
+  tape: Tape,
+  y: Tensor,
+  xs: readonly Tensor[],
+  options: GradOptions,
+): (Tensor | null)[] {
   const xIds = new Set(xs.map((x) => x.id));
   const filtered = filterNodesXToY(tape.nodes, xIds, y.id);
   return engine.withoutObserver(() => {
@@ -71,7 +84,9 @@ function gradientsOf(fn: string, tape: Tape, y: Tensor, xs: readonly Tensor[], o
         if (x.id === y.id) return grads.get(x.id) ?? dy;
         const g = grads.get(x.id) ?? null;
         if (!g && options.strict) {
-          throw new GradientError(`${fn}: wrt[${i}] (${x.toString()}) is not connected to the output; pass strict: false to get null`);
+          throw new GradientError(
+            `${fn}: wrt[${i}] (${x.toString()}) is not connected to the output; pass strict: false to get null`,
+          );
         }
         return g;
       });
@@ -88,7 +103,10 @@ function listOf(fn: string, wrt: TensorList | TensorRecord): { keys: string[] | 
   xs.forEach((x, i) => {
     if (!(x instanceof Tensor)) throw new ValueError(argMessage(fn, `wrt[${keys?.[i] ?? i}]`, 'a Tensor', typeof x));
     x.storageFor(fn, `wrt[${keys?.[i] ?? i}]`);
-    if (x.dtype !== 'float32') throw new GradientError(`${fn}: cannot take a gradient with respect to wrt[${keys?.[i] ?? i}], an ${x.dtype} tensor; gradients need float32`);
+    if (x.dtype !== 'float32')
+      throw new GradientError(
+        `${fn}: cannot take a gradient with respect to wrt[${keys?.[i] ?? i}], an ${x.dtype} tensor; gradients need float32`,
+      );
   });
   return { keys, xs };
 }
@@ -103,7 +121,11 @@ function shape<W extends TensorList | TensorRecord>(keys: string[] | null, grads
  * record of tensors. Tensors `f` reaches from none of them get null. Only ops on a path from
  * `wrt` to the result are differentiated.
  */
-export function valueAndGrad<W extends TensorList | TensorRecord>(f: () => Tensor, wrt: W, options: GradOptions = {}): { value: Tensor; grads: Grads<W> } {
+export function valueAndGrad<W extends TensorList | TensorRecord>(
+  f: () => Tensor,
+  wrt: W,
+  options: GradOptions = {},
+): { value: Tensor; grads: Grads<W> } {
   const fn = 'valueAndGrad';
   const { keys, xs } = listOf(fn, wrt);
   const { result, tape } = record(f, xs);
@@ -120,7 +142,11 @@ export function valueAndGrad<W extends TensorList | TensorRecord>(f: () => Tenso
 }
 
 /** The gradients of `f()` with respect to `wrt` (the value is disposed). */
-export function grad<W extends TensorList | TensorRecord>(f: () => Tensor, wrt: W, options: GradOptions = {}): Grads<W> {
+export function grad<W extends TensorList | TensorRecord>(
+  f: () => Tensor,
+  wrt: W,
+  options: GradOptions = {},
+): Grads<W> {
   const { value, grads } = valueAndGrad(f, wrt, options);
   if (!Object.values(grads as object).includes(value)) value.dispose();
   return grads;
@@ -173,7 +199,10 @@ export function noGrad<T>(fn: () => T): T {
  * For each named loss computed by `f`, the names of the variables (among `variables`) that its
  * gradient reaches, found from the recorded graph without running any backward kernel.
  */
-export function lossReach(f: () => Readonly<Record<string, Tensor>>, variables: readonly Variable[]): Record<string, string[]> {
+export function lossReach(
+  f: () => Readonly<Record<string, Tensor>>,
+  variables: readonly Variable[],
+): Record<string, string[]> {
   const { result, tape } = record(f, variables);
   try {
     const out: Record<string, string[]> = {};
@@ -216,7 +245,9 @@ defineOp('customGrad', {
  * Wraps `f` so that its gradient is the one it defines: `f(...inputs)` returns `{ value,
  * gradFunc }`, where `gradFunc(dy)` returns one gradient per input (in the inputs' shapes).
  */
-export function customGrad(f: (...inputs: Tensor[]) => { value: Tensor; gradFunc: GradFunc }): (...inputs: Tensor[]) => Tensor {
+export function customGrad(
+  f: (...inputs: Tensor[]) => { value: Tensor; gradFunc: GradFunc },
+): (...inputs: Tensor[]) => Tensor {
   return (...inputs: Tensor[]) => {
     // The tape keeps this attrs object, so gradFunc lives exactly as long as the recorded node.
     const attrs: { gradFunc: GradFunc | null } = { gradFunc: null };

@@ -90,7 +90,11 @@ export interface FilteredNode<T extends NodeLinks = TapeNode> {
  * getFilteredNodesXToY): a forward pass marks what the xs reach, a backward pass marks what
  * reaches y; a node is kept when it has an input reached from x and an output leading to y.
  */
-export function filterNodesXToY<T extends NodeLinks>(nodes: readonly T[], xIds: ReadonlySet<number>, yId: number): FilteredNode<T>[] {
+export function filterNodesXToY<T extends NodeLinks>(
+  nodes: readonly T[],
+  xIds: ReadonlySet<number>,
+  yId: number,
+): FilteredNode<T>[] {
   const fromX = new Set<number>(xIds);
   const nodeFromX = new Array<boolean>(nodes.length).fill(false);
   for (const n of nodes) {
@@ -116,7 +120,12 @@ export function filterNodesXToY<T extends NodeLinks>(nodes: readonly T[], xIds: 
  * gradient thunk runs in its own scope, a partial gradient is freed once accumulated, a node's
  * output gradient once the node has run, and the tensors a node saved once it has run.
  */
-export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy: Tensor, xIds: ReadonlySet<number>): Map<number, Tensor> {
+export function backpropagate(
+  filtered: readonly FilteredNode[],
+  yId: number,
+  dy: Tensor,
+  xIds: ReadonlySet<number>,
+): Map<number, Tensor> {
   const grads = new Map<number, Tensor>([[yId, dy]]);
   const accumulate = (id: number, g: Tensor): void => {
     const prev = grads.get(id);
@@ -147,7 +156,9 @@ export function backpropagate(filtered: readonly FilteredNode[], yId: number, dy
       if (gi === g) gi = engine.view(g);
       const want = node.inputs[i];
       if (!shapesEqual(gi.shape, want.shape) || gi.dtype !== want.dtype) {
-        throw new GradientError(`backward: the gradient rule of '${node.name}' gave input ${i} a ${gi.dtype} gradient of shape [${gi.shape.join(', ')}], expected ${want.dtype} [${want.shape.join(', ')}]`);
+        throw new GradientError(
+          `backward: the gradient rule of '${node.name}' gave input ${i} a ${gi.dtype} gradient of shape [${gi.shape.join(', ')}], expected ${want.dtype} [${want.shape.join(', ')}]`,
+        );
       }
       accumulate(node.inputIds[i], gi);
     });

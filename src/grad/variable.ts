@@ -1,10 +1,10 @@
 /** Trainable variables: tensors whose value can be replaced and whose gradient accumulates in `.grad`. */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import { engine } from '../tensor/engine.js';
 import { checkTensor } from '../tensor/ops/check.js';
-import { tensor, TensorLike } from '../tensor/ops/creation.js';
-import { Tensor } from '../tensor/tensor.js';
+import { type TensorLike, tensor } from '../tensor/ops/creation.js';
 import { shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
 
 let nextVariable = 0;
 const registry = new Set<WeakRef<Variable>>();
@@ -40,7 +40,14 @@ export class Variable extends Tensor {
   assign(value: Tensor): void {
     checkTensor('assign', 'value', value, this.dtype);
     if (!shapesEqual(value.shape, this.shape)) {
-      throw new ValueError(argMessage(`assign (variable '${this.name}')`, 'value', `shape [${this.shape.join(', ')}]`, `[${value.shape.join(', ')}]`));
+      throw new ValueError(
+        argMessage(
+          `assign (variable '${this.name}')`,
+          'value',
+          `shape [${this.shape.join(', ')}]`,
+          `[${value.shape.join(', ')}]`,
+        ),
+      );
     }
     const s = value.storageFor('assign', 'value');
     s.refs++;
@@ -63,10 +70,16 @@ export class Variable extends Tensor {
  * A trainable variable initialised from a tensor (shared, no copy) or from values. Variables are
  * never freed by scopes; dispose them explicitly.
  */
-export function variable(initialValue: Tensor | TensorLike, options: { name?: string; trainable?: boolean } = {}): Variable {
-  const init = initialValue instanceof Tensor ? checkTensor('variable', 'initialValue', initialValue) : tensor(initialValue);
+export function variable(
+  initialValue: Tensor | TensorLike,
+  options: { name?: string; trainable?: boolean } = {},
+): Variable {
+  const init =
+    initialValue instanceof Tensor ? checkTensor('variable', 'initialValue', initialValue) : tensor(initialValue);
   if (options.trainable !== false && init.dtype !== 'float32') {
-    throw new ValueError(argMessage('variable', 'initialValue', 'a float32 tensor for a trainable variable', `${init.dtype}`));
+    throw new ValueError(
+      argMessage('variable', 'initialValue', 'a float32 tensor for a trainable variable', `${init.dtype}`),
+    );
   }
   const v = new Variable(init, options.name ?? `variable_${nextVariable++}`, options.trainable ?? true);
   if (!(initialValue instanceof Tensor)) init.dispose();

@@ -5,14 +5,14 @@
  * [1e-7, 1 − 1e-7] for probabilities (as Keras). `diceCrossentropy` gets dice and cross-entropy
  * from one read of the volume.
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { add, affine } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
 import type { OverlapStats } from '../tensor/ops/overlap/index.js';
 import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs, predIsProbability, type SegInput } from './inputs.js';
-import { checkOptions } from '../options.js';
+import { predIsProbability, prepareInputs, type SegInput } from './inputs.js';
 import { bool, nonNegative, type OverlapLossOptions, oneOf, type Reduction, resolveOverlap } from './options.js';
 import { overlapLossOf } from './overlap.js';
 import { checkClassWeights, keptClasses, lossSums } from './terms.js';
@@ -31,7 +31,13 @@ function negLogLikelihood(sums: Tensor, slot: number, perSample: boolean): Tenso
   return affine(perSample ? sum(ll, 1) : sum(ll), -1);
 }
 
-function crossentropy(fn: string, binary: boolean, yTrue: SegInput, yPred: SegInput, options: CrossentropyOptions): Tensor {
+function crossentropy(
+  fn: string,
+  binary: boolean,
+  yTrue: SegInput,
+  yPred: SegInput,
+  options: CrossentropyOptions,
+): Tensor {
   checkOptions(fn, options, ['fromLogits', 'reduction']);
   const fromLogits = bool(fn, 'fromLogits', options.fromLogits, false);
   const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'sum', 'none'] as const, 'mean');
@@ -79,7 +85,8 @@ export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: Dice
   const o = resolveOverlap(fn, rest);
   const wDice = nonNegative(fn, 'lambdaDice', lambdaDice, 1);
   const wCe = nonNegative(fn, 'lambdaCe', lambdaCe, 1);
-  if (o.reduction === 'none') throw new ValueError(argMessage(fn, 'reduction', "'mean' or 'sum' (the two terms reduce differently)", "'none'"));
+  if (o.reduction === 'none')
+    throw new ValueError(argMessage(fn, 'reduction', "'mean' or 'sum' (the two terms reduce differently)", "'none'"));
   const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
     const { B, N, C } = inputs.geometry;

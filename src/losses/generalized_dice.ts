@@ -6,22 +6,26 @@
  * weights run over the batch and the volume together ('summed'); 'per_sample' gives one loss per
  * sample, then the reduction over samples.
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { cast } from '../tensor/ops/cast.js';
 import { ones } from '../tensor/ops/creation.js';
 import { add, affine, greater, mul, reciprocal, square, where } from '../tensor/ops/elementwise/index.js';
 import { reshape } from '../tensor/ops/movement.js';
 import { max, mean, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { prepareInputs, predIsProbability, type SegInput } from './inputs.js';
-import { checkOptions } from '../options.js';
+import { predIsProbability, prepareInputs, type SegInput } from './inputs.js';
 import { type GeneralizedDiceOptions, OVERLAP_KEYS, oneOf, resolveOverlap } from './options.js';
 import { overlapTerms, safeRatio } from './terms.js';
 
 /** A class counts as empty (infinite MONAI weight) when its volume is at most this. */
 const EMPTY_VOLUME = 1e-12;
 
-function classWeightsOf(T: Tensor, weightType: 'square' | 'simple' | 'uniform', weightInf: 'monai_max' | 'eps'): Tensor {
+function classWeightsOf(
+  T: Tensor,
+  weightType: 'square' | 'simple' | 'uniform',
+  weightInf: 'monai_max' | 'eps',
+): Tensor {
   if (weightType === 'uniform') return ones(T.shape);
   if (weightInf === 'eps') return reciprocal(weightType === 'square' ? affine(square(T), 1, 1e-5) : affine(T, 1, 1e-5));
   // MONAI: w = 1/T² (or 1/T); infinite weights become 0, then the largest remaining weight of
@@ -39,7 +43,12 @@ function classWeightsOf(T: Tensor, weightType: 'square' | 'simple' | 'uniform', 
  */
 export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
   const fn = 'generalizedDice';
-  checkOptions(fn, options, [...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)), 'gdlBatch', 'weightType', 'weightInf']);
+  checkOptions(fn, options, [
+    ...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)),
+    'gdlBatch',
+    'weightType',
+    'weightInf',
+  ]);
   const { batch: b1, gdlBatch, weightType: wt, weightInf: wi, ...rest } = options;
   if (b1 !== undefined && gdlBatch !== undefined && b1 !== gdlBatch) {
     throw new ValueError(argMessage(fn, 'gdlBatch', `the same value as its alias 'batch' (${b1})`, gdlBatch));
@@ -51,7 +60,12 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
   const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
     const summed = batch === 'summed';
-    const terms = overlapTerms(fn, inputs, { softLabel: o.softLabel, squaredPred: o.squaredPred, includeBackground: o.includeBackground, summed });
+    const terms = overlapTerms(fn, inputs, {
+      softLabel: o.softLabel,
+      squaredPred: o.squaredPred,
+      includeBackground: o.includeBackground,
+      summed,
+    });
     const w = classWeightsOf(terms.T, weightType, weightInf);
     const num = affine(sum(mul(w, terms.tp), 1), 2, o.smoothNr);
     const den = affine(sum(mul(w, add(terms.po, terms.go)), 1), 1, o.smoothDr);

@@ -4,9 +4,14 @@
  * value by value before anything is uploaded: finite numbers, probabilities in [0, 1] where the
  * loss reads them as probabilities, and class indices in range.
  */
-import { ShapeError, ValueError, argMessage } from '../errors.js';
+import { argMessage, ShapeError, ValueError } from '../errors.js';
 import { tensor } from '../tensor/ops/creation.js';
-import { type Activation, checkActivation, type OverlapGeometry, overlapGeometry } from '../tensor/ops/overlap/index.js';
+import {
+  type Activation,
+  checkActivation,
+  type OverlapGeometry,
+  overlapGeometry,
+} from '../tensor/ops/overlap/index.js';
 import { type NestedArray, Tensor } from '../tensor/tensor.js';
 
 export type HostData = NestedArray[] | Float32Array | Float64Array | Int32Array;
@@ -61,13 +66,21 @@ export interface Prepared {
  * Resolves y_true and y_pred to tensors and checks the pair (the one place a loss checks its
  * inputs). `predIsProbability`: y_pred must lie in [0, 1] (checked for host data only).
  */
-export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIsProbability: boolean, activation: Activation = 'none'): Prepared {
+export function prepareInputs(
+  fn: string,
+  yTrue: unknown,
+  yPred: unknown,
+  predIsProbability: boolean,
+  activation: Activation = 'none',
+): Prepared {
   const owned: Tensor[] = [];
   if (!(yPred instanceof Tensor) && !isHost(yPred)) {
     throw new ValueError(argMessage(fn, 'yPred', 'a Tensor or host data (nested arrays / Float32Array)', typeof yPred));
   }
   if (!(yTrue instanceof Tensor) && !isHost(yTrue)) {
-    throw new ValueError(argMessage(fn, 'yTrue', 'a Tensor or host data (nested arrays / Float32Array / Int32Array)', typeof yTrue));
+    throw new ValueError(
+      argMessage(fn, 'yTrue', 'a Tensor or host data (nested arrays / Float32Array / Int32Array)', typeof yTrue),
+    );
   }
   // The prediction's shape: from the tensor, the nested array, or a float y_true of the same shape.
   let predShape: readonly number[];
@@ -78,15 +91,29 @@ export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIs
     if (predHost.shape) predShape = predHost.shape;
     else if (yTrue instanceof Tensor && yTrue.dtype === 'float32') predShape = yTrue.shape;
     else if (isHost(yTrue) && Array.isArray(yTrue)) predShape = hostOf(yTrue).shape!;
-    else throw new ShapeError(argMessage(fn, 'yPred', 'a Tensor or nested arrays when y_true gives no shape', 'a flat typed array'));
+    else
+      throw new ShapeError(
+        argMessage(fn, 'yPred', 'a Tensor or nested arrays when y_true gives no shape', 'a flat typed array'),
+      );
     const size = predShape.reduce((a, b) => a * b, 1);
-    if (predHost.values.length !== size) throw new ShapeError(argMessage(fn, 'yPred', `${size} values for shape [${predShape.join(', ')}]`, `${predHost.values.length} values`));
+    if (predHost.values.length !== size)
+      throw new ShapeError(
+        argMessage(
+          fn,
+          'yPred',
+          `${size} values for shape [${predShape.join(', ')}]`,
+          `${predHost.values.length} values`,
+        ),
+      );
   }
   const C = predShape[predShape.length - 1];
 
   try {
     if (predHost) {
-      const bad = firstBad(predHost.values, (v) => typeof v === 'number' && Number.isFinite(v) && (!predIsProbability || (v >= 0 && v <= 1)));
+      const bad = firstBad(
+        predHost.values,
+        (v) => typeof v === 'number' && Number.isFinite(v) && (!predIsProbability || (v >= 0 && v <= 1)),
+      );
       if (bad >= 0) {
         const what = predIsProbability ? 'probabilities: finite numbers in [0, 1]' : 'finite numbers';
         throw new ValueError(argMessage(fn, 'yPred', what, `${predHost.values[bad]} at flat index ${bad}`));
@@ -102,25 +129,46 @@ export function prepareInputs(fn: string, yTrue: unknown, yPred: unknown, predIs
       const lead = predShape.slice(0, -1);
       const fullSize = predShape.reduce((a, b) => a * b, 1);
       const leadSize = lead.reduce((a, b) => a * b, 1);
-      const sameShape = (s: number[] | null, ref: readonly number[]): boolean => !!s && s.length === ref.length && s.every((d, i) => d === ref[i]);
+      const sameShape = (s: number[] | null, ref: readonly number[]): boolean =>
+        !!s && s.length === ref.length && s.every((d, i) => d === ref[i]);
       let labels: boolean;
       if (host.shape) {
         if (sameShape(host.shape, predShape)) labels = false;
         else if (sameShape(host.shape, lead)) labels = true;
-        else throw new ShapeError(argMessage(fn, 'yTrue', `shape [${predShape.join(', ')}] (probabilities) or [${lead.join(', ')}] (class indices)`, `[${host.shape.join(', ')}]`));
+        else
+          throw new ShapeError(
+            argMessage(
+              fn,
+              'yTrue',
+              `shape [${predShape.join(', ')}] (probabilities) or [${lead.join(', ')}] (class indices)`,
+              `[${host.shape.join(', ')}]`,
+            ),
+          );
       } else {
         labels = host.integer;
         const want = labels ? leadSize : fullSize;
-        if (host.values.length !== want) throw new ShapeError(argMessage(fn, 'yTrue', `${want} values`, `${host.values.length} values`));
+        if (host.values.length !== want)
+          throw new ShapeError(argMessage(fn, 'yTrue', `${want} values`, `${host.values.length} values`));
       }
       if (labels) {
         const hi = C === 1 ? 1 : C - 1;
         const bad = firstBad(host.values, (v) => Number.isInteger(v) && v >= 0 && v <= hi);
-        if (bad >= 0) throw new ValueError(argMessage(fn, 'yTrue', `class indices: integers in [0, ${hi}]`, `${host.values[bad]} at flat index ${bad}`));
+        if (bad >= 0)
+          throw new ValueError(
+            argMessage(
+              fn,
+              'yTrue',
+              `class indices: integers in [0, ${hi}]`,
+              `${host.values[bad]} at flat index ${bad}`,
+            ),
+          );
         truth = tensor(Int32Array.from(host.values), lead, 'int32');
       } else {
         const bad = firstBad(host.values, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1);
-        if (bad >= 0) throw new ValueError(argMessage(fn, 'yTrue', 'finite numbers in [0, 1]', `${host.values[bad]} at flat index ${bad}`));
+        if (bad >= 0)
+          throw new ValueError(
+            argMessage(fn, 'yTrue', 'finite numbers in [0, 1]', `${host.values[bad]} at flat index ${bad}`),
+          );
         truth = tensor(Float32Array.from(host.values), predShape);
       }
       owned.push(truth);

@@ -4,6 +4,8 @@
  * every average skips NaNs (NaN only when all of its values are NaN), as MONAI's DiceMetric; with
  * `ignoreEmpty: false` it scores 1 when the prediction is empty too, else 0.
  */
+
+import { checkOptions } from '../options.js';
 import { cast } from '../tensor/ops/cast.js';
 import { fill, ones } from '../tensor/ops/creation.js';
 import { add, affine, div, equal, greater, sub, where } from '../tensor/ops/elementwise/index.js';
@@ -11,7 +13,6 @@ import { reshape } from '../tensor/ops/movement.js';
 import { max, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type Prepared, prepareInputs, type SegInput } from './inputs.js';
-import { checkOptions } from '../options.js';
 import { bool, nonNegative, oneOf } from './options.js';
 import { overlapTerms } from './terms.js';
 
@@ -52,12 +53,23 @@ function metric(fn: string, kind: 'dice' | 'iou', yTrue: SegInput, yPred: SegInp
   const ignoreEmpty = bool(fn, 'ignoreEmpty', options.ignoreEmpty, true);
   const mode = oneOf(fn, 'binarize', options.binarize, ['auto', 'argmax', 'threshold', 'none'] as const, 'auto');
   const threshold = nonNegative(fn, 'threshold', options.threshold, 0.5);
-  const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'mean_batch', 'mean_channel', 'none'] as const, 'mean');
+  const reduction = oneOf(
+    fn,
+    'reduction',
+    options.reduction,
+    ['mean', 'mean_batch', 'mean_channel', 'none'] as const,
+    'mean',
+  );
   const inputs = prepareInputs(fn, yTrue, yPred, mode !== 'argmax' && mode !== 'auto');
   try {
     const resolved = mode === 'auto' ? (inputs.geometry.C > 1 ? 'argmax' : 'threshold') : mode;
     const masked: Prepared = { ...inputs, yPred: binarized(inputs.yPred, resolved, threshold) };
-    const { tp, po, go, T } = overlapTerms(fn, masked, { includeBackground, summed: false, softLabel: false, squaredPred: false });
+    const { tp, po, go, T } = overlapTerms(fn, masked, {
+      includeBackground,
+      summed: false,
+      softLabel: false,
+      squaredPred: false,
+    });
     const den = kind === 'dice' ? add(po, go) : sub(add(po, go), tp);
     const num = kind === 'dice' ? affine(tp, 2) : tp;
     const denPositive = greater(den, 0);
@@ -82,5 +94,3 @@ export function diceMetric(yTrue: SegInput, yPred: SegInput, options: MetricOpti
 export function iouMetric(yTrue: SegInput, yPred: SegInput, options: MetricOptions = {}): Tensor {
   return metric('iouMetric', 'iou', yTrue, yPred, options);
 }
-
-

@@ -2,7 +2,7 @@
  * Option objects of the segmentation losses and metrics: defaults, and checks that throw before
  * any GPU work, naming the function, the option, what is expected and what was given.
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import { checkOptions } from '../options.js';
 import { describe } from '../tensor/ops/check.js';
 import type { Activation } from '../tensor/ops/overlap/index.js';
@@ -48,7 +48,8 @@ export interface TverskyOptions extends OverlapLossOptions {
   beta?: number;
 }
 
-export interface GeneralizedDiceOptions extends Omit<OverlapLossOptions, 'classWeights' | 'squaredPred' | 'emptyGroundTruth' | 'batch'> {
+export interface GeneralizedDiceOptions
+  extends Omit<OverlapLossOptions, 'classWeights' | 'squaredPred' | 'emptyGroundTruth' | 'batch'> {
   /** Class weight from the ground-truth volume T: 'square' 1/T² (default), 'simple' 1/T, 'uniform' 1. */
   weightType?: 'square' | 'simple' | 'uniform';
   /**
@@ -77,9 +78,16 @@ export interface ResolvedOverlap {
   predRange: 'probabilities' | 'any';
 }
 
-export function oneOf<T extends string>(fn: string, arg: string, value: unknown, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  fn: string,
+  arg: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new ValueError(argMessage(fn, arg, allowed.map((a) => `'${a}'`).join(' | '), describe(value)));
+  if (!allowed.includes(value as T))
+    throw new ValueError(argMessage(fn, arg, allowed.map((a) => `'${a}'`).join(' | '), describe(value)));
   return value as T;
 }
 
@@ -98,20 +106,42 @@ export function bool(fn: string, arg: string, value: unknown, fallback: boolean)
 }
 
 export const OVERLAP_KEYS = [
-  'smooth', 'smoothNr', 'smoothDr', 'includeBackground', 'activation', 'reduction', 'batch', 'classWeights',
-  'softLabel', 'squaredPred', 'emptyGroundTruth', 'predRange',
+  'smooth',
+  'smoothNr',
+  'smoothDr',
+  'includeBackground',
+  'activation',
+  'reduction',
+  'batch',
+  'classWeights',
+  'softLabel',
+  'squaredPred',
+  'emptyGroundTruth',
+  'predRange',
 ] as const;
 
 export function resolveOverlap(fn: string, o: OverlapLossOptions, extraKeys: readonly string[] = []): ResolvedOverlap {
   checkOptions(fn, o, [...OVERLAP_KEYS, ...extraKeys]);
   if (o.smooth !== undefined && (o.smoothNr !== undefined || o.smoothDr !== undefined)) {
-    throw new ValueError(argMessage(fn, 'smooth', 'either smooth or smoothNr / smoothDr, not both', `smooth ${o.smooth} with smoothNr ${o.smoothNr} / smoothDr ${o.smoothDr}`));
+    throw new ValueError(
+      argMessage(
+        fn,
+        'smooth',
+        'either smooth or smoothNr / smoothDr, not both',
+        `smooth ${o.smooth} with smoothNr ${o.smoothNr} / smoothDr ${o.smoothDr}`,
+      ),
+    );
   }
   const smooth = nonNegative(fn, 'smooth', o.smooth, 1e-5);
   let classWeights: number[] | null = null;
   if (o.classWeights !== undefined) {
-    if (!Array.isArray(o.classWeights) || o.classWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
-      throw new ValueError(argMessage(fn, 'classWeights', 'an array of finite numbers >= 0, one per kept class', describe(o.classWeights)));
+    if (
+      !Array.isArray(o.classWeights) ||
+      o.classWeights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)
+    ) {
+      throw new ValueError(
+        argMessage(fn, 'classWeights', 'an array of finite numbers >= 0, one per kept class', describe(o.classWeights)),
+      );
     }
     classWeights = o.classWeights.slice();
   }

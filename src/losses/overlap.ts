@@ -7,12 +7,18 @@
  *   tversky  1 − (tp + nr) / (tp + α·FP + β·FN + dr)     α weighs false positives, β false negatives
  * then the mean over samples and classes (the seed's "mean over the batch, then over classes").
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import { tensor } from '../tensor/ops/creation.js';
 import type { OverlapStats, StatName } from '../tensor/ops/overlap/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type Prepared, prepareInputs, predIsProbability, type SegInput } from './inputs.js';
-import { nonNegative, type OverlapLossOptions, type ResolvedOverlap, resolveOverlap, type TverskyOptions } from './options.js';
+import { type Prepared, predIsProbability, prepareInputs, type SegInput } from './inputs.js';
+import {
+  nonNegative,
+  type OverlapLossOptions,
+  type ResolvedOverlap,
+  resolveOverlap,
+  type TverskyOptions,
+} from './options.js';
 import { overlapHead } from './overlap_head.js';
 import { checkClassWeights, keptClasses, lossSums } from './terms.js';
 
@@ -22,7 +28,15 @@ type Kind = 'dice' | 'iou' | 'tversky';
  * The whole loss from the fused sums: one overlapSums pass, then the one-dispatch loss head.
  * Returns the sums too, with the slots of the statistics (dice + CE reads its log-likelihood there).
  */
-export function overlapLossOf(fn: string, kind: Kind, inputs: Prepared, o: ResolvedOverlap, alpha: number, beta: number, extra: OverlapStats = {}): {
+export function overlapLossOf(
+  fn: string,
+  kind: Kind,
+  inputs: Prepared,
+  o: ResolvedOverlap,
+  alpha: number,
+  beta: number,
+  extra: OverlapStats = {},
+): {
   loss: Tensor;
   sums: Tensor;
   slots: Partial<Record<StatName, number>>;
@@ -32,8 +46,18 @@ export function overlapLossOf(fn: string, kind: Kind, inputs: Prepared, o: Resol
   const drop = !o.includeBackground && C > 1 ? 1 : 0;
   const weights = tensor(Float32Array.from(o.classWeights ?? new Array(C - drop).fill(1)), [C - drop]);
   const loss = overlapHead(sums, weights, {
-    kind, softLabel: o.softLabel, squaredPred: o.squaredPred, zeroEmpty: o.emptyGroundTruth === 'zero_loss',
-    summed: o.batch === 'summed', reduction: o.reduction, drop, smoothNr: o.smoothNr, smoothDr: o.smoothDr, alpha, beta, slots,
+    kind,
+    softLabel: o.softLabel,
+    squaredPred: o.squaredPred,
+    zeroEmpty: o.emptyGroundTruth === 'zero_loss',
+    summed: o.batch === 'summed',
+    reduction: o.reduction,
+    drop,
+    smoothNr: o.smoothNr,
+    smoothDr: o.smoothDr,
+    alpha,
+    beta,
+    slots,
   });
   weights.dispose();
   return { loss, sums, slots };
@@ -44,7 +68,14 @@ function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, o
   const alpha = kind === 'tversky' ? nonNegative(fn, 'alpha', options.alpha, 0.5) : 0;
   const beta = kind === 'tversky' ? nonNegative(fn, 'beta', options.beta, 0.5) : 0;
   if (kind === 'tversky' && alpha + beta === 0 && o.smoothDr === 0) {
-    throw new ValueError(argMessage(fn, 'alpha', 'alpha + beta > 0 or smoothDr > 0 (else an empty intersection divides by 0)', `alpha ${alpha}, beta ${beta}, smoothDr 0`));
+    throw new ValueError(
+      argMessage(
+        fn,
+        'alpha',
+        'alpha + beta > 0 or smoothDr > 0 (else an empty intersection divides by 0)',
+        `alpha ${alpha}, beta ${beta}, smoothDr 0`,
+      ),
+    );
   }
   const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {

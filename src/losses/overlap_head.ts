@@ -44,9 +44,21 @@ const OVERLAP_LOSS = defineKernel({
   file: 'overlap_loss.wgsl',
   source: overlapLossSource,
   params: {
-    batch: 'u32', classes: 'u32', nstat: 'u32', drop: 'u32',
-    s_tp: 'u32', s_t: 'u32', s_p: 'u32', s_abs: 'u32', s_pp: 'u32', s_tt: 'u32',
-    nr: 'f32', dr: 'f32', alpha: 'f32', beta: 'f32', scale: 'f32',
+    batch: 'u32',
+    classes: 'u32',
+    nstat: 'u32',
+    drop: 'u32',
+    s_tp: 'u32',
+    s_t: 'u32',
+    s_p: 'u32',
+    s_abs: 'u32',
+    s_pp: 'u32',
+    s_tt: 'u32',
+    nr: 'f32',
+    dr: 'f32',
+    alpha: 'f32',
+    beta: 'f32',
+    scale: 'f32',
   },
   bindings: ['sums', 'weights', 'io', 'd_sums'],
   overrides: ['MODE', 'KIND', 'SOFT', 'SQUARED', 'ZERO_EMPTY', 'SUMMED', 'REDUCE'],
@@ -71,9 +83,20 @@ function params(sums: Tensor, spec: OverlapHeadSpec): ParamValues<typeof OVERLAP
   const count = (spec.summed ? 1 : B) * (C - spec.drop);
   const slot = (n: StatName): number => spec.slots[n] ?? 0;
   return {
-    batch: B, classes: C, nstat: S, drop: spec.drop,
-    s_tp: slot('tp'), s_t: slot('t'), s_p: slot('p'), s_abs: slot('absDiff'), s_pp: slot('pp'), s_tt: slot('tt'),
-    nr: spec.smoothNr, dr: spec.smoothDr, alpha: spec.alpha, beta: spec.beta,
+    batch: B,
+    classes: C,
+    nstat: S,
+    drop: spec.drop,
+    s_tp: slot('tp'),
+    s_t: slot('t'),
+    s_p: slot('p'),
+    s_abs: slot('absDiff'),
+    s_pp: slot('pp'),
+    s_tt: slot('tt'),
+    nr: spec.smoothNr,
+    dr: spec.smoothDr,
+    alpha: spec.alpha,
+    beta: spec.beta,
     scale: spec.reduction === 'mean' ? 1 / Math.max(1, count) : 1,
   };
 }
@@ -118,5 +141,8 @@ export function overlapHeadGrad(sums: Tensor, weights: Tensor, dy: Tensor, spec:
   });
 }
 
-defineOp('overlapHead', { saveInputs: true, grad: (dy, s) => [() => overlapHeadGrad(s.inputs[0]!, s.inputs[1]!, dy, s.attrs.spec), null] });
+defineOp('overlapHead', {
+  saveInputs: true,
+  grad: (dy, s) => [() => overlapHeadGrad(s.inputs[0]!, s.inputs[1]!, dy, s.attrs.spec), null],
+});
 defineOp('overlapHeadGrad', NOT_DIFFERENTIABLE);

@@ -4,14 +4,20 @@
  * where the optional sample weights (N) broadcast over the remaining axes. A rank-1 y holds one
  * scalar per sample.
  */
-import { ShapeError, argMessage } from '../errors.js';
+import { argMessage, ShapeError } from '../errors.js';
 import { checkFloat, describe } from '../tensor/ops/check.js';
 import { abs, affine, mul, square, sub } from '../tensor/ops/elementwise/index.js';
 import { reshape } from '../tensor/ops/movement.js';
 import { mean, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-function regression(fn: string, yTrue: Tensor, yPred: Tensor, sampleWeight: Tensor | undefined, f: (d: Tensor) => Tensor): Tensor {
+function regression(
+  fn: string,
+  yTrue: Tensor,
+  yPred: Tensor,
+  sampleWeight: Tensor | undefined,
+  f: (d: Tensor) => Tensor,
+): Tensor {
   checkFloat(fn, 'yTrue', yTrue);
   checkFloat(fn, 'yPred', yPred);
   if (yTrue.rank !== yPred.rank || yTrue.shape.some((d, i) => d !== yPred.shape[i])) {
@@ -23,7 +29,8 @@ function regression(fn: string, yTrue: Tensor, yPred: Tensor, sampleWeight: Tens
   if (!sampleWeight) return affine(sum(values), 1 / count);
   checkFloat(fn, 'sampleWeight', sampleWeight);
   const N = yPred.rank === 0 ? 1 : yPred.shape[0];
-  if (sampleWeight.size !== N) throw new ShapeError(argMessage(fn, 'sampleWeight', `${N} weights (one per sample)`, describe(sampleWeight)));
+  if (sampleWeight.size !== N)
+    throw new ShapeError(argMessage(fn, 'sampleWeight', `${N} weights (one per sample)`, describe(sampleWeight)));
   const sw = reshape(sampleWeight, [N, ...values.shape.slice(1).map(() => 1)]);
   return affine(sum(mul(values, sw)), 1 / count);
 }

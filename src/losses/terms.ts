@@ -5,7 +5,7 @@
  * empty-class rules and weights. Everything after the sums runs on tiny (B, C) tensors; the volume
  * itself is read once, by overlapSums.
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import { fill, ones } from '../tensor/ops/creation.js';
 import { add, affine, div, greater, sub, where } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
@@ -22,9 +22,21 @@ export interface SumsOptions {
 }
 
 /** The fused sums of a loss's inputs, with the statistics its options need and their slots. */
-export function lossSums(fn: string, inputs: Prepared, o: SumsOptions): { sums: Tensor; slots: Partial<Record<StatName, number>> } {
-  const stats = checkStats(fn, inputs.activation, { absDiff: o.softLabel && !o.squaredPred, squares: o.squaredPred, ...o.extra });
-  const sums = overlapSumsOf(inputs.yTrue, inputs.yPred, { geometry: inputs.geometry, activation: inputs.activation, stats });
+export function lossSums(
+  fn: string,
+  inputs: Prepared,
+  o: SumsOptions,
+): { sums: Tensor; slots: Partial<Record<StatName, number>> } {
+  const stats = checkStats(fn, inputs.activation, {
+    absDiff: o.softLabel && !o.squaredPred,
+    squares: o.squaredPred,
+    ...o.extra,
+  });
+  const sums = overlapSumsOf(inputs.yTrue, inputs.yPred, {
+    geometry: inputs.geometry,
+    activation: inputs.activation,
+    stats,
+  });
   return { sums, slots: statSlots(stats) };
 }
 
@@ -79,6 +91,8 @@ export function keptClasses(C: number, includeBackground: boolean): number {
 /** Checks the weight count against the kept classes (before any GPU work). */
 export function checkClassWeights(fn: string, weights: readonly number[] | null, classes: number): void {
   if (weights && weights.length !== classes) {
-    throw new ValueError(argMessage(fn, 'classWeights', `${classes} weights (one per kept class)`, `${weights.length} weights`));
+    throw new ValueError(
+      argMessage(fn, 'classWeights', `${classes} weights (one per kept class)`, `${weights.length} weights`),
+    );
   }
 }

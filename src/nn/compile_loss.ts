@@ -9,16 +9,15 @@
  * - `lossWeights`: a list by position or a record by name (unknown names are errors).
  * (TensorFlow.js layers has no lossWeights at all.)
  */
-import { ValueError, argMessage } from '../errors.js';
-import { checkKeys } from '../options.js';
+import { argMessage, ValueError } from '../errors.js';
 import { binaryCrossentropy, categoricalCrossentropy, diceCrossentropy } from '../losses/crossentropy.js';
 import { generalizedDice } from '../losses/generalized_dice.js';
 import { dice, iou, tversky } from '../losses/overlap.js';
 import { meanAbsoluteError, meanSquaredError } from '../losses/regression.js';
+import { checkKeys } from '../options.js';
 import { describe } from '../tensor/ops/check.js';
 import { add, affine } from '../tensor/ops/elementwise/index.js';
 import { Tensor } from '../tensor/tensor.js';
-
 
 /** A loss of (yTrue, yPred, sampleWeight?) returning a scalar. */
 export type LossFn = (yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor) => Tensor;
@@ -27,11 +26,20 @@ export type LossArg = LossSpec | readonly LossSpec[] | Readonly<Record<string, L
 export type WeightsArg = readonly (number | null)[] | Readonly<Record<string, number | null>>;
 
 const BY_NAME: Record<string, LossFn> = {
-  mse: meanSquaredError, meanSquaredError, mean_squared_error: meanSquaredError,
-  mae: meanAbsoluteError, meanAbsoluteError, mean_absolute_error: meanAbsoluteError,
-  dice: (t, p) => dice(t, p), iou: (t, p) => iou(t, p), jaccard: (t, p) => iou(t, p), tversky: (t, p) => tversky(t, p),
-  generalizedDice: (t, p) => generalizedDice(t, p), diceCrossentropy: (t, p) => diceCrossentropy(t, p),
-  categoricalCrossentropy: (t, p) => categoricalCrossentropy(t, p), binaryCrossentropy: (t, p) => binaryCrossentropy(t, p),
+  mse: meanSquaredError,
+  meanSquaredError,
+  mean_squared_error: meanSquaredError,
+  mae: meanAbsoluteError,
+  meanAbsoluteError,
+  mean_absolute_error: meanAbsoluteError,
+  dice: (t, p) => dice(t, p),
+  iou: (t, p) => iou(t, p),
+  jaccard: (t, p) => iou(t, p),
+  tversky: (t, p) => tversky(t, p),
+  generalizedDice: (t, p) => generalizedDice(t, p),
+  diceCrossentropy: (t, p) => diceCrossentropy(t, p),
+  categoricalCrossentropy: (t, p) => categoricalCrossentropy(t, p),
+  binaryCrossentropy: (t, p) => binaryCrossentropy(t, p),
 };
 
 export interface ResolvedLoss {
@@ -45,7 +53,16 @@ function lossFn(fn: string, where: string, spec: LossSpec): LossFn | null {
   if (spec === null || spec === undefined) return null;
   if (typeof spec === 'function') return spec;
   if (typeof spec === 'string' && BY_NAME[spec]) return BY_NAME[spec];
-  throw new ValueError(argMessage(fn, where, `a loss function, null, or one of ${Object.keys(BY_NAME).map((k) => `'${k}'`).join(', ')}`, describe(spec)));
+  throw new ValueError(
+    argMessage(
+      fn,
+      where,
+      `a loss function, null, or one of ${Object.keys(BY_NAME)
+        .map((k) => `'${k}'`)
+        .join(', ')}`,
+      describe(spec),
+    ),
+  );
 }
 
 function isRecord(x: unknown): x is Readonly<Record<string, unknown>> {
@@ -53,11 +70,23 @@ function isRecord(x: unknown): x is Readonly<Record<string, unknown>> {
 }
 
 /** Resolves `loss` and `lossWeights` against the model's output names (in model order). */
-export function resolveLosses(outputNames: readonly string[], loss: LossArg, lossWeights?: WeightsArg | null, fn = 'compile'): ResolvedLoss[] {
+export function resolveLosses(
+  outputNames: readonly string[],
+  loss: LossArg,
+  lossWeights?: WeightsArg | null,
+  fn = 'compile',
+): ResolvedLoss[] {
   let perOutput: (LossFn | null)[];
   if (Array.isArray(loss)) {
     if (loss.length !== outputNames.length) {
-      throw new ValueError(argMessage(fn, 'loss', `a list of ${outputNames.length} losses (one per output: ${outputNames.join(', ')})`, `${loss.length}`));
+      throw new ValueError(
+        argMessage(
+          fn,
+          'loss',
+          `a list of ${outputNames.length} losses (one per output: ${outputNames.join(', ')})`,
+          `${loss.length}`,
+        ),
+      );
     }
     perOutput = loss.map((l, i) => lossFn(fn, `loss[${i}]`, l));
   } else if (isRecord(loss)) {
@@ -71,7 +100,14 @@ export function resolveLosses(outputNames: readonly string[], loss: LossArg, los
   if (lossWeights !== undefined && lossWeights !== null) {
     if (Array.isArray(lossWeights)) {
       if (lossWeights.length !== outputNames.length) {
-        throw new ValueError(argMessage(fn, 'lossWeights', `a list of ${outputNames.length} weights (one per output: ${outputNames.join(', ')})`, `${lossWeights.length}`));
+        throw new ValueError(
+          argMessage(
+            fn,
+            'lossWeights',
+            `a list of ${outputNames.length} weights (one per output: ${outputNames.join(', ')})`,
+            `${lossWeights.length}`,
+          ),
+        );
       }
       weights = lossWeights.slice();
     } else if (isRecord(lossWeights)) {
@@ -81,7 +117,10 @@ export function resolveLosses(outputNames: readonly string[], loss: LossArg, los
       throw new ValueError(argMessage(fn, 'lossWeights', 'a list or a record of numbers', describe(lossWeights)));
     }
     weights.forEach((w, i) => {
-      if (w !== null && (typeof w !== 'number' || !Number.isFinite(w))) throw new ValueError(argMessage(fn, `lossWeights for '${outputNames[i]}'`, 'a finite number or null', describe(w)));
+      if (w !== null && (typeof w !== 'number' || !Number.isFinite(w)))
+        throw new ValueError(
+          argMessage(fn, `lossWeights for '${outputNames[i]}'`, 'a finite number or null', describe(w)),
+        );
     });
   }
   const out: ResolvedLoss[] = [];
@@ -104,13 +143,26 @@ export interface LossValues {
  * Evaluates the resolved losses. `yTrue` needs entries only for outputs with a loss; a missing
  * one is an error naming it. `sampleWeight` is one (N) tensor for all outputs or one per output.
  */
-export function computeLosses(losses: readonly ResolvedLoss[], yTrue: Readonly<Record<string, Tensor>>, yPred: Readonly<Record<string, Tensor>>,
-  sampleWeight?: Tensor | Readonly<Record<string, Tensor>> | null, fn = 'computeLosses'): LossValues {
+export function computeLosses(
+  losses: readonly ResolvedLoss[],
+  yTrue: Readonly<Record<string, Tensor>>,
+  yPred: Readonly<Record<string, Tensor>>,
+  sampleWeight?: Tensor | Readonly<Record<string, Tensor>> | null,
+  fn = 'computeLosses',
+): LossValues {
   const perOutput: Record<string, Tensor> = {};
   let total: Tensor | null = null;
   for (const { output, fn: f, weight } of losses) {
     const t = yTrue[output];
-    if (!t) throw new ValueError(argMessage(fn, 'y', `labels for the output '${output}' (it has a loss)`, `none (given: ${Object.keys(yTrue).join(', ') || 'nothing'})`));
+    if (!t)
+      throw new ValueError(
+        argMessage(
+          fn,
+          'y',
+          `labels for the output '${output}' (it has a loss)`,
+          `none (given: ${Object.keys(yTrue).join(', ') || 'nothing'})`,
+        ),
+      );
     const p = yPred[output];
     const sw = sampleWeight instanceof Tensor ? sampleWeight : sampleWeight ? sampleWeight[output] : undefined;
     const l = sw ? f(t, p, sw) : f(t, p);

@@ -2,7 +2,7 @@
  * The layer base: a name, weights (variables) created on first use from the input shapes, and a
  * call on real tensors. `apply` on symbolic tensors wires the functional graph.
  */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import type { Variable } from '../grad/variable.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { SymbolicTensor } from './symbolic.js';
@@ -22,7 +22,8 @@ export abstract class Layer {
   #built = false;
 
   protected constructor(prefix: string, name?: string) {
-    if (name !== undefined && (typeof name !== 'string' || !name)) throw new ValueError(argMessage(prefix, 'name', 'a non-empty string', name));
+    if (name !== undefined && (typeof name !== 'string' || !name))
+      throw new ValueError(argMessage(prefix, 'name', 'a non-empty string', name));
     this.name = name ?? uniqueName(prefix);
   }
 
@@ -37,7 +38,15 @@ export abstract class Layer {
   apply(input: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
     const inputs = Array.isArray(input) ? input : [input as SymbolicTensor];
     inputs.forEach((x, i) => {
-      if (!(x instanceof SymbolicTensor)) throw new ValueError(argMessage(`${this.name}.apply`, `inputs[${i}]`, 'a symbolic tensor (from input() or another layer)', typeof x));
+      if (!(x instanceof SymbolicTensor))
+        throw new ValueError(
+          argMessage(
+            `${this.name}.apply`,
+            `inputs[${i}]`,
+            'a symbolic tensor (from input() or another layer)',
+            typeof x,
+          ),
+        );
     });
     const shapes = inputs.map((x) => x.shape);
     const out = this.outputShape(shapes);

@@ -4,18 +4,18 @@
  * path from the trainable weights to that output (the tape's filter), so a head no loss touches
  * costs no kernel. Loss values are kept on the GPU during an epoch and read once at its end.
  */
-import { ShapeError, ValueError, argMessage } from '../errors.js';
-import { checkKeys } from '../options.js';
+import { argMessage, ShapeError, ValueError } from '../errors.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
+import { diceMetric, iouMetric } from '../losses/metrics.js';
+import { checkKeys } from '../options.js';
 import { keep, readAll, tidy } from '../tensor/api.js';
 import { describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat, slice } from '../tensor/ops/movement.js';
-import { diceMetric, iouMetric } from '../losses/metrics.js';
 import { Tensor } from '../tensor/tensor.js';
-import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
+import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
 import { InputLayer } from './layers/simple.js';
 import type { Optimizer } from './optimizers/optimizer.js';
@@ -24,7 +24,10 @@ import { SymbolicTensor } from './symbolic.js';
 
 /** A model input placeholder of the given per-sample shape. */
 export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
-  if (!Array.isArray(o.shape) || o.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new ValueError(argMessage('input', 'shape', 'positive integers (per-sample shape, no batch axis)', describe(o.shape)));
+  if (!Array.isArray(o.shape) || o.shape.some((d) => !Number.isInteger(d) || d < 1))
+    throw new ValueError(
+      argMessage('input', 'shape', 'positive integers (per-sample shape, no batch axis)', describe(o.shape)),
+    );
   const layer = new InputLayer(o.shape, o.name);
   return new SymbolicTensor(layer.outputShape(), layer, []);
 }
@@ -51,7 +54,7 @@ export interface Logs {
 export interface Callback {
   onBatchEnd?(batch: number, info: { size: number }): void;
   /** May return true to stop training. */
-  onEpochEnd?(epoch: number, logs: Logs): boolean | void | Promise<boolean | void>;
+  onEpochEnd?(epoch: number, logs: Logs): boolean | undefined | Promise<boolean | undefined>;
 }
 
 export interface FitOptions {
@@ -82,7 +85,11 @@ export class Model {
   #optimizer: Optimizer | null = null;
   stopTraining = false;
 
-  constructor(config: { inputs: SymbolicTensor | readonly SymbolicTensor[]; outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>; name?: string }) {
+  constructor(config: {
+    inputs: SymbolicTensor | readonly SymbolicTensor[];
+    outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>;
+    name?: string;
+  }) {
     const fn = 'model';
     this.name = config.name ?? 'model';
     this.inputs = Array.isArray(config.inputs) ? config.inputs : [config.inputs as SymbolicTensor];
@@ -94,9 +101,11 @@ export class Model {
       this.outputNames = Object.keys(outs);
       this.outputs = Object.values(outs as Record<string, SymbolicTensor>);
     }
-    if (new Set(this.outputNames).size !== this.outputNames.length) throw new ValueError(argMessage(fn, 'outputs', 'outputs with distinct names', this.outputNames.join(', ')));
+    if (new Set(this.outputNames).size !== this.outputNames.length)
+      throw new ValueError(argMessage(fn, 'outputs', 'outputs with distinct names', this.outputNames.join(', ')));
     for (const x of [...this.inputs, ...this.outputs]) {
-      if (!(x instanceof SymbolicTensor)) throw new ValueError(argMessage(fn, 'inputs/outputs', 'symbolic tensors', typeof x));
+      if (!(x instanceof SymbolicTensor))
+        throw new ValueError(argMessage(fn, 'inputs/outputs', 'symbolic tensors', typeof x));
     }
     this.#nodes = [];
     const seen = new Set<number>();
@@ -104,7 +113,10 @@ export class Model {
       if (seen.has(t.id)) return;
       seen.add(t.id);
       if (t.layer instanceof InputLayer) {
-        if (!this.inputs.includes(t)) throw new ValueError(`${fn}: the output depends on the input '${t.name}', which is not among the model's inputs`);
+        if (!this.inputs.includes(t))
+          throw new ValueError(
+            `${fn}: the output depends on the input '${t.name}', which is not among the model's inputs`,
+          );
         return;
       }
       t.inputs.forEach(visit);
@@ -131,7 +143,14 @@ export class Model {
     const inputs = this.#bindInputs(fn, x);
     const values = new Map<number, Tensor>();
     this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
-    for (const node of this.#nodes) values.set(node.id, node.layer.call(node.inputs.map((i) => values.get(i.id)!), training));
+    for (const node of this.#nodes)
+      values.set(
+        node.id,
+        node.layer.call(
+          node.inputs.map((i) => values.get(i.id)!),
+          training,
+        ),
+      );
     return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
   }
 
@@ -142,19 +161,32 @@ export class Model {
 
   /** A table of the layers, their output shapes and parameter counts (also printed). */
   summary(print = true): string {
-    const rows = this.#nodes.map((n) => [`${n.name} (${n.layer.constructor.name})`, `[${n.shape.map((d) => (d < 0 ? 'batch' : d)).join(', ')}]`, String(n.layer.countParams())]);
+    const rows = this.#nodes.map((n) => [
+      `${n.name} (${n.layer.constructor.name})`,
+      `[${n.shape.map((d) => (d < 0 ? 'batch' : d)).join(', ')}]`,
+      String(n.layer.countParams()),
+    ]);
     const head = ['layer (type)', 'output shape', 'params'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (r: string[]): string => r.map((c, i) => c.padEnd(w[i])).join('  ');
     const total = this.layers.reduce((n, l) => n + l.countParams(), 0);
-    const text = [`model "${this.name}"`, line(head), ...rows.map(line), `total params: ${total}`, `outputs: ${this.outputNames.join(', ')}`].join('\n');
+    const text = [
+      `model "${this.name}"`,
+      line(head),
+      ...rows.map(line),
+      `total params: ${total}`,
+      `outputs: ${this.outputNames.join(', ')}`,
+    ].join('\n');
     if (print) console.log(text);
     return text;
   }
 
   /** Sets the optimizer and the losses (a loss for all, a list by position or a record by output name). */
   compile(o: CompileOptions): void {
-    if (!o || !o.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function') throw new ValueError(argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
+    if (!o?.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function')
+      throw new ValueError(
+        argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)),
+      );
     this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
     this.#metrics = resolveMetrics(this.outputNames, o.metrics ?? {});
     this.#optimizer = o.optimizer;
@@ -167,7 +199,9 @@ export class Model {
     const weights = this.trainableWeights;
     const reach = lossReach(() => computeLosses(losses, yTrue, this.call(x, true)).perOutput, weights);
     const layerOf = new Map(this.layers.flatMap((l) => l.trainableWeights.map((w) => [w.name, l.name] as const)));
-    return Object.fromEntries(Object.entries(reach).map(([k, names]) => [k, [...new Set(names.map((n) => layerOf.get(n)!))]]));
+    return Object.fromEntries(
+      Object.entries(reach).map(([k, names]) => [k, [...new Set(names.map((n) => layerOf.get(n)!))]]),
+    );
   }
 
   /** One optimizer step on a batch; returns the total and unweighted per-output losses (kept, unread). */
@@ -180,7 +214,8 @@ export class Model {
       predictions = this.call(x, true);
       const values = computeLosses(losses, yTrue, predictions);
       perOutput = Object.fromEntries(Object.entries(values.perOutput).map(([k, v]) => [k, keep(v)]));
-      for (const m of this.#metrics) perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
+      for (const m of this.#metrics)
+        perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
       return this.#withRegularization(values.total);
     }, this.trainableWeights);
     return { total, perOutput };
@@ -194,12 +229,18 @@ export class Model {
     const kept: { size: number; values: Tensor[] }[] = [];
     for (let start = 0; start < n; start += batchSize) {
       const idx = range(start, Math.min(n, start + batchSize));
-      const values = tidy(() => noGrad(() => {
-        const yb = this.#bindTargets('evaluate', takeRows(y, idx));
-        const preds = this.call(takeRows(x, idx), false);
-        const r = computeLosses(losses, yb, preds);
-        return [this.#withRegularization(r.total), ...losses.map((l) => r.perOutput[l.output]), ...this.#metrics.map((m) => m.fn(yb[m.output], preds[m.output]))];
-      }));
+      const values = tidy(() =>
+        noGrad(() => {
+          const yb = this.#bindTargets('evaluate', takeRows(y, idx));
+          const preds = this.call(takeRows(x, idx), false);
+          const r = computeLosses(losses, yb, preds);
+          return [
+            this.#withRegularization(r.total),
+            ...losses.map((l) => r.perOutput[l.output]),
+            ...this.#metrics.map((m) => m.fn(yb[m.output], preds[m.output])),
+          ];
+        }),
+      );
       kept.push({ size: idx.length, values });
     }
     return this.#meanLogs(kept, losses, '');
@@ -224,32 +265,58 @@ export class Model {
         const idx = order.slice(start, start + batchSize);
         const values = tidy(() => {
           const { total, perOutput } = this.trainStep(takeRows(x, idx), takeRows(y, idx));
-          return [total, ...losses.map((l) => perOutput[l.output]), ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`])];
+          return [
+            total,
+            ...losses.map((l) => perOutput[l.output]),
+            ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
+          ];
         });
         kept.push({ size: idx.length, values });
         for (const c of options.callbacks ?? []) c.onBatchEnd?.(batch, { size: idx.length });
       }
       const logs = await this.#meanLogs(kept, losses, '');
-      if (options.validationData) Object.assign(logs, prefixed(await this.evaluate(options.validationData[0], options.validationData[1], { batchSize }), 'val_'));
+      if (options.validationData)
+        Object.assign(
+          logs,
+          prefixed(await this.evaluate(options.validationData[0], options.validationData[1], { batchSize }), 'val_'),
+        );
       history.epoch.push(epoch);
-      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
-      for (const c of options.callbacks ?? []) if ((await c.onEpochEnd?.(epoch, logs)) === true) this.stopTraining = true;
+      for (const [k, v] of Object.entries(logs)) {
+        history.history[k] ??= [];
+        history.history[k].push(v);
+      }
+      for (const c of options.callbacks ?? [])
+        if ((await c.onEpochEnd?.(epoch, logs)) === true) this.stopTraining = true;
     }
     return history;
   }
 
   saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
-    return saveWeights(this.layers.flatMap((l) => [...l.allWeights]), metadata);
+    return saveWeights(
+      this.layers.flatMap((l) => [...l.allWeights]),
+      metadata,
+    );
   }
 
   loadWeights(bytes: Uint8Array): void {
-    loadWeights(this.layers.flatMap((l) => [...l.allWeights]), bytes);
+    loadWeights(
+      this.layers.flatMap((l) => [...l.allWeights]),
+      bytes,
+    );
   }
 
   /** Reads the kept per-batch losses with one wait and averages them, weighted by batch size. */
-  async #meanLogs(kept: { size: number; values: Tensor[] }[], losses: readonly ResolvedLoss[], prefix: string): Promise<Logs> {
+  async #meanLogs(
+    kept: { size: number; values: Tensor[] }[],
+    losses: readonly ResolvedLoss[],
+    prefix: string,
+  ): Promise<Logs> {
     const data = await readAll(kept.flatMap((k) => k.values));
-    const names = ['loss', ...losses.map((l) => `${l.output}_loss`), ...this.#metrics.map((m) => `${m.output}_${m.name}`)];
+    const names = [
+      'loss',
+      ...losses.map((l) => `${l.output}_loss`),
+      ...this.#metrics.map((m) => `${m.output}_${m.name}`),
+    ];
     // Batch means weighted by batch size; a metric that is NaN for a batch (nothing to score) is skipped.
     const sums = names.map(() => 0);
     const counts = names.map(() => 0);
@@ -279,19 +346,35 @@ export class Model {
   }
 
   #compiled(fn: string): ResolvedLoss[] {
-    if (!this.#losses || !this.#optimizer) throw new ValueError(`${fn}: the model is not compiled; call model.compile({ optimizer, loss }) first`);
+    if (!this.#losses || !this.#optimizer)
+      throw new ValueError(`${fn}: the model is not compiled; call model.compile({ optimizer, loss }) first`);
     return this.#losses;
   }
 
   #bindInputs(fn: string, x: TensorsArg): Tensor[] {
-    const list = x instanceof Tensor ? [x] : Array.isArray(x) ? x : this.inputs.map((i) => (x as Record<string, Tensor>)[i.name]);
+    const list =
+      x instanceof Tensor ? [x] : Array.isArray(x) ? x : this.inputs.map((i) => (x as Record<string, Tensor>)[i.name]);
     if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor))) {
-      throw new ValueError(argMessage(fn, 'x', `${this.inputs.length} input tensor(s) (${this.inputs.map((i) => i.name).join(', ')})`, describe(x)));
+      throw new ValueError(
+        argMessage(
+          fn,
+          'x',
+          `${this.inputs.length} input tensor(s) (${this.inputs.map((i) => i.name).join(', ')})`,
+          describe(x),
+        ),
+      );
     }
     list.forEach((t, i) => {
       const want = this.inputs[i].shape;
       if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
-        throw new ShapeError(argMessage(fn, 'x', `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`, describe(t)));
+        throw new ShapeError(
+          argMessage(
+            fn,
+            'x',
+            `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`,
+            describe(t),
+          ),
+        );
       }
     });
     return list;
@@ -299,11 +382,22 @@ export class Model {
 
   #bindTargets(fn: string, y: TensorsArg): Record<string, Tensor> {
     if (y instanceof Tensor) {
-      if (this.outputNames.length !== 1) throw new ValueError(argMessage(fn, 'y', `a list or a record of ${this.outputNames.length} targets (${this.outputNames.join(', ')})`, 'one tensor'));
+      if (this.outputNames.length !== 1)
+        throw new ValueError(
+          argMessage(
+            fn,
+            'y',
+            `a list or a record of ${this.outputNames.length} targets (${this.outputNames.join(', ')})`,
+            'one tensor',
+          ),
+        );
       return { [this.outputNames[0]]: y };
     }
     if (Array.isArray(y)) {
-      if (y.length !== this.outputNames.length) throw new ValueError(argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`));
+      if (y.length !== this.outputNames.length)
+        throw new ValueError(
+          argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`),
+        );
       return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
     }
     checkKeys(fn, 'y', y, this.outputNames, 'output');
@@ -313,7 +407,15 @@ export class Model {
   #count(fn: string, x: TensorsArg, y: TensorsArg): number {
     const all = [...tensorsOf(x), ...tensorsOf(y)];
     const n = all[0]?.shape[0] ?? 0;
-    if (all.some((t) => t.shape[0] !== n)) throw new ShapeError(argMessage(fn, 'y', `the same number of samples in every input and target (${n}, as in x)`, `sample counts ${all.map((t) => t.shape[0]).join(', ')}`));
+    if (all.some((t) => t.shape[0] !== n))
+      throw new ShapeError(
+        argMessage(
+          fn,
+          'y',
+          `the same number of samples in every input and target (${n}, as in x)`,
+          `sample counts ${all.map((t) => t.shape[0]).join(', ')}`,
+        ),
+      );
     return n;
   }
 }
@@ -323,7 +425,10 @@ export function model(config: ConstructorParameters<typeof Model>[0]): Model {
   return new Model(config);
 }
 
-function resolveMetrics(outputs: readonly string[], metrics: Readonly<Record<string, readonly (string | MetricFn)[]>>): { output: string; name: string; fn: MetricFn }[] {
+function resolveMetrics(
+  outputs: readonly string[],
+  metrics: Readonly<Record<string, readonly (string | MetricFn)[]>>,
+): { output: string; name: string; fn: MetricFn }[] {
   const fn = 'compile';
   const out: { output: string; name: string; fn: MetricFn }[] = [];
   for (const [output, list] of Object.entries(metrics)) {
@@ -332,7 +437,8 @@ function resolveMetrics(outputs: readonly string[], metrics: Readonly<Record<str
       if (m === 'dice') out.push({ output, name: 'dice', fn: (t, p) => diceMetric(t, p) });
       else if (m === 'iou') out.push({ output, name: 'iou', fn: (t, p) => iouMetric(t, p) });
       else if (typeof m === 'function' && m.name) out.push({ output, name: m.name, fn: m });
-      else throw new ValueError(argMessage(fn, `metrics['${output}']`, "'dice', 'iou' or a named function", describe(m)));
+      else
+        throw new ValueError(argMessage(fn, `metrics['${output}']`, "'dice', 'iou' or a named function", describe(m)));
     }
   }
   return out;
@@ -367,7 +473,9 @@ function takeRows<T extends TensorsArg>(x: T, idx: readonly number[]): T {
       if (last && last[0] + last[1] === i) last[1]++;
       else runs.push([i, 1]);
     }
-    const parts = runs.map(([start, count]) => slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]));
+    const parts = runs.map(([start, count]) =>
+      slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]),
+    );
     return parts.length === 1 ? parts[0] : concat(parts, 0);
   };
   if (x instanceof Tensor) return take(x) as T;
@@ -380,6 +488,7 @@ function prefixed(logs: Logs, prefix: string): Logs {
 }
 
 function positiveInt(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(argMessage(fn, arg, 'a positive integer', describe(v)));
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ValueError(argMessage(fn, arg, 'a positive integer', describe(v)));
   return v;
 }

@@ -1,5 +1,5 @@
 /** Weight penalties l1·Σ|w| + l2·Σw², added to the total loss (Keras' L1L2 regularizer). */
-import { ValueError, argMessage } from '../errors.js';
+import { argMessage, ValueError } from '../errors.js';
 import { abs, add, affine, square } from '../tensor/ops/elementwise/index.js';
 import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -13,7 +13,8 @@ export function checkRegularizer(fn: string, r: Regularizer | undefined): Regula
   if (r === undefined) return null;
   for (const k of ['l1', 'l2'] as const) {
     const v = r[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new ValueError(argMessage(fn, `kernelRegularizer.${k}`, 'a finite number >= 0', v));
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      throw new ValueError(argMessage(fn, `kernelRegularizer.${k}`, 'a finite number >= 0', v));
   }
   return r;
 }

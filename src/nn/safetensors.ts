@@ -4,8 +4,8 @@
  * then the raw little-endian data. float32 round-trips exactly; int32 is supported too.
  * Works on bytes (Uint8Array) so it runs the same in Node and in a browser.
  */
-import { ShapeError, ValueError, argMessage } from '../errors.js';
-import { Variable } from '../grad/variable.js';
+import { argMessage, ShapeError, ValueError } from '../errors.js';
+import type { Variable } from '../grad/variable.js';
 import { readAll, tidy } from '../tensor/api.js';
 import { tensor } from '../tensor/ops/creation.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -19,12 +19,17 @@ interface Entry {
 }
 
 /** Serialises named tensors (read back with one wait for the GPU). */
-export async function saveSafetensors(tensors: Readonly<Record<string, Tensor>>, metadata: Readonly<Record<string, string>> = {}): Promise<Uint8Array> {
+export async function saveSafetensors(
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<Uint8Array> {
   const fn = 'saveSafetensors';
   const names = Object.keys(tensors).sort();
   for (const name of names) {
-    if (!(tensors[name] instanceof Tensor)) throw new ValueError(argMessage(fn, `tensors['${name}']`, 'a Tensor', typeof tensors[name]));
-    if (name === '__metadata__') throw new ValueError(argMessage(fn, 'tensors', "names other than '__metadata__'", name));
+    if (!(tensors[name] instanceof Tensor))
+      throw new ValueError(argMessage(fn, `tensors['${name}']`, 'a Tensor', typeof tensors[name]));
+    if (name === '__metadata__')
+      throw new ValueError(argMessage(fn, 'tensors', "names other than '__metadata__'", name));
   }
   const data = await readAll(names.map((n) => tensors[n]));
   const header: Record<string, Entry | Record<string, string>> = {};
@@ -45,7 +50,10 @@ export async function saveSafetensors(tensors: Readonly<Record<string, Tensor>>,
   out.set(headerBytes, 8);
   names.forEach((name, i) => {
     const entry = header[name] as Entry;
-    out.set(new Uint8Array(data[i].buffer, data[i].byteOffset, data[i].byteLength), 8 + headerBytes.length + entry.data_offsets[0]);
+    out.set(
+      new Uint8Array(data[i].buffer, data[i].byteOffset, data[i].byteLength),
+      8 + headerBytes.length + entry.data_offsets[0],
+    );
   });
   return out;
 }
@@ -58,31 +66,46 @@ export interface Safetensors {
 /** Parses safetensors bytes into new tensors; any inconsistency is a clear error, nothing leaks. */
 export function loadSafetensors(bytes: Uint8Array): Safetensors {
   const fn = 'loadSafetensors';
-  const corrupt = (why: string): ValueError => new ValueError(argMessage(fn, 'bytes', 'a safetensors file', `bytes that are not a valid safetensors file (${why})`));
+  const corrupt = (why: string): ValueError =>
+    new ValueError(
+      argMessage(fn, 'bytes', 'a safetensors file', `bytes that are not a valid safetensors file (${why})`),
+    );
   if (!(bytes instanceof Uint8Array)) throw new ValueError(argMessage(fn, 'bytes', 'a Uint8Array', typeof bytes));
   if (bytes.byteLength < 8) throw corrupt(`${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8) throw corrupt(`the header length ${headerLength} exceeds the file's ${bytes.byteLength - 8} remaining bytes`);
+  if (headerLength > bytes.byteLength - 8)
+    throw corrupt(`the header length ${headerLength} exceeds the file's ${bytes.byteLength - 8} remaining bytes`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
     throw corrupt(`the header is not JSON: ${(e as Error).message}`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw corrupt('the header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw corrupt('the header is not a JSON object');
   const dataStart = 8 + headerLength;
   const dataBytes = bytes.byteLength - dataStart;
   const entries: [string, Entry][] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const e = raw as Entry;
-    if (!e || (e.dtype !== 'F32' && e.dtype !== 'I32')) throw corrupt(`tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}; F32 and I32 are supported`);
-    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) throw corrupt(`tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
+    if (!e || (e.dtype !== 'F32' && e.dtype !== 'I32'))
+      throw corrupt(`tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}; F32 and I32 are supported`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw corrupt(`tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
     const [begin, end] = Array.isArray(e.data_offsets) ? e.data_offsets : [NaN, NaN];
     const size = e.shape.reduce((a, b) => a * b, 1);
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataBytes || end - begin !== size * 4) {
-      throw corrupt(`tensor '${name}' has data_offsets ${JSON.stringify(e.data_offsets)} for ${size} elements in ${dataBytes} data bytes`);
+    if (
+      !Number.isInteger(begin) ||
+      !Number.isInteger(end) ||
+      begin < 0 ||
+      end > dataBytes ||
+      end - begin !== size * 4
+    ) {
+      throw corrupt(
+        `tensor '${name}' has data_offsets ${JSON.stringify(e.data_offsets)} for ${size} elements in ${dataBytes} data bytes`,
+      );
     }
     entries.push([name, e]);
   }
@@ -99,10 +122,14 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
 }
 
 /** Saves variables by their names. */
-export function saveWeights(variables: readonly Variable[], metadata: Readonly<Record<string, string>> = {}): Promise<Uint8Array> {
+export function saveWeights(
+  variables: readonly Variable[],
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<Uint8Array> {
   const named: Record<string, Tensor> = {};
   for (const v of variables) {
-    if (named[v.name]) throw new ValueError(argMessage('saveWeights', 'variables', 'unique names', `'${v.name}' twice`));
+    if (named[v.name])
+      throw new ValueError(argMessage('saveWeights', 'variables', 'unique names', `'${v.name}' twice`));
     named[v.name] = v;
   }
   return saveSafetensors(named, metadata);
@@ -118,13 +145,31 @@ export function loadWeights(variables: readonly Variable[], bytes: Uint8Array): 
   try {
     const byName = new Map(variables.map((v) => [v.name, v]));
     const missing = variables.filter((v) => !tensors[v.name]).map((v) => v.name);
-    if (missing.length) throw new ValueError(argMessage(fn, 'bytes', `weights for ${variables.map((v) => `'${v.name}'`).join(', ')}`, `a file without ${missing.map((m) => `'${m}'`).join(', ')}`));
+    if (missing.length)
+      throw new ValueError(
+        argMessage(
+          fn,
+          'bytes',
+          `weights for ${variables.map((v) => `'${v.name}'`).join(', ')}`,
+          `a file without ${missing.map((m) => `'${m}'`).join(', ')}`,
+        ),
+      );
     const extra = Object.keys(tensors).filter((n) => !byName.has(n));
-    if (extra.length) throw new ValueError(argMessage(fn, 'bytes', `only the variables' names`, `unexpected ${extra.map((m) => `'${m}'`).join(', ')}`));
+    if (extra.length)
+      throw new ValueError(
+        argMessage(fn, 'bytes', `only the variables' names`, `unexpected ${extra.map((m) => `'${m}'`).join(', ')}`),
+      );
     for (const v of variables) {
       const t = tensors[v.name];
       if (t.dtype !== v.dtype || t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new ShapeError(argMessage(fn, `'${v.name}'`, `${v.dtype} [${v.shape.join(', ')}]`, `${t.dtype} [${t.shape.join(', ')}] in the file`));
+        throw new ShapeError(
+          argMessage(
+            fn,
+            `'${v.name}'`,
+            `${v.dtype} [${v.shape.join(', ')}]`,
+            `${t.dtype} [${t.shape.join(', ')}] in the file`,
+          ),
+        );
       }
     }
     for (const v of variables) v.assign(tensors[v.name]);

@@ -102,7 +102,9 @@ export function keep<T extends Tensor>(t: T): T {
  * Compiles kernels ahead of use, in parallel: the given variants, or every defined kernel's
  * default pipeline.
  */
-export async function warmup(kernels: readonly { kernel: Kernel; variant?: KernelVariant }[] = definedKernels().map((kernel) => ({ kernel }))): Promise<void> {
+export async function warmup(
+  kernels: readonly { kernel: Kernel; variant?: KernelVariant }[] = definedKernels().map((kernel) => ({ kernel })),
+): Promise<void> {
   const backend = engine.backend;
   await Promise.all(kernels.map((k) => backend.compile(k.kernel, k.variant)));
 }

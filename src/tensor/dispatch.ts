@@ -89,15 +89,22 @@ export interface WorkgroupWindow {
  * `alignDown(first)`; the kernel subtracts that base from the indices it computes. A tensor that
  * fits one window gives a single range covering every workgroup.
  */
-export function splitWorkgroups(total: number, extent: (w0: number, w1: number) => readonly (readonly [number, number])[]): WorkgroupWindow[] {
+export function splitWorkgroups(
+  total: number,
+  extent: (w0: number, w1: number) => readonly (readonly [number, number])[],
+): WorkgroupWindow[] {
   const limit = bindingWindowElements();
-  const fits = (w0: number, w1: number): boolean => extent(w0, w1).every(([first, end]) => end - alignDown(first) <= limit);
+  const fits = (w0: number, w1: number): boolean =>
+    extent(w0, w1).every(([first, end]) => end - alignDown(first) <= limit);
   const out: WorkgroupWindow[] = [];
   let w0 = 0;
   while (w0 < total) {
     // The largest w1 that fits: doubling, then bisection (extents grow with w1).
     let lo = w0 + 1;
-    if (!fits(w0, lo)) throw new DeviceError(`one workgroup's bindings need more than the binding window of ${limit * 4} bytes (under this device's maxStorageBufferBindingSize)`);
+    if (!fits(w0, lo))
+      throw new DeviceError(
+        `one workgroup's bindings need more than the binding window of ${limit * 4} bytes (under this device's maxStorageBufferBindingSize)`,
+      );
     let step = 1;
     while (lo + step <= total && fits(w0, lo + step)) {
       lo += step;

@@ -9,7 +9,7 @@ import { BYTES_PER_ELEMENT, type DataArray, type DType } from './dtype.js';
 import { flags } from './flags.js';
 import { type OpAttrs, type OpName, opDefinition } from './op.js';
 import type { Shape } from './shape.js';
-import { setTensorHost, Storage, Tensor } from './tensor.js';
+import { Storage, setTensorHost, Tensor } from './tensor.js';
 import { closeDevice, type InitOptions, type OpenedDevice, openDevice } from './webgpu/device.js';
 
 /** What the tape sees of one op call. */
@@ -61,7 +61,8 @@ class Engine {
   #pendingNumerics: { op: OpName; call: number; shape: readonly number[]; size: number; finite: Tensor }[] = [];
 
   get backend(): Backend {
-    if (!this.#opened) throw new DeviceError('voxgrad has no device: call `await init()` first (or again after dispose())');
+    if (!this.#opened)
+      throw new DeviceError('voxgrad has no device: call `await init()` first (or again after dispose())');
     return this.#opened.backend;
   }
 
@@ -123,7 +124,9 @@ class Engine {
     const bytes = shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT;
     const backend = this.backend;
     if (bytes > backend.limits.maxBufferSize) {
-      throw new DeviceError(`a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${backend.limits.maxBufferSize} bytes)`);
+      throw new DeviceError(
+        `a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${backend.limits.maxBufferSize} bytes)`,
+      );
     }
     const storage = new Storage(backend.allocate(bytes), bytes, this.#generation);
     this.#liveBuffers++;
@@ -173,10 +176,15 @@ class Engine {
   async readMany(ts: readonly Tensor[]): Promise<DataArray[]> {
     const pending = this.#pendingNumerics;
     this.#pendingNumerics = [];
-    const ranges = [...ts, ...pending.map((p) => p.finite)].map((t, i) => ({ buffer: t.storageFor('read', `tensors[${i}]`).buffer, bytes: t.byteSize }));
+    const ranges = [...ts, ...pending.map((p) => p.finite)].map((t, i) => ({
+      buffer: t.storageFor('read', `tensors[${i}]`).buffer,
+      bytes: t.byteSize,
+    }));
     const raw = await this.backend.read(ranges);
     const first = pending.find((p, i) => new Float32Array(raw[ts.length + i])[0] !== p.size);
-    const report = first ? `op '${first.op}' (call ${first.call}) produced ${first.size - new Float32Array(raw[ts.length + pending.indexOf(first)])[0]} non-finite value(s) in its output of shape [${first.shape.join(', ')}]` : '';
+    const report = first
+      ? `op '${first.op}' (call ${first.call}) produced ${first.size - new Float32Array(raw[ts.length + pending.indexOf(first)])[0]} non-finite value(s) in its output of shape [${first.shape.join(', ')}]`
+      : '';
     for (const p of pending) p.finite.dispose();
     if (first) throw new NumericsError(`checkNumerics: ${report}; it is the first such op since the last check`);
     return raw.slice(0, ts.length).map((b, i) => (ts[i].dtype === 'float32' ? new Float32Array(b) : new Int32Array(b)));
@@ -190,7 +198,13 @@ class Engine {
       this.withoutObserver(() => {
         for (const t of Array.isArray(out) ? out : [out]) {
           if (t.dtype !== 'float32' || t.size === 0) continue;
-          this.#pendingNumerics.push({ op: name, call, shape: t.shape, size: t.size, finite: this.keep(this.numericsProbe!(t)) });
+          this.#pendingNumerics.push({
+            op: name,
+            call,
+            shape: t.shape,
+            size: t.size,
+            finite: this.keep(this.numericsProbe!(t)),
+          });
         }
       });
     } finally {
@@ -230,10 +244,15 @@ class Engine {
    * Runs an op's forward. Nested op calls (ops built from ops) are not recorded: only the
    * outermost op is a node on the tape, with its own gradient rule.
    */
-  run<N extends OpName, T extends Tensor | Tensor[]>(name: N, inputs: readonly Tensor[], attrs: OpAttrs[N], forward: () => T): T {
+  run<N extends OpName, T extends Tensor | Tensor[]>(
+    name: N,
+    inputs: readonly Tensor[],
+    attrs: OpAttrs[N],
+    forward: () => T,
+  ): T {
     opDefinition(name);
     const observer = this.#opDepth === 0 ? this.observer : null;
-    const recording = observer !== null && observer.wants(inputs);
+    const recording = observer?.wants(inputs);
     this.#opDepth++;
     // Every tensor the op creates is tracked, so an op that fails half-way (a binding over the
     // device's limit, a device lost mid-op) frees what it made instead of leaking it.
@@ -244,14 +263,16 @@ class Engine {
       out = forward();
     } catch (e) {
       for (const t of made) if (!t.kept) t.dispose();
-      throw this.#opDepth === 1 && e instanceof DeviceError && !e.message.startsWith(`${name}:`) ? new DeviceError(`${name}: ${e.message}`) : e;
+      throw this.#opDepth === 1 && e instanceof DeviceError && !e.message.startsWith(`${name}:`)
+        ? new DeviceError(`${name}: ${e.message}`)
+        : e;
     } finally {
       this.#scopes.splice(this.#scopes.lastIndexOf(made), 1);
       this.#opDepth--;
     }
     const parent = this.#scopes.at(-1);
     if (parent) for (const t of made) parent.add(t);
-    if (recording) {
+    if (recording && observer) {
       const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
       observer.record<N>({ name, inputs, outputs, attrs });
     }
@@ -280,7 +301,8 @@ function collectTensors(x: unknown, into: Set<Tensor>, seen = new Set<unknown>()
   seen.add(x);
   if (Array.isArray(x)) for (const v of x) collectTensors(v, into, seen);
   else if (x instanceof Map) for (const v of x.values()) collectTensors(v, into, seen);
-  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collectTensors(v, into, seen);
+  else if (Object.getPrototypeOf(x) === Object.prototype)
+    for (const v of Object.values(x)) collectTensors(v, into, seen);
 }
 
 export const engine = new Engine();

@@ -58,17 +58,18 @@ export interface KernelVariant {
 }
 
 /** One dispatch of kernel K: its params and bindings by name, the workgroup count, the variant. */
-export type KernelCall<K extends Kernel> = K extends Kernel<infer P, infer B, infer O, infer C, infer A>
-  ? {
-      readonly params: ParamValues<P>;
-      readonly bindings: { readonly [N in B]: Binding };
-      /** Linear workgroup count (the backend folds it into x, y, z within the device limit). */
-      readonly workgroups: number;
-      readonly overrides?: { readonly [N in O]?: number };
-      readonly consts?: { readonly [N in C]?: number };
-      readonly aliases?: { readonly [N in A]?: string };
-    }
-  : never;
+export type KernelCall<K extends Kernel> =
+  K extends Kernel<infer P, infer B, infer O, infer C, infer A>
+    ? {
+        readonly params: ParamValues<P>;
+        readonly bindings: { readonly [N in B]: Binding };
+        /** Linear workgroup count (the backend folds it into x, y, z within the device limit). */
+        readonly workgroups: number;
+        readonly overrides?: { readonly [N in O]?: number };
+        readonly consts?: { readonly [N in C]?: number };
+        readonly aliases?: { readonly [N in A]?: string };
+      }
+    : never;
 
 const registry = new Map<string, Kernel>();
 
@@ -115,7 +116,11 @@ export function definedKernels(): Kernel[] {
  * is the WGSL constant `POW_SCALAR`. The codes are written only in the WGSL file; a name without
  * a constant there is an error when the op module loads.
  */
-export function opCodes<const N extends readonly string[]>(kernel: string, source: string, names: N): Readonly<Record<N[number], number>> {
+export function opCodes<const N extends readonly string[]>(
+  kernel: string,
+  source: string,
+  names: N,
+): Readonly<Record<N[number], number>> {
   const out: Record<string, number> = {};
   for (const name of names) {
     const constant = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

@@ -3,8 +3,8 @@
  * a tensor, counted on the GPU (|x| <= FLT_MAX is false for NaN and ±inf), read with the next read.
  */
 import { engine } from './engine.js';
-import { abs, lessEqual } from './ops/elementwise/index.js';
 import { cast } from './ops/cast.js';
+import { abs, lessEqual } from './ops/elementwise/index.js';
 import { sum } from './ops/reduce.js';
 
 engine.numericsProbe = (t) => {

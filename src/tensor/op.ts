@@ -38,7 +38,11 @@ export interface Saved<N extends OpName> {
  * Returns, per input, a thunk for its gradient, or null where the input has none. `needed` says
  * which inputs backward will ask for (a rule may compute several in one pass).
  */
-export type GradFn<N extends OpName> = (dy: Tensor, saved: Saved<N>, needed: readonly boolean[]) => ((() => Tensor) | null)[];
+export type GradFn<N extends OpName> = (
+  dy: Tensor,
+  saved: Saved<N>,
+  needed: readonly boolean[],
+) => ((() => Tensor) | null)[];
 
 export interface GradRule<N extends OpName> {
   /** Which inputs to keep alive until backward (true = all). */

@@ -1,5 +1,5 @@
 /** Shape arithmetic shared by ops: sizes, strides, broadcasting, axis normalisation. */
-import { ShapeError, ValueError, argMessage, show } from '../errors.js';
+import { argMessage, ShapeError, show, ValueError } from '../errors.js';
 
 export type Shape = readonly number[];
 
@@ -45,7 +45,9 @@ export function broadcastShapes(fn: string, a: Shape, b: Shape, argA = 'a', argB
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`${fn}: argument '${argB}' expected a shape that broadcasts with '${argA}' ${show(a)}, got ${show(b)} (shapes ${show(a)} and ${show(b)} cannot be broadcast together: axis ${i} has ${da} vs ${db})`);
+      throw new ShapeError(
+        `${fn}: argument '${argB}' expected a shape that broadcasts with '${argA}' ${show(a)}, got ${show(b)} (shapes ${show(a)} and ${show(b)} cannot be broadcast together: axis ${i} has ${da} vs ${db})`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }
@@ -69,7 +71,9 @@ export function normalizeAxes(fn: string, axes: number | readonly number[] | und
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = list.map((a) => {
     if (!Number.isInteger(a) || a < -rank || a >= rank) {
-      throw new ValueError(argMessage(fn, 'axis', `an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`, a));
+      throw new ValueError(
+        argMessage(fn, 'axis', `an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`, a),
+      );
     }
     return a < 0 ? a + rank : a;
   });

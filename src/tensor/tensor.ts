@@ -66,10 +66,14 @@ export class Tensor {
   /** The storage, or a DisposedError naming `fn` and `arg`. */
   storageFor(fn = 'tensor', arg = 'tensor'): Storage {
     if (this.#storage === null) {
-      throw new DisposedError(`${fn}: argument '${arg}' expected a live tensor, got a disposed tensor (id ${this.id}, shape [${this.shape.join(', ')}], ${this.dtype})`);
+      throw new DisposedError(
+        `${fn}: argument '${arg}' expected a live tensor, got a disposed tensor (id ${this.id}, shape [${this.shape.join(', ')}], ${this.dtype})`,
+      );
     }
     if (host && this.#storage.generation !== host.generation) {
-      throw new DeviceError(`${fn}: argument '${arg}' (tensor id ${this.id}, shape [${this.shape.join(', ')}]) lives on a WebGPU device that was lost or released; create it again on the current device`);
+      throw new DeviceError(
+        `${fn}: argument '${arg}' (tensor id ${this.id}, shape [${this.shape.join(', ')}]) lives on a WebGPU device that was lost or released; create it again on the current device`,
+      );
     }
     return this.#storage;
   }

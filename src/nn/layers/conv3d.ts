@@ -1,18 +1,18 @@
 /** 3D convolution layer, channels-last: y = activation(conv3d(x, kernel) + bias). */
-import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
-import { zeros } from '../../tensor/ops/creation.js';
-import { conv3d, windowGeometryOfShape, windowOptions } from '../../tensor/ops/conv3d/index.js';
 import type { Conv3dOptions } from '../../tensor/ops/conv3d/index.js';
+import { conv3d, windowGeometryOfShape, windowOptions } from '../../tensor/ops/conv3d/index.js';
+import { zeros } from '../../tensor/ops/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { activate, checkActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
-import { initialize } from '../initializers.js';
+import { activate, checkActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
+import { initialize } from '../initializers.js';
 import { Layer } from '../layer.js';
-import { checkRegularizer, penalty } from '../regularizers.js';
 import type { Regularizer } from '../regularizers.js';
+import { checkRegularizer, penalty } from '../regularizers.js';
 
 export interface Conv3DOptions extends Conv3dOptions {
   filters: number;
@@ -38,7 +38,8 @@ export class Conv3D extends Layer {
 
   constructor(o: Conv3DOptions) {
     super('conv3d', o.name);
-    if (!Number.isInteger(o.filters) || o.filters < 1) throw new ValueError(argMessage('Conv3D', 'filters', 'a positive integer', o.filters));
+    if (!Number.isInteger(o.filters) || o.filters < 1)
+      throw new ValueError(argMessage('Conv3D', 'filters', 'a positive integer', o.filters));
     const k = typeof o.kernelSize === 'number' ? [o.kernelSize, o.kernelSize, o.kernelSize] : o.kernelSize;
     if (!Array.isArray(k) || k.length !== 3 || k.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new ValueError(argMessage('Conv3D', 'kernelSize', 'a positive integer or three of them', o.kernelSize));
@@ -56,13 +57,20 @@ export class Conv3D extends Layer {
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
-    if (s.length !== 5) throw new ShapeError(argMessage(this.name, 'input', 'rank 5 (batch, x, y, z, channels)', `[${s.join(', ')}]`));
+    if (s.length !== 5)
+      throw new ShapeError(argMessage(this.name, 'input', 'rank 5 (batch, x, y, z, channels)', `[${s.join(', ')}]`));
     const g = windowGeometryOfShape(this.name, s, this.kernelSize, this.filters, this.options);
     return [-1, ...g.output, this.filters];
   }
 
   protected override build([s]: readonly (readonly number[])[]): void {
-    this.weights.push(tidy(() => variable(initialize(this.#init, [...this.kernelSize, s[4], this.filters], this.#seed), { name: `${this.name}/kernel` })));
+    this.weights.push(
+      tidy(() =>
+        variable(initialize(this.#init, [...this.kernelSize, s[4], this.filters], this.#seed), {
+          name: `${this.name}/kernel`,
+        }),
+      ),
+    );
     if (this.useBias) this.weights.push(tidy(() => variable(zeros([this.filters]), { name: `${this.name}/bias` })));
   }
 
@@ -74,7 +82,11 @@ export class Conv3D extends Layer {
     const [w, b] = this.weights;
     // The bias and a relu run inside the convolution's output pass; other activations after it.
     const fused = this.activation === 'relu' || this.activation === 'linear';
-    const y = conv3d(x, w, { ...this.options, bias: b ?? null, activation: fused ? (this.activation as 'relu' | 'linear') : 'linear' });
+    const y = conv3d(x, w, {
+      ...this.options,
+      bias: b ?? null,
+      activation: fused ? (this.activation as 'relu' | 'linear') : 'linear',
+    });
     return fused ? y : activate(this.activation, y);
   }
 }

@@ -1,18 +1,18 @@
 /** Fully connected layer on the last axis: y = activation(x·W + b). */
-import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { add } from '../../tensor/ops/elementwise/index.js';
 import { matmul } from '../../tensor/ops/matmul.js';
 import { reshape } from '../../tensor/ops/movement.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { activate, checkActivation } from '../activations.js';
 import type { ActivationName } from '../activations.js';
-import { initialize } from '../initializers.js';
+import { activate, checkActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
+import { initialize } from '../initializers.js';
 import { Layer } from '../layer.js';
-import { checkRegularizer, penalty } from '../regularizers.js';
 import type { Regularizer } from '../regularizers.js';
+import { checkRegularizer, penalty } from '../regularizers.js';
 
 export interface DenseOptions {
   units: number;
@@ -35,7 +35,8 @@ export class Dense extends Layer {
 
   constructor(o: DenseOptions) {
     super('dense', o.name);
-    if (!Number.isInteger(o.units) || o.units < 1) throw new ValueError(argMessage('Dense', 'units', 'a positive integer', o.units));
+    if (!Number.isInteger(o.units) || o.units < 1)
+      throw new ValueError(argMessage('Dense', 'units', 'a positive integer', o.units));
     this.units = o.units;
     this.activation = checkActivation('Dense', o.activation);
     this.useBias = o.useBias ?? true;
@@ -45,14 +46,18 @@ export class Dense extends Layer {
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
-    if (s.length < 2) throw new ShapeError(argMessage(this.name, 'input', 'rank >= 2 (batch, ..., features)', `[${s.join(', ')}]`));
+    if (s.length < 2)
+      throw new ShapeError(argMessage(this.name, 'input', 'rank >= 2 (batch, ..., features)', `[${s.join(', ')}]`));
     return [...s.slice(0, -1), this.units];
   }
 
   protected override build([s]: readonly (readonly number[])[]): void {
     const fanIn = s[s.length - 1];
-    this.weights.push(tidy(() => variable(initialize(this.#init, [fanIn, this.units], this.#seed), { name: `${this.name}/kernel` })));
-    if (this.useBias) this.weights.push(tidy(() => variable(initialize('zeros', [this.units], 0), { name: `${this.name}/bias` })));
+    this.weights.push(
+      tidy(() => variable(initialize(this.#init, [fanIn, this.units], this.#seed), { name: `${this.name}/kernel` })),
+    );
+    if (this.useBias)
+      this.weights.push(tidy(() => variable(initialize('zeros', [this.units], 0), { name: `${this.name}/bias` })));
   }
 
   override regularization(): Tensor | null {

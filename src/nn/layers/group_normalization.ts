@@ -1,10 +1,10 @@
 /** Group normalisation layer (instance norm with groups = channels), learned scale and shift per channel. */
-import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { ones, zeros } from '../../tensor/ops/creation.js';
-import type { Tensor } from '../../tensor/tensor.js';
 import { groupNorm } from '../../tensor/ops/group_norm/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { Layer } from '../layer.js';
 
 export class GroupNormalization extends Layer {
@@ -13,14 +13,18 @@ export class GroupNormalization extends Layer {
 
   constructor(o: { groups: number; epsilon?: number; name?: string }) {
     super('group_normalization', o.name);
-    if (!Number.isInteger(o.groups) || o.groups < 1) throw new ValueError(argMessage('GroupNormalization', 'groups', 'a positive integer', o.groups));
+    if (!Number.isInteger(o.groups) || o.groups < 1)
+      throw new ValueError(argMessage('GroupNormalization', 'groups', 'a positive integer', o.groups));
     this.groups = o.groups;
     this.epsilon = o.epsilon ?? 1e-5;
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
     const C = s[s.length - 1];
-    if (C % this.groups !== 0) throw new ShapeError(argMessage(this.name, 'input', `channels divisible by ${this.groups} groups`, `[${s.join(', ')}]`));
+    if (C % this.groups !== 0)
+      throw new ShapeError(
+        argMessage(this.name, 'input', `channels divisible by ${this.groups} groups`, `[${s.join(', ')}]`),
+      );
     return [...s];
   }
 

@@ -1,7 +1,8 @@
 /** Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay). */
-import { checkNonNegative, checkUnitOpen, Optimizer } from './optimizer.js';
-import type { OptimizerOptions } from './optimizer.js';
+
 import type { UpdateSpec } from '../../tensor/ops/optimizer_update.js';
+import type { OptimizerOptions } from './optimizer.js';
+import { checkNonNegative, checkUnitOpen, Optimizer } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
@@ -30,9 +31,17 @@ export class Adam extends Optimizer {
   protected spec(lr: number): UpdateSpec {
     const t = this.iterations + 1;
     return {
-      kind: this.#kind, nesterov: false, lr, weightDecay: this.weightDecay, momentum: 0,
-      beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
-      bc1: 1 - this.beta1 ** t, bc2: 1 - this.beta2 ** t, clipValue: this.clipValue,
+      kind: this.#kind,
+      nesterov: false,
+      lr,
+      weightDecay: this.weightDecay,
+      momentum: 0,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      bc1: 1 - this.beta1 ** t,
+      bc2: 1 - this.beta2 ** t,
+      clipValue: this.clipValue,
     };
   }
 }

@@ -3,16 +3,16 @@
  * state. Each step is one kernel per variable (kernels/optimizer_update.wgsl) plus, with
  * `clipNorm`, a few tiny reductions for the global norm, all on the GPU: nothing is read back.
  */
-import { ValueError, argMessage } from '../../errors.js';
+import { argMessage, ValueError } from '../../errors.js';
 import { valueAndGrad } from '../../grad/api.js';
 import { Variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
 import { engine } from '../../tensor/engine.js';
-import { add, div, maximum, minimum, square, sqrt } from '../../tensor/ops/elementwise/index.js';
 import { ones, zeros } from '../../tensor/ops/creation.js';
-import { optimizerUpdate } from '../../tensor/ops/optimizer_update.js';
-import type { UpdateSpec } from '../../tensor/ops/optimizer_update.js';
+import { add, div, maximum, minimum, sqrt, square } from '../../tensor/ops/elementwise/index.js';
 import { reshape } from '../../tensor/ops/movement.js';
+import type { UpdateSpec } from '../../tensor/ops/optimizer_update.js';
+import { optimizerUpdate } from '../../tensor/ops/optimizer_update.js';
 import { sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Schedule } from './schedules.js';
@@ -30,7 +30,8 @@ export interface OptimizerOptions {
 
 export function checkNonNegative(fn: string, arg: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValueError(argMessage(fn, arg, 'a finite number >= 0', v));
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new ValueError(argMessage(fn, arg, 'a finite number >= 0', v));
   return v;
 }
 
@@ -50,7 +51,11 @@ export abstract class Optimizer {
   readonly clipValue: number;
   readonly #state = new Map<Variable, Tensor>();
 
-  protected constructor(readonly name: string, options: OptimizerOptions, defaultRate: number) {
+  protected constructor(
+    readonly name: string,
+    options: OptimizerOptions,
+    defaultRate: number,
+  ) {
     const lr = options.learningRate ?? defaultRate;
     if (typeof lr !== 'function') checkNonNegative(name, 'learningRate', lr, defaultRate);
     this.#learningRate = lr;
@@ -77,14 +82,17 @@ export abstract class Optimizer {
   applyGradients(variables: readonly Variable[], grads?: readonly (Tensor | null)[]): void {
     const fn = `${this.name}.applyGradients`;
     if (grads && grads.length !== variables.length) {
-      throw new ValueError(argMessage(fn, 'grads', `${variables.length} gradients (one per variable)`, `${grads.length}`));
+      throw new ValueError(
+        argMessage(fn, 'grads', `${variables.length} gradients (one per variable)`, `${grads.length}`),
+      );
     }
     const pairs: [Variable, Tensor][] = [];
     variables.forEach((v, i) => {
       if (!(v instanceof Variable)) throw new ValueError(argMessage(fn, `variables[${i}]`, 'a Variable', typeof v));
       const g = grads ? grads[i] : v.grad;
       if (!g) return;
-      if (g.size !== v.size) throw new ValueError(argMessage(fn, `grads[${i}]`, `${v.size} elements (variable '${v.name}')`, `${g.size}`));
+      if (g.size !== v.size)
+        throw new ValueError(argMessage(fn, `grads[${i}]`, `${v.size} elements (variable '${v.name}')`, `${g.size}`));
       pairs.push([v, g]);
     });
     const spec = this.spec(this.learningRate);

@@ -2,12 +2,13 @@
  * Learning-rate schedules: functions of the optimizer's step count (0 for the first update), as
  * Keras' LearningRateSchedule. They run on the host; the rate reaches the kernel as a uniform.
  */
-import { ValueError, argMessage } from '../../errors.js';
+import { argMessage, ValueError } from '../../errors.js';
 
 export type Schedule = (step: number) => number;
 
 function positive(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValueError(argMessage(fn, arg, 'a finite number > 0', v));
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new ValueError(argMessage(fn, arg, 'a finite number > 0', v));
   return v;
 }
 
@@ -29,7 +30,12 @@ export function stepDecay(options: { initial: number; factor: number; every: num
  * Cosine decay from `initial` to `alpha · initial` over `decaySteps`, after an optional linear
  * warm-up of `warmupSteps` (Keras CosineDecay).
  */
-export function cosineDecay(options: { initial: number; decaySteps: number; alpha?: number; warmupSteps?: number }): Schedule {
+export function cosineDecay(options: {
+  initial: number;
+  decaySteps: number;
+  alpha?: number;
+  warmupSteps?: number;
+}): Schedule {
   const fn = 'cosineDecay';
   const initial = positive(fn, 'initial', options.initial);
   const decaySteps = positive(fn, 'decaySteps', options.decaySteps);

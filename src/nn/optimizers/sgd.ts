@@ -1,7 +1,8 @@
 /** Stochastic gradient descent with optional momentum (heavy-ball or Nesterov) and L2 decay. */
-import { checkUnitOpen, Optimizer } from './optimizer.js';
-import type { OptimizerOptions } from './optimizer.js';
+
 import type { UpdateSpec } from '../../tensor/ops/optimizer_update.js';
+import type { OptimizerOptions } from './optimizer.js';
+import { checkUnitOpen, Optimizer } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   /** Velocity decay in [0, 1); 0 (default) is plain SGD. */
@@ -26,8 +27,17 @@ export class SGD extends Optimizer {
 
   protected spec(lr: number): UpdateSpec {
     return {
-      kind: 'sgd', nesterov: this.nesterov, lr, weightDecay: this.weightDecay, momentum: this.momentum,
-      beta1: 0, beta2: 0, epsilon: 0, bc1: 1, bc2: 1, clipValue: this.clipValue,
+      kind: 'sgd',
+      nesterov: this.nesterov,
+      lr,
+      weightDecay: this.weightDecay,
+      momentum: this.momentum,
+      beta1: 0,
+      beta2: 0,
+      epsilon: 0,
+      bc1: 1,
+      bc2: 1,
+      clipValue: this.clipValue,
     };
   }
 }

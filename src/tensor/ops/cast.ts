@@ -1,6 +1,6 @@
 /** Conversion between float32 and int32 (kernels/cast.wgsl): float -> int truncates toward zero, NaN -> 0. */
 import castSource from '../../../kernels/cast.wgsl';
-import { DTypeError, argMessage } from '../../errors.js';
+import { argMessage, DTypeError } from '../../errors.js';
 import { bind, dispatch, workgroups } from '../dispatch.js';
 import { type DType, isDType } from '../dtype.js';
 import { engine } from '../engine.js';

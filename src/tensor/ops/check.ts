@@ -1,5 +1,5 @@
 /** Argument checks shared by ops: each throws before any GPU work, naming op, argument, expected and given. */
-import { DTypeError, ValueError, argMessage } from '../../errors.js';
+import { argMessage, DTypeError, ValueError } from '../../errors.js';
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 
@@ -18,12 +18,15 @@ export function checkFloat(fn: string, arg: string, t: unknown): Tensor {
 
 export function checkSameDType(fn: string, a: Tensor, b: Tensor, argA = 'a', argB = 'b'): void {
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${fn}: argument '${argB}' expected dtype ${a.dtype} (the dtype of '${argA}'; use cast()), got ${b.dtype}`);
+    throw new DTypeError(
+      `${fn}: argument '${argB}' expected dtype ${a.dtype} (the dtype of '${argA}'; use cast()), got ${b.dtype}`,
+    );
   }
 }
 
 export function checkFinite(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(argMessage(fn, arg, 'a finite number', describe(v)));
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ValueError(argMessage(fn, arg, 'a finite number', describe(v)));
   return v;
 }
 

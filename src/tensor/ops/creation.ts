@@ -4,7 +4,7 @@
  */
 import fillSource from '../../../kernels/fill.wgsl';
 import randomSource from '../../../kernels/random.wgsl';
-import { DTypeError, ShapeError, ValueError, argMessage, show } from '../../errors.js';
+import { argMessage, DTypeError, ShapeError, show, ValueError } from '../../errors.js';
 import { bind, bindingWindowElements, bindVec4, dispatch, workgroups } from '../dispatch.js';
 import { type DataArray, type DType, isDType, scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
@@ -23,7 +23,8 @@ declare module '../op.js' {
     randomNormal: NoAttrs;
   }
 }
-for (const name of ['fill', 'zeros', 'ones', 'randomUniform', 'randomNormal'] as const) defineOp(name, NOT_DIFFERENTIABLE);
+for (const name of ['fill', 'zeros', 'ones', 'randomUniform', 'randomNormal'] as const)
+  defineOp(name, NOT_DIFFERENTIABLE);
 
 const FILL = defineKernel({
   name: 'fill',
@@ -44,7 +45,7 @@ const RANDOM = defineKernel({
 
 export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
-function inferShape(fn: string, values: NestedArray): number[] {
+function inferShape(_fn: string, values: NestedArray): number[] {
   const shape: number[] = [];
   let v: NestedArray = values;
   while (Array.isArray(v)) {
@@ -56,13 +57,20 @@ function inferShape(fn: string, values: NestedArray): number[] {
 
 function flatten(fn: string, values: NestedArray, shape: number[], depth: number, out: number[]): void {
   if (depth === shape.length) {
-    if (typeof values !== 'number') throw new ValueError(argMessage(fn, 'values', 'numbers at the innermost level', typeof values));
+    if (typeof values !== 'number')
+      throw new ValueError(argMessage(fn, 'values', 'numbers at the innermost level', typeof values));
     out.push(values);
     return;
   }
   if (!Array.isArray(values) || values.length !== shape[depth]) {
-    throw new ShapeError(argMessage(fn, 'values', `a rectangular nested array (length ${shape[depth]} at depth ${depth})`,
-      Array.isArray(values) ? `length ${values.length}` : typeof values));
+    throw new ShapeError(
+      argMessage(
+        fn,
+        'values',
+        `a rectangular nested array (length ${shape[depth]} at depth ${depth})`,
+        Array.isArray(values) ? `length ${values.length}` : typeof values,
+      ),
+    );
   }
   for (const x of values) flatten(fn, x, shape, depth + 1, out);
 }
@@ -73,7 +81,8 @@ function flatten(fn: string, values: NestedArray, shape: number[], depth: number
  */
 export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DType): Tensor {
   const fn = 'tensor';
-  if (dtype !== undefined && !isDType(dtype)) throw new DTypeError(argMessage(fn, 'dtype', "'float32' or 'int32'", dtype));
+  if (dtype !== undefined && !isDType(dtype))
+    throw new DTypeError(argMessage(fn, 'dtype', "'float32' or 'int32'", dtype));
   let flat: ArrayLike<number>;
   let inferred: number[];
   if (ArrayBuffer.isView(values)) {
@@ -94,7 +103,14 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
   dtype ??= 'float32';
   const finalShape = shape === undefined ? inferred : checkShape(fn, 'shape', shape);
   if (sizeOf(finalShape) !== flat.length) {
-    throw new ShapeError(argMessage(fn, 'shape', `a shape with ${flat.length} elements (the values given)`, `${show(finalShape)} (${sizeOf(finalShape)} elements)`));
+    throw new ShapeError(
+      argMessage(
+        fn,
+        'shape',
+        `a shape with ${flat.length} elements (the values given)`,
+        `${show(finalShape)} (${sizeOf(finalShape)} elements)`,
+      ),
+    );
   }
   let data: DataArray;
   if (dtype === 'int32') {
@@ -132,7 +148,11 @@ function filled(fn: 'fill' | 'zeros' | 'ones', shape: readonly number[], value: 
     const window = bindingWindowElements();
     for (let start = 0; start < t.size; start += window) {
       const n = Math.min(window, t.size - start);
-      dispatch(FILL, { params: { n, bits: scalarBits(value, dtype) }, bindings: { y: bindVec4(t, start, n) }, workgroups: workgroups(n, 4096) });
+      dispatch(FILL, {
+        params: { n, bits: scalarBits(value, dtype) },
+        bindings: { y: bindVec4(t, start, n) },
+        workgroups: workgroups(n, 4096),
+      });
     }
     return t;
   });
@@ -159,7 +179,14 @@ function seedWords(fn: string, seed: number): [number, number] {
   return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
 }
 
-function random(fn: 'randomUniform' | 'randomNormal', dist: 0 | 1, shape: readonly number[], a: number, b: number, seed: number): Tensor {
+function random(
+  fn: 'randomUniform' | 'randomNormal',
+  dist: 0 | 1,
+  shape: readonly number[],
+  a: number,
+  b: number,
+  seed: number,
+): Tensor {
   const s = checkShape(fn, 'shape', shape);
   const [lo, hi] = seedWords(fn, seed);
   return engine.run(fn, [], {}, () => {
@@ -179,16 +206,23 @@ function random(fn: 'randomUniform' | 'randomNormal', dist: 0 | 1, shape: readon
 }
 
 /** Uniform numbers in [minval, maxval), a pure function of (seed, element index). */
-export function randomUniform(shape: readonly number[], options: { minval?: number; maxval?: number; seed?: number } = {}): Tensor {
+export function randomUniform(
+  shape: readonly number[],
+  options: { minval?: number; maxval?: number; seed?: number } = {},
+): Tensor {
   const fn = 'randomUniform';
   const minval = checkFinite(fn, 'minval', options.minval ?? 0);
   const maxval = checkFinite(fn, 'maxval', options.maxval ?? 1);
-  if (!(maxval > minval)) throw new ValueError(argMessage(fn, 'maxval', `a number greater than minval (${minval})`, maxval));
+  if (!(maxval > minval))
+    throw new ValueError(argMessage(fn, 'maxval', `a number greater than minval (${minval})`, maxval));
   return random(fn, 0, shape, minval, maxval, options.seed ?? 0);
 }
 
 /** Normal numbers with the given mean and standard deviation, a pure function of (seed, index). */
-export function randomNormal(shape: readonly number[], options: { mean?: number; stddev?: number; seed?: number } = {}): Tensor {
+export function randomNormal(
+  shape: readonly number[],
+  options: { mean?: number; stddev?: number; seed?: number } = {},
+): Tensor {
   const fn = 'randomNormal';
   const mean = checkFinite(fn, 'mean', options.mean ?? 0);
   const stddev = checkFinite(fn, 'stddev', options.stddev ?? 1);

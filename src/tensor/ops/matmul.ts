@@ -4,7 +4,7 @@
  */
 import matmulSource from '../../../kernels/matmul.wgsl';
 import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
-import { ShapeError, argMessage, show } from '../../errors.js';
+import { argMessage, ShapeError, show } from '../../errors.js';
 import { bind, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
@@ -27,7 +27,16 @@ declare module '../op.js' {
 }
 
 const MATMUL_PARAMS = {
-  M: 'u32', N: 'u32', K: 'u32', batch: 'u32', a_batch: 'u32', b_batch: 'u32', a_rs: 'u32', a_cs: 'u32', b_rs: 'u32', b_cs: 'u32',
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  batch: 'u32',
+  a_batch: 'u32',
+  b_batch: 'u32',
+  a_rs: 'u32',
+  a_cs: 'u32',
+  b_rs: 'u32',
+  b_cs: 'u32',
 } as const;
 
 const MATMUL = defineKernel({
@@ -79,7 +88,9 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const Kb = tB ? bc : br;
   const N = tB ? br : bc;
   if (K !== Kb) {
-    throw new ShapeError(`${fn}: argument 'b' expected K=${K} on its inner axis (a ${show(a.shape)}${tA ? ' (transposed)' : ''} has K=${K}), got ${show(b.shape)}${tB ? ' (transposed)' : ''} with K=${Kb} (inner dimensions differ)`);
+    throw new ShapeError(
+      `${fn}: argument 'b' expected K=${K} on its inner axis (a ${show(a.shape)}${tA ? ' (transposed)' : ''} has K=${K}), got ${show(b.shape)}${tB ? ' (transposed)' : ''} with K=${Kb} (inner dimensions differ)`,
+    );
   }
   const batchShape = broadcastShapes(fn, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = batchShape.reduce((x, y) => x * y, 1);
@@ -96,16 +107,26 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     const A = operand(a, ar, ac);
     const B = operand(b, br, bc);
     const params = {
-      M, N, K, batch,
-      a_batch: A.stride, b_batch: B.stride,
-      a_rs: tA ? 1 : ac, a_cs: tA ? ac : 1,
-      b_rs: tB ? 1 : bc, b_cs: tB ? bc : 1,
+      M,
+      N,
+      K,
+      batch,
+      a_batch: A.stride,
+      b_batch: B.stride,
+      a_rs: tA ? 1 : ac,
+      a_cs: tA ? ac : 1,
+      b_rs: tB ? 1 : bc,
+      b_cs: tB ? bc : 1,
     };
     const plan = planDirect(M, N, K, batch);
     let out: Tensor;
     if (!plan) {
       out = engine.empty(outShape, 'float32');
-      dispatch(MATMUL, { params, bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) }, workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch });
+      dispatch(MATMUL, {
+        params,
+        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+        workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch,
+      });
     } else if (plan.splits === 1) {
       out = engine.empty(outShape, 'float32');
       dispatch(MATMUL_DIRECT, {
@@ -139,8 +160,16 @@ defineOp('matmul', {
     const A = s.inputs[0]!;
     const B = s.inputs[1]!;
     return [
-      () => sumToShape(tA ? matmul(B, dy, { transposeA: tB, transposeB: true }) : matmul(dy, B, { transposeB: !tB }), s.inputShapes[0]),
-      () => sumToShape(tB ? matmul(dy, A, { transposeA: true, transposeB: tA }) : matmul(A, dy, { transposeA: !tA }), s.inputShapes[1]),
+      () =>
+        sumToShape(
+          tA ? matmul(B, dy, { transposeA: tB, transposeB: true }) : matmul(dy, B, { transposeB: !tB }),
+          s.inputShapes[0],
+        ),
+      () =>
+        sumToShape(
+          tB ? matmul(dy, A, { transposeA: true, transposeB: tA }) : matmul(A, dy, { transposeA: !tA }),
+          s.inputShapes[1],
+        ),
     ];
   },
 });

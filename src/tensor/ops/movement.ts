@@ -4,13 +4,21 @@
  * 32-bit words and so serves both dtypes.
  */
 import stridedCopySource from '../../../kernels/strided_copy.wgsl';
-import { DTypeError, ShapeError, ValueError, argMessage, show } from '../../errors.js';
+import { argMessage, DTypeError, ShapeError, show, ValueError } from '../../errors.js';
 import { bind, dispatch, workgroups } from '../dispatch.js';
 import { scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
-import { broadcastShapes, broadcastStrides, checkShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  checkShape,
+  normalizeAxis,
+  shapesEqual,
+  sizeOf,
+  stridesOf,
+} from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 import { sumToShape } from './reduce.js';
@@ -31,9 +39,16 @@ const STRIDED_COPY = defineKernel({
   file: 'strided_copy.wgsl',
   source: stridedCopySource,
   params: {
-    n: 'u32', rank: 'u32', src_offset: 'u32', dst_offset: 'u32', pad_bits: 'u32',
-    shape: 'array<vec4<u32>, 2>', src_shape: 'array<vec4<u32>, 2>', src_strides: 'array<vec4<u32>, 2>',
-    pad_lo: 'array<vec4<u32>, 2>', dst_strides: 'array<vec4<u32>, 2>',
+    n: 'u32',
+    rank: 'u32',
+    src_offset: 'u32',
+    dst_offset: 'u32',
+    pad_bits: 'u32',
+    shape: 'array<vec4<u32>, 2>',
+    src_shape: 'array<vec4<u32>, 2>',
+    src_strides: 'array<vec4<u32>, 2>',
+    pad_lo: 'array<vec4<u32>, 2>',
+    dst_strides: 'array<vec4<u32>, 2>',
   },
   bindings: ['src', 'dst'],
 });
@@ -76,17 +91,28 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const fn = 'reshape';
   checkTensor(fn, 'x', x);
   const inferAt = shape.indexOf(-1);
-  const known = shape.filter((d, i) => i !== inferAt);
+  const known = shape.filter((_d, i) => i !== inferAt);
   checkShape(fn, 'shape', known);
-  if (shape.filter((d) => d === -1).length > 1) throw new ShapeError(argMessage(fn, 'shape', 'at most one -1', show(shape)));
+  if (shape.filter((d) => d === -1).length > 1)
+    throw new ShapeError(argMessage(fn, 'shape', 'at most one -1', show(shape)));
   const target = shape.slice();
   if (inferAt >= 0) {
     const rest = sizeOf(known);
-    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`${fn}: cannot infer -1 in ${show(shape)} for a tensor of ${x.size} elements (shape ${show(x.shape)})`);
+    if (rest === 0 || x.size % rest !== 0)
+      throw new ShapeError(
+        `${fn}: cannot infer -1 in ${show(shape)} for a tensor of ${x.size} elements (shape ${show(x.shape)})`,
+      );
     target[inferAt] = x.size / rest;
   }
   if (sizeOf(target) !== x.size) {
-    throw new ShapeError(argMessage(fn, 'shape', `a shape with ${x.size} elements (input ${show(x.shape)})`, `${show(shape)} (${sizeOf(target)} elements)`));
+    throw new ShapeError(
+      argMessage(
+        fn,
+        'shape',
+        `a shape with ${x.size} elements (input ${show(x.shape)})`,
+        `${show(shape)} (${sizeOf(target)} elements)`,
+      ),
+    );
   }
   return engine.run(fn, [x], { shape: target }, () => engine.view(x, target));
 }
@@ -113,18 +139,21 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   const fn = 'slice';
   checkTensor(fn, 'x', x);
-  if (begin.length !== x.rank) throw new ShapeError(argMessage(fn, 'begin', `${x.rank} entries (one per axis of ${show(x.shape)})`, show(begin)));
+  if (begin.length !== x.rank)
+    throw new ShapeError(argMessage(fn, 'begin', `${x.rank} entries (one per axis of ${show(x.shape)})`, show(begin)));
   if (size && size.length !== x.rank) throw new ShapeError(argMessage(fn, 'size', `${x.rank} entries`, show(size)));
   const b = begin.map((v, i) => {
     const d = x.shape[i];
     const s = v < 0 ? v + d : v;
-    if (!Number.isInteger(v) || s < 0 || s > d) throw new ValueError(argMessage(fn, `begin[${i}]`, `an integer in [${-d}, ${d}]`, v));
+    if (!Number.isInteger(v) || s < 0 || s > d)
+      throw new ValueError(argMessage(fn, `begin[${i}]`, `an integer in [${-d}, ${d}]`, v));
     return s;
   });
   const sz = x.shape.map((d, i) => {
     const v = size?.[i] ?? -1;
     const s = v === -1 ? d - b[i] : v;
-    if (!Number.isInteger(s) || s < 0 || b[i] + s > d) throw new ValueError(argMessage(fn, `size[${i}]`, `an integer in [0, ${d - b[i]}] or -1`, v));
+    if (!Number.isInteger(s) || s < 0 || b[i] + s > d)
+      throw new ValueError(argMessage(fn, `size[${i}]`, `an integer in [0, ${d - b[i]}] or -1`, v));
     return s;
   });
   return engine.run(fn, [x], { begin: b, size: sz }, () => {
@@ -139,7 +168,8 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   const fn = 'pad';
   checkTensor(fn, 'x', x);
-  if (paddings.length !== x.rank) throw new ShapeError(argMessage(fn, 'paddings', `${x.rank} [before, after] pairs`, `${paddings.length} pairs`));
+  if (paddings.length !== x.rank)
+    throw new ShapeError(argMessage(fn, 'paddings', `${x.rank} [before, after] pairs`, `${paddings.length} pairs`));
   paddings.forEach(([lo, hi], i) => {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0) {
       throw new ValueError(argMessage(fn, `paddings[${i}]`, 'two non-negative integers', show([lo, hi])));
@@ -152,7 +182,13 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   return engine.run(fn, [x], { paddings: paddings.map((p) => [p[0], p[1]]), value }, () => {
     const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
     const out = engine.empty(shape, x.dtype);
-    stridedCopy(x, out, { shape, srcShape: x.shape, srcStrides: stridesOf(x.shape), padLo: lo, padBits: scalarBits(value, x.dtype) });
+    stridedCopy(x, out, {
+      shape,
+      srcShape: x.shape,
+      srcStrides: stridesOf(x.shape),
+      padLo: lo,
+      padBits: scalarBits(value, x.dtype),
+    });
     return out;
   });
 }
@@ -160,14 +196,23 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
 /** Joins tensors along `axis`; all other dims and the dtype must agree. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const fn = 'concat';
-  if (!Array.isArray(xs as unknown) || xs.length === 0) throw new ValueError(argMessage(fn, 'xs', 'a non-empty array of tensors', xs));
+  if (!Array.isArray(xs as unknown) || xs.length === 0)
+    throw new ValueError(argMessage(fn, 'xs', 'a non-empty array of tensors', xs));
   xs.forEach((t, i) => checkTensor(fn, `xs[${i}]`, t));
   const first = xs[0];
   const ax = normalizeAxis(fn, axis, first.rank);
   xs.forEach((t, i) => {
-    if (t.dtype !== first.dtype) throw new DTypeError(argMessage(fn, `xs[${i}]`, `dtype ${first.dtype} (as xs[0])`, t.dtype));
+    if (t.dtype !== first.dtype)
+      throw new DTypeError(argMessage(fn, `xs[${i}]`, `dtype ${first.dtype} (as xs[0])`, t.dtype));
     if (t.rank !== first.rank || t.shape.some((d: number, k: number) => k !== ax && d !== first.shape[k])) {
-      throw new ShapeError(argMessage(fn, `xs[${i}]`, `shape ${show(first.shape.map((d: number, k: number) => (k === ax ? '*' : d)))}`, show(t.shape)));
+      throw new ShapeError(
+        argMessage(
+          fn,
+          `xs[${i}]`,
+          `shape ${show(first.shape.map((d: number, k: number) => (k === ax ? '*' : d)))}`,
+          show(t.shape),
+        ),
+      );
     }
   });
   return engine.run(fn, xs, { axis: ax }, () => {
@@ -177,7 +222,12 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     const dstStrides = stridesOf(shape);
     let offset = 0;
     for (const t of xs) {
-      stridedCopy(t, out, { shape: t.shape, srcStrides: stridesOf(t.shape), dstOffset: offset * dstStrides[ax], dstStrides });
+      stridedCopy(t, out, {
+        shape: t.shape,
+        srcStrides: stridesOf(t.shape),
+        dstOffset: offset * dstStrides[ax],
+        dstStrides,
+      });
       offset += t.shape[ax];
     }
     return out;
@@ -190,7 +240,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor(fn, 'x', x);
   const target = checkShape(fn, 'shape', shape);
   const b = broadcastShapes(fn, x.shape, target);
-  if (!shapesEqual(b, target)) throw new ShapeError(argMessage(fn, 'shape', `a shape ${show(x.shape)} broadcasts to`, show(target)));
+  if (!shapesEqual(b, target))
+    throw new ShapeError(argMessage(fn, 'shape', `a shape ${show(x.shape)} broadcasts to`, show(target)));
   return engine.run(fn, [x], { shape: target }, () => {
     const out = engine.empty(target, x.dtype);
     stridedCopy(x, out, { shape: target, srcStrides: broadcastStrides(x.shape, target) });
@@ -210,9 +261,18 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
 /** Removes size-1 axes (all of them, or those listed). */
 export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
   checkTensor('squeeze', 'x', x);
-  const drop = axes ? axes.map((a) => normalizeAxis('squeeze', a, x.rank)) : x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  for (const a of drop) if (x.shape[a] !== 1) throw new ShapeError(argMessage('squeeze', 'axes', 'axes of size 1', `axis ${a} of size ${x.shape[a]} in ${show(x.shape)}`));
-  return reshape(x, x.shape.filter((_, i) => !drop.includes(i)));
+  const drop = axes
+    ? axes.map((a) => normalizeAxis('squeeze', a, x.rank))
+    : x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  for (const a of drop)
+    if (x.shape[a] !== 1)
+      throw new ShapeError(
+        argMessage('squeeze', 'axes', 'axes of size 1', `axis ${a} of size ${x.shape[a]} in ${show(x.shape)}`),
+      );
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !drop.includes(i)),
+  );
 }
 
 // --- gradients: each movement's inverse movement -------------------------------------------------
@@ -220,16 +280,37 @@ defineOp('reshape', { grad: (dy, s) => [() => reshape(dy, s.inputShapes[0])] });
 defineOp('transpose', {
   grad: (dy, s) => {
     const perm = s.attrs.perm;
-    return [() => transpose(dy, perm.map((_, i) => perm.indexOf(i)))];
+    return [
+      () =>
+        transpose(
+          dy,
+          perm.map((_, i) => perm.indexOf(i)),
+        ),
+    ];
   },
 });
 defineOp('slice', {
   grad: (dy, s) => {
     const { begin, size } = s.attrs;
-    return [() => pad(dy, s.inputShapes[0].map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]))];
+    return [
+      () =>
+        pad(
+          dy,
+          s.inputShapes[0].map((d, i) => [begin[i], d - begin[i] - size[i]] as [number, number]),
+        ),
+    ];
   },
 });
-defineOp('pad', { grad: (dy, s) => [() => slice(dy, s.attrs.paddings.map((p) => p[0]), s.inputShapes[0])] });
+defineOp('pad', {
+  grad: (dy, s) => [
+    () =>
+      slice(
+        dy,
+        s.attrs.paddings.map((p) => p[0]),
+        s.inputShapes[0],
+      ),
+  ],
+});
 defineOp('concat', {
   grad: (dy, s) => {
     const axis = s.attrs.axis;

@@ -14,7 +14,16 @@ const OPTIMIZER_UPDATE = defineKernel({
   file: 'optimizer_update.wgsl',
   source: optimizerUpdateSource,
   params: {
-    n: 'u32', lr: 'f32', weight_decay: 'f32', momentum: 'f32', beta1: 'f32', beta2: 'f32', epsilon: 'f32', bc1: 'f32', bc2: 'f32', clip_value: 'f32',
+    n: 'u32',
+    lr: 'f32',
+    weight_decay: 'f32',
+    momentum: 'f32',
+    beta1: 'f32',
+    beta2: 'f32',
+    epsilon: 'f32',
+    bc1: 'f32',
+    bc2: 'f32',
+    clip_value: 'f32',
   },
   bindings: ['param', 'grad', 'state', 'scale', 'param_out', 'state_out'],
   overrides: ['KIND', 'NESTEROV'],
@@ -42,7 +51,13 @@ const KIND = { sgd: 0, adam: 1, adamw: 2 } as const;
  * Returns [newParam, newState]. `state` is the velocity (SGD with momentum), m and v stacked
  * (Adam / AdamW), or null for plain SGD; `scale` is a 1-element gradient factor (global-norm clip).
  */
-export function optimizerUpdate(param: Tensor, grad: Tensor, state: Tensor | null, scale: Tensor, spec: UpdateSpec): [Tensor, Tensor | null] {
+export function optimizerUpdate(
+  param: Tensor,
+  grad: Tensor,
+  state: Tensor | null,
+  scale: Tensor,
+  spec: UpdateSpec,
+): [Tensor, Tensor | null] {
   const n = param.size;
   const out = engine.empty(param.shape, 'float32');
   const stateOut = state ? engine.empty(state.shape, 'float32') : null;
@@ -50,11 +65,24 @@ export function optimizerUpdate(param: Tensor, grad: Tensor, state: Tensor | nul
   const dummyOut = state ? null : engine.empty([1], 'float32');
   dispatch(OPTIMIZER_UPDATE, {
     params: {
-      n, lr: spec.lr, weight_decay: spec.weightDecay, momentum: spec.momentum, beta1: spec.beta1, beta2: spec.beta2,
-      epsilon: spec.epsilon, bc1: spec.bc1, bc2: spec.bc2, clip_value: spec.clipValue,
+      n,
+      lr: spec.lr,
+      weight_decay: spec.weightDecay,
+      momentum: spec.momentum,
+      beta1: spec.beta1,
+      beta2: spec.beta2,
+      epsilon: spec.epsilon,
+      bc1: spec.bc1,
+      bc2: spec.bc2,
+      clip_value: spec.clipValue,
     },
     bindings: {
-      param: bind(param), grad: bind(grad), state: bind(state ?? dummy!), scale: bind(scale), param_out: bind(out), state_out: bind(stateOut ?? dummyOut!),
+      param: bind(param),
+      grad: bind(grad),
+      state: bind(state ?? dummy!),
+      scale: bind(scale),
+      param_out: bind(out),
+      state_out: bind(stateOut ?? dummyOut!),
     },
     workgroups: workgroups(n, 256),
     overrides: { KIND: KIND[spec.kind], NESTEROV: spec.nesterov ? 1 : 0 },

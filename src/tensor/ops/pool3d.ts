@@ -4,14 +4,20 @@
  * count; the max gradient goes to the first maximal tap of each window.
  */
 import pool3dSource from '../../../kernels/pool3d.wgsl';
-import { ValueError, argMessage } from '../../errors.js';
+import { argMessage, ValueError } from '../../errors.js';
 import { bind, dispatch, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, describe } from './check.js';
-import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams, windowGeometry } from './conv3d/geometry.js';
+import {
+  CONV_GEOMETRY,
+  type Conv3dGeometry,
+  GEOMETRY_PARAMS,
+  geometryParams,
+  windowGeometry,
+} from './conv3d/geometry.js';
 
 declare module '../op.js' {
   interface OpAttrs {
@@ -50,7 +56,10 @@ function pool(name: 'maxPool3d' | 'avgPool3d', x: Tensor, options: Pool3dOptions
   if (!Array.isArray(window) || window.length !== 3 || window.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(argMessage(name, 'poolSize', 'a positive integer or three of them [x, y, z]', describe(size)));
   }
-  const g = windowGeometry(name, x, window, x.rank === 5 ? x.shape[4] : 0, { strides: options.strides ?? window, padding: options.padding });
+  const g = windowGeometry(name, x, window, x.rank === 5 ? x.shape[4] : 0, {
+    strides: options.strides ?? window,
+    padding: options.padding,
+  });
   return engine.run(name, [x], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
@@ -90,5 +99,11 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
 }
 
 defineOp('pool3dGrad', NOT_DIFFERENTIABLE);
-defineOp('maxPool3d', { saveInputs: true, grad: (dy, s) => [() => pool3dGrad('max', dy, s.inputs[0]!, s.attrs.geometry)] });
-defineOp('avgPool3d', { saveInputs: true, grad: (dy, s) => [() => pool3dGrad('avg', dy, s.inputs[0]!, s.attrs.geometry)] });
+defineOp('maxPool3d', {
+  saveInputs: true,
+  grad: (dy, s) => [() => pool3dGrad('max', dy, s.inputs[0]!, s.attrs.geometry)],
+});
+defineOp('avgPool3d', {
+  saveInputs: true,
+  grad: (dy, s) => [() => pool3dGrad('avg', dy, s.inputs[0]!, s.attrs.geometry)],
+});

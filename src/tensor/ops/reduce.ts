@@ -38,7 +38,16 @@ const REDUCE = defineKernel({
   name: 'reduce',
   file: 'reduce.wgsl',
   source: reduceSource,
-  params: { outer: 'u32', rows: 'u32', inner: 'u32', chunk_len: 'u32', num_chunks: 'u32', cols: 'u32', col_tiles: 'u32', scale: 'f32' },
+  params: {
+    outer: 'u32',
+    rows: 'u32',
+    inner: 'u32',
+    chunk_len: 'u32',
+    num_chunks: 'u32',
+    cols: 'u32',
+    col_tiles: 'u32',
+    scale: 'f32',
+  },
   bindings: ['x', 'out'],
   overrides: ['OP', 'SERIAL'],
   aliases: ['V'],
@@ -75,7 +84,16 @@ function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chun
   const chunkLen = Math.ceil(R / chunks);
   const out = engine.empty([O * chunks * I], 'float32');
   dispatch(REDUCE, {
-    params: { outer: O, rows: R, inner: I / width, chunk_len: chunkLen, num_chunks: chunks, cols, col_tiles: colTiles, scale },
+    params: {
+      outer: O,
+      rows: R,
+      inner: I / width,
+      chunk_len: chunkLen,
+      num_chunks: chunks,
+      cols,
+      col_tiles: colTiles,
+      scale,
+    },
     bindings: { x: bind(x), out: bind(out) },
     workgroups: O * chunks * colTiles,
     overrides: { OP: op },
@@ -100,7 +118,9 @@ function reduceLargeView(x: Tensor, O: number, R: number, I: number, op: number,
   const window = bindingWindowBytes();
   const rowsPerWindow = Math.floor(window / (I * 4));
   if (rowsPerWindow < 1) {
-    throw new DeviceError(`a row of ${I} values kept by the reduction (${I * 4} bytes) exceeds the largest binding window (${window} bytes, under this device's maxStorageBufferBindingSize (${engine.backend.limits.maxStorageBufferBindingSize} bytes)), and rows are not split`);
+    throw new DeviceError(
+      `a row of ${I} values kept by the reduction (${I * 4} bytes) exceeds the largest binding window (${window} bytes, under this device's maxStorageBufferBindingSize (${engine.backend.limits.maxStorageBufferBindingSize} bytes)), and rows are not split`,
+    );
   }
   const out = engine.empty([O * I], 'float32');
   const place = (part: Tensor, o: number, n: number): void => {
@@ -175,7 +195,9 @@ function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scal
 const IDENTITY: Record<ReduceName, number> = { sum: 0, mean: NaN, max: -Infinity, min: Infinity };
 
 function reduceImpl(name: ReduceName, x: Tensor, axes: readonly number[], keepDims: boolean): Tensor {
-  const finalShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const finalShape = keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
   const count = axes.reduce((a, ax) => a * x.shape[ax], 1);
   // An empty reduction gives the identity (NaN for a mean, as NumPy does).
   if (count === 0) return fill(finalShape, IDENTITY[name]);
@@ -192,7 +214,14 @@ function reduceImpl(name: ReduceName, x: Tensor, axes: readonly number[], keepDi
     while (start > 0 && dims[start - 1].reduced) start--;
     const isLastRun = !dims.slice(0, start).some((e) => e.reduced);
     const scale = isLastRun && name === 'mean' ? 1 / count : 1;
-    const next = reduceView(cur, prod(dims.slice(0, start)), prod(dims.slice(start, end)), prod(dims.slice(end)), REDUCE_OP[name], scale);
+    const next = reduceView(
+      cur,
+      prod(dims.slice(0, start)),
+      prod(dims.slice(start, end)),
+      prod(dims.slice(end)),
+      REDUCE_OP[name],
+      scale,
+    );
     if (cur !== x) cur.dispose();
     cur = next;
     dims = [...dims.slice(0, start), ...dims.slice(end)];
@@ -209,10 +238,14 @@ function reduce(name: ReduceName, x: Tensor, axis?: number | readonly number[], 
 }
 
 /** Sum over `axis` (all axes when omitted). */
-export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('sum', x, axis, keepDims);
-export const mean = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('mean', x, axis, keepDims);
-export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('max', x, axis, keepDims);
-export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('min', x, axis, keepDims);
+export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  reduce('sum', x, axis, keepDims);
+export const mean = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  reduce('mean', x, axis, keepDims);
+export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  reduce('max', x, axis, keepDims);
+export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor =>
+  reduce('min', x, axis, keepDims);
 
 /** Sums `g` over the axes along which an input of `shape` was broadcast, then reshapes to `shape`. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
@@ -246,7 +279,9 @@ defineOp('mean', {
 const extremeRule: GradRule<'max' | 'min'> = {
   saveInputs: true,
   saveOutputs: true,
-  grad: (dy, s) => [() => mul(expandReduced(dy, s), cast(equal(s.inputs[0]!, expandReduced(s.outputs[0]!, s)), 'float32'))],
+  grad: (dy, s) => [
+    () => mul(expandReduced(dy, s), cast(equal(s.inputs[0]!, expandReduced(s.outputs[0]!, s)), 'float32')),
+  ],
 };
 defineOp('max', extremeRule);
 defineOp('min', extremeRule);

@@ -51,10 +51,12 @@ export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxImpl('logSoft
 
 defineOp('softmax', {
   saveOutputs: true,
-  grad: (dy, s) => [() => {
-    const y = s.outputs[0]!;
-    return mul(y, sub(dy, sum(mul(dy, y), s.attrs.axis, true)));
-  }],
+  grad: (dy, s) => [
+    () => {
+      const y = s.outputs[0]!;
+      return mul(y, sub(dy, sum(mul(dy, y), s.attrs.axis, true)));
+    },
+  ],
 });
 defineOp('logSoftmax', {
   saveOutputs: true,

@@ -3,7 +3,7 @@
  * times. Built from a reshape, a broadcast and a reshape (no kernel of its own), so its gradient,
  * the sum over each block, comes from the broadcast's rule.
  */
-import { ShapeError, ValueError, argMessage } from '../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, describe } from './check.js';
 import { broadcastTo, reshape } from './movement.js';

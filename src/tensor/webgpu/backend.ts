@@ -61,7 +61,11 @@ export class WebGPUBackend implements Backend {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);
-    this.#uniforms = device.createBuffer({ size: flags.uniformArenaBytes, usage: UNIFORM | COPY_DST, label: 'voxgrad-uniforms' });
+    this.#uniforms = device.createBuffer({
+      size: flags.uniformArenaBytes,
+      usage: UNIFORM | COPY_DST,
+      label: 'voxgrad-uniforms',
+    });
     this.#uniformStaging = new Uint8Array(flags.uniformArenaBytes);
     device.addEventListener('uncapturederror', (ev) => {
       this.#recordError(new KernelError(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
@@ -128,7 +132,11 @@ export class WebGPUBackend implements Backend {
    * named bindings bound at 1..n in the kernel's order, the workgroup count folded by `grid`.
    */
   dispatch<K extends Kernel>(kernel: K, call: KernelCall<K>): void {
-    if (flags.loseDeviceAfterDispatches > 0 && this.counters.dispatches >= flags.loseDeviceAfterDispatches && !this.isLost) {
+    if (
+      flags.loseDeviceAfterDispatches > 0 &&
+      this.counters.dispatches >= flags.loseDeviceAfterDispatches &&
+      !this.isLost
+    ) {
       this.#lost = `destroyed: device loss injected after ${this.counters.dispatches} dispatches`;
       this.device.destroy();
     }
@@ -141,7 +149,9 @@ export class WebGPUBackend implements Backend {
     kernel.bindings.forEach((name, i) => {
       const b = bindings[name];
       if (b.size > maxBinding) {
-        throw new DeviceError(`a tensor of ${b.size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`);
+        throw new DeviceError(
+          `a tensor of ${b.size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
+        );
       }
       entries.push({ binding: i + 1, resource: { buffer: gpuBuffer(b.buffer), offset: b.offset, size: b.size } });
     });
@@ -155,7 +165,9 @@ export class WebGPUBackend implements Backend {
     const variant: KernelVariant = { overrides: call.overrides, consts: call.consts, aliases: call.aliases };
     const pipeline = this.pipelines.get(kernel, variant);
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.#profile ? this.#profiledPass(call.consts ? `${kernel.name} ${JSON.stringify(call.consts)}` : kernel.name) : this.#ensurePass();
+    const pass = this.#profile
+      ? this.#profiledPass(call.consts ? `${kernel.name} ${JSON.stringify(call.consts)}` : kernel.name)
+      : this.#ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y, z] = this.grid(call.workgroups);
@@ -171,7 +183,9 @@ export class WebGPUBackend implements Backend {
     if (p.kernels.length >= p.capacity) return this.#ensurePass();
     const index = 2 * p.kernels.length;
     p.kernels.push(kernel);
-    this.#pass = this.#encoder!.beginComputePass({ timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 } });
+    this.#pass = this.#encoder!.beginComputePass({
+      timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 },
+    });
     return this.#pass;
   }
 
@@ -245,7 +259,9 @@ export class WebGPUBackend implements Backend {
     try {
       await waitThrottled(() => Promise.all(staging.map((s) => s.mapAsync(MAP_READ))));
       this.counters.reads += ranges.length;
-      return staging.map((s, i) => s.getMappedRange(0, Math.ceil(ranges[i].bytes / 4) * 4 || 4).slice(0, ranges[i].bytes));
+      return staging.map((s, i) =>
+        s.getMappedRange(0, Math.ceil(ranges[i].bytes / 4) * 4 || 4).slice(0, ranges[i].bytes),
+      );
     } catch (e) {
       this.checkHealthy();
       throw e;
@@ -307,7 +323,10 @@ export class WebGPUBackend implements Backend {
     if (!this.hasTimestamps) return null;
     this.flush();
     const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
-    const resolved = this.device.createBuffer({ size: 16 * capacity, usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */ });
+    const resolved = this.device.createBuffer({
+      size: 16 * capacity,
+      usage: 0x0200 | 0x0004 /* QUERY_RESOLVE | COPY_SRC */,
+    });
     this.#profile = { querySet, kernels: [], capacity };
     try {
       record();

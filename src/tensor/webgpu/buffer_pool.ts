@@ -49,7 +49,9 @@ export class BufferPool {
     if (buffer) {
       this.#stats.pooledBytes -= size;
     } else {
-      buffer = new PooledBuffer(this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` }));
+      buffer = new PooledBuffer(
+        this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` }),
+      );
       this.#stats.allocatedBytes += size;
     }
     this.#stats.usedBytes += size;
@@ -69,8 +71,10 @@ export class BufferPool {
     for (const buffer of pending) {
       const size = buffer.size;
       const list = this.#free.get(size) ?? [];
-      const fits = size <= flags.poolMaxBufferBytes && list.length < flags.poolBucketCap
-        && this.#stats.pooledBytes + size <= flags.poolCapBytes;
+      const fits =
+        size <= flags.poolMaxBufferBytes &&
+        list.length < flags.poolBucketCap &&
+        this.#stats.pooledBytes + size <= flags.poolCapBytes;
       if (fits) {
         list.push(buffer);
         this.#free.set(size, list);

@@ -17,13 +17,14 @@ export interface InitOptions {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-export const NO_ADAPTER_HELP = isNode && process.platform === 'linux'
-  ? 'Install a Vulkan driver for your GPU. On a headless Linux machine without a GPU, install ' +
-    "Mesa's software driver (lavapipe, Mesa 23 or later): as root, run `bash scripts/install-software-vulkan.sh` " +
-    'from the voxgrad repository (Debian bookworm: mesa-vulkan-drivers and libvulkan1 from bookworm-backports).'
-  : isNode
-    ? 'Install a GPU driver with Vulkan, Metal or Direct3D 12 support.'
-    : 'Use a browser with WebGPU enabled (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu).';
+export const NO_ADAPTER_HELP =
+  isNode && process.platform === 'linux'
+    ? 'Install a Vulkan driver for your GPU. On a headless Linux machine without a GPU, install ' +
+      "Mesa's software driver (lavapipe, Mesa 23 or later): as root, run `bash scripts/install-software-vulkan.sh` " +
+      'from the voxgrad repository (Debian bookworm: mesa-vulkan-drivers and libvulkan1 from bookworm-backports).'
+    : isNode
+      ? 'Install a GPU driver with Vulkan, Metal or Direct3D 12 support.'
+      : 'Use a browser with WebGPU enabled (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu).';
 
 /**
  * dawn.node's GPU object. It must stay strongly reachable for the device's whole life: if V8
@@ -36,7 +37,9 @@ async function nodeGpu(options: InitOptions): Promise<GPU> {
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
   } catch (e) {
-    throw new DeviceError(`init: the 'webgpu' package (Dawn's Node bindings) could not be loaded: ${(e as Error).message}. Run \`npm install\`.`);
+    throw new DeviceError(
+      `init: the 'webgpu' package (Dawn's Node bindings) could not be loaded: ${(e as Error).message}. Run \`npm install\`.`,
+    );
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -53,7 +56,8 @@ async function requestAdapter(options: InitOptions): Promise<{ gpu: GPU; adapter
     gpu = await nodeGpu(options);
   } else {
     gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-    if (!gpu) throw new DeviceError(`init: this browser has no WebGPU (navigator.gpu is undefined). ${NO_ADAPTER_HELP}`);
+    if (!gpu)
+      throw new DeviceError(`init: this browser has no WebGPU (navigator.gpu is undefined). ${NO_ADAPTER_HELP}`);
   }
   let adapter: GPUAdapter | null = null;
   let reason = '';
@@ -107,7 +111,8 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   const info = adapter.info;
-  const name = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const name =
+    [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   return { backend: new WebGPUBackend(device, name), owned: true };
 }
 

@@ -19,11 +19,20 @@ export function variantKey(kernel: Kernel, v: KernelVariant = {}): string {
 }
 
 export function kernelSource(kernel: Kernel, v: KernelVariant = {}): KernelSource {
-  const prelude = kernel.prelude ? (kernel.prelude.source.endsWith('\n') ? kernel.prelude.source : `${kernel.prelude.source}\n`) : '';
+  const prelude = kernel.prelude
+    ? kernel.prelude.source.endsWith('\n')
+      ? kernel.prelude.source
+      : `${kernel.prelude.source}\n`
+    : '';
   let code = prelude + kernel.source;
   if (v.aliases) code = specialise(kernel, code, v.aliases);
   if (v.consts) code = specialiseConsts(kernel, code, v.consts);
-  return { file: kernel.file, code, preludeLines: prelude ? prelude.split('\n').length - 1 : 0, preludeFile: kernel.prelude?.file };
+  return {
+    file: kernel.file,
+    code,
+    preludeLines: prelude ? prelude.split('\n').length - 1 : 0,
+    preludeFile: kernel.prelude?.file,
+  };
 }
 
 /** Maps a line of a kernel's full source to `kernels/<file>:<line>` (prelude or kernel file). */
@@ -41,7 +50,8 @@ function specialise(kernel: Kernel, code: string, aliases: Readonly<Partial<Reco
   for (const [name, type] of Object.entries(aliases)) {
     if (type === undefined) continue;
     const re = new RegExp(`^alias ${name} = [a-z0-9<>]+;$`, 'm');
-    if (!kernel.aliases.includes(name) || !re.test(out)) throw new Error(`kernel ${kernel.name} has no 'alias ${name}' to specialise`);
+    if (!kernel.aliases.includes(name) || !re.test(out))
+      throw new Error(`kernel ${kernel.name} has no 'alias ${name}' to specialise`);
     out = out.replace(re, `alias ${name} = ${type};`);
   }
   return out;
@@ -55,9 +65,11 @@ function specialiseConsts(kernel: Kernel, code: string, consts: Readonly<Partial
   let out = code;
   for (const [name, value] of Object.entries(consts)) {
     if (value === undefined) continue;
-    if (!Number.isInteger(value) || value < 0) throw new Error(`kernel ${kernel.name}: const ${name} must be a non-negative integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`kernel ${kernel.name}: const ${name} must be a non-negative integer, got ${value}`);
     const re = new RegExp(`^const ${name}: u32 = [0-9]+u;$`, 'm');
-    if (!kernel.consts.includes(name) || !re.test(out)) throw new Error(`kernel ${kernel.name} has no 'const ${name}: u32' to specialise`);
+    if (!kernel.consts.includes(name) || !re.test(out))
+      throw new Error(`kernel ${kernel.name} has no 'const ${name}: u32' to specialise`);
     out = out.replace(re, `const ${name}: u32 = ${value}u;`);
   }
   return out;

@@ -41,19 +41,23 @@ export function packParams<P extends ParamFields>(kernel: string, fields: P, val
   for (const f of layout) {
     const v = named[f.name];
     if (f.type === 'f32') view.setFloat32(f.offset, v as number, true);
-    else if (f.type === 'i32') view.setInt32(f.offset, checked(kernel, f.name, v as number, -(2 ** 31), 2 ** 31 - 1), true);
+    else if (f.type === 'i32')
+      view.setInt32(f.offset, checked(kernel, f.name, v as number, -(2 ** 31), 2 ** 31 - 1), true);
     else if (f.type === 'u32') view.setUint32(f.offset, checked(kernel, f.name, v as number, 0, 2 ** 32 - 1), true);
     else {
       const list = v as readonly number[];
       const n = f.type === 'vec4<u32>' ? 4 : 8;
-      if (!Array.isArray(list) || list.length > n) throw new Error(`kernel ${kernel}: param ${f.name} expects at most ${n} values, got ${String(v)}`);
-      for (let i = 0; i < n; i++) view.setUint32(f.offset + 4 * i, checked(kernel, f.name, list[i] ?? 0, 0, 2 ** 32 - 1), true);
+      if (!Array.isArray(list) || list.length > n)
+        throw new Error(`kernel ${kernel}: param ${f.name} expects at most ${n} values, got ${String(v)}`);
+      for (let i = 0; i < n; i++)
+        view.setUint32(f.offset + 4 * i, checked(kernel, f.name, list[i] ?? 0, 0, 2 ** 32 - 1), true);
     }
   }
   return new Uint8Array(view.buffer);
 }
 
 function checked(kernel: string, name: string, v: number, lo: number, hi: number): number {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`kernel ${kernel}: param ${name} expects an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new Error(`kernel ${kernel}: param ${name} expects an integer in [${lo}, ${hi}], got ${v}`);
   return v;
 }

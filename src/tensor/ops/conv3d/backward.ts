@@ -58,7 +58,16 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
     const blocks = g.B * g.input[0] * g.input[1] * Math.ceil(g.input[2] / VZ);
     // (KX, KY, KZ, CO, CI4 · 4): each output channel's weights for all input channels in vec4s.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
-    const wt = CI4 * 4 === g.CI ? swapped : pad(swapped, [[0, 0], [0, 0], [0, 0], [0, 0], [0, CI4 * 4 - g.CI]]);
+    const wt =
+      CI4 * 4 === g.CI
+        ? swapped
+        : pad(swapped, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, CI4 * 4 - g.CI],
+          ]);
     dispatch(CONV3D_GRAD_INPUT, {
       params: geometryParams(g),
       bindings: { dy: bind(dy), wt: bind(wt), dx: bind(dx) },

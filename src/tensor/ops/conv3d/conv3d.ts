@@ -8,7 +8,7 @@
  * gradient, transposes) first; the weight gradient sums chunks of voxels, then the chunks.
  */
 import conv3dSource from '../../../../kernels/conv3d.wgsl';
-import { ShapeError, ValueError, argMessage } from '../../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../../errors.js';
 import { bind, dispatch, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
@@ -19,7 +19,14 @@ import { mul, unary } from '../elementwise/index.js';
 import { pad } from '../movement.js';
 import { sum } from '../reduce.js';
 import { conv3dGradInput, conv3dGradWeight, voxelsPerInvocation } from './backward.js';
-import { CONV_GEOMETRY, type Conv3dGeometry, type Conv3dOptions, conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
+import {
+  CONV_GEOMETRY,
+  type Conv3dGeometry,
+  type Conv3dOptions,
+  conv3dGeometry,
+  GEOMETRY_PARAMS,
+  geometryParams,
+} from './geometry.js';
 
 /** What conv3d can fuse into its output pass. */
 export interface Conv3dFused {
@@ -54,10 +61,13 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
   const g = conv3dGeometry('conv3d', x, w, options);
   const bias = options.bias ?? null;
   if (bias !== null && (checkFloat('conv3d', 'bias', bias).rank !== 1 || bias.shape[0] !== g.CO)) {
-    throw new ShapeError(argMessage('conv3d', 'bias', `shape [${g.CO}] (the kernel's output channels)`, describe(bias)));
+    throw new ShapeError(
+      argMessage('conv3d', 'bias', `shape [${g.CO}] (the kernel's output channels)`, describe(bias)),
+    );
   }
   const activation = options.activation ?? 'linear';
-  if (activation !== 'linear' && activation !== 'relu') throw new ValueError(argMessage('conv3d', 'activation', "'linear' or 'relu'", describe(activation)));
+  if (activation !== 'linear' && activation !== 'relu')
+    throw new ValueError(argMessage('conv3d', 'activation', "'linear' or 'relu'", describe(activation)));
   return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
@@ -65,7 +75,16 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
     const VZ = voxelsPerInvocation(CO4, g.output[2]);
     const blocks = g.B * g.output[0] * g.output[1] * Math.ceil(g.output[2] / VZ);
     const extra = CO4 * 4 - g.CO;
-    const padded = extra === 0 ? w : pad(w, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra]]);
+    const padded =
+      extra === 0
+        ? w
+        : pad(w, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, extra],
+          ]);
     const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
     // Without a bias the kernel reads none; the weights stand in for the binding.
     dispatch(CONV3D, {
@@ -81,7 +100,6 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
   });
 }
 
-
 // A fused relu masks dy by its output (y > 0 exactly where the pre-activation was); the bias
 // gradient sums the masked dy over every axis but the channels.
 defineOp('conv3d', {
@@ -90,7 +108,10 @@ defineOp('conv3d', {
   grad: (dy, s, needed) => {
     const g = s.attrs.geometry;
     const masked = s.attrs.activation === 'relu' ? mul(dy, unary('step', s.outputs[0]!)) : dy;
-    const thunks: (() => Tensor)[] = [() => conv3dGradInput(masked, s.inputs[1]!, g), () => conv3dGradWeight(s.inputs[0]!, masked, g)];
+    const thunks: (() => Tensor)[] = [
+      () => conv3dGradInput(masked, s.inputs[1]!, g),
+      () => conv3dGradWeight(s.inputs[0]!, masked, g),
+    ];
     if (s.inputShapes.length === 3) thunks.push(() => sum(masked, [0, 1, 2, 3]));
     if (masked === dy) return thunks;
     // The mask is shared by the thunks: free it once the last one that is needed has run.

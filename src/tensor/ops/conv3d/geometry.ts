@@ -4,7 +4,7 @@
  * that kernels/conv3d_geometry.wgsl gives the conv3d and pool3d kernels.
  */
 import conv3dGeometrySource from '../../../../kernels/conv3d_geometry.wgsl';
-import { ShapeError, ValueError, argMessage } from '../../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../../errors.js';
 import type { ParamValues, Prelude } from '../../kernel.js';
 import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
@@ -32,7 +32,7 @@ export interface Conv3dGeometry {
 
 function triple(fn: string, arg: string, v: unknown): [number, number, number] {
   const t = typeof v === 'number' ? [v, v, v] : Array.isArray(v) ? v : null;
-  if (!t || t.length !== 3 || t.some((d) => !Number.isInteger(d) || d < 1)) {
+  if (t?.length !== 3 || t.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(argMessage(fn, arg, 'a positive integer or three of them [x, y, z]', describe(v)));
   }
   return [t[0], t[1], t[2]];
@@ -45,17 +45,23 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
   if (x.rank !== 5) throw new ShapeError(argMessage(fn, 'x', 'rank 5 (batch, x, y, z, channels)', describe(x)));
   if (w.rank !== 5) throw new ShapeError(argMessage(fn, 'kernel', 'rank 5 (kx, ky, kz, in, out)', describe(w)));
   if (w.shape[3] !== x.shape[4]) {
-    throw new ShapeError(argMessage(fn, 'kernel', `${x.shape[4]} input channels (x's last axis) on axis 3`, describe(w)));
+    throw new ShapeError(
+      argMessage(fn, 'kernel', `${x.shape[4]} input channels (x's last axis) on axis 3`, describe(w)),
+    );
   }
   return windowGeometry(fn, x, [w.shape[0], w.shape[1], w.shape[2]], w.shape[4], options);
 }
 
 /** Strides, dilation and padding checked and filled in with their defaults. */
-export function windowOptions(fn: string, options: Conv3dOptions): { strides: [number, number, number]; dilation: [number, number, number]; padding: 'same' | 'valid' } {
+export function windowOptions(
+  fn: string,
+  options: Conv3dOptions,
+): { strides: [number, number, number]; dilation: [number, number, number]; padding: 'same' | 'valid' } {
   const strides = triple(fn, 'strides', options.strides ?? 1);
   const dilation = triple(fn, 'dilation', options.dilation ?? 1);
   const padding = options.padding ?? 'valid';
-  if (padding !== 'same' && padding !== 'valid') throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
+  if (padding !== 'same' && padding !== 'valid')
+    throw new ValueError(argMessage(fn, 'padding', "'same' or 'valid'", describe(padding)));
   return { strides, dilation, padding };
 }
 
@@ -63,13 +69,25 @@ export function windowOptions(fn: string, options: Conv3dOptions): { strides: [n
  * Output shape and padding of a sliding 3D window (a convolution kernel or a pooling window) of
  * `window` taps over the channels-last x, giving `channelsOut` channels.
  */
-export function windowGeometry(fn: string, x: Tensor, window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
+export function windowGeometry(
+  fn: string,
+  x: Tensor,
+  window: readonly number[],
+  channelsOut: number,
+  options: Conv3dOptions,
+): Conv3dGeometry {
   if (x.rank !== 5) throw new ShapeError(argMessage(fn, 'x', 'rank 5 (batch, x, y, z, channels)', describe(x)));
   return windowGeometryOfShape(fn, x.shape, window, channelsOut, options);
 }
 
 /** `windowGeometry` from x's shape alone (layers use it on symbolic shapes, batch -1 allowed). */
-export function windowGeometryOfShape(fn: string, xShape: readonly number[], window: readonly number[], channelsOut: number, options: Conv3dOptions): Conv3dGeometry {
+export function windowGeometryOfShape(
+  fn: string,
+  xShape: readonly number[],
+  window: readonly number[],
+  channelsOut: number,
+  options: Conv3dOptions,
+): Conv3dGeometry {
   const shown = `shape [${xShape.join(', ')}]`;
   const { strides, dilation, padding } = windowOptions(fn, options);
   const input = [xShape[1], xShape[2], xShape[3]] as [number, number, number];
@@ -81,7 +99,9 @@ export function windowGeometryOfShape(fn: string, xShape: readonly number[], win
     if (padding === 'valid') {
       output[a] = Math.floor((input[a] - span) / strides[a]) + 1;
       if (input[a] < span) {
-        throw new ShapeError(argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' window span of ${span}`, shown));
+        throw new ShapeError(
+          argMessage(fn, 'x', `spatial size >= ${span} on axis ${a + 1} for a 'valid' window span of ${span}`, shown),
+        );
       }
     } else {
       output[a] = Math.ceil(input[a] / strides[a]);
@@ -117,4 +137,3 @@ export function geometryParams(g: Conv3dGeometry, extra: readonly number[] = [])
     extra,
   };
 }
-

@@ -6,7 +6,7 @@
 import binarySource from '../../../../kernels/binary.wgsl';
 import binaryContiguousSource from '../../../../kernels/binary_contiguous.wgsl';
 import binaryOpsSource from '../../../../kernels/binary_ops.wgsl';
-import { DTypeError, ValueError, argMessage } from '../../../errors.js';
+import { argMessage, DTypeError, ValueError } from '../../../errors.js';
 import { bind, bindingWindowElements, bindVec4, dispatch, workgroups } from '../../dispatch.js';
 import { wgslType } from '../../dtype.js';
 import { engine } from '../../engine.js';
@@ -40,8 +40,14 @@ const BINARY = defineKernel({
   source: binarySource,
   prelude: opTable,
   params: {
-    n: 'u32', rank: 'u32', flags: 'u32', a_period: 'u32', b_period: 'u32',
-    shape: 'array<vec4<u32>, 2>', a_strides: 'array<vec4<u32>, 2>', b_strides: 'array<vec4<u32>, 2>',
+    n: 'u32',
+    rank: 'u32',
+    flags: 'u32',
+    a_period: 'u32',
+    b_period: 'u32',
+    shape: 'array<vec4<u32>, 2>',
+    a_strides: 'array<vec4<u32>, 2>',
+    b_strides: 'array<vec4<u32>, 2>',
   },
   bindings: ['a', 'b', 'out'],
   overrides: ['OP'],
@@ -113,7 +119,8 @@ function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]):
 
 function asTensor(fn: string, arg: string, v: Tensor | number, like: Tensor): Tensor {
   if (typeof v === 'number') {
-    if (like.dtype === 'int32' && !Number.isInteger(v)) throw new ValueError(argMessage(fn, arg, 'an integer (the other operand is int32)', v));
+    if (like.dtype === 'int32' && !Number.isInteger(v))
+      throw new ValueError(argMessage(fn, arg, 'an integer (the other operand is int32)', v));
     return scalar(v, like.dtype);
   }
   return checkTensor(fn, arg, v);
@@ -124,10 +131,12 @@ function asTensor(fn: string, arg: string, v: Tensor | number, like: Tensor): Te
  * a number run as one fused affine pass without a scalar buffer.
  */
 export function binary(op: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
-  if (typeof a === 'number' && typeof b === 'number') throw new ValueError(`${op}: at least one of 'a' and 'b' must be a Tensor, got two numbers`);
+  if (typeof a === 'number' && typeof b === 'number')
+    throw new ValueError(`${op}: at least one of 'a' and 'b' must be a Tensor, got two numbers`);
   if (typeof b === 'number' && typeof a !== 'number' && checkTensor(op, 'a', a).dtype === 'float32') {
     const x = checkFloat(op, 'a', a);
-    if (op === 'add' || op === 'sub') return affine(x, 1, op === 'add' ? checkFinite(op, 'b', b) : -checkFinite(op, 'b', b));
+    if (op === 'add' || op === 'sub')
+      return affine(x, 1, op === 'add' ? checkFinite(op, 'b', b) : -checkFinite(op, 'b', b));
     if (op === 'mul') return affine(x, checkFinite(op, 'b', b), 0);
     if (op === 'div') {
       checkFinite(op, 'b', b);
@@ -140,7 +149,8 @@ export function binary(op: BinaryName, a: Tensor | number, b: Tensor | number): 
   const tb = asTensor(op, 'b', b, first);
   try {
     checkSameDType(op, ta, tb);
-    if (FLOAT_ONLY.has(op) && ta.dtype !== 'float32') throw new DTypeError(argMessage(op, 'a', 'float32 operands', ta.dtype));
+    if (FLOAT_ONLY.has(op) && ta.dtype !== 'float32')
+      throw new DTypeError(argMessage(op, 'a', 'float32 operands', ta.dtype));
     const outShape = broadcastShapes(op, ta.shape, tb.shape);
     return engine.run(op, [ta, tb], {}, () => launchBinary(op, ta, tb, outShape));
   } finally {

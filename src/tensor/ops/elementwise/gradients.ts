@@ -9,8 +9,8 @@
  */
 import { defineOp, type GradRule, type Saved } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
-import { zeros } from '../creation.js';
 import { cast } from '../cast.js';
+import { zeros } from '../creation.js';
 import { sumToShape } from '../reduce.js';
 import { type BinaryName, div, greater, greaterEqual, less, lessEqual, mul } from './binary.js';
 import { affine, cos, log, neg, sigmoid, sign, sin, square, type UnaryName, unary } from './unary.js';
@@ -22,8 +22,14 @@ const asFloat = (t: Tensor): Tensor => cast(t, 'float32');
 type UnarySaved = Saved<UnaryName>;
 const x0 = (s: UnarySaved): Tensor => s.inputs[0]!;
 const y0 = (s: UnarySaved): Tensor => s.outputs[0]!;
-const fromX = (d: (x: Tensor, s: UnarySaved) => Tensor): GradRule<UnaryName> => ({ saveInputs: true, grad: (dy, s) => [() => mul(dy, d(x0(s), s))] });
-const fromY = (d: (y: Tensor, s: UnarySaved) => Tensor): GradRule<UnaryName> => ({ saveOutputs: true, grad: (dy, s) => [() => mul(dy, d(y0(s), s))] });
+const fromX = (d: (x: Tensor, s: UnarySaved) => Tensor): GradRule<UnaryName> => ({
+  saveInputs: true,
+  grad: (dy, s) => [() => mul(dy, d(x0(s), s))],
+});
+const fromY = (d: (y: Tensor, s: UnarySaved) => Tensor): GradRule<UnaryName> => ({
+  saveOutputs: true,
+  grad: (dy, s) => [() => mul(dy, d(y0(s), s))],
+});
 const zeroGradient: GradRule<UnaryName> = { grad: (dy) => [() => zeros(dy.shape)] };
 
 const UNARY_RULES: Record<UnaryName, GradRule<UnaryName>> = {
@@ -77,11 +83,17 @@ defineOp('pow', {
 // Ties send the gradient to a (maximum: a >= b, minimum: a <= b), never to both.
 defineOp('maximum', {
   saveInputs: true,
-  grad: (dy, s) => [() => toA(s, mul(dy, asFloat(greaterEqual(a_(s), b_(s))))), () => toB(s, mul(dy, asFloat(less(a_(s), b_(s)))))],
+  grad: (dy, s) => [
+    () => toA(s, mul(dy, asFloat(greaterEqual(a_(s), b_(s))))),
+    () => toB(s, mul(dy, asFloat(less(a_(s), b_(s))))),
+  ],
 });
 defineOp('minimum', {
   saveInputs: true,
-  grad: (dy, s) => [() => toA(s, mul(dy, asFloat(lessEqual(a_(s), b_(s))))), () => toB(s, mul(dy, asFloat(greater(a_(s), b_(s)))))],
+  grad: (dy, s) => [
+    () => toA(s, mul(dy, asFloat(lessEqual(a_(s), b_(s))))),
+    () => toB(s, mul(dy, asFloat(greater(a_(s), b_(s))))),
+  ],
 });
 
 // --- where: the gradient goes to the branch each element was taken from ------------------------

@@ -4,7 +4,7 @@
  * works on any tensor the device can hold. Gradient rules: gradients.ts.
  */
 import unarySource from '../../../../kernels/unary.wgsl';
-import { ValueError, argMessage } from '../../../errors.js';
+import { argMessage, ValueError } from '../../../errors.js';
 import { bindingWindowElements, bindVec4, dispatch, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel, opCodes } from '../../kernel.js';
@@ -13,8 +13,27 @@ import './gradients.js';
 import { checkFinite, checkFloat } from '../check.js';
 
 export const UNARY_OPS = [
-  'neg', 'abs', 'exp', 'log', 'sqrt', 'square', 'relu', 'sigmoid', 'tanh', 'softplus', 'sign', 'reciprocal', 'step',
-  'affine', 'powScalar', 'clip', 'rsqrt', 'sin', 'cos', 'log1p', 'oneMinusSquare',
+  'neg',
+  'abs',
+  'exp',
+  'log',
+  'sqrt',
+  'square',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'sign',
+  'reciprocal',
+  'step',
+  'affine',
+  'powScalar',
+  'clip',
+  'rsqrt',
+  'sin',
+  'cos',
+  'log1p',
+  'oneMinusSquare',
 ] as const;
 export type UnaryName = (typeof UNARY_OPS)[number];
 
@@ -89,6 +108,7 @@ export function affine(x: Tensor, alpha: number, beta = 0): Tensor {
 /** Clamps x to [lo, hi]. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (typeof lo !== 'number' || Number.isNaN(lo)) throw new ValueError(argMessage('clip', 'lo', 'a number', lo));
-  if (typeof hi !== 'number' || Number.isNaN(hi) || hi < lo) throw new ValueError(argMessage('clip', 'hi', `a number >= lo (${lo})`, hi));
+  if (typeof hi !== 'number' || Number.isNaN(hi) || hi < lo)
+    throw new ValueError(argMessage('clip', 'hi', `a number >= lo (${lo})`, hi));
   return unary('clip', x, lo, hi);
 }

@@ -50,7 +50,14 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
  * Gradients of groupNorm from dy: dx (when `needX`), dgamma and dbeta. `stats` is the forward
  * pass's (B, G, 2) mean and rstd.
  */
-export function groupNormGrad(x: Tensor, gamma: Tensor | null, stats: Tensor, dy: Tensor, layout: GroupNormLayout, needX: boolean): { dx: Tensor | null; dgamma: Tensor; dbeta: Tensor } {
+export function groupNormGrad(
+  x: Tensor,
+  gamma: Tensor | null,
+  stats: Tensor,
+  dy: Tensor,
+  layout: GroupNormLayout,
+  needX: boolean,
+): { dx: Tensor | null; dgamma: Tensor; dbeta: Tensor } {
   const out = engine.run('groupNormGrad', [x, dy], { layout }, () => {
     const { B, C, G } = layout;
     const params = layoutParams(layout);
@@ -73,7 +80,14 @@ export function groupNormGrad(x: Tensor, gamma: Tensor | null, stats: Tensor, dy
       dx = engine.empty(x.shape, 'float32');
       dispatch(GROUP_NORM_GRAD_APPLY, {
         params,
-        bindings: { x: bind(x), dy: bind(dy), stats: bind(stats), gamma: bind(gamma ?? stats), coef: bind(coef), dx: bind(dx) },
+        bindings: {
+          x: bind(x),
+          dy: bind(dy),
+          stats: bind(stats),
+          gamma: bind(gamma ?? stats),
+          coef: bind(coef),
+          dx: bind(dx),
+        },
         workgroups: workgroups(B * layout.N, 64),
       });
     }

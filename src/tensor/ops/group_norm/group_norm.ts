@@ -11,7 +11,7 @@
 import groupNormApplySource from '../../../../kernels/group_norm_apply.wgsl';
 import groupNormMomentsSource from '../../../../kernels/group_norm_moments.wgsl';
 import groupNormStatsSource from '../../../../kernels/group_norm_stats.wgsl';
-import { ShapeError, ValueError, argMessage } from '../../../errors.js';
+import { argMessage, ShapeError, ValueError } from '../../../errors.js';
 import { bind, dispatch, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
@@ -68,13 +68,27 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   if (x.rank < 3) throw new ShapeError(argMessage(fn, 'x', 'rank >= 3 (batch, ...spatial, channels)', describe(x)));
   const C = x.shape[x.rank - 1];
   const G = options?.groups;
-  if (!Number.isInteger(G) || G < 1 || C % G !== 0) throw new ValueError(argMessage(fn, 'groups', `a divisor of the ${C} channels`, describe(G)));
+  if (!Number.isInteger(G) || G < 1 || C % G !== 0)
+    throw new ValueError(argMessage(fn, 'groups', `a divisor of the ${C} channels`, describe(G)));
   const eps = options.epsilon ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ValueError(argMessage(fn, 'epsilon', 'a number > 0', describe(eps)));
-  for (const [arg, p] of [['gamma', gamma], ['beta', beta]] as const) {
-    if (p && (checkFloat(fn, arg, p).rank !== 1 || p.shape[0] !== C)) throw new ShapeError(argMessage(fn, arg, `shape [${C}]`, describe(p)));
+  if (typeof eps !== 'number' || !(eps > 0))
+    throw new ValueError(argMessage(fn, 'epsilon', 'a number > 0', describe(eps)));
+  for (const [arg, p] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (p && (checkFloat(fn, arg, p).rank !== 1 || p.shape[0] !== C))
+      throw new ShapeError(argMessage(fn, arg, `shape [${C}]`, describe(p)));
   }
-  const layout: GroupNormLayout = { B: x.shape[0], N: x.size / Math.max(1, x.shape[0] * C), C, G, eps, hasGamma: gamma !== null, hasBeta: beta !== null };
+  const layout: GroupNormLayout = {
+    B: x.shape[0],
+    N: x.size / Math.max(1, x.shape[0] * C),
+    C,
+    G,
+    eps,
+    hasGamma: gamma !== null,
+    hasBeta: beta !== null,
+  };
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   const [y, stats] = engine.run('groupNorm', inputs, { layout }, () => {
     const out = engine.empty(x.shape, 'float32');
@@ -82,8 +96,16 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     if (x.size === 0) return [out, st];
     const params = layoutParams(layout);
     const partial = engine.empty([layout.B, params.chunks, C, 2], 'float32');
-    dispatch(GROUP_NORM_MOMENTS, { params, bindings: { x: bind(x), partial: bind(partial) }, workgroups: workgroups(layout.B * params.chunks * C, 64) });
-    dispatch(GROUP_NORM_STATS, { params, bindings: { partial: bind(partial), stats: bind(st) }, workgroups: workgroups(layout.B * G, 64) });
+    dispatch(GROUP_NORM_MOMENTS, {
+      params,
+      bindings: { x: bind(x), partial: bind(partial) },
+      workgroups: workgroups(layout.B * params.chunks * C, 64),
+    });
+    dispatch(GROUP_NORM_STATS, {
+      params,
+      bindings: { partial: bind(partial), stats: bind(st) },
+      workgroups: workgroups(layout.B * G, 64),
+    });
     partial.dispose();
     // Without gamma or beta the kernel reads neither; the stats stand in for the binding.
     dispatch(GROUP_NORM_APPLY, {
@@ -96,7 +118,6 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   stats.dispose();
   return y;
 }
-
 
 // --- gradient: dx, dgamma and dbeta from one backward chain (kernels/group_norm_grad_*.wgsl) ------
 defineOp('groupNorm', {

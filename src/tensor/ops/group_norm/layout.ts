@@ -24,10 +24,27 @@ function chunking(l: GroupNormLayout): { chunks: number; perChunk: number } {
 
 export const LAYOUT: Prelude = { file: 'group_norm_layout.wgsl', source: groupNormLayoutSource };
 
-export const LAYOUT_PARAMS = { B: 'u32', N: 'u32', C: 'u32', G: 'u32', chunks: 'u32', per_chunk: 'u32', eps: 'f32', affine: 'u32' } as const;
+export const LAYOUT_PARAMS = {
+  B: 'u32',
+  N: 'u32',
+  C: 'u32',
+  G: 'u32',
+  chunks: 'u32',
+  per_chunk: 'u32',
+  eps: 'f32',
+  affine: 'u32',
+} as const;
 
 export function layoutParams(l: GroupNormLayout): ParamValues<typeof LAYOUT_PARAMS> {
   const { chunks, perChunk } = chunking(l);
-  return { B: l.B, N: l.N, C: l.C, G: l.G, chunks, per_chunk: perChunk, eps: l.eps, affine: (l.hasGamma ? 1 : 0) | (l.hasBeta ? 2 : 0) };
+  return {
+    B: l.B,
+    N: l.N,
+    C: l.C,
+    G: l.G,
+    chunks,
+    per_chunk: perChunk,
+    eps: l.eps,
+    affine: (l.hasGamma ? 1 : 0) | (l.hasBeta ? 2 : 0),
+  };
 }
-

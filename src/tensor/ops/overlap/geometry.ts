@@ -4,8 +4,7 @@
  * shape (B, ...spatial) or (B, ...spatial, 1); the fused activation; the optional statistics and
  * their slots along axis 1 of the (B, S, C) result.
  */
-import { ShapeError, ValueError, argMessage } from '../../../errors.js';
-import type { Tensor } from '../../tensor.js';
+import { argMessage, ShapeError, ValueError } from '../../../errors.js';
 import { checkFloat, checkTensor, describe } from '../check.js';
 
 export type Activation = 'none' | 'sigmoid' | 'softmax';
@@ -54,16 +53,26 @@ export interface OverlapGeometry {
 export function overlapGeometry(fn: string, yTrue: unknown, yPred: unknown): OverlapGeometry {
   const p = checkFloat(fn, 'yPred', yPred);
   if (p.rank < 2) {
-    throw new ShapeError(argMessage(fn, 'yPred', 'a channels-last tensor (batch, ...spatial, classes) of rank >= 2', describe(p)));
+    throw new ShapeError(
+      argMessage(fn, 'yPred', 'a channels-last tensor (batch, ...spatial, classes) of rank >= 2', describe(p)),
+    );
   }
   const t = checkTensor(fn, 'yTrue', yTrue);
   const B = p.shape[0];
   const C = p.shape[p.rank - 1];
   const N = p.shape.slice(1, -1).reduce((a, b) => a * b, 1);
-  if (C < 1 || C > MAX_CLASSES) throw new ShapeError(argMessage(fn, 'yPred', `1 to ${MAX_CLASSES} classes on the last axis`, describe(p)));
+  if (C < 1 || C > MAX_CLASSES)
+    throw new ShapeError(argMessage(fn, 'yPred', `1 to ${MAX_CLASSES} classes on the last axis`, describe(p)));
   if (t.dtype === 'float32') {
     if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new ShapeError(argMessage(fn, 'yTrue', `float32 of yPred's shape [${p.shape.join(', ')}] (or int32 class indices of shape [${p.shape.slice(0, -1).join(', ')}])`, describe(t)));
+      throw new ShapeError(
+        argMessage(
+          fn,
+          'yTrue',
+          `float32 of yPred's shape [${p.shape.join(', ')}] (or int32 class indices of shape [${p.shape.slice(0, -1).join(', ')}])`,
+          describe(t),
+        ),
+      );
     }
     return { B, N, C, labels: false };
   }
@@ -71,7 +80,14 @@ export function overlapGeometry(fn: string, yTrue: unknown, yPred: unknown): Ove
   const same = (s: readonly number[]): boolean => s.length === lead.length && s.every((d, i) => d === lead[i]);
   const ok = same(t.shape) || (t.rank === p.rank && t.shape[t.rank - 1] === 1 && same(t.shape.slice(0, -1)));
   if (!ok) {
-    throw new ShapeError(argMessage(fn, 'yTrue', `int32 class indices of shape [${lead.join(', ')}] or [${[...lead, 1].join(', ')}]`, describe(t)));
+    throw new ShapeError(
+      argMessage(
+        fn,
+        'yTrue',
+        `int32 class indices of shape [${lead.join(', ')}] or [${[...lead, 1].join(', ')}]`,
+        describe(t),
+      ),
+    );
   }
   return { B, N, C, labels: true };
 }
@@ -82,16 +98,30 @@ export function checkActivation(fn: string, activation: unknown, C: number): Act
     throw new ValueError(argMessage(fn, 'activation', "'none', 'sigmoid' or 'softmax'", describe(activation)));
   }
   if (activation === 'softmax' && C === 1) {
-    throw new ValueError(argMessage(fn, 'activation', "'sigmoid' or 'none' for a single class (softmax over 1 class is always 1)", "'softmax'"));
+    throw new ValueError(
+      argMessage(
+        fn,
+        'activation',
+        "'sigmoid' or 'none' for a single class (softmax over 1 class is always 1)",
+        "'softmax'",
+      ),
+    );
   }
   return activation;
 }
 
 /** The statistics asked for, checked against the activation. */
 export function checkStats(fn: string, activation: Activation, stats: OverlapStats): Required<OverlapStats> {
-  const s = { absDiff: !!stats.absDiff, squares: !!stats.squares, logLikelihood: !!stats.logLikelihood, binaryLogLikelihood: !!stats.binaryLogLikelihood };
+  const s = {
+    absDiff: !!stats.absDiff,
+    squares: !!stats.squares,
+    logLikelihood: !!stats.logLikelihood,
+    binaryLogLikelihood: !!stats.binaryLogLikelihood,
+  };
   if (s.binaryLogLikelihood && activation === 'softmax') {
-    throw new ValueError(argMessage(fn, 'activation', "'none' or 'sigmoid' with the binary log-likelihood", "'softmax'"));
+    throw new ValueError(
+      argMessage(fn, 'activation', "'none' or 'sigmoid' with the binary log-likelihood", "'softmax'"),
+    );
   }
   return s;
 }

@@ -19,7 +19,13 @@ export interface OverlapSumsAttrs {
 export const OVERLAP_VOXEL: Prelude = { file: 'overlap_voxel.wgsl', source: overlapVoxelSource };
 
 export const OVERLAP_PARAMS = {
-  voxels: 'u32', groups: 'u32', voxels_per_group: 'u32', group_offset: 'u32', dispatch_groups: 'u32', elem_base: 'u32', label_base: 'u32',
+  voxels: 'u32',
+  groups: 'u32',
+  voxels_per_group: 'u32',
+  group_offset: 'u32',
+  dispatch_groups: 'u32',
+  elem_base: 'u32',
+  label_base: 'u32',
 } as const;
 
 /** The pipeline specialisation both kernels share. */
@@ -58,7 +64,11 @@ export function overlapVariant(attrs: OverlapSumsAttrs): {
  * Workgroups per sample and voxels per workgroup, shared by the forward and backward kernels, and
  * the dispatches they split into so that every binding fits one window.
  */
-export function planOverlap(g: OverlapGeometry): { groups: number; voxelsPerGroup: number; windows: WorkgroupWindow[] } {
+export function planOverlap(g: OverlapGeometry): {
+  groups: number;
+  voxelsPerGroup: number;
+  windows: WorkgroupWindow[];
+} {
   const { B, N, C } = g;
   const targetGroups = engine.backend.isCpuAdapter ? 64 : 2048;
   const byWork = Math.ceil(N / (WG * MIN_VOXELS_PER_THREAD));
@@ -74,13 +84,21 @@ export function planOverlap(g: OverlapGeometry): { groups: number; voxelsPerGrou
   };
   const windows = splitWorkgroups(B * groups, (w0, w1) => {
     const [v0, v1] = [voxelOf(w0, false), voxelOf(w1 - 1, true)];
-    return [[v0 * C, v1 * C], [v0, v1]];
+    return [
+      [v0 * C, v1 * C],
+      [v0, v1],
+    ];
   });
   return { groups, voxelsPerGroup, windows };
 }
 
 /** The params of one windowed dispatch. */
-export function overlapParams(g: OverlapGeometry, groups: number, voxelsPerGroup: number, w: WorkgroupWindow): ParamValues<typeof OVERLAP_PARAMS> {
+export function overlapParams(
+  g: OverlapGeometry,
+  groups: number,
+  voxelsPerGroup: number,
+  w: WorkgroupWindow,
+): ParamValues<typeof OVERLAP_PARAMS> {
   return {
     voxels: g.N,
     groups,
@@ -91,4 +109,3 @@ export function overlapParams(g: OverlapGeometry, groups: number, voxelsPerGroup
     label_base: w.ranges[1][0],
   };
 }
-

@@ -18,7 +18,15 @@ import { fill } from '../creation.js';
 import { reshape } from '../movement.js';
 import { sum } from '../reduce.js';
 import { type Activation, checkActivation, checkStats, type OverlapStats, overlapGeometry } from './geometry.js';
-import { OVERLAP_OVERRIDES, OVERLAP_PARAMS, OVERLAP_VOXEL, type OverlapSumsAttrs, overlapParams, overlapVariant, planOverlap } from './plan.js';
+import {
+  OVERLAP_OVERRIDES,
+  OVERLAP_PARAMS,
+  OVERLAP_VOXEL,
+  type OverlapSumsAttrs,
+  overlapParams,
+  overlapVariant,
+  planOverlap,
+} from './plan.js';
 import { overlapSumsGrad } from './sums_grad.js';
 
 export interface OverlapSumsOptions extends OverlapStats {

@@ -9,7 +9,15 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
-import { OVERLAP_OVERRIDES, OVERLAP_PARAMS, OVERLAP_VOXEL, type OverlapSumsAttrs, overlapParams, overlapVariant, planOverlap } from './plan.js';
+import {
+  OVERLAP_OVERRIDES,
+  OVERLAP_PARAMS,
+  OVERLAP_VOXEL,
+  type OverlapSumsAttrs,
+  overlapParams,
+  overlapVariant,
+  planOverlap,
+} from './plan.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -30,7 +38,13 @@ const OVERLAP_SUMS_GRAD = defineKernel({
 });
 
 /** [dL/dy_true] for 'true', [dL/dy_pred] for 'pred', [dL/dy_true, dL/dy_pred] for 'both'. */
-export function overlapSumsGrad(yTrue: Tensor, yPred: Tensor, dy: Tensor, attrs: OverlapSumsAttrs, wrt: 'true' | 'pred' | 'both'): Tensor[] {
+export function overlapSumsGrad(
+  yTrue: Tensor,
+  yPred: Tensor,
+  dy: Tensor,
+  attrs: OverlapSumsAttrs,
+  wrt: 'true' | 'pred' | 'both',
+): Tensor[] {
   const g = attrs.geometry;
   return engine.run('overlapSumsGrad', [yTrue, yPred, dy], { wrt }, () => {
     const outTrue = wrt !== 'pred' ? engine.empty(yPred.shape, 'float32') : null;
