@@ -1,8 +1,9 @@
 /**
  * The loss head of dice, IoU and tversky: the loss from the (B, S, C) overlap sums in one dispatch
  * (kernels/overlap_loss.wgsl, MODE 0), and its gradient with respect to the sums in one more
- * (MODE 1). With the fused sums and their backward, a whole overlap loss is four dispatches
- * forward and backward. Class weights are constants (they carry no gradient).
+ * (MODE 1). A whole overlap loss is then the sums pass (plus the merge of its partial sums when
+ * the volume is split over several workgroups per sample), this head, its gradient and one
+ * broadcast pass back to the volume. Class weights are constants (they carry no gradient).
  */
 import overlapLossSource from '../../kernels/overlap_loss.wgsl';
 import { bind, dispatch, workgroups } from '../tensor/dispatch.js';

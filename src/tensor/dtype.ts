@@ -3,7 +3,6 @@ export type DType = 'float32' | 'int32';
 
 export const DTYPES: readonly DType[] = ['float32', 'int32'];
 
-export type TypedArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
 export type DataArray = Float32Array | Int32Array;
 
 export const BYTES_PER_ELEMENT = 4;
@@ -15,10 +14,6 @@ export function wgslType(dtype: DType): 'f32' | 'i32' {
 
 export function isDType(x: unknown): x is DType {
   return x === 'float32' || x === 'int32';
-}
-
-export function typedArrayFor(dtype: DType, length: number): DataArray {
-  return dtype === 'float32' ? new Float32Array(length) : new Int32Array(length);
 }
 
 /** The 32-bit pattern of a scalar stored as `dtype`. */
