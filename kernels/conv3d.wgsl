@@ -3,10 +3,10 @@
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
-//   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI)
+//   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
 //   2 w  storage read  array<vec4<f32>>  (KX, KY, KZ, CI, CO4): the kernel with its output channels
 //                                         padded with zeros to CO4 blocks of 4 (the host pads)
-//   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO)
+//   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
 //                                         is 1 (else any vec4 buffer is bound)
 // Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var j = 0u; j < VZ; j++) {
           let pz = i32((z0 + j) * params.stride.z + kz * params.dilation.z) - i32(params.pad.z);
           keep[j] = select(0.0, 1.0, row_in && pz >= 0 && pz < I.z);
-          xb[j] = (row + u32(clamp(pz, 0, I.z - 1))) * CI;
+          xb[j] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
         }
         let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CI * CO4;
         for (var ci = 0u; ci < CI; ci++) {
@@ -68,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
-  if (i >= total) { return; }
+  if (i >= last_invocation(total)) { return; }
   var b: array<vec4<f32>, CO4>;
   if (HAS_BIAS == 1u) {
     for (var c = 0u; c < CO4; c++) { b[c] = bias[c]; }
@@ -76,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = 0u; j < VZ; j++) {
     let z = z0 + j;
     if (z >= params.out_shape.z) { break; }
-    let yb = voxel_index(o.x, vec3<u32>(o.yz, z), params.out_shape.xyz) * CO;
+    let yb = voxel_index(o.x, vec3<u32>(o.yz, z), params.out_shape.xyz) * CO - params.window.w;
     for (var c = 0u; c < CO4; c++) {
       var v = acc[j * CO4 + c] + b[c];
       if (ACT == 1u) { v = max(v, vec4<f32>(0.0)); }

@@ -6,6 +6,11 @@
 // input coordinate i = o·stride + k·dilation − pad_before on each spatial axis; taps that land
 // outside the input read zeros (padding).
 // Binding 0 of every conv3d kernel: params, uniform Params.
+//
+// Windows: a tensor larger than one storage binding is bound from an aligned element offset, and
+// a dispatch covers the invocations [window.x, window.y) of the whole grid. Kernels compute global
+// indices and subtract window.z from those of input-shaped tensors (x, dx) and window.w from those
+// of output-shaped tensors (y, dy); invocations past window.y write nothing.
 
 struct Params {
   in_shape: vec4<u32>,    // IX, IY, IZ, CI
@@ -15,13 +20,19 @@ struct Params {
   dilation: vec4<u32>,    // dx, dy, dz, -
   pad: vec4<u32>,         // padding before on x, y, z, -
   extra: vec4<u32>,       // kernel-specific (conv3d_grad_weight: chunks, voxels per chunk)
+  window: vec4<u32>,      // first invocation, end invocation, input-shaped base, output-shaped base
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-// Linear invocation index over a grid folded into x, y, z by the host.
+// Global invocation index: this dispatch's grid (folded into x, y, z by the host) from window.x.
 fn linear_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 64u + lid;
+  return params.window.x + (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 64u + lid;
+}
+
+// One past the last invocation that writes: the grid's size, or the window's end.
+fn last_invocation(total: u32) -> u32 {
+  return min(total, params.window.y);
 }
 
 // Flat index of voxel (b, x, y, z) of a (B, X, Y, Z, ·) volume with spatial shape s.

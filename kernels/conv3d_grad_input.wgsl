@@ -4,11 +4,11 @@
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
-//   1 dy  storage read  array<f32>        (B, OX, OY, OZ, CO)
+//   1 dy  storage read  array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   2 wt  storage read  array<vec4<f32>>  (KX, KY, KZ, CO, CI4): the kernel with its two channel
 //                                          axes swapped and the input channels padded with zeros
 //                                          to CI4 blocks of 4 (the host prepares it)
-//   3 dx  storage rw    array<f32>        (B, IX, IY, IZ, CI)
+//   3 dx  storage rw    array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
 // CI4 = ceil(CI / 4) and VZ (input voxels per invocation, consecutive along z) are fixed at shader
 // creation; the host keeps CI4 · VZ accumulators within a register budget.
 // Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·ceil(IZ / VZ) / 64) workgroups (folded by the host).
@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let tz = i32(z0 + j + params.pad.z) - i32(kz * params.dilation.z);
           let oz = tz / s.z;
           keep[j] = select(0.0, 1.0, row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z);
-          db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO;
+          db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO - params.window.w;
         }
         let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4;
         for (var co = 0u; co < CO; co++) {
@@ -66,11 +66,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
-  if (i >= total) { return; }
+  if (i >= last_invocation(total)) { return; }
   for (var j = 0u; j < VZ; j++) {
     let z = z0 + j;
     if (z >= params.in_shape.z) { break; }
-    let xb = voxel_index(p.x, vec3<u32>(p.yz, z), params.in_shape.xyz) * CI;
+    let xb = voxel_index(p.x, vec3<u32>(p.yz, z), params.in_shape.xyz) * CI - params.window.z;
     for (var c = 0u; c < CI4; c++) {
       for (var l = 0u; l < 4u; l++) {
         if (4u * c + l < CI) { dx[xb + 4u * c + l] = acc[j * CI4 + c][l]; }

@@ -5,8 +5,8 @@
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
-//   1 x        storage read  array<f32>  (B, IX, IY, IZ, CI)
-//   2 dy       storage read  array<f32>  (B, OX, OY, OZ, CO)
+//   1 x        storage read  array<f32>  (B, IX, IY, IZ, CI), a window from element window.z
+//   2 dy       storage read  array<f32>  (B, OX, OY, OZ, CO), a window from element window.w
 //   3 partial  storage rw    array<f32>  (chunks, KX, KY, KZ, CI, CO)
 // Params.extra: chunks, voxels per chunk. Fixed at shader creation: CO4 = ceil(CO / 4), and the
 // block of weights one invocation owns, TB consecutive taps × CIB consecutive input channels
@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let v_end = min(total, (s + 1u) * per_chunk);
   var acc: array<vec4<f32>, TB * CIB * CO4>;
   for (var v = s * per_chunk; v < v_end; v++) {
-    let db = v * CO;
+    let db = v * CO - params.window.w;
     var g: array<vec4<f32>, CO4>;
     for (var c = 0u; c < CO4; c++) {
       for (var l = 0u; l < 4u; l++) {
@@ -67,14 +67,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let p = base + koff[t];
       let keep = select(0.0, 1.0, all(p >= vec3<i32>(0)) && all(p < I));
       let q = vec3<u32>(clamp(p, vec3<i32>(0), I - vec3<i32>(1)));
-      let xb = voxel_index(o.x, q, params.in_shape.xyz) * CI;
+      let xb = voxel_index(o.x, q, params.in_shape.xyz) * CI - params.window.z;
       for (var cb = 0u; cb < CIB; cb++) {
         let xv = x[xb + min(ci0 + cb, CI - 1u)] * keep;
         for (var c = 0u; c < CO4; c++) { acc[(t * CIB + cb) * CO4 + c] += xv * g[c]; }
       }
     }
   }
-  if (i >= count) { return; }
+  if (i >= last_invocation(count)) { return; }
   for (var t = 0u; t < TB; t++) {
     if (t0 + t >= taps) { break; }
     for (var cb = 0u; cb < CIB; cb++) {

@@ -3,12 +3,12 @@
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
-//   1 x      storage read  array<f32>  (B, N, C)
-//   2 dy     storage read  array<f32>  (B, N, C)
+//   1 x      storage read  array<f32>  (B, N, C), a window from element base
+//   2 dy     storage read  array<f32>  (B, N, C), a window from element base
 //   3 stats  storage read  array<f32>  (B, G, 2) from the forward pass
 //   4 gamma  storage read  array<f32>  (C), read only when params.affine bit 0 is set
 //   5 coef   storage read  array<f32>  (B, G, 2) from group_norm_grad_stats.wgsl
-//   6 dx     storage rw    array<f32>  (B, N, C)
+//   6 dx     storage rw    array<f32>  (B, N, C), a window from element base
 // Workgroup: 64 threads. Dispatch: ceil(B·N / 64) workgroups (folded by the host); one voxel (all
 // C channels, group by group) per invocation.
 
@@ -23,7 +23,7 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let voxel = linear_index(wid, nwg, lid);
-  if (voxel >= params.B * params.N) { return; }
+  if (voxel >= min(params.B * params.N, params.end)) { return; }
   let b = voxel / params.N;
   let CG = params.C / params.G;
   for (var g = 0u; g < params.G; g++) {
@@ -33,7 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let m_dy = coef[at];
     let m_dyx = coef[at + 1u];
     for (var c = g * CG; c < (g + 1u) * CG; c++) {
-      let e = voxel * params.C + c;
+      let e = voxel * params.C + c - params.base;
       var gc = 1.0;
       if ((params.affine & 1u) != 0u) { gc = gamma[c]; }
       dx[e] = rstd * (gc * dy[e] - m_dy - (x[e] - mean) * rstd * m_dyx);

@@ -3,8 +3,8 @@
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
-//   1 x        storage read  array<f32>  (B, N, C)
-//   2 dy       storage read  array<f32>  (B, N, C)
+//   1 x        storage read  array<f32>  (B, N, C), a window from element base
+//   2 dy       storage read  array<f32>  (B, N, C), a window from element base
 //   3 stats    storage read  array<f32>  (B, G, 2) from the forward pass
 //   4 partial  storage rw    array<f32>  (B, chunks, C, 2): Σ dy, Σ dy · x̂
 // Workgroup: 64 threads. Dispatch: ceil(B·chunks·C / 64) workgroups (folded by the host); one
@@ -19,7 +19,7 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
-  if (i >= params.B * params.chunks * params.C) { return; }
+  if (i >= min(params.B * params.chunks * params.C, params.end)) { return; }
   let bkc = partial_coords(i);
   let b = bkc.x;
   let c = bkc.z;
@@ -30,7 +30,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var s_dy = 0.0;
   var s_dyx = 0.0;
   for (var v = r.x; v < r.y; v++) {
-    let e = (b * params.N + v) * params.C + c;
+    let e = (b * params.N + v) * params.C + c - params.base;
     let g = dy[e];
     s_dy += g;
     s_dyx += g * (x[e] - mean) * rstd;

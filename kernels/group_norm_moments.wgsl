@@ -3,7 +3,7 @@
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
-//   1 x        storage read  array<f32>  (B, N, C)
+//   1 x        storage read  array<f32>  (B, N, C), a window from element base
 //   2 partial  storage rw    array<f32>  (B, chunks, C, 2): mean, M2
 // Workgroup: 64 threads. Dispatch: ceil(B·chunks·C / 64) workgroups (folded by the host); one
 // (b, k, c) per invocation, c fastest so neighbouring invocations read neighbouring values.
@@ -15,7 +15,7 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
-  if (i >= params.B * params.chunks * params.C) { return; }
+  if (i >= min(params.B * params.chunks * params.C, params.end)) { return; }
   let bkc = partial_coords(i);
   let b = bkc.x;
   let c = bkc.z;
@@ -24,7 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var m2 = 0.0;
   var n = 0.0;
   for (var v = r.x; v < r.y; v++) {
-    let xv = x[(b * params.N + v) * params.C + c];
+    let xv = x[(b * params.N + v) * params.C + c - params.base];
     n += 1.0;
     let d = xv - mean;
     mean += d / n;

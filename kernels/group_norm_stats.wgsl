@@ -15,7 +15,7 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = linear_index(wid, nwg, lid);
-  if (i >= params.B * params.G) { return; }
+  if (i >= min(params.B * params.G, params.end)) { return; }
   let g = i % params.G;
   let b = i / params.G;
   let CG = params.C / params.G;

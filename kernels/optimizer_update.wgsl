@@ -13,7 +13,9 @@
 //   0 params     uniform       Params
 //   1 param      storage read  array<f32>, n
 //   2 grad       storage read  array<f32>, n
-//   3 state      storage read  array<f32>, SGD with momentum: velocity (n); Adam(W): m then v (2n)
+//   3 state      storage read  array<f32>, SGD with momentum: velocity (n); Adam(W): m and v of
+//                              each element side by side (2n), so that n consecutive elements'
+//                              state is one contiguous range (the host splits large tensors)
 //   4 scale      storage read  array<f32>, 1 element
 //   5 param_out  storage rw    array<f32>, n
 //   6 state_out  storage rw    array<f32>, like state
@@ -63,10 +65,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     param_out[i] = p - params.lr * step;
     return;
   }
-  let m = params.beta1 * state[i] + (1.0 - params.beta1) * g;
-  let v = params.beta2 * state[params.n + i] + (1.0 - params.beta2) * g * g;
-  state_out[i] = m;
-  state_out[params.n + i] = v;
+  let m = params.beta1 * state[2u * i] + (1.0 - params.beta1) * g;
+  let v = params.beta2 * state[2u * i + 1u] + (1.0 - params.beta2) * g * g;
+  state_out[2u * i] = m;
+  state_out[2u * i + 1u] = v;
   var next = p - params.lr * (m / params.bc1) / (sqrt(v / params.bc2) + params.epsilon);
   if (KIND == 2u) { next -= params.lr * params.weight_decay * p; }
   param_out[i] = next;

@@ -12,6 +12,8 @@
 //   1 src  storage read  array<f32>  MODE 0, 1: x (B, IX, IY, IZ, C); MODE 2, 3: dy (B, OX, OY, OZ, C)
 //   2 x    storage read  array<f32>  MODE 2: x, to find each window's maximum; otherwise a dummy
 //   3 dst  storage rw    array<f32>  MODE 0, 1: y; MODE 2, 3: dx
+// Each is a window: input-shaped ones (x, dx) from element window.z, output-shaped ones (y, dy)
+// from window.w; the dispatch covers elements [window.x, window.y) of dst.
 // Workgroup: 64 threads. Dispatch: ceil(elements of dst / 64) workgroups (folded by the host);
 // one element of dst per invocation.
 
@@ -43,7 +45,7 @@ fn argmax_position(b: u32, o: vec3<u32>, c: u32) -> vec3<i32> {
       for (var kz = 0u; kz < params.ksize.z; kz++) {
         let p = input_position(o, vec3<u32>(kx, ky, kz));
         if (!inside(p)) { continue; }
-        let v = x[voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c];
+        let v = x[voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c - params.window.z];
         if (v > best || all(at == vec3<i32>(-1))) {
           best = v;
           at = p;
@@ -62,7 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = linear_index(wid, nwg, lid);
   let c = i % C;
   if (MODE <= 1u) {
-    if (i >= B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C) { return; }
+    if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C)) { return; }
     let o = voxel_coords(i / C, params.out_shape.xyz);
     var best = -3.0e38;
     var total = 0.0;
@@ -72,17 +74,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var kz = 0u; kz < params.ksize.z; kz++) {
           let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
           if (!inside(p)) { continue; }
-          let v = src[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c];
+          let v = src[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z];
           best = max(best, v);
           total += v;
           n += 1.0;
         }
       }
     }
-    dst[i] = select(total / max(n, 1.0), best, MODE == 0u);
+    dst[i - params.window.w] = select(total / max(n, 1.0), best, MODE == 0u);
     return;
   }
-  if (i >= B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C) { return; }
+  if (i >= last_invocation(B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C)) { return; }
   let q = voxel_coords(i / C, params.in_shape.xyz);
   var acc = 0.0;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
@@ -95,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (any(t < vec3<i32>(0)) || any(t % s != vec3<i32>(0))) { continue; }
         let o = vec3<u32>(t / s);
         if (any(o >= params.out_shape.xyz)) { continue; }
-        let g = src[voxel_index(q.x, o, params.out_shape.xyz) * C + c];
+        let g = src[voxel_index(q.x, o, params.out_shape.xyz) * C + c - params.window.w];
         if (MODE == 3u) {
           acc += g / window_count(o);
         } else if (all(argmax_position(q.x, o, c) == vec3<i32>(q.yzw))) {
@@ -104,5 +106,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
-  dst[i] = acc;
+  dst[i - params.window.z] = acc;
 }

@@ -2,11 +2,13 @@
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
-//   1 x       storage read  array<f32>, O * A * I elements
-//   2 y       storage rw    array<f32>, same shape as x
-// Params: outer (O), axis_len (A), inner (I).
+//   1 x       storage read  array<f32>, O * A * I elements (a window from element `base`)
+//   2 y       storage rw    array<f32>, same shape as x (the same window)
+// Params: outer (O), axis_len (A), inner (I); first, end: the lines [first, end) this dispatch
+//   covers; base: the element x and y are bound from (tensors larger than one binding are split).
 // LOG: 0 softmax, 1 log-softmax.
-// Workgroup: 256 x 1 x 1. Dispatch: ceil(O * I / 256) workgroups, folded into (x, y, z) by the host.
+// Workgroup: 256 x 1 x 1. Dispatch: ceil((end - first) / 256) workgroups, folded into (x, y, z) by
+// the host.
 // Each invocation owns one (o, i) line: it finds the line's max, sums exp(x - max), then writes
 // exp(x - max) / sum or (x - max) - log(sum). Subtracting the max keeps exp from overflowing.
 
@@ -16,6 +18,9 @@ struct Params {
   outer: u32,
   axis_len: u32,
   inner: u32,
+  first: u32,
+  end: u32,
+  base: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -25,11 +30,11 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let line = (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
-  if (line >= params.outer * params.inner) { return; }
+  let line = params.first + (wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y) * 256u + lid;
+  if (line >= min(params.outer * params.inner, params.end)) { return; }
   let o = line / params.inner;
   let i = line % params.inner;
-  let base = o * params.axis_len * params.inner + i;
+  let base = o * params.axis_len * params.inner + i - params.base;
   let step = params.inner;
   var ninf_bits = 0xff800000u; // -inf; a var keeps it out of constant evaluation
   var m = bitcast<f32>(ninf_bits);

@@ -4,61 +4,10 @@ import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
+import { conv3dOracle, fusedOracle, type ConvOpts as Opts } from './volume_oracle.js';
 
 const t = suite('conv3d (float64 oracle, finite differences)');
 t.before(setup);
-
-interface Opts {
-  strides?: number[];
-  dilation?: number[];
-  padding?: 'same' | 'valid';
-}
-
-/** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
-function conv3dOracle(x: Nd, w: Nd, o: Opts): Nd {
-  const [B, IX, IY, IZ, CI] = x.shape;
-  const [KX, KY, KZ, , CO] = w.shape;
-  const s = o.strides ?? [1, 1, 1];
-  const d = o.dilation ?? [1, 1, 1];
-  const I = [IX, IY, IZ];
-  const K = [KX, KY, KZ];
-  const O: number[] = [];
-  const P: number[] = [];
-  for (let a = 0; a < 3; a++) {
-    const span = (K[a] - 1) * d[a] + 1;
-    if ((o.padding ?? 'valid') === 'valid') {
-      O.push(Math.floor((I[a] - span) / s[a]) + 1);
-      P.push(0);
-    } else {
-      O.push(Math.ceil(I[a] / s[a]));
-      P.push(Math.floor(Math.max((O[a] - 1) * s[a] + span - I[a], 0) / 2));
-    }
-  }
-  const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
-  for (let b = 0; b < B; b++)
-    for (let ox = 0; ox < O[0]; ox++)
-      for (let oy = 0; oy < O[1]; oy++)
-        for (let oz = 0; oz < O[2]; oz++) {
-          for (let co = 0; co < CO; co++) {
-            let acc = 0;
-            for (let kx = 0; kx < KX; kx++)
-              for (let ky = 0; ky < KY; ky++)
-                for (let kz = 0; kz < KZ; kz++) {
-                  const ix = ox * s[0] + kx * d[0] - P[0];
-                  const iy = oy * s[1] + ky * d[1] - P[1];
-                  const iz = oz * s[2] + kz * d[2] - P[2];
-                  if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-                  for (let ci = 0; ci < CI; ci++) {
-                    acc +=
-                      x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * CI + ci] *
-                      w.data[(((kx * KY + ky) * KZ + kz) * CI + ci) * CO + co];
-                  }
-                }
-            y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO + co] = acc;
-          }
-        }
-  return new Nd([B, O[0], O[1], O[2], CO], y);
-}
 
 const cases: [number[], number[], Opts][] = [
   [[1, 5, 6, 7, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
@@ -91,19 +40,6 @@ for (const [xs, ws, o] of [
       oracle: (x, w) => conv3dOracle(x, w, o),
     });
   });
-}
-
-/** The oracle with a bias per output channel and an optional relu after it. */
-function fusedOracle(x: Nd, w: Nd, b: Nd, o: Opts, relu: boolean): Nd {
-  const y = conv3dOracle(x, w, o);
-  const C = b.size;
-  return new Nd(
-    y.shape,
-    y.data.map((v, i) => {
-      const z = v + b.data[i % C];
-      return relu ? Math.max(z, 0) : z;
-    }),
-  );
 }
 
 for (const [xs, ws, o, relu] of [

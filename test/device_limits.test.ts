@@ -1,7 +1,6 @@
-// Device limits, read from the device: a tensor larger than maxStorageBufferBindingSize gives
-// correct results in the ops that split their bindings, and a clear DeviceError naming the op and
-// the limit (with nothing leaked, and the engine still working) in those that cannot; a tensor
-// larger than maxBufferSize is refused before any allocation, naming that limit.
+// Device limits, read from the device: elementwise maths, fill, random and reductions over a tensor
+// larger than maxStorageBufferBindingSize (the other op families: big_tensors.test.ts), and a
+// tensor larger than maxBufferSize refused before any allocation, naming that limit.
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.js';
 import { setup, suite } from './harness.js';
@@ -78,47 +77,6 @@ t('reductions over more than one binding: windows of whole rows, checked against
   );
   vg.tidy(() => [total, maxCols, minRows, meanCols].forEach((t) => t.dispose()));
   assert.is(vg.memory().liveBuffers, before.liveBuffers);
-  big.dispose();
-});
-
-t('ops that cannot split a binding fail clearly, naming the op and the limit, and leak nothing', async () => {
-  const n = bigElements();
-  if (n * 4 > limits().maxBufferSize) return console.log('  (skipped: maxBufferSize is below one binding + 16 KiB)');
-  const big = vg.keep(vg.zeros([n]));
-  const cases: [string, () => unknown][] = [
-    ['matmul', () => vg.matmul(vg.reshape(big, [n / 4, 4]), vg.zeros([4, 2]))],
-    ['softmax', () => vg.softmax(vg.reshape(big, [n / 2, 2]))],
-    ['conv3d', () => vg.conv3d(vg.reshape(big, [1, n / 4096, 64, 64, 1]), vg.zeros([3, 3, 3, 1, 2]))],
-    ['maxPool3d', () => vg.maxPool3d(vg.reshape(big, [1, n / 4096, 64, 64, 1]), { poolSize: 2 })],
-    ['groupNorm', () => vg.groupNorm(vg.reshape(big, [1, n / 4, 4]), null, null, { groups: 2 })],
-    ['transpose', () => vg.transpose(vg.reshape(big, [n / 4, 4]))],
-  ];
-  for (const [op, call] of cases) {
-    const before = vg.memory();
-    let error: unknown = null;
-    try {
-      vg.tidy(() => {
-        call();
-      });
-      await vg.sync();
-    } catch (e) {
-      error = e;
-    }
-    // Either the op splits its work (then it must have run) or it says why it cannot.
-    console.log(`  ${op} on ${n * 4} bytes: ${error === null ? 'computed' : (error as Error).message}`);
-    if (error !== null) {
-      assert.instance(error, vg.DeviceError, `${op}: ${String(error)}`);
-      assert.match(
-        (error as Error).message,
-        new RegExp(`^${op}: .*maxStorageBufferBindingSize \\(${limits().maxStorageBufferBindingSize} bytes\\)`),
-        `${op}: ${(error as Error).message}`,
-      );
-    }
-    const after = vg.memory();
-    assert.is(after.liveTensors, before.liveTensors, `${op}: tensors leaked`);
-    assert.is(after.liveBuffers, before.liveBuffers, `${op}: buffers leaked`);
-    await engineWorks(op);
-  }
   big.dispose();
 });
 

@@ -17,6 +17,9 @@ export interface Tally {
 
 export const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
 
+/** A test slower than this prints its time. */
+const SLOW_SECONDS = 10;
+
 function write(done: boolean): void {
   const file = process.env.VOXGRAD_TALLY_FILE;
   if (file) writeFileSync(file, JSON.stringify({ ...tally, done }));
@@ -36,19 +39,24 @@ export function finish(failed: number): void {
 /** uvu's suite; each test's outcome is counted (and `skip` counts as skipped). */
 export function suite<T = Record<string, unknown>>(name: string, context?: T): Test<T> {
   const s = uvuSuite<T>(name, context);
+  // Counts the outcome, and prints the time of a slow test (to keep an eye on CI time).
   const counted =
-    (fn: Callback<T>): Callback<T> =>
+    (title: string, fn: Callback<T>): Callback<T> =>
     async (ctx) => {
+      const start = performance.now();
       try {
         await fn(ctx);
       } catch (e) {
         record('failed');
         throw e;
+      } finally {
+        const seconds = (performance.now() - start) / 1000;
+        if (seconds > SLOW_SECONDS) console.log(`  (${seconds.toFixed(1)} s: ${title})`);
       }
       record('passed');
     };
-  const test = ((title: string, fn: Callback<T>) => s(title, counted(fn))) as Test<T>;
-  test.only = (title, fn) => s.only(title, counted(fn));
+  const test = ((title: string, fn: Callback<T>) => s(title, counted(title, fn))) as Test<T>;
+  test.only = (title, fn) => s.only(title, counted(title, fn));
   test.skip = (title?: string, fn?: Callback<T>) => {
     record('skipped');
     s.skip(title, fn);

@@ -64,6 +64,16 @@ t('pad and concat', async () => {
   );
 });
 
+t('slices and concats along outer axes are device copies of contiguous runs, equal to the oracle', async () => {
+  const [a, b] = [randomNd([2, 5, 6, 7, 3], 1), randomNd([2, 4, 6, 7, 3], 2)];
+  const before = vg.memory().dispatches;
+  const joined = vg.concat([toGpu(a), toGpu(b)], 1);
+  const part = vg.slice(joined, [1, 2, 0, 0, 0], [1, 6, 6, 7, 3]);
+  assert.is(vg.memory().dispatches, before, 'no kernel dispatched');
+  await assertClose(joined, O.concat([a, b], 1), { atol: 0, rtol: 0 });
+  await assertClose(part, O.slice(O.concat([a, b], 1), [1, 2, 0, 0, 0], [1, 6, 6, 7, 3]), { atol: 0, rtol: 0 });
+});
+
 t('broadcastTo, expandDims, squeeze', async () => {
   const x = randomNd([3, 1], 8);
   await assertClose(vg.broadcastTo(toGpu(x), [2, 3, 4]), O.broadcastTo(x, [2, 3, 4]), { atol: 0 });

@@ -4,55 +4,10 @@ import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
+import { groupNormOracle, type PoolOpts, poolOracle, upsampleOracle } from './volume_oracle.js';
 
 const t = suite('pooling, upsampling, group norm (float64 oracle, finite differences)');
 t.before(setup);
-
-interface PoolOpts {
-  poolSize: number[];
-  strides?: number[];
-  padding?: 'same' | 'valid';
-}
-
-function poolOracle(kind: 'max' | 'avg', x: Nd, o: PoolOpts): Nd {
-  const [B, IX, IY, IZ, C] = x.shape;
-  const K = o.poolSize;
-  const s = o.strides ?? K;
-  const I = [IX, IY, IZ];
-  const O: number[] = [];
-  const P: number[] = [];
-  for (let a = 0; a < 3; a++) {
-    if ((o.padding ?? 'valid') === 'valid') {
-      O.push(Math.floor((I[a] - K[a]) / s[a]) + 1);
-      P.push(0);
-    } else {
-      O.push(Math.ceil(I[a] / s[a]));
-      P.push(Math.floor(Math.max((O[a] - 1) * s[a] + K[a] - I[a], 0) / 2));
-    }
-  }
-  const y = new Float64Array(B * O[0] * O[1] * O[2] * C);
-  for (let b = 0; b < B; b++)
-    for (let ox = 0; ox < O[0]; ox++)
-      for (let oy = 0; oy < O[1]; oy++)
-        for (let oz = 0; oz < O[2]; oz++)
-          for (let c = 0; c < C; c++) {
-            let best = -Infinity;
-            let total = 0;
-            let n = 0;
-            for (let kx = 0; kx < K[0]; kx++)
-              for (let ky = 0; ky < K[1]; ky++)
-                for (let kz = 0; kz < K[2]; kz++) {
-                  const [ix, iy, iz] = [ox * s[0] + kx - P[0], oy * s[1] + ky - P[1], oz * s[2] + kz - P[2]];
-                  if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-                  const v = x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * C + c];
-                  best = Math.max(best, v);
-                  total += v;
-                  n++;
-                }
-            y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * C + c] = kind === 'max' ? best : total / n;
-          }
-  return new Nd([B, O[0], O[1], O[2], C], y);
-}
 
 const poolCases: [number[], PoolOpts][] = [
   [[2, 6, 6, 6, 3], { poolSize: [2, 2, 2] }],
@@ -76,21 +31,6 @@ for (const kind of ['max', 'avg'] as const) {
   }
 }
 
-function upsampleOracle(x: Nd, f: number[]): Nd {
-  const [B, X, Y, Z, C] = x.shape;
-  const O = [X * f[0], Y * f[1], Z * f[2]];
-  const y = new Float64Array(B * O[0] * O[1] * O[2] * C);
-  for (let b = 0; b < B; b++)
-    for (let i = 0; i < O[0]; i++)
-      for (let j = 0; j < O[1]; j++)
-        for (let k = 0; k < O[2]; k++)
-          for (let c = 0; c < C; c++) {
-            y[(((b * O[0] + i) * O[1] + j) * O[2] + k) * C + c] =
-              x.data[(((b * X + Math.floor(i / f[0])) * Y + Math.floor(j / f[1])) * Z + Math.floor(k / f[2])) * C + c];
-          }
-  return new Nd([B, O[0], O[1], O[2], C], y);
-}
-
 t('upSampling3d: nearest neighbour, odd sizes and unequal factors, with gradient', async () => {
   for (const [xs, f] of [
     [
@@ -112,30 +52,6 @@ t('upSampling3d: nearest neighbour, odd sizes and unequal factors, with gradient
     });
   }
 });
-
-function groupNormOracle(x: Nd, gamma: Nd, beta: Nd, G: number, eps = 1e-5): Nd {
-  const B = x.shape[0];
-  const C = x.shape[x.shape.length - 1];
-  const N = x.size / (B * C);
-  const per = C / G;
-  const y = new Float64Array(x.size);
-  for (let b = 0; b < B; b++)
-    for (let g = 0; g < G; g++) {
-      let m = 0;
-      for (let n = 0; n < N; n++) for (let c = g * per; c < (g + 1) * per; c++) m += x.data[(b * N + n) * C + c];
-      m /= N * per;
-      let v = 0;
-      for (let n = 0; n < N; n++)
-        for (let c = g * per; c < (g + 1) * per; c++) v += (x.data[(b * N + n) * C + c] - m) ** 2;
-      v /= N * per;
-      for (let n = 0; n < N; n++)
-        for (let c = g * per; c < (g + 1) * per; c++) {
-          const i = (b * N + n) * C + c;
-          y[i] = ((x.data[i] - m) / Math.sqrt(v + eps)) * gamma.data[c] + beta.data[c];
-        }
-    }
-  return new Nd(x.shape.slice(), y);
-}
 
 t('groupNorm (and instance norm as groups = channels): forward and gradients', async () => {
   for (const [xs, G] of [

@@ -39,6 +39,11 @@ export function memory(): MemoryInfo {
   return engine.memory();
 }
 
+/** Returns the peak of live bytes so far (`memory().peakBytes`) and starts measuring a new one. */
+export function resetPeakBytes(): number {
+  return engine.resetPeakBytes();
+}
+
 /** Waits until the GPU has finished everything recorded so far. */
 export function sync(): Promise<void> {
   return engine.backend.sync();
@@ -49,8 +54,12 @@ export function readAll(tensors: readonly Tensor[]): Promise<DataArray[]> {
   return engine.readMany(tensors);
 }
 
-/** Destroys idle pooled buffers (useful when shapes change between phases). */
-export function releaseCache(): void {
+/**
+ * Gives the device memory of idle pooled buffers back (when shapes change between phases, or
+ * before work that needs memory elsewhere). Allocations that would exceed
+ * `flags.memoryBudgetBytes` do this by themselves first.
+ */
+export function releasePool(): void {
   engine.backend.releasePool();
 }
 

@@ -121,3 +121,55 @@ export function splitWorkgroups(
   }
   return out;
 }
+
+/**
+ * The element range [min, max + 1) that a strided operand (`strides` over the iteration `shape`,
+ * 0 on broadcast axes, offsets from `offset`) reads for the iteration elements [i0, i1) in
+ * row-major order: exact, from the interval split into at most two boxes per axis.
+ */
+export function stridedRange(
+  shape: readonly number[],
+  strides: readonly number[],
+  i0: number,
+  i1: number,
+  offset = 0,
+): [number, number] {
+  if (i1 <= i0) return [offset, offset];
+  const rank = shape.length;
+  const last = shape.map((d) => d - 1);
+  const zero = shape.map(() => 0);
+  // Σ strides·(d - 1) over the axes from k: the largest offset the axes inside k add.
+  const inner = new Array<number>(rank + 1).fill(0);
+  for (let k = rank - 1; k >= 0; k--) inner[k] = inner[k + 1] + strides[k] * last[k];
+  // Extremes over the coordinates from lo to hi (inclusive, row-major) with the axes before k fixed.
+  const extremes = (lo: readonly number[], hi: readonly number[], k: number, prefix: number): [number, number] => {
+    if (k === rank) return [prefix, prefix];
+    // A whole box (every axis from k spans its full extent): no need to split further.
+    let whole = true;
+    for (let j = k; j < rank && whole; j++) whole = lo[j] === 0 && hi[j] === last[j];
+    if (whole) return [prefix, prefix + inner[k]];
+    if (lo[k] === hi[k]) return extremes(lo, hi, k + 1, prefix + strides[k] * lo[k]);
+    const left = extremes(lo, last, k + 1, prefix + strides[k] * lo[k]);
+    const right = extremes(zero, hi, k + 1, prefix + strides[k] * hi[k]);
+    let min = Math.min(left[0], right[0]);
+    let max = Math.max(left[1], right[1]);
+    if (hi[k] - lo[k] >= 2) {
+      min = Math.min(min, prefix + strides[k] * (lo[k] + 1));
+      max = Math.max(max, prefix + strides[k] * (hi[k] - 1) + inner[k + 1]);
+    }
+    return [min, max];
+  };
+  const [min, max] = extremes(coordsOf(shape, i0), coordsOf(shape, i1 - 1), 0, offset);
+  return [min, max + 1];
+}
+
+/** Row-major coordinates of flat index i in `shape`. */
+export function coordsOf(shape: readonly number[], i: number): number[] {
+  const out = new Array<number>(shape.length);
+  let rem = i;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    out[k] = rem % shape[k];
+    rem = Math.floor(rem / shape[k]);
+  }
+  return out;
+}

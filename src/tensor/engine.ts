@@ -34,6 +34,8 @@ export interface MemoryInfo {
   liveBuffers: number;
   /** Logical bytes of those buffers. */
   liveBytes: number;
+  /** The most live bytes at any moment since the device was opened or `resetPeakBytes()`. */
+  peakBytes: number;
   /** Bytes in idle pooled buffers. */
   pooledBytes: number;
   /** Bytes of every device buffer currently allocated (held + pooled, rounded to buckets). */
@@ -104,16 +106,17 @@ class Engine {
       liveTensors: this.#liveTensors,
       liveBuffers: this.#liveBuffers,
       liveBytes: this.#liveBytes,
+      peakBytes: this.#peakBytes,
       pooledBytes: stats?.pooledBytes ?? 0,
       allocatedBytes: stats?.allocatedBytes ?? 0,
       dispatches: this.#opened?.backend.counters.dispatches ?? 0,
     };
   }
 
-  /** Highest liveBytes since the last reset. */
-  peakBytes(reset = false): number {
+  /** Returns the peak of live bytes so far and starts a new one from the bytes live now. */
+  resetPeakBytes(): number {
     const p = this.#peakBytes;
-    if (reset) this.#peakBytes = this.#liveBytes;
+    this.#peakBytes = this.#liveBytes;
     return p;
   }
 
@@ -128,11 +131,29 @@ class Engine {
         `a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, more than this device's maxBufferSize (${backend.limits.maxBufferSize} bytes)`,
       );
     }
+    this.#checkBudget(bytes, shape, dtype);
     const storage = new Storage(backend.allocate(bytes), bytes, this.#generation);
     this.#liveBuffers++;
     this.#liveBytes += bytes;
     if (this.#liveBytes > this.#peakBytes) this.#peakBytes = this.#liveBytes;
     return this.adopt(new Tensor(shape, dtype, storage));
+  }
+
+  /**
+   * With a memory budget (flags.memoryBudgetBytes), an allocation that would take the device
+   * memory past it first gives the idle pooled buffers back, and fails only if that is not enough.
+   */
+  #checkBudget(bytes: number, shape: Shape, dtype: DType): void {
+    const budget = flags.memoryBudgetBytes;
+    if (budget <= 0) return;
+    const backend = this.backend;
+    if (backend.memoryStats().allocatedBytes + bytes <= budget) return;
+    backend.releasePool();
+    const allocated = backend.memoryStats().allocatedBytes;
+    if (allocated + bytes <= budget) return;
+    throw new DeviceError(
+      `out of memory: a ${dtype} tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, and ${allocated} of the memory budget's ${budget} bytes are in use (flags.memoryBudgetBytes)`,
+    );
   }
 
   /** Another tensor over `t`'s storage with a new shape of the same size (no copy). */

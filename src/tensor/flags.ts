@@ -9,6 +9,12 @@ export const flags = {
   uniformArenaBytes: 256 * 1024,
   /** Total bytes the buffer pool may keep for reuse; beyond it freed buffers are destroyed. */
   poolCapBytes: 1024 * 1024 * 1024,
+  /**
+   * The device memory voxgrad may hold at once, in bytes (0 = no budget: the device decides). An
+   * allocation past it first releases the pool, then fails with a DeviceError naming the op and
+   * the bytes it asked for, leaving the engine usable.
+   */
+  memoryBudgetBytes: 0,
   /** Buffers kept per size bucket. */
   poolBucketCap: 64,
   /** Buffers above this size are never pooled (they are rare and would pin memory). */

@@ -1,7 +1,7 @@
 /** Conversion between float32 and int32 (kernels/cast.wgsl): float -> int truncates toward zero, NaN -> 0. */
 import castSource from '../../../kernels/cast.wgsl';
 import { argMessage, DTypeError } from '../../errors.js';
-import { bind, dispatch, workgroups } from '../dispatch.js';
+import { bind, bindingWindowElements, dispatch, workgroups } from '../dispatch.js';
 import { type DType, isDType } from '../dtype.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
@@ -31,11 +31,14 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return engine.run(fn, [x], { dtype }, () => {
     if (x.dtype === dtype) return engine.view(x);
     const out = engine.empty(x.shape, dtype);
-    if (x.size > 0) {
+    // Element i of a window is element start + i of both tensors (window starts stay aligned).
+    const window = bindingWindowElements();
+    for (let start = 0; start < x.size; start += window) {
+      const n = Math.min(window, x.size - start);
       dispatch(CAST, {
-        params: { n: x.size },
-        bindings: { x: bind(x), y: bind(out) },
-        workgroups: workgroups(x.size, 256),
+        params: { n },
+        bindings: { x: bind(x, start, n), y: bind(out, start, n) },
+        workgroups: workgroups(n, 256),
         overrides: { TO_INT: dtype === 'int32' ? 1 : 0 },
       });
     }

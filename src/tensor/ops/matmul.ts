@@ -5,14 +5,15 @@
 import matmulSource from '../../../kernels/matmul.wgsl';
 import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
 import { argMessage, ShapeError, show } from '../../errors.js';
-import { bind, dispatch } from '../dispatch.js';
+import { bind, bindingWindowElements, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
-import { broadcastTo, reshape } from './movement.js';
+import { add } from './elementwise/index.js';
+import { broadcastTo, concat, reshape, slice } from './movement.js';
 import { sum, sumToShape } from './reduce.js';
 
 export interface MatmulOptions {
@@ -83,74 +84,167 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const tB = !!options.transposeB;
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
-  const M = tA ? ac : ar;
   const K = tA ? ar : ac;
   const Kb = tB ? bc : br;
-  const N = tB ? br : bc;
   if (K !== Kb) {
     throw new ShapeError(
       `${fn}: argument 'b' expected K=${K} on its inner axis (a ${show(a.shape)}${tA ? ' (transposed)' : ''} has K=${K}), got ${show(b.shape)}${tB ? ' (transposed)' : ''} with K=${Kb} (inner dimensions differ)`,
     );
   }
-  const batchShape = broadcastShapes(fn, a.shape.slice(0, -2), b.shape.slice(0, -2));
+  broadcastShapes(fn, a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return engine.run(fn, [a, b], { transposeA: tA, transposeB: tB }, () => productInPieces(a, b, tA, tB));
+}
+
+/** The logical (M, K) / (K, N) sizes and batch shape of a product. */
+function dims(
+  a: Tensor,
+  b: Tensor,
+  tA: boolean,
+  tB: boolean,
+): { M: number; N: number; K: number; batchShape: number[] } {
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  return {
+    M: tA ? ac : ar,
+    K: tA ? ar : ac,
+    N: tB ? br : bc,
+    batchShape: broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2)),
+  };
+}
+
+/**
+ * The product, split when an operand, the result or the partial sums would exceed one binding
+ * window: the output rows (M), then its columns (N), then the batch are halved and the pieces
+ * joined, or, when one row of an operand alone is too long, K is halved and the pieces summed.
+ */
+function productInPieces(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
+  const { M, N, K, batchShape } = dims(a, b, tA, tB);
   const batch = batchShape.reduce((x, y) => x * y, 1);
-  return engine.run(fn, [a, b], { transposeA: tA, transposeB: tB }, () => {
-    const outShape = [...batchShape, M, N];
-    if (batch * M * N === 0) return engine.empty(outShape, 'float32');
-    // A batch broadcast one-to-all reads one matrix with stride 0; any other broadcast is materialised.
-    const operand = (t: Tensor, rows: number, cols: number): { t: Tensor; stride: number; owned: boolean } => {
-      const own = t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-      if (own === batch) return { t, stride: rows * cols, owned: false };
-      if (own === 1) return { t, stride: 0, owned: false };
-      return { t: broadcastTo(t, [...batchShape, rows, cols]), stride: rows * cols, owned: true };
-    };
-    const A = operand(a, ar, ac);
-    const B = operand(b, br, bc);
-    const params = {
-      M,
-      N,
-      K,
-      batch,
-      a_batch: A.stride,
-      b_batch: B.stride,
-      a_rs: tA ? 1 : ac,
-      a_cs: tA ? ac : 1,
-      b_rs: tB ? 1 : bc,
-      b_cs: tB ? bc : 1,
-    };
-    const plan = planDirect(M, N, K, batch);
-    let out: Tensor;
-    if (!plan) {
-      out = engine.empty(outShape, 'float32');
-      dispatch(MATMUL, {
-        params,
-        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
-        workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch,
-      });
-    } else if (plan.splits === 1) {
-      out = engine.empty(outShape, 'float32');
-      dispatch(MATMUL_DIRECT, {
-        params: { ...params, splits: 1, k_chunk: K },
-        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
-        workgroups: Math.ceil((batch * M * N) / 256),
-      });
-    } else {
-      // Partial products per K chunk, then their sum in a fixed order (deterministic).
-      const partial = engine.empty([plan.splits, batch * M * N], 'float32');
-      dispatch(MATMUL_DIRECT, {
-        params: { ...params, splits: plan.splits, k_chunk: plan.kChunk },
-        bindings: { a: bind(A.t), b: bind(B.t), c: bind(partial) },
-        workgroups: Math.ceil((plan.splits * batch * M * N) / 256),
-      });
-      const summed = sum(partial, 0);
-      out = reshape(summed, outShape);
-      summed.dispose();
-      partial.dispose();
-    }
-    if (A.owned) A.t.dispose();
-    if (B.owned) B.t.dispose();
+  const window = bindingWindowElements();
+  const splits = planDirect(M, N, K, batch)?.splits ?? 1;
+  const fits = (n: number): boolean => n <= window;
+  if (fits(a.size) && fits(b.size) && fits(batch * M * N * splits)) return product(a, b, tA, tB);
+  const rank = (t: Tensor): number => t.rank;
+  const half = (t: Tensor, axis: number, n: number, part: 0 | 1): Tensor => {
+    const m = Math.floor(n / 2);
+    const begin = t.shape.map((_, k) => (k === axis ? part * m : 0));
+    const size = t.shape.map((d, k) => (k === axis ? (part ? n - m : m) : d));
+    return slice(t, begin, size);
+  };
+  const join = (axis: number, piece: (part: 0 | 1) => Tensor): Tensor => {
+    const [p0, p1] = [piece(0), piece(1)];
+    const out = concat([p0, p1], axis);
+    p0.dispose();
+    p1.dispose();
     return out;
+  };
+  const aRowAxis = rank(a) - (tA ? 1 : 2);
+  const bColAxis = rank(b) - (tB ? 2 : 1);
+  if (M > 1 && (!fits(a.size) || !fits(batch * M * N * splits) || fits(b.size))) {
+    return join(batchShape.length, (part) => {
+      const ai = half(a, aRowAxis, M, part);
+      const r = productInPieces(ai, b, tA, tB);
+      ai.dispose();
+      return r;
+    });
+  }
+  if (N > 1) {
+    return join(batchShape.length + 1, (part) => {
+      const bi = half(b, bColAxis, N, part);
+      const r = productInPieces(a, bi, tA, tB);
+      bi.dispose();
+      return r;
+    });
+  }
+  if (batch > 1 && batchShape[0] > 1) {
+    // Along the first batch axis (an operand broadcast along it is used whole by both halves).
+    const lead = (t: Tensor): boolean => t.rank - 2 === batchShape.length && t.shape[0] > 1;
+    return join(0, (part) => {
+      const ai = lead(a) ? half(a, 0, batchShape[0], part) : a;
+      const bi = lead(b) ? half(b, 0, batchShape[0], part) : b;
+      const r = productInPieces(ai, bi, tA, tB);
+      if (ai !== a) ai.dispose();
+      if (bi !== b) bi.dispose();
+      return r;
+    });
+  }
+  // One row of A (or one column of B) is longer than a window: split K and sum the halves.
+  const aK = rank(a) - (tA ? 2 : 1);
+  const bK = rank(b) - (tB ? 1 : 2);
+  const parts = ([0, 1] as const).map((part) => {
+    const ai = half(a, aK, K, part);
+    const bi = half(b, bK, K, part);
+    const r = productInPieces(ai, bi, tA, tB);
+    ai.dispose();
+    bi.dispose();
+    return r;
   });
+  const out = add(parts[0], parts[1]);
+  for (const p of parts) p.dispose();
+  return out;
+}
+
+/** One product whose operands and result each fit one binding. */
+function product(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
+  const { M, N, K, batchShape } = dims(a, b, tA, tB);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const batch = batchShape.reduce((x, y) => x * y, 1);
+  const outShape = [...batchShape, M, N];
+  if (batch * M * N === 0) return engine.empty(outShape, 'float32');
+  // A batch broadcast one-to-all reads one matrix with stride 0; any other broadcast is materialised.
+  const operand = (t: Tensor, rows: number, cols: number): { t: Tensor; stride: number; owned: boolean } => {
+    const own = t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+    if (own === batch) return { t, stride: rows * cols, owned: false };
+    if (own === 1) return { t, stride: 0, owned: false };
+    return { t: broadcastTo(t, [...batchShape, rows, cols]), stride: rows * cols, owned: true };
+  };
+  const A = operand(a, ar, ac);
+  const B = operand(b, br, bc);
+  const params = {
+    M,
+    N,
+    K,
+    batch,
+    a_batch: A.stride,
+    b_batch: B.stride,
+    a_rs: tA ? 1 : ac,
+    a_cs: tA ? ac : 1,
+    b_rs: tB ? 1 : bc,
+    b_cs: tB ? bc : 1,
+  };
+  const plan = planDirect(M, N, K, batch);
+  let out: Tensor;
+  if (!plan) {
+    out = engine.empty(outShape, 'float32');
+    dispatch(MATMUL, {
+      params,
+      bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+      workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch,
+    });
+  } else if (plan.splits === 1) {
+    out = engine.empty(outShape, 'float32');
+    dispatch(MATMUL_DIRECT, {
+      params: { ...params, splits: 1, k_chunk: K },
+      bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+      workgroups: Math.ceil((batch * M * N) / 256),
+    });
+  } else {
+    // Partial products per K chunk, then their sum in a fixed order (deterministic).
+    const partial = engine.empty([plan.splits, batch * M * N], 'float32');
+    dispatch(MATMUL_DIRECT, {
+      params: { ...params, splits: plan.splits, k_chunk: plan.kChunk },
+      bindings: { a: bind(A.t), b: bind(B.t), c: bind(partial) },
+      workgroups: Math.ceil((plan.splits * batch * M * N) / 256),
+    });
+    const summed = sum(partial, 0);
+    out = reshape(summed, outShape);
+    summed.dispose();
+    partial.dispose();
+  }
+  if (A.owned) A.t.dispose();
+  if (B.owned) B.t.dispose();
+  return out;
 }
 
 defineOp('matmul', {

@@ -3,12 +3,9 @@
  * their gradient rules. All copies go through kernels/strided_copy.wgsl, which works on raw
  * 32-bit words and so serves both dtypes.
  */
-import stridedCopySource from '../../../kernels/strided_copy.wgsl';
 import { argMessage, DTypeError, ShapeError, show, ValueError } from '../../errors.js';
-import { bind, dispatch, workgroups } from '../dispatch.js';
 import { scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
-import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
 import {
   broadcastShapes,
@@ -22,6 +19,7 @@ import {
 import type { Tensor } from '../tensor.js';
 import { checkTensor } from './check.js';
 import { sumToShape } from './reduce.js';
+import { stridedCopy } from './strided_copy.js';
 
 declare module '../op.js' {
   interface OpAttrs {
@@ -32,58 +30,6 @@ declare module '../op.js' {
     concat: { axis: number };
     broadcastTo: { shape: readonly number[] };
   }
-}
-
-const STRIDED_COPY = defineKernel({
-  name: 'strided_copy',
-  file: 'strided_copy.wgsl',
-  source: stridedCopySource,
-  params: {
-    n: 'u32',
-    rank: 'u32',
-    src_offset: 'u32',
-    dst_offset: 'u32',
-    pad_bits: 'u32',
-    shape: 'array<vec4<u32>, 2>',
-    src_shape: 'array<vec4<u32>, 2>',
-    src_strides: 'array<vec4<u32>, 2>',
-    pad_lo: 'array<vec4<u32>, 2>',
-    dst_strides: 'array<vec4<u32>, 2>',
-  },
-  bindings: ['src', 'dst'],
-});
-
-interface CopyPlan {
-  shape: readonly number[];
-  srcOffset?: number;
-  srcShape?: readonly number[];
-  srcStrides: readonly number[];
-  padLo?: readonly number[];
-  padBits?: number;
-  dstOffset?: number;
-  dstStrides?: readonly number[];
-}
-
-/** Records one strided copy from `src` into `dst` (see kernels/strided_copy.wgsl). */
-function stridedCopy(src: Tensor, dst: Tensor, plan: CopyPlan): void {
-  const n = sizeOf(plan.shape);
-  if (n === 0) return;
-  dispatch(STRIDED_COPY, {
-    params: {
-      n,
-      rank: plan.shape.length,
-      src_offset: plan.srcOffset ?? 0,
-      dst_offset: plan.dstOffset ?? 0,
-      pad_bits: plan.padBits ?? 0,
-      shape: plan.shape,
-      src_shape: plan.srcShape ?? plan.shape,
-      src_strides: plan.srcStrides,
-      pad_lo: plan.padLo ?? [],
-      dst_strides: plan.dstStrides ?? stridesOf(plan.shape),
-    },
-    bindings: { src: bind(src), dst: bind(dst) },
-    workgroups: workgroups(n, 256),
-  });
 }
 
 /** The same data with a new shape of equal size; one dim may be -1 (inferred). No copy. */

@@ -4,7 +4,8 @@
  * buffers, so steady-state training allocates nothing new). Not differentiable.
  */
 import optimizerUpdateSource from '../../../kernels/optimizer_update.wgsl';
-import { bind, dispatch, workgroups } from '../dispatch.js';
+import type { Binding } from '../backend.js';
+import { bind, bindingWindowElements, dispatch, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import type { Tensor } from '../tensor.js';
@@ -63,30 +64,38 @@ export function optimizerUpdate(
   const stateOut = state ? engine.empty(state.shape, 'float32') : null;
   const dummy = state ? null : engine.empty([1], 'float32');
   const dummyOut = state ? null : engine.empty([1], 'float32');
-  dispatch(OPTIMIZER_UPDATE, {
-    params: {
-      n,
-      lr: spec.lr,
-      weight_decay: spec.weightDecay,
-      momentum: spec.momentum,
-      beta1: spec.beta1,
-      beta2: spec.beta2,
-      epsilon: spec.epsilon,
-      bc1: spec.bc1,
-      bc2: spec.bc2,
-      clip_value: spec.clipValue,
-    },
-    bindings: {
-      param: bind(param),
-      grad: bind(grad),
-      state: bind(state ?? dummy!),
-      scale: bind(scale),
-      param_out: bind(out),
-      state_out: bind(stateOut ?? dummyOut!),
-    },
-    workgroups: workgroups(n, 256),
-    overrides: { KIND: KIND[spec.kind], NESTEROV: spec.nesterov ? 1 : 0 },
-  });
+  // Element i's state is element i (velocity) or elements 2i, 2i + 1 (Adam's m and v): windows of
+  // consecutive elements bind consecutive state.
+  const per = state ? state.size / n : 0;
+  const window = Math.max(64, Math.floor(bindingWindowElements() / Math.max(1, per) / 64) * 64);
+  for (let start = 0; start < n; start += window) {
+    const count = Math.min(window, n - start);
+    const stateRange = (t: Tensor): Binding => bind(t, start * per, count * per);
+    dispatch(OPTIMIZER_UPDATE, {
+      params: {
+        n: count,
+        lr: spec.lr,
+        weight_decay: spec.weightDecay,
+        momentum: spec.momentum,
+        beta1: spec.beta1,
+        beta2: spec.beta2,
+        epsilon: spec.epsilon,
+        bc1: spec.bc1,
+        bc2: spec.bc2,
+        clip_value: spec.clipValue,
+      },
+      bindings: {
+        param: bind(param, start, count),
+        grad: bind(grad, start, count),
+        state: state ? stateRange(state) : bind(dummy!),
+        scale: bind(scale),
+        param_out: bind(out, start, count),
+        state_out: stateOut ? stateRange(stateOut) : bind(dummyOut!),
+      },
+      workgroups: workgroups(count, 256),
+      overrides: { KIND: KIND[spec.kind], NESTEROV: spec.nesterov ? 1 : 0 },
+    });
+  }
   dummy?.dispose();
   dummyOut?.dispose();
   return [out, stateOut];

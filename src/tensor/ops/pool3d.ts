@@ -5,7 +5,7 @@
  */
 import pool3dSource from '../../../kernels/pool3d.wgsl';
 import { argMessage, ValueError } from '../../errors.js';
-import { bind, dispatch, workgroups } from '../dispatch.js';
+import { bindRange, dispatch, splitWorkgroups, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../op.js';
@@ -18,6 +18,14 @@ import {
   geometryParams,
   windowGeometry,
 } from './conv3d/geometry.js';
+import {
+  inputRowsOf,
+  inputRowsOfVoxels,
+  inputSlab,
+  outputRowsOf,
+  outputRowsOfVoxels,
+  outputSlab,
+} from './conv3d/windows.js';
 
 declare module '../op.js' {
   interface OpAttrs {
@@ -63,12 +71,22 @@ function pool(name: 'maxPool3d' | 'avgPool3d', x: Tensor, options: Pool3dOptions
   return engine.run(name, [x], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    dispatch(POOL3D, {
-      params: geometryParams(g),
-      bindings: { src: bind(x), x: bind(x), dst: bind(y) },
-      workgroups: workgroups(y.size, 64),
-      overrides: { MODE: name === 'maxPool3d' ? MODE.max : MODE.avg },
+    // One output element per invocation: a range of them reads the input rows under its rows.
+    const C = g.CO;
+    const windows = splitWorkgroups(workgroups(y.size, 64), (w0, w1) => {
+      const [e0, e1] = [w0 * 64, Math.min(y.size, w1 * 64)];
+      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
+      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [e0, e1]];
     });
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      dispatch(POOL3D, {
+        params: geometryParams(g, [], [win.w0 * 64, Math.min(y.size, win.w1 * 64), x0, y0]),
+        bindings: { src: bindRange(x, x0, x1), x: bindRange(x, x0, x1), dst: bindRange(y, y0, y1) },
+        workgroups: win.w1 - win.w0,
+        overrides: { MODE: name === 'maxPool3d' ? MODE.max : MODE.avg },
+      });
+    }
     return y;
   });
 }
@@ -88,12 +106,26 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
     const dx = engine.empty(x.shape, 'float32');
     if (dx.size === 0) return dx;
-    dispatch(POOL3D, {
-      params: geometryParams(g),
-      bindings: { src: bind(dy), x: bind(x), dst: bind(dx) },
-      workgroups: workgroups(dx.size, 64),
-      overrides: { MODE: kind === 'max' ? MODE.maxGrad : MODE.avgGrad },
+    // One dx element per invocation: it gathers dy over the windows that contain it, and (max)
+    // reads x over those whole windows, a slab of input rows around its own (bound from one base).
+    const C = g.CI;
+    const windows = splitWorkgroups(workgroups(dx.size, 64), (w0, w1) => {
+      const [e0, e1] = [w0 * 64, Math.min(dx.size, w1 * 64)];
+      const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
+      const [oa, ob] = [outputRowsOf(g, i0, i0)[0], outputRowsOf(g, i1, i1)[1]];
+      const xa = Math.min(i0, inputRowsOf(g, oa, oa)[0]);
+      const xb = Math.max(i1, inputRowsOf(g, ob, ob)[1]);
+      return [inputSlab(g, b0, xa, b1, xb), outputSlab(g, b0, oa, b1, ob), [e0, e1]];
     });
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1], [, d1]] = win.ranges;
+      dispatch(POOL3D, {
+        params: geometryParams(g, [], [win.w0 * 64, Math.min(dx.size, win.w1 * 64), x0, y0]),
+        bindings: { src: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dst: bindRange(dx, x0, Math.max(x1, d1)) },
+        workgroups: win.w1 - win.w0,
+        overrides: { MODE: kind === 'max' ? MODE.maxGrad : MODE.avgGrad },
+      });
+    }
     return dx;
   });
 }

@@ -1,6 +1,6 @@
 /** Softmax and log-softmax over one axis, numerically stable (the line's max is subtracted first). */
 import softmaxSource from '../../../kernels/softmax.wgsl';
-import { bind, dispatch, workgroups } from '../dispatch.js';
+import { bindRange, dispatch, splitWorkgroups, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
@@ -21,7 +21,7 @@ const SOFTMAX = defineKernel({
   name: 'softmax',
   file: 'softmax.wgsl',
   source: softmaxSource,
-  params: { outer: 'u32', axis_len: 'u32', inner: 'u32' },
+  params: { outer: 'u32', axis_len: 'u32', inner: 'u32', first: 'u32', end: 'u32', base: 'u32' },
   bindings: ['x', 'y'],
   overrides: ['LOG'],
 });
@@ -34,12 +34,23 @@ function softmaxImpl(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): T
     if (x.size === 0) return y;
     const outer = x.shape.slice(0, ax).reduce((a, b) => a * b, 1);
     const inner = x.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-    dispatch(SOFTMAX, {
-      params: { outer, axis_len: x.shape[ax], inner },
-      bindings: { x: bind(x), y: bind(y) },
-      workgroups: workgroups(outer * inner, 256),
-      overrides: { LOG: name === 'logSoftmax' ? 1 : 0 },
+    const A = x.shape[ax];
+    const lines = outer * inner;
+    // Lines [l0, l1) read and write the elements of rows o0..o1 of the (O, A, I) view.
+    const windows = splitWorkgroups(workgroups(lines, 256), (w0, w1) => {
+      const o0 = Math.floor((w0 * 256) / inner);
+      const o1 = Math.floor((Math.min(lines, w1 * 256) - 1) / inner);
+      return [[o0 * A * inner, (o1 + 1) * A * inner]];
     });
+    for (const w of windows) {
+      const [[e0, e1]] = w.ranges;
+      dispatch(SOFTMAX, {
+        params: { outer, axis_len: A, inner, first: w.w0 * 256, end: w.w1 * 256, base: e0 },
+        bindings: { x: bindRange(x, e0, e1), y: bindRange(y, e0, e1) },
+        workgroups: w.w1 - w.w0,
+        overrides: { LOG: name === 'logSoftmax' ? 1 : 0 },
+      });
+    }
     return y;
   });
 }

@@ -61,6 +61,7 @@ export class WebGPUBackend implements Backend {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);
+    this.pool.onError = (e) => this.#recordError(e);
     this.#uniforms = device.createBuffer({
       size: flags.uniformArenaBytes,
       usage: UNIFORM | COPY_DST,

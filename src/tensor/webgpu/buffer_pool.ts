@@ -6,6 +6,7 @@
  * A freed buffer is only reusable after the commands that used it were submitted: the backend
  * releases into `#pending` while a batch is open and calls `settle()` after each submit.
  */
+import { DeviceError } from '../../errors.js';
 import type { DeviceBuffer, MemoryStats } from '../backend.js';
 import { flags } from '../flags.js';
 
@@ -34,6 +35,9 @@ export class BufferPool {
   #stats: MemoryStats = { usedBytes: 0, pooledBytes: 0, allocatedBytes: 0 };
   #nextLabel = 0;
 
+  /** Where an asynchronous allocation failure goes (the backend records it). */
+  onError: (e: DeviceError) => void = () => {};
+
   constructor(device: GPUDevice) {
     this.#device = device;
   }
@@ -49,9 +53,17 @@ export class BufferPool {
     if (buffer) {
       this.#stats.pooledBytes -= size;
     } else {
+      // A device out of memory reports it asynchronously: it reaches the caller at the next sync point.
+      this.#device.pushErrorScope('out-of-memory');
       buffer = new PooledBuffer(
         this.#device.createBuffer({ size, usage: BUFFER_USAGE_STORAGE, label: `voxgrad-${this.#nextLabel++}` }),
       );
+      void this.#device.popErrorScope().then((err) => {
+        if (err)
+          this.onError(
+            new DeviceError(`out of memory: the device could not allocate a buffer of ${size} bytes (${err.message})`),
+          );
+      });
       this.#stats.allocatedBytes += size;
     }
     this.#stats.usedBytes += size;

@@ -4,7 +4,7 @@
  */
 import conv3dGradInputSource from '../../../../kernels/conv3d_grad_input.wgsl';
 import conv3dGradWeightSource from '../../../../kernels/conv3d_grad_weight.wgsl';
-import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { bind, bindingWindowElements, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
@@ -13,6 +13,7 @@ import { fill } from '../creation.js';
 import { pad, reshape, transpose } from '../movement.js';
 import { sum } from '../reduce.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
+import { inputRowsOf, inputRowsOfVoxels, inputSlab, outputRowsOf, outputRowsOfVoxels, outputSlab } from './windows.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -55,7 +56,9 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
     if (dx.size === 0) return dx;
     const CI4 = Math.ceil(g.CI / 4);
     const VZ = voxelsPerInvocation(CI4, g.input[2]);
-    const blocks = g.B * g.input[0] * g.input[1] * Math.ceil(g.input[2] / VZ);
+    // Invocation j computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
+    const ZR = Math.ceil(g.input[2] / VZ);
+    const blocks = g.B * g.input[0] * g.input[1] * ZR;
     // (KX, KY, KZ, CO, CI4 · 4): each output channel's weights for all input channels in vec4s.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
     const wt =
@@ -68,12 +71,24 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
             [0, 0],
             [0, CI4 * 4 - g.CI],
           ]);
-    dispatch(CONV3D_GRAD_INPUT, {
-      params: geometryParams(g),
-      bindings: { dy: bind(dy), wt: bind(wt), dx: bind(dx) },
-      workgroups: workgroups(blocks, 64),
-      consts: { CI4, VZ },
+    const voxelOf = (j: number, end: boolean): number => {
+      const zr = j % ZR;
+      return Math.floor(j / ZR) * g.input[2] + (end ? Math.min(g.input[2], (zr + 1) * VZ) : zr * VZ);
+    };
+    const windows = splitWorkgroups(workgroups(blocks, 64), (w0, w1) => {
+      const [v0, v1] = [voxelOf(w0 * 64, false), voxelOf(Math.min(blocks, w1 * 64) - 1, true)];
+      const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
+      return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
     });
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      dispatch(CONV3D_GRAD_INPUT, {
+        params: geometryParams(g, [], [win.w0 * 64, Math.min(blocks, win.w1 * 64), x0, y0]),
+        bindings: { dy: bindRange(dy, y0, y1), wt: bind(wt), dx: bindRange(dx, x0, x1) },
+        workgroups: win.w1 - win.w0,
+        consts: { CI4, VZ },
+      });
+    }
     swapped.dispose();
     if (wt !== swapped) wt.dispose();
     return dx;
@@ -93,15 +108,41 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const CIB = Math.max(1, Math.min(g.CI, Math.floor(32 / CO4)));
     const TB = Math.max(1, Math.min(taps, Math.floor(32 / (CO4 * CIB))));
     const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
-    const chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
+    let chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
+    // When x or dy is larger than one binding window, chunks get small enough that the chunks one
+    // workgroup of 64 invocations spans (their output voxels, and the input under them) fit one.
+    const window = bindingWindowElements();
+    if (x.size > window || dy.size > window) {
+      const span = Math.ceil(64 / blocks) + 1;
+      const perVoxel = g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2];
+      chunks = Math.max(chunks, Math.ceil(voxels / Math.max(1, Math.floor(window / (2 * span * perVoxel)))));
+    }
     const perChunk = Math.ceil(voxels / chunks);
     const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
-    dispatch(CONV3D_GRAD_WEIGHT, {
-      params: geometryParams(g, [chunks, perChunk]),
-      bindings: { x: bind(x), dy: bind(dy), partial: bind(partial) },
-      workgroups: workgroups(chunks * blocks, 64),
-      consts: { CO4, TB, CIB },
+    // Invocation i works on chunk floor(i / blocks): a range of invocations reads the output
+    // voxels of a range of chunks, and the input rows under them.
+    const count = chunks * blocks;
+    const windows = splitWorkgroups(workgroups(count, 64), (w0, w1) => {
+      const s0 = Math.floor((w0 * 64) / blocks);
+      const s1 = Math.floor((Math.min(count, w1 * 64) - 1) / blocks);
+      const [v0, v1] = [Math.min(voxels, s0 * perChunk), Math.min(voxels, (s1 + 1) * perChunk)];
+      if (v1 <= v0)
+        return [
+          [0, 1],
+          [0, 1],
+        ];
+      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
     });
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      dispatch(CONV3D_GRAD_WEIGHT, {
+        params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
+        bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
+        workgroups: win.w1 - win.w0,
+        consts: { CO4, TB, CIB },
+      });
+    }
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);

@@ -9,7 +9,7 @@
  */
 import conv3dSource from '../../../../kernels/conv3d.wgsl';
 import { argMessage, ShapeError, ValueError } from '../../../errors.js';
-import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp } from '../../op.js';
@@ -27,6 +27,7 @@ import {
   GEOMETRY_PARAMS,
   geometryParams,
 } from './geometry.js';
+import { inputRowsOf, inputSlab, outputRowsOfVoxels } from './windows.js';
 
 /** What conv3d can fuse into its output pass. */
 export interface Conv3dFused {
@@ -73,7 +74,6 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
     if (y.size === 0) return y;
     const CO4 = Math.ceil(g.CO / 4);
     const VZ = voxelsPerInvocation(CO4, g.output[2]);
-    const blocks = g.B * g.output[0] * g.output[1] * Math.ceil(g.output[2] / VZ);
     const extra = CO4 * 4 - g.CO;
     const padded =
       extra === 0
@@ -86,14 +86,34 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
             [0, extra],
           ]);
     const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
-    // Without a bias the kernel reads none; the weights stand in for the binding.
-    dispatch(CONV3D, {
-      params: geometryParams(g),
-      bindings: { x: bind(x), w: bind(padded), y: bind(y), bias: bind(paddedBias ?? padded) },
-      workgroups: workgroups(blocks, 64),
-      overrides: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 },
-      consts: { CO4, VZ },
+    // Invocation j computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
+    const ZR = Math.ceil(g.output[2] / VZ);
+    const blocks = g.B * g.output[0] * g.output[1] * ZR;
+    const voxelOf = (j: number, end: boolean): number => {
+      const zr = j % ZR;
+      return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
+    };
+    const windows = splitWorkgroups(workgroups(blocks, 64), (w0, w1) => {
+      const [v0, v1] = [voxelOf(w0 * 64, false), voxelOf(Math.min(blocks, w1 * 64) - 1, true)];
+      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
     });
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      // Without a bias the kernel reads none; the weights stand in for the binding.
+      dispatch(CONV3D, {
+        params: geometryParams(g, [], [win.w0 * 64, Math.min(blocks, win.w1 * 64), x0, y0]),
+        bindings: {
+          x: bindRange(x, x0, x1),
+          w: bind(padded),
+          y: bindRange(y, y0, y1),
+          bias: bind(paddedBias ?? padded),
+        },
+        workgroups: win.w1 - win.w0,
+        overrides: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 },
+        consts: { CO4, VZ },
+      });
+    }
     if (padded !== w) padded.dispose();
     if (paddedBias !== bias) paddedBias?.dispose();
     return y;

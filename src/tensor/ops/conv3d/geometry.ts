@@ -123,10 +123,19 @@ export const GEOMETRY_PARAMS = {
   dilation: 'vec4<u32>',
   pad: 'vec4<u32>',
   extra: 'vec4<u32>',
+  window: 'vec4<u32>',
 } as const;
 
-/** The geometry uniform's values; `extra` is kernel-specific. */
-export function geometryParams(g: Conv3dGeometry, extra: readonly number[] = []): ParamValues<typeof GEOMETRY_PARAMS> {
+/**
+ * The geometry uniform's values. `extra` is kernel-specific; `window` is (first invocation, end
+ * invocation, element base of input-shaped bindings, element base of output-shaped bindings) of
+ * one windowed dispatch (the whole grid from element 0 by default).
+ */
+export function geometryParams(
+  g: Conv3dGeometry,
+  extra: readonly number[] = [],
+  window: readonly number[] = [0, 0xffffffff, 0, 0],
+): ParamValues<typeof GEOMETRY_PARAMS> {
   return {
     in_shape: [...g.input, g.CI],
     out_shape: [...g.output, g.CO],
@@ -135,5 +144,6 @@ export function geometryParams(g: Conv3dGeometry, extra: readonly number[] = [])
     dilation: g.dilation,
     pad: g.padBefore,
     extra,
+    window,
   };
 }

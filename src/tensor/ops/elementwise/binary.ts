@@ -7,7 +7,15 @@ import binarySource from '../../../../kernels/binary.wgsl';
 import binaryContiguousSource from '../../../../kernels/binary_contiguous.wgsl';
 import binaryOpsSource from '../../../../kernels/binary_ops.wgsl';
 import { argMessage, DTypeError, ValueError } from '../../../errors.js';
-import { bind, bindingWindowElements, bindVec4, dispatch, workgroups } from '../../dispatch.js';
+import {
+  bindingWindowElements,
+  bindRange,
+  bindVec4,
+  dispatch,
+  splitWorkgroups,
+  stridedRange,
+  workgroups,
+} from '../../dispatch.js';
 import { wgslType } from '../../dtype.js';
 import { engine } from '../../engine.js';
 import { defineKernel, opCodes } from '../../kernel.js';
@@ -45,6 +53,11 @@ const BINARY = defineKernel({
     flags: 'u32',
     a_period: 'u32',
     b_period: 'u32',
+    first: 'u32',
+    end: 'u32',
+    out_base: 'u32',
+    a_base: 'u32',
+    b_base: 'u32',
     shape: 'array<vec4<u32>, 2>',
     a_strides: 'array<vec4<u32>, 2>',
     b_strides: 'array<vec4<u32>, 2>',
@@ -98,22 +111,37 @@ function launchBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: number[]):
   }
   const tileA = !sameA && repeatsAlongLeadingAxes(a.shape, outShape);
   const tileB = !sameB && repeatsAlongLeadingAxes(b.shape, outShape);
-  dispatch(BINARY, {
-    params: {
-      n: out.size,
-      rank: outShape.length,
-      flags: (sameA ? 1 : 0) | (sameB ? 2 : 0) | (tileA ? 4 : 0) | (tileB ? 8 : 0),
-      a_period: a.size,
-      b_period: b.size,
-      shape: outShape,
-      a_strides: broadcastStrides(a.shape, outShape),
-      b_strides: broadcastStrides(b.shape, outShape),
-    },
-    bindings: { a: bind(a), b: bind(b), out: bind(out) },
-    workgroups: workgroups(out.size, 256),
-    overrides,
-    aliases,
+  const aStrides = broadcastStrides(a.shape, outShape);
+  const bStrides = broadcastStrides(b.shape, outShape);
+  // Output ranges whose reads of a and b each fit one binding window.
+  const windows = splitWorkgroups(workgroups(out.size, 256), (w0, w1) => {
+    const [i0, i1] = [w0 * 256, Math.min(out.size, w1 * 256)];
+    return [[i0, i1], stridedRange(outShape, aStrides, i0, i1), stridedRange(outShape, bStrides, i0, i1)];
   });
+  for (const w of windows) {
+    const [[o0, o1], [a0, a1], [b0, b1]] = w.ranges;
+    dispatch(BINARY, {
+      params: {
+        n: out.size,
+        rank: outShape.length,
+        flags: (sameA ? 1 : 0) | (sameB ? 2 : 0) | (tileA ? 4 : 0) | (tileB ? 8 : 0),
+        a_period: a.size,
+        b_period: b.size,
+        first: w.w0 * 256,
+        end: w.w1 * 256,
+        out_base: o0,
+        a_base: a0,
+        b_base: b0,
+        shape: outShape,
+        a_strides: aStrides,
+        b_strides: bStrides,
+      },
+      bindings: { a: bindRange(a, a0, a1), b: bindRange(b, b0, b1), out: bindRange(out, o0, o1) },
+      workgroups: w.w1 - w.w0,
+      overrides,
+      aliases,
+    });
+  }
   return out;
 }
 

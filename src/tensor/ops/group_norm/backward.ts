@@ -5,12 +5,12 @@
 import groupNormGradApplySource from '../../../../kernels/group_norm_grad_apply.wgsl';
 import groupNormGradStatsSource from '../../../../kernels/group_norm_grad_stats.wgsl';
 import groupNormGradSumsSource from '../../../../kernels/group_norm_grad_sums.wgsl';
-import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { bind, bindRange, dispatch, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
-import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams } from './layout.js';
+import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -64,11 +64,18 @@ export function groupNormGrad(
     const partial = engine.empty([B, params.chunks, C, 2], 'float32');
     const coef = engine.empty([B, G, 2], 'float32');
     const dparams = engine.empty([2, C], 'float32');
-    dispatch(GROUP_NORM_GRAD_SUMS, {
-      params,
-      bindings: { x: bind(x), dy: bind(dy), stats: bind(stats), partial: bind(partial) },
-      workgroups: workgroups(B * params.chunks * C, 64),
-    });
+    for (const w of volumeWindows(layout, 'slot')) {
+      dispatch(GROUP_NORM_GRAD_SUMS, {
+        params: w.params,
+        bindings: {
+          x: bindRange(x, ...w.range),
+          dy: bindRange(dy, ...w.range),
+          stats: bind(stats),
+          partial: bind(partial),
+        },
+        workgroups: w.workgroups,
+      });
+    }
     dispatch(GROUP_NORM_GRAD_STATS, {
       params,
       bindings: { partial: bind(partial), gamma: bind(gamma ?? stats), coef: bind(coef), dparams: bind(dparams) },
@@ -78,18 +85,20 @@ export function groupNormGrad(
     let dx: Tensor | null = null;
     if (needX) {
       dx = engine.empty(x.shape, 'float32');
-      dispatch(GROUP_NORM_GRAD_APPLY, {
-        params,
-        bindings: {
-          x: bind(x),
-          dy: bind(dy),
-          stats: bind(stats),
-          gamma: bind(gamma ?? stats),
-          coef: bind(coef),
-          dx: bind(dx),
-        },
-        workgroups: workgroups(B * layout.N, 64),
-      });
+      for (const w of volumeWindows(layout, 'voxel')) {
+        dispatch(GROUP_NORM_GRAD_APPLY, {
+          params: w.params,
+          bindings: {
+            x: bindRange(x, ...w.range),
+            dy: bindRange(dy, ...w.range),
+            stats: bind(stats),
+            gamma: bind(gamma ?? stats),
+            coef: bind(coef),
+            dx: bindRange(dx, ...w.range),
+          },
+          workgroups: w.workgroups,
+        });
+      }
     }
     coef.dispose();
     const dgamma = engine.empty([C], 'float32');

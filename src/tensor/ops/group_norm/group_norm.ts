@@ -12,14 +12,14 @@ import groupNormApplySource from '../../../../kernels/group_norm_apply.wgsl';
 import groupNormMomentsSource from '../../../../kernels/group_norm_moments.wgsl';
 import groupNormStatsSource from '../../../../kernels/group_norm_stats.wgsl';
 import { argMessage, ShapeError, ValueError } from '../../../errors.js';
-import { bind, dispatch, workgroups } from '../../dispatch.js';
+import { bind, bindRange, dispatch, workgroups } from '../../dispatch.js';
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
 import { groupNormGrad } from './backward.js';
-import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams } from './layout.js';
+import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -96,11 +96,13 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     if (x.size === 0) return [out, st];
     const params = layoutParams(layout);
     const partial = engine.empty([layout.B, params.chunks, C, 2], 'float32');
-    dispatch(GROUP_NORM_MOMENTS, {
-      params,
-      bindings: { x: bind(x), partial: bind(partial) },
-      workgroups: workgroups(layout.B * params.chunks * C, 64),
-    });
+    for (const w of volumeWindows(layout, 'slot')) {
+      dispatch(GROUP_NORM_MOMENTS, {
+        params: w.params,
+        bindings: { x: bindRange(x, ...w.range), partial: bind(partial) },
+        workgroups: w.workgroups,
+      });
+    }
     dispatch(GROUP_NORM_STATS, {
       params,
       bindings: { partial: bind(partial), stats: bind(st) },
@@ -108,11 +110,19 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     });
     partial.dispose();
     // Without gamma or beta the kernel reads neither; the stats stand in for the binding.
-    dispatch(GROUP_NORM_APPLY, {
-      params,
-      bindings: { x: bind(x), stats: bind(st), gamma: bind(gamma ?? st), beta: bind(beta ?? st), y: bind(out) },
-      workgroups: workgroups(layout.B * layout.N, 64),
-    });
+    for (const w of volumeWindows(layout, 'voxel')) {
+      dispatch(GROUP_NORM_APPLY, {
+        params: w.params,
+        bindings: {
+          x: bindRange(x, ...w.range),
+          stats: bind(st),
+          gamma: bind(gamma ?? st),
+          beta: bind(beta ?? st),
+          y: bindRange(out, ...w.range),
+        },
+        workgroups: w.workgroups,
+      });
+    }
     return [out, st];
   });
   stats.dispose();
