@@ -1,4 +1,5 @@
-// group_norm_apply.wgsl — forward, pass 3 of 3: y = (x − mean) · rstd · gamma[c] + beta[c].
+// group_norm_apply.wgsl — forward, pass 3 of 3: y = act((x − mean) · rstd · gamma[c] + beta[c]),
+// with ACT 0 linear or 1 relu fused in (a norm-then-relu block writes one tensor, not two).
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
@@ -10,6 +11,8 @@
 //   5 y      storage rw    array<f32>  (B, N, C), a window from element base
 // Workgroup: 64 threads. Dispatch: ceil(B·N / 64) workgroups (folded by the host); one voxel (all
 // C channels, group by group) per invocation, so the index arithmetic is paid once per voxel.
+
+override ACT: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -32,6 +35,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       var v = (x[e] - mean) * rstd;
       if ((params.affine & 1u) != 0u) { v *= gamma[c]; }
       if ((params.affine & 2u) != 0u) { v += beta[c]; }
+      // relu that keeps NaN (max(NaN, 0) may give 0 in WGSL).
+      if (ACT == 1u && v < 0.0) { v = 0.0; }
       y[e] = v;
     }
   }

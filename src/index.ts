@@ -10,6 +10,8 @@ export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './g
 export { Variable, variable } from './grad/variable.js';
 // --- losses and metrics ---------------------------------------------------------------------------
 export * from './losses/index.js';
+export type { UNet3dOptions, UNetHead } from './models/unet3d.js';
+export { unet3d } from './models/unet3d.js';
 // --- layers, models, training ---------------------------------------------------------------------
 export { earlyStopping } from './nn/callbacks.js';
 export type { LossArg, LossFn, LossSpec, WeightsArg } from './nn/compile_loss.js';
@@ -19,9 +21,20 @@ export type { Conv3DOptions } from './nn/layers/conv3d.js';
 export { Conv3D } from './nn/layers/conv3d.js';
 export type { DenseOptions } from './nn/layers/dense.js';
 export { Dense } from './nn/layers/dense.js';
+export type { GroupNormalizationOptions } from './nn/layers/group_normalization.js';
 export { GroupNormalization } from './nn/layers/group_normalization.js';
 export { Activation, AvgPool3D, Concatenate, Dropout, MaxPool3D, UpSampling3D } from './nn/layers/simple.js';
-export type { Callback, CompileOptions, FitOptions, History, Logs, MetricFn, TensorsArg } from './nn/model.js';
+export type {
+  Callback,
+  CompileOptions,
+  FitOptions,
+  History,
+  Logs,
+  MetricFn,
+  ModelConfig,
+  OutputActivation,
+  TensorsArg,
+} from './nn/model.js';
 export { input, Model, model } from './nn/model.js';
 export * from './nn/optimizers/index.js';
 export type { Regularizer } from './nn/regularizers.js';

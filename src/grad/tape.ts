@@ -4,7 +4,7 @@
  */
 import { GradientError } from '../errors.js';
 import { engine, type OpObserver, type OpRecord } from '../tensor/engine.js';
-import { type GradRule, type OpName, opDefinition, type Saved } from '../tensor/op.js';
+import { type GradRule, type OpName, opDefinition, type Saved, type SaveSpec } from '../tensor/op.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -43,11 +43,14 @@ export class Tape implements OpObserver {
 
   record<N extends OpName>(op: OpRecord<N>): void {
     const { rule } = opDefinition(op.name);
-    const pick = (which: boolean | readonly number[] | undefined, i: number): boolean =>
+    const resolve = (spec: SaveSpec<OpName> | undefined): boolean | readonly number[] =>
+      typeof spec === 'function' ? spec(op.attrs) : (spec ?? false);
+    const [saveIn, saveOut] = [resolve(rule?.saveInputs), resolve(rule?.saveOutputs)];
+    const pick = (which: boolean | readonly number[], i: number): boolean =>
       which === true || (Array.isArray(which) && which.includes(i));
     const saved: Saved<OpName> = {
-      inputs: op.inputs.map((t, i) => (pick(rule?.saveInputs, i) ? this.#save(t) : undefined)),
-      outputs: op.outputs.map((t) => (rule?.saveOutputs ? this.#save(t) : undefined)),
+      inputs: op.inputs.map((t, i) => (pick(saveIn, i) ? this.#save(t) : undefined)),
+      outputs: op.outputs.map((t, i) => (pick(saveOut, i) ? this.#save(t) : undefined)),
       inputShapes: op.inputs.map((t) => t.shape),
       inputDTypes: op.inputs.map((t) => t.dtype),
       attrs: op.attrs,

@@ -10,6 +10,7 @@ import type { Variable } from '../grad/variable.js';
 import { diceMetric, iouMetric } from '../losses/metrics.js';
 import { checkKeys } from '../options.js';
 import { keep, readAll, tidy } from '../tensor/api.js';
+import { engine } from '../tensor/engine.js';
 import { describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat, slice } from '../tensor/ops/movement.js';
@@ -73,6 +74,17 @@ export interface History {
   history: Record<string, number[]>;
 }
 
+export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
+
+export interface ModelConfig {
+  inputs: SymbolicTensor | readonly SymbolicTensor[];
+  /** A list (names from the layers) or a record keyed by output name. */
+  outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>;
+  name?: string;
+  /** How each output is read (default 'linear'); see `Model.outputActivations`. */
+  outputActivations?: Readonly<Record<string, OutputActivation>>;
+}
+
 export class Model {
   readonly name: string;
   readonly inputs: readonly SymbolicTensor[];
@@ -85,11 +97,13 @@ export class Model {
   #optimizer: Optimizer | null = null;
   stopTraining = false;
 
-  constructor(config: {
-    inputs: SymbolicTensor | readonly SymbolicTensor[];
-    outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>;
-    name?: string;
-  }) {
+  /**
+   * How each output's values are read, by output name ('softmax', 'sigmoid' or 'linear'): outputs
+   * are logits, and this says what turns them into probabilities (used by prediction helpers).
+   */
+  readonly outputActivations: Readonly<Record<string, OutputActivation>>;
+
+  constructor(config: ModelConfig) {
     const fn = 'model';
     this.name = config.name ?? 'model';
     this.inputs = Array.isArray(config.inputs) ? config.inputs : [config.inputs as SymbolicTensor];
@@ -101,6 +115,9 @@ export class Model {
       this.outputNames = Object.keys(outs);
       this.outputs = Object.values(outs as Record<string, SymbolicTensor>);
     }
+    this.outputActivations = Object.fromEntries(
+      this.outputNames.map((n) => [n, config.outputActivations?.[n] ?? 'linear']),
+    );
     if (new Set(this.outputNames).size !== this.outputNames.length)
       throw new ValueError(argMessage(fn, 'outputs', 'outputs with distinct names', this.outputNames.join(', ')));
     for (const x of [...this.inputs, ...this.outputs]) {
@@ -139,18 +156,37 @@ export class Model {
     return this.#run('call', x, training);
   }
 
+  /**
+   * Runs the graph. Each intermediate value is disposed as soon as its last consumer has run (the
+   * tape keeps its own handles on what backward needs), so a forward pass holds only what is still
+   * to be read: for a U-Net, the skip connections and the current level.
+   */
   #run(fn: string, x: TensorsArg, training: boolean): Record<string, Tensor> {
     const inputs = this.#bindInputs(fn, x);
     const values = new Map<number, Tensor>();
     this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
-    for (const node of this.#nodes)
-      values.set(
-        node.id,
-        node.layer.call(
-          node.inputs.map((i) => values.get(i.id)!),
-          training,
-        ),
-      );
+    // Pending reads of each tensor object (a layer may return its input unchanged); the inputs
+    // and outputs are never disposed here.
+    const pending = new Map<Tensor, number>();
+    const kept = new Set<Tensor>(inputs);
+    const release = (t: Tensor): void => {
+      const left = (pending.get(t) ?? 0) - 1;
+      pending.set(t, left);
+      if (left <= 0 && !kept.has(t)) t.dispose();
+    };
+    const reads = new Map<number, number>();
+    for (const node of this.#nodes) for (const i of node.inputs) reads.set(i.id, (reads.get(i.id) ?? 0) + 1);
+    for (const o of this.outputs) reads.set(o.id, (reads.get(o.id) ?? 0) + 1);
+    const outputIds = new Set(this.outputs.map((o) => o.id));
+    this.inputs.forEach((s, i) => pending.set(inputs[i], (pending.get(inputs[i]) ?? 0) + (reads.get(s.id) ?? 0)));
+    for (const node of this.#nodes) {
+      const args = node.inputs.map((i) => values.get(i.id)!);
+      const out = node.layer.call(args, training);
+      values.set(node.id, out);
+      pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
+      if (outputIds.has(node.id)) kept.add(out);
+      for (const a of args) release(a);
+    }
     return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
   }
 
@@ -218,6 +254,8 @@ export class Model {
         perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
       return this.#withRegularization(values.total);
     }, this.trainableWeights);
+    // Kept to outlive the loss function's scope; now the caller's scope owns them, like `total`.
+    for (const v of Object.values(perOutput)) engine.unkeep(v);
     return { total, perOutput };
   }
 
@@ -421,7 +459,7 @@ export class Model {
 }
 
 /** A functional model from its inputs and outputs (a list, or a record keyed by output name). */
-export function model(config: ConstructorParameters<typeof Model>[0]): Model {
+export function model(config: ModelConfig): Model {
   return new Model(config);
 }
 

@@ -259,6 +259,13 @@ class Engine {
     return t;
   }
 
+  /** Undoes `keep`: the tensor belongs to the innermost scope again (as if created there). */
+  unkeep<T extends Tensor>(t: T): T {
+    t.kept = false;
+    this.#scopes.at(-1)?.add(t);
+    return t;
+  }
+
   // --- ops -------------------------------------------------------------------------------------
 
   /**

@@ -44,10 +44,17 @@ export type GradFn<N extends OpName> = (
   needed: readonly boolean[],
 ) => ((() => Tensor) | null)[];
 
+/** Which of an op's inputs or outputs a rule keeps for backward: all, some by index, or by attrs. */
+export type SaveSpec<N extends OpName> =
+  | boolean
+  | readonly number[]
+  | ((attrs: Readonly<OpAttrs[N]>) => boolean | readonly number[]);
+
 export interface GradRule<N extends OpName> {
   /** Which inputs to keep alive until backward (true = all). */
-  readonly saveInputs?: boolean | readonly number[];
-  readonly saveOutputs?: boolean;
+  readonly saveInputs?: SaveSpec<N>;
+  /** Which outputs to keep alive until backward (true = all). */
+  readonly saveOutputs?: SaveSpec<N>;
   readonly grad: GradFn<N>;
 }
 

@@ -7,16 +7,30 @@ import { groupNorm } from '../../tensor/ops/group_norm/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Layer } from '../layer.js';
 
+export interface GroupNormalizationOptions {
+  /** Channel groups (must divide the channels); groups = channels is instance normalisation. */
+  groups: number;
+  /** Added to the variance (default 1e-5). */
+  epsilon?: number;
+  /** 'linear' (default) or 'relu', fused into the normalisation (one tensor kept, not two). */
+  activation?: 'linear' | 'relu';
+  name?: string;
+}
+
 export class GroupNormalization extends Layer {
   readonly groups: number;
   readonly epsilon: number;
+  readonly activation: 'linear' | 'relu';
 
-  constructor(o: { groups: number; epsilon?: number; name?: string }) {
+  constructor(o: GroupNormalizationOptions) {
     super('group_normalization', o.name);
     if (!Number.isInteger(o.groups) || o.groups < 1)
       throw new ValueError(argMessage('GroupNormalization', 'groups', 'a positive integer', o.groups));
     this.groups = o.groups;
     this.epsilon = o.epsilon ?? 1e-5;
+    this.activation = o.activation ?? 'linear';
+    if (this.activation !== 'linear' && this.activation !== 'relu')
+      throw new ValueError(argMessage('GroupNormalization', 'activation', "'linear' or 'relu'", o.activation));
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
@@ -36,6 +50,6 @@ export class GroupNormalization extends Layer {
 
   call([x]: readonly Tensor[]): Tensor {
     const [gamma, beta] = this.weights;
-    return groupNorm(x, gamma, beta, { groups: this.groups, epsilon: this.epsilon });
+    return groupNorm(x, gamma, beta, { groups: this.groups, epsilon: this.epsilon, activation: this.activation });
   }
 }

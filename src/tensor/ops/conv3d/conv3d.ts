@@ -124,7 +124,8 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
 // gradient sums the masked dy over every axis but the channels.
 defineOp('conv3d', {
   saveInputs: [0, 1],
-  saveOutputs: true,
+  // The output only masks the gradient of a fused relu.
+  saveOutputs: (attrs) => attrs.activation === 'relu',
   grad: (dy, s, needed) => {
     const g = s.attrs.geometry;
     const masked = s.attrs.activation === 'relu' ? mul(dy, unary('step', s.outputs[0]!)) : dy;

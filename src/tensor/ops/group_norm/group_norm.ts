@@ -18,12 +18,13 @@ import { defineKernel } from '../../kernel.js';
 import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
+import { mul, step } from '../elementwise/index.js';
 import { groupNormGrad } from './backward.js';
 import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
-    groupNorm: { layout: GroupNormLayout };
+    groupNorm: { layout: GroupNormLayout; activation: 'linear' | 'relu' };
   }
 }
 
@@ -52,6 +53,7 @@ const GROUP_NORM_APPLY = defineKernel({
   prelude: LAYOUT,
   params: LAYOUT_PARAMS,
   bindings: ['x', 'stats', 'gamma', 'beta', 'y'],
+  overrides: ['ACT'],
 });
 
 export interface GroupNormOptions {
@@ -59,6 +61,8 @@ export interface GroupNormOptions {
   groups: number;
   /** Added to the variance (default 1e-5). */
   epsilon?: number;
+  /** 'linear' (default) or 'relu', fused into the normalisation's output pass. */
+  activation?: 'linear' | 'relu';
 }
 
 /** (x − mean) / sqrt(var + ε) per (sample, group), times gamma plus beta (both of shape [C]). */
@@ -71,6 +75,9 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   if (!Number.isInteger(G) || G < 1 || C % G !== 0)
     throw new ValueError(argMessage(fn, 'groups', `a divisor of the ${C} channels`, describe(G)));
   const eps = options.epsilon ?? 1e-5;
+  const activation = options.activation ?? 'linear';
+  if (activation !== 'linear' && activation !== 'relu')
+    throw new ValueError(argMessage(fn, 'activation', "'linear' or 'relu'", describe(activation)));
   if (typeof eps !== 'number' || !(eps > 0))
     throw new ValueError(argMessage(fn, 'epsilon', 'a number > 0', describe(eps)));
   for (const [arg, p] of [
@@ -90,7 +97,7 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     hasBeta: beta !== null,
   };
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
-  const [y, stats] = engine.run('groupNorm', inputs, { layout }, () => {
+  const [y, stats] = engine.run('groupNorm', inputs, { layout, activation }, () => {
     const out = engine.empty(x.shape, 'float32');
     const st = engine.empty([layout.B, G, 2], 'float32');
     if (x.size === 0) return [out, st];
@@ -121,6 +128,7 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
           y: bindRange(out, ...w.range),
         },
         workgroups: w.workgroups,
+        overrides: { ACT: activation === 'relu' ? 1 : 0 },
       });
     }
     return [out, st];
@@ -132,11 +140,15 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
 // --- gradient: dx, dgamma and dbeta from one backward chain (kernels/group_norm_grad_*.wgsl) ------
 defineOp('groupNorm', {
   saveInputs: true,
-  saveOutputs: true,
+  // The statistics always; the normalised output only masks the gradient of a fused relu.
+  saveOutputs: (attrs) => (attrs.activation === 'relu' ? [0, 1] : [1]),
   grad: (dy, s, needed) => {
     const layout = s.attrs.layout;
     const gamma = layout.hasGamma ? s.inputs[1]! : null;
-    const { dx, dgamma, dbeta } = groupNormGrad(s.inputs[0]!, gamma, s.outputs[1]!, dy, layout, needed[0]);
+    // A fused relu passes the gradient where its output is positive.
+    const masked = s.attrs.activation === 'relu' ? mul(dy, step(s.outputs[0]!)) : dy;
+    const { dx, dgamma, dbeta } = groupNormGrad(s.inputs[0]!, gamma, s.outputs[1]!, masked, layout, needed[0]);
+    if (masked !== dy) masked.dispose();
     // One chain computes them all: hand out what is needed and free the rest now.
     const results = [dx, ...(layout.hasGamma ? [dgamma] : []), ...(layout.hasBeta ? [dbeta] : [])];
     if (!layout.hasGamma) dgamma.dispose();
