@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { engine } from '../src/tensor/engine.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';

@@ -4,7 +4,7 @@
  * gradients and the optimizer's state. The benchmark sets the step's measured peak against it.
  */
 import { Tape } from '../src/grad/tape.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
 import type { Storage } from '../src/tensor/tensor.js';
 import type { StepSetup } from './models.js';

@@ -4,7 +4,7 @@
  * sigmoid/tversky head, 0.5·dice + 0.3·tversky, Adam), on synthetic volumes.
  */
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 
 export interface StepSetup {

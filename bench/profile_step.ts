@@ -3,7 +3,7 @@
  * per-dispatch timestamps (engine.backend.profileKernels), and the wall time and peak memory.
  * Usage: node build/bench/profile_step.js [small|unet] [size=32] [batch=2 small, 1 unet] [filters=8 small, 16 unet]
  */
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
 import { stepMemory } from './memory.js';
 import { stepSetup, trainStep } from './models.js';

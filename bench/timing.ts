@@ -4,7 +4,7 @@
  * wake-up latency), and by GPU timestamps written just before and after the work (what the GPU
  * spends; null when the adapter has no timestamp queries).
  */
-import { sync } from '../src/index.js';
+import { sync } from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
 
 export interface Timing {

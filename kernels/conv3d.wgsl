@@ -5,21 +5,25 @@
 // Bindings (group 0):
 //   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
 //   2 w  storage read  array<vec4<f32>>  (KX, KY, KZ, CI, CO4): the kernel with its output channels
-//                                         padded with zeros to CO4 blocks of 4 (the host pads)
+//                                         padded with zeros to whole blocks of CB4 vec4s (the host
+//                                         pads; CO4 = that padded count / 4)
 //   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
 //                                         is 1 (else any vec4 buffer is bound)
 // Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
-// CO4 = ceil(CO / 4) and VZ (output voxels per invocation, consecutive along z) are fixed at shader
-// creation; the host keeps CO4 · VZ accumulators within a register budget.
-// Workgroup: 64 threads. Dispatch: ceil(B·OX·OY·ceil(OZ / VZ) / 64) workgroups (folded by the host).
-// Invocation i computes every output channel of VZ output voxels of one z row: each weight block
-// read is used for VZ voxels and each input value for CO products. Taps outside the input are read
-// at a clamped position and weighted by 0 instead of skipped, so control flow stays uniform and
-// every invocation of a workgroup reads the same weights at the same time.
+// Fixed at shader creation (a variant the tuner chooses per adapter and shape class): VZ output
+// voxels per invocation (consecutive along z) and CB4 vec4 blocks of output channels per
+// invocation, so VZ · CB4 vec4 accumulators live in registers.
+// Workgroup: 64 threads. Dispatch: ceil(B·OX·OY·ceil(OZ / VZ) / 64) · CBLOCKS workgroups (folded by
+// the host; CBLOCKS = ceil(CO / (4·CB4))): workgroup g computes channel block g mod CBLOCKS of
+// the 64 voxel blocks g / CBLOCKS; a windowed dispatch covers workgroups [window.x, window.y).
+// Each weight block read is used for VZ voxels and each input value for 4·CB4 products. Taps
+// outside the input are read at a clamped position and weighted by 0 instead of skipped, so
+// control flow stays uniform and every invocation of a workgroup reads the same weights at the same
+// time (the weight loads are uniform: one load serves the whole SIMD group on a CPU adapter).
 
-const CO4: u32 = 2u;
 const VZ: u32 = 4u;
+const CB4: u32 = 2u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 
@@ -33,15 +37,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
+  // The kernel's output channels come in blocks of CB4 vec4s (the host pads them to whole blocks).
+  let CBLOCKS = (CO + 4u * CB4 - 1u) / (4u * CB4);
+  let CO4 = CBLOCKS * CB4;
   let I = vec3<i32>(params.in_shape.xyz);
-  let i = linear_index(wid, nwg, lid);
+  // Workgroup g: channel block g mod CBLOCKS of the 64 voxel blocks g / CBLOCKS (so every
+  // invocation of a workgroup reads the same weights).
+  let g = params.window.x + wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+  let cb = g % CBLOCKS;
+  let i = (g / CBLOCKS) * 64u + lid;
   let B = params.ksize.w;
   let rows = vec3<u32>(params.out_shape.xy, (params.out_shape.z + VZ - 1u) / VZ);
   let total = B * rows.x * rows.y * rows.z;
   // Invocations past the end compute a clamped block and write nothing (uniform control flow).
   let o = voxel_coords(min(i, total - 1u), rows);
   let z0 = o.w * VZ;
-  var acc: array<vec4<f32>, CO4 * VZ>;
+  var acc: array<vec4<f32>, CB4 * VZ>;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
       let pxy = vec2<i32>(o.yz * params.stride.xy + vec2<u32>(kx, ky) * params.dilation.xy) - vec2<i32>(params.pad.xy);
@@ -56,32 +67,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           keep[j] = select(0.0, 1.0, row_in && pz >= 0 && pz < I.z);
           xb[j] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
         }
-        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CI * CO4;
+        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CI * CO4 + cb * CB4;
         for (var ci = 0u; ci < CI; ci++) {
-          var wv: array<vec4<f32>, CO4>;
-          for (var c = 0u; c < CO4; c++) { wv[c] = w[wb + ci * CO4 + c]; }
+          var wv: array<vec4<f32>, CB4>;
+          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + ci * CO4 + c]; }
           for (var j = 0u; j < VZ; j++) {
             let xv = x[xb[j] + ci] * keep[j];
-            for (var c = 0u; c < CO4; c++) { acc[j * CO4 + c] += xv * wv[c]; }
+            for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[c]; }
           }
         }
       }
     }
   }
-  if (i >= last_invocation(total)) { return; }
-  var b: array<vec4<f32>, CO4>;
+  if (i >= total || g >= params.window.y) { return; }
+  var b: array<vec4<f32>, CB4>;
   if (HAS_BIAS == 1u) {
-    for (var c = 0u; c < CO4; c++) { b[c] = bias[c]; }
+    for (var c = 0u; c < CB4; c++) { b[c] = bias[cb * CB4 + c]; }
   }
   for (var j = 0u; j < VZ; j++) {
     let z = z0 + j;
     if (z >= params.out_shape.z) { break; }
     let yb = voxel_index(o.x, vec3<u32>(o.yz, z), params.out_shape.xyz) * CO - params.window.w;
-    for (var c = 0u; c < CO4; c++) {
-      var v = acc[j * CO4 + c] + b[c];
-      if (ACT == 1u) { v = max(v, vec4<f32>(0.0)); }
+    for (var c = 0u; c < CB4; c++) {
+      var v = acc[j * CB4 + c] + b[c];
+      // relu that keeps NaN.
+      if (ACT == 1u) { v = select(v, vec4<f32>(0.0), v < vec4<f32>(0.0)); }
       for (var l = 0u; l < 4u; l++) {
-        if (4u * c + l < CO) { y[yb + 4u * c + l] = v[l]; }
+        let ch = 4u * (cb * CB4 + c) + l;
+        if (ch < CO) { y[yb + ch] = v[l]; }
       }
     }
   }

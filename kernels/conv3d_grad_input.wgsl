@@ -7,18 +7,19 @@
 //   1 dy  storage read  array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   2 wt  storage read  array<vec4<f32>>  (KX, KY, KZ, CO, CI4): the kernel with its two channel
 //                                          axes swapped and the input channels padded with zeros
-//                                          to CI4 blocks of 4 (the host prepares it)
+//                                          to whole blocks of CB4 vec4s (the host prepares it)
 //   3 dx  storage rw    array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
-// CI4 = ceil(CI / 4) and VZ (input voxels per invocation, consecutive along z) are fixed at shader
-// creation; the host keeps CI4 · VZ accumulators within a register budget.
-// Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·ceil(IZ / VZ) / 64) workgroups (folded by the host).
-// Invocation i computes every input channel of VZ input voxels of one z row. For each tap the
+// Fixed at shader creation (a variant the tuner chooses): VZ input voxels per invocation
+// (consecutive along z) and CB4 vec4 blocks of input channels per invocation.
+// Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·ceil(IZ / VZ) / 64) · CBLOCKS workgroups (folded by
+// the host; CBLOCKS = ceil(CI / (4·CB4))): workgroup g computes channel block g mod CBLOCKS of the
+// 64 voxel blocks g / CBLOCKS; a windowed dispatch covers workgroups [window.x, window.y). For each tap the
 // output position o = (i + pad − k·dilation) / stride must be a whole number inside the output;
 // taps where it is not are read at a clamped position and weighted by 0, so control flow stays
 // uniform and the invocations of a workgroup read the same weights together.
 
-const CI4: u32 = 2u;
 const VZ: u32 = 4u;
+const CB4: u32 = 2u;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
@@ -29,15 +30,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
+  // The input channels come in blocks of CB4 vec4s (the host pads wt to whole blocks).
+  let CBLOCKS = (CI + 4u * CB4 - 1u) / (4u * CB4);
+  let CI4 = CBLOCKS * CB4;
   let O = vec3<i32>(params.out_shape.xyz);
   let s = vec3<i32>(params.stride.xyz);
-  let i = linear_index(wid, nwg, lid);
+  // Workgroup g: channel block g mod CBLOCKS of the 64 voxel blocks g / CBLOCKS.
+  let g = params.window.x + wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+  let cb = g % CBLOCKS;
+  let i = (g / CBLOCKS) * 64u + lid;
   let B = params.ksize.w;
   let rows = vec3<u32>(params.in_shape.xy, (params.in_shape.z + VZ - 1u) / VZ);
   let total = B * rows.x * rows.y * rows.z;
   let p = voxel_coords(min(i, total - 1u), rows);
   let z0 = p.w * VZ;
-  var acc: array<vec4<f32>, CI4 * VZ>;
+  var acc: array<vec4<f32>, CB4 * VZ>;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
       let txy = vec2<i32>(p.yz + params.pad.xy) - vec2<i32>(vec2<u32>(kx, ky) * params.dilation.xy);
@@ -54,26 +61,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           keep[j] = select(0.0, 1.0, row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z);
           db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO - params.window.w;
         }
-        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4;
+        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4 + cb * CB4;
         for (var co = 0u; co < CO; co++) {
-          var wv: array<vec4<f32>, CI4>;
-          for (var c = 0u; c < CI4; c++) { wv[c] = wt[wb + co * CI4 + c]; }
+          var wv: array<vec4<f32>, CB4>;
+          for (var c = 0u; c < CB4; c++) { wv[c] = wt[wb + co * CI4 + c]; }
           for (var j = 0u; j < VZ; j++) {
-            let g = dy[db[j] + co] * keep[j];
-            for (var c = 0u; c < CI4; c++) { acc[j * CI4 + c] += g * wv[c]; }
+            let gv = dy[db[j] + co] * keep[j];
+            for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += gv * wv[c]; }
           }
         }
       }
     }
   }
-  if (i >= last_invocation(total)) { return; }
+  if (i >= total || g >= params.window.y) { return; }
   for (var j = 0u; j < VZ; j++) {
     let z = z0 + j;
     if (z >= params.in_shape.z) { break; }
     let xb = voxel_index(p.x, vec3<u32>(p.yz, z), params.in_shape.xyz) * CI - params.window.z;
-    for (var c = 0u; c < CI4; c++) {
+    for (var c = 0u; c < CB4; c++) {
       for (var l = 0u; l < 4u; l++) {
-        if (4u * c + l < CI) { dx[xb + 4u * c + l] = acc[j * CI4 + c][l]; }
+        let ch = 4u * (cb * CB4 + c) + l;
+        if (ch < CI) { dx[xb + ch] = acc[j * CB4 + c][l]; }
       }
     }
   }

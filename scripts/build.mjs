@@ -42,7 +42,7 @@ await Promise.all([
     outdir: join(root, 'dist'),
     outbase: join(root, 'src'),
     entryPoints: [
-      { in: join(root, 'src/index.ts'), out: 'voxgrad.node' },
+      { in: join(root, 'src/index.node.ts'), out: 'voxgrad.node' },
       { in: join(root, 'src/cli/voxgrad.ts'), out: 'cli/voxgrad' },
     ],
   }),

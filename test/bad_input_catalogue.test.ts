@@ -3,7 +3,7 @@
 // each, no tensor or GPU buffer is left behind and the engine still computes correctly.
 import * as assert from 'uvu/assert';
 import { intOption, parseArgs } from '../src/cli/args.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { setup, suite } from './harness.js';
 

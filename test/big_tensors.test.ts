@@ -4,7 +4,7 @@
 // binding (convolution, pooling, group normalisation, with their gradients). Elementwise maths,
 // fill, random, reductions and the overlap sums have their own such tests.
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
 
 const t = suite('op families over a tensor larger than one binding');

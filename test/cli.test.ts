@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { niftiBytes, readNifti } from '../src/cli/nifti.js';
 import { syntheticVolumes } from '../src/data/synthetic.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { repoRoot, setup, suite } from './harness.js';
 
 const t = suite('voxgrad command line (train, predict, NIfTI, bad input)');

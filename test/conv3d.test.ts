@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';

@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import type { Kernel, Prelude } from '../src/tensor/kernel.js';
 import { openDevice } from '../src/tensor/webgpu/device.js';
 import { setup, suite } from './harness.js';

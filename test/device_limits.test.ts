@@ -2,7 +2,7 @@
 // larger than maxStorageBufferBindingSize (the other op families: big_tensors.test.ts), and a
 // tensor larger than maxBufferSize refused before any allocation, naming that limit.
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
 
 const t = suite('device limits (bindings over maxStorageBufferBindingSize, maxBufferSize)');

@@ -3,7 +3,7 @@
 // grid into dispatches whose bindings fit the window.
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import {
   bindingWindowElements,
   coordsOf,

@@ -4,7 +4,7 @@
 // against the float64 oracle. Each round is 6 losses/options x 3 activations x 2600 cases; the
 // default 3 rounds try 140,400 cases; VOXGRAD_FUZZ_ROUNDS sets the number of rounds.
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
 import { rng } from './helpers.js';
 import * as L from './loss_oracle.js';

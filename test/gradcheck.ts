@@ -4,7 +4,7 @@
  * weighs differently).
  */
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
 

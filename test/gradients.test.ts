@@ -1,4 +1,4 @@
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { randomNd } from './helpers.js';

@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Callback, type Test, suite as uvuSuite } from 'uvu';
-import { init } from '../src/index.js';
+import { init } from '../src/index.node.js';
 
 export interface Tally {
   passed: number;

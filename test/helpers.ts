@@ -1,6 +1,6 @@
 /** Test helpers: random data and GPU-vs-oracle comparison with clear diagnostics. */
 import * as assert from 'uvu/assert';
-import { type Tensor, tensor } from '../src/index.js';
+import { type Tensor, tensor } from '../src/index.node.js';
 import { Nd } from './oracle.js';
 
 /** A small seeded PRNG (mulberry32) so test inputs are reproducible. */

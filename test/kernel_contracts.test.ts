@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { definedKernels, type Kernel, type ParamType } from '../src/tensor/kernel.js';
 import { definedOps } from '../src/tensor/op.js';
 import { ARITHMETIC_OPS, COMPARISON_OPS } from '../src/tensor/ops/elementwise/binary.js';

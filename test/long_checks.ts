@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { repoRoot } from './harness.js';
 

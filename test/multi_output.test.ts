@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { computeLosses, resolveLosses } from '../src/nn/compile_loss.js';
 import { setup, suite } from './harness.js';
 

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'uvu/parse';
 import { run } from 'uvu/run';
-import { dispose } from '../src/index.js';
+import { dispose } from '../src/index.node.js';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // engine usable; and one step at 96³ (whose skip concatenation is larger than one binding) runs.
 import * as assert from 'uvu/assert';
 import { syntheticVolumes } from '../src/data/synthetic.js';
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
 
 const t = suite('3D U-Net: builder, windows, memory, 96³');

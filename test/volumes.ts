@@ -1,5 +1,5 @@
 /** Random segmentation volumes for the loss and overlap tests, with their float64 oracle form. */
-import * as vg from '../src/index.js';
+import * as vg from '../src/index.node.js';
 import { rng } from './helpers.js';
 import type * as L from './loss_oracle.js';
 

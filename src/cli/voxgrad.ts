@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '../node/platform.js';
 import { DeviceError, VoxgradError } from '../errors.js';
 import { dispose, init } from '../tensor/api.js';
 import { flags } from '../tensor/flags.js';

@@ -13,6 +13,7 @@ import { fill } from '../creation.js';
 import { pad, reshape, transpose } from '../movement.js';
 import { sum } from '../reduce.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
+import { convVariants } from './variants.js';
 import { inputRowsOf, inputRowsOfVoxels, inputSlab, outputRowsOf, outputRowsOfVoxels, outputSlab } from './windows.js';
 
 declare module '../../op.js' {
@@ -31,7 +32,7 @@ const CONV3D_GRAD_INPUT = defineKernel({
   prelude: CONV_GEOMETRY,
   params: GEOMETRY_PARAMS,
   bindings: ['dy', 'wt', 'dx'],
-  consts: ['CI4', 'VZ'],
+  consts: ['VZ', 'CB4'],
 });
 
 const CONV3D_GRAD_WEIGHT = defineKernel({
@@ -44,49 +45,48 @@ const CONV3D_GRAD_WEIGHT = defineKernel({
   consts: ['CO4', 'TB', 'CIB'],
 });
 
-/** Voxels along z per conv3d / conv3d_grad_input invocation: up to 16 vec4 accumulators. */
-export function voxelsPerInvocation(CO4: number, OZ: number): number {
-  return Math.max(1, Math.min(4, Math.floor(16 / CO4), OZ));
-}
-
 /** dL/dx of conv3d from dy (B, OX, OY, OZ, Cout). */
 export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tensor {
   return engine.run('conv3dGradInput', [dy, w], { geometry: g }, () => {
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
-    const CI4 = Math.ceil(g.CI / 4);
-    const VZ = voxelsPerInvocation(CI4, g.input[2]);
-    // Invocation j computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
+    const { VZ, CB4 } = convVariants.direct(g.CI, g.input[2]);
+    const CBLOCKS = Math.ceil(g.CI / (4 * CB4));
+    // Invocation j of a channel block computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
     const ZR = Math.ceil(g.input[2] / VZ);
     const blocks = g.B * g.input[0] * g.input[1] * ZR;
-    // (KX, KY, KZ, CO, CI4 · 4): each output channel's weights for all input channels in vec4s.
+    const groups = workgroups(blocks, 64) * CBLOCKS;
+    // (KX, KY, KZ, CO, CI padded to whole blocks): each output channel's weights for all input channels.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
+    const extra = CBLOCKS * CB4 * 4 - g.CI;
     const wt =
-      CI4 * 4 === g.CI
+      extra === 0
         ? swapped
         : pad(swapped, [
             [0, 0],
             [0, 0],
             [0, 0],
             [0, 0],
-            [0, CI4 * 4 - g.CI],
+            [0, extra],
           ]);
     const voxelOf = (j: number, end: boolean): number => {
       const zr = j % ZR;
       return Math.floor(j / ZR) * g.input[2] + (end ? Math.min(g.input[2], (zr + 1) * VZ) : zr * VZ);
     };
-    const windows = splitWorkgroups(workgroups(blocks, 64), (w0, w1) => {
-      const [v0, v1] = [voxelOf(w0 * 64, false), voxelOf(Math.min(blocks, w1 * 64) - 1, true)];
+    const windows = splitWorkgroups(groups, (w0, w1) => {
+      const j0 = Math.floor(w0 / CBLOCKS) * 64;
+      const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
+      const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
       const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
       return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
     });
     for (const win of windows) {
       const [[x0, x1], [y0, y1]] = win.ranges;
       dispatch(CONV3D_GRAD_INPUT, {
-        params: geometryParams(g, [], [win.w0 * 64, Math.min(blocks, win.w1 * 64), x0, y0]),
+        params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
         bindings: { dy: bindRange(dy, y0, y1), wt: bind(wt), dx: bindRange(dx, x0, x1) },
         workgroups: win.w1 - win.w0,
-        consts: { CI4, VZ },
+        consts: { VZ, CB4 },
       });
     }
     swapped.dispose();
@@ -105,8 +105,7 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     // Each invocation owns TB taps × CIB channels × all output channels (at most 32 vec4
     // accumulators, the best measured on lavapipe); enough chunks of at least 256 voxels to give the device ~4096 invocations.
     const CO4 = Math.ceil(g.CO / 4);
-    const CIB = Math.max(1, Math.min(g.CI, Math.floor(32 / CO4)));
-    const TB = Math.max(1, Math.min(taps, Math.floor(32 / (CO4 * CIB))));
+    const { TB, CIB } = convVariants.weight(g.CI, g.CO, taps);
     const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
     let chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
     // When x or dy is larger than one binding window, chunks get small enough that the chunks one

@@ -18,7 +18,7 @@ import { checkFloat, describe } from '../check.js';
 import { mul, unary } from '../elementwise/index.js';
 import { pad } from '../movement.js';
 import { sum } from '../reduce.js';
-import { conv3dGradInput, conv3dGradWeight, voxelsPerInvocation } from './backward.js';
+import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import {
   CONV_GEOMETRY,
   type Conv3dGeometry,
@@ -27,6 +27,8 @@ import {
   GEOMETRY_PARAMS,
   geometryParams,
 } from './geometry.js';
+import './igemm.js';
+import { convVariants } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels } from './windows.js';
 
 /** What conv3d can fuse into its output pass. */
@@ -51,7 +53,7 @@ const CONV3D = defineKernel({
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'w', 'y', 'bias'],
   overrides: ['HAS_BIAS', 'ACT'],
-  consts: ['CO4', 'VZ'],
+  consts: ['VZ', 'CB4'],
 });
 
 /**
@@ -72,9 +74,10 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
   return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    const CO4 = Math.ceil(g.CO / 4);
-    const VZ = voxelsPerInvocation(CO4, g.output[2]);
-    const extra = CO4 * 4 - g.CO;
+    const { VZ, CB4 } = convVariants.direct(g.CO, g.output[2]);
+    // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
+    const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
+    const extra = CBLOCKS * CB4 * 4 - g.CO;
     const padded =
       extra === 0
         ? w
@@ -86,15 +89,18 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
             [0, extra],
           ]);
     const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
-    // Invocation j computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
+    // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
     const ZR = Math.ceil(g.output[2] / VZ);
     const blocks = g.B * g.output[0] * g.output[1] * ZR;
+    const groups = workgroups(blocks, 64) * CBLOCKS;
     const voxelOf = (j: number, end: boolean): number => {
       const zr = j % ZR;
       return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
     };
-    const windows = splitWorkgroups(workgroups(blocks, 64), (w0, w1) => {
-      const [v0, v1] = [voxelOf(w0 * 64, false), voxelOf(Math.min(blocks, w1 * 64) - 1, true)];
+    const windows = splitWorkgroups(groups, (w0, w1) => {
+      const j0 = Math.floor(w0 / CBLOCKS) * 64;
+      const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
+      const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
       const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
       return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
     });
@@ -102,7 +108,7 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
       const [[x0, x1], [y0, y1]] = win.ranges;
       // Without a bias the kernel reads none; the weights stand in for the binding.
       dispatch(CONV3D, {
-        params: geometryParams(g, [], [win.w0 * 64, Math.min(blocks, win.w1 * 64), x0, y0]),
+        params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
         bindings: {
           x: bindRange(x, x0, x1),
           w: bind(padded),
@@ -111,7 +117,7 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
         },
         workgroups: win.w1 - win.w0,
         overrides: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 },
-        consts: { CO4, VZ },
+        consts: { VZ, CB4 },
       });
     }
     if (padded !== w) padded.dispose();

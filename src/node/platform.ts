@@ -1,0 +1,69 @@
+/**
+ * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), and the
+ * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json).
+ *
+ * dawn.node's GPU object must stay strongly reachable for the device's whole life: if V8 collects
+ * it, Dawn's instance dies under the device and the process crashes at random moments. `retain`
+ * holds it while a device is open and drops it after, so the process can exit.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type GpuRequest, type Platform, setPlatform } from '../platform.js';
+
+let dawnGpu: GPU | null = null;
+
+async function dawn(request: GpuRequest): Promise<GPU> {
+  let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import('webgpu')) as unknown as typeof mod;
+  } catch (e) {
+    throw new Error(
+      `the 'webgpu' package (Dawn's Node bindings) could not be loaded: ${(e as Error).message}. Run \`npm install\``,
+    );
+  }
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  const flags: string[] = [];
+  if (request.adapter) flags.push(`adapter=${request.adapter}`);
+  if (request.backend) flags.push(`backend=${request.backend}`);
+  return mod.create(flags);
+}
+
+const tuningFile = (): string => process.env.VOXGRAD_TUNING_FILE ?? join(homedir(), '.cache', 'voxgrad', 'tuning.json');
+
+export const nodePlatform: Platform = {
+  gpu: dawn,
+  noAdapterHelp:
+    process.platform === 'linux'
+      ? 'Install a Vulkan driver for your GPU. On a headless Linux machine without a GPU, install ' +
+        "Mesa's software driver (lavapipe, Mesa 23 or later): as root, run `bash scripts/install-software-vulkan.sh` " +
+        'from the voxgrad repository (Debian bookworm: mesa-vulkan-drivers and libvulkan1 from bookworm-backports).'
+      : 'Install a GPU driver with Vulkan, Metal or Direct3D 12 support.',
+  retain(gpu) {
+    // Held only to stay reachable (see the header).
+    dawnGpu = gpu;
+  },
+  loadTuning() {
+    try {
+      return JSON.parse(readFileSync(tuningFile(), 'utf8'));
+    } catch {
+      return null;
+    }
+  },
+  saveTuning(value) {
+    const file = tuningFile();
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      // Written whole, then renamed, so a reader never sees half a file.
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`);
+      renameSync(tmp, file);
+    } catch {
+      // A read-only home: tuning then lasts for the process only.
+    }
+  },
+};
+
+setPlatform(nodePlatform);
