@@ -13,7 +13,9 @@
 // Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
 // Fixed at shader creation (a variant the tuner chooses per adapter and shape class): VZ output
 // voxels per invocation (consecutive along z) and CB4 vec4 blocks of output channels per
-// invocation, so VZ · CB4 vec4 accumulators live in registers.
+// invocation, so VZ · CB4 vec4 accumulators live in registers; and KZ, SZ, DZ, the kernel's z
+// extent, stride and dilation, so the ZWIN input values along z that the invocation's voxels read
+// are loaded once per (kx, ky, ci) and reused by all VZ · KZ products (ZWIN ≤ VZ · KZ loads).
 // Workgroup: 64 threads. Dispatch: ceil(B·OX·OY·ceil(OZ / VZ) / 64) · CBLOCKS workgroups (folded by
 // the host; CBLOCKS = ceil(CO / (4·CB4))): workgroup g computes channel block g mod CBLOCKS of
 // the 64 voxel blocks g / CBLOCKS; a windowed dispatch covers workgroups [window.x, window.y).
@@ -24,6 +26,13 @@
 
 const VZ: u32 = 4u;
 const CB4: u32 = 2u;
+// The z extent of the kernel, and the stride and dilation along z (this pipeline's geometry).
+const KZ: u32 = 3u;
+const SZ: u32 = 1u;
+const DZ: u32 = 1u;
+// Input positions along z that VZ consecutive output voxels read through the KZ taps: each is
+// loaded once per (kx, ky, ci) and used by every (voxel, tap) pair that reads it.
+const ZWIN: u32 = (VZ - 1u) * SZ + (KZ - 1u) * DZ + 1u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 
@@ -51,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let total = B * rows.x * rows.y * rows.z;
   // Invocations past the end compute a clamped block and write nothing (uniform control flow).
   let o = voxel_coords(min(i, total - 1u), rows);
-  let z0 = o.w * VZ;
+  let z0 = i32(o.w * VZ * SZ) - i32(params.pad.z);
   var acc: array<vec4<f32>, CB4 * VZ>;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
@@ -59,20 +68,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let row_in = all(pxy >= vec2<i32>(0)) && all(pxy < I.xy);
       let qxy = vec2<u32>(clamp(pxy, vec2<i32>(0), I.xy - vec2<i32>(1)));
       let row = ((o.x * params.in_shape.x + qxy.x) * params.in_shape.y + qxy.y) * params.in_shape.z;
-      for (var kz = 0u; kz < params.ksize.z; kz++) {
-        var xb: array<u32, VZ>;
-        var keep: array<f32, VZ>;
-        for (var j = 0u; j < VZ; j++) {
-          let pz = i32((z0 + j) * params.stride.z + kz * params.dilation.z) - i32(params.pad.z);
-          keep[j] = select(0.0, 1.0, row_in && pz >= 0 && pz < I.z);
-          xb[j] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
-        }
-        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CI * CO4 + cb * CB4;
-        for (var ci = 0u; ci < CI; ci++) {
+      // The window's positions: outside the input they are read clamped and weighted by 0.
+      var xb: array<u32, ZWIN>;
+      var keep: array<f32, ZWIN>;
+      for (var t = 0u; t < ZWIN; t++) {
+        let pz = z0 + i32(t);
+        keep[t] = select(0.0, 1.0, row_in && pz >= 0 && pz < I.z);
+        xb[t] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
+      }
+      let wb = (kx * params.ksize.y + ky) * KZ * CI * CO4 + cb * CB4;
+      for (var ci = 0u; ci < CI; ci++) {
+        var xs: array<f32, ZWIN>;
+        for (var t = 0u; t < ZWIN; t++) { xs[t] = x[xb[t] + ci] * keep[t]; }
+        for (var kz = 0u; kz < KZ; kz++) {
           var wv: array<vec4<f32>, CB4>;
-          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + ci * CO4 + c]; }
+          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (kz * CI + ci) * CO4 + c]; }
           for (var j = 0u; j < VZ; j++) {
-            let xv = x[xb[j] + ci] * keep[j];
+            let xv = xs[j * SZ + kz * DZ];
             for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[c]; }
           }
         }
@@ -85,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var c = 0u; c < CB4; c++) { b[c] = bias[cb * CB4 + c]; }
   }
   for (var j = 0u; j < VZ; j++) {
-    let z = z0 + j;
+    let z = o.w * VZ + j;
     if (z >= params.out_shape.z) { break; }
     let yb = voxel_index(o.x, vec3<u32>(o.yz, z), params.out_shape.xyz) * CO - params.window.w;
     for (var c = 0u; c < CB4; c++) {

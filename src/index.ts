@@ -107,4 +107,6 @@ export { logSoftmax, softmax } from './tensor/ops/softmax.js';
 export { upSampling3d } from './tensor/ops/upsample.js';
 export type { NestedArray } from './tensor/tensor.js';
 export { Tensor } from './tensor/tensor.js';
+export type { TuneOptions, TuneResult } from './tensor/tune.js';
+export { tune, tuning } from './tensor/tune.js';
 export type { InitOptions } from './tensor/webgpu/device.js';

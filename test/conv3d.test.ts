@@ -1,9 +1,11 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { CONV_VARIANTS } from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
+import { withConvVariant } from './variants.js';
 import { conv3dOracle, fusedOracle, type ConvOpts as Opts } from './volume_oracle.js';
 
 const t = suite('conv3d (float64 oracle, finite differences)');
@@ -19,81 +21,96 @@ const cases: [number[], number[], Opts][] = [
   [[1, 4, 4, 4, 1], [4, 4, 4, 1, 1], { padding: 'same', strides: [3, 3, 3] }],
 ];
 
-for (const [xs, ws, o] of cases) {
-  t(`forward x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
-    const x = randomNd(xs, 1);
-    const w = randomNd(ws, 2);
-    await assertClose(vg.conv3d(toGpu(x), toGpu(w), o), conv3dOracle(x, w, o), { atol: 1e-5, rtol: 1e-5 });
-  });
-}
-
-for (const [xs, ws, o] of [
-  [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }],
-  [[2, 5, 4, 5, 3], [3, 2, 3, 3, 2], { padding: 'valid', strides: [2, 1, 2] }],
-  [[1, 6, 5, 5, 2], [3, 3, 3, 2, 2], { padding: 'same', strides: [2, 2, 2], dilation: [1, 2, 1] }],
-] as [number[], number[], Opts][]) {
-  t(`gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
-    await checkGrad({
-      label: 'conv3d',
-      inputs: [randomNd(xs, 3), randomNd(ws, 4)],
-      gpu: (x, w) => vg.conv3d(x, w, o),
-      oracle: (x, w) => conv3dOracle(x, w, o),
-    });
-  });
-}
-
-for (const [xs, ws, o, relu] of [
-  [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }, true],
-  [[2, 5, 4, 5, 3], [3, 2, 3, 3, 4], { padding: 'valid', strides: [2, 1, 2] }, true],
-  [[1, 4, 4, 4, 2], [1, 1, 1, 2, 1], {}, false],
-] as [number[], number[], Opts, boolean][]) {
-  t(`fused bias${relu ? ' and relu' : ''}: forward and gradients x[${xs}] w[${ws}] ${JSON.stringify(o)}`, async () => {
-    const [x, w, b] = [randomNd(xs, 13), randomNd(ws, 14), randomNd([ws[4]], 15)];
-    const activation = relu ? 'relu' : 'linear';
-    await assertClose(
-      vg.conv3d(toGpu(x), toGpu(w), { ...o, bias: toGpu(b), activation }),
-      fusedOracle(x, w, b, o, relu),
-      { atol: 1e-5, rtol: 1e-5 },
+// Every variant of the three passes (direct, and the tiled GEMMs the tuner may choose) runs the
+// same oracle and finite-difference checks.
+for (const variant of CONV_VARIANTS) {
+  for (const [xs, ws, o] of cases) {
+    t(`forward x[${xs}] w[${ws}] ${JSON.stringify(o)} (${variant})`, () =>
+      withConvVariant(variant, async () => {
+        const x = randomNd(xs, 1);
+        const w = randomNd(ws, 2);
+        await assertClose(vg.conv3d(toGpu(x), toGpu(w), o), conv3dOracle(x, w, o), { atol: 1e-5, rtol: 1e-5 });
+      }),
     );
-    await checkGrad({
-      label: `conv3d + bias${relu ? ' + relu' : ''}`,
-      inputs: [x, w, b],
-      gpu: (xi, wi, bi) => vg.conv3d(xi, wi, { ...o, bias: bi, activation }),
-      oracle: (xi, wi, bi) => fusedOracle(xi, wi, bi, o, relu),
-    });
-  });
+  }
+
+  for (const [xs, ws, o] of [
+    [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }],
+    [[2, 5, 4, 5, 3], [3, 2, 3, 3, 2], { padding: 'valid', strides: [2, 1, 2] }],
+    [[1, 6, 5, 5, 2], [3, 3, 3, 2, 2], { padding: 'same', strides: [2, 2, 2], dilation: [1, 2, 1] }],
+  ] as [number[], number[], Opts][]) {
+    t(`gradients x[${xs}] w[${ws}] ${JSON.stringify(o)} (${variant})`, () =>
+      withConvVariant(variant, () =>
+        checkGrad({
+          label: 'conv3d',
+          inputs: [randomNd(xs, 3), randomNd(ws, 4)],
+          gpu: (x, w) => vg.conv3d(x, w, o),
+          oracle: (x, w) => conv3dOracle(x, w, o),
+        }),
+      ),
+    );
+  }
+
+  for (const [xs, ws, o, relu] of [
+    [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }, true],
+    [[2, 5, 4, 5, 3], [3, 2, 3, 3, 4], { padding: 'valid', strides: [2, 1, 2] }, true],
+    [[1, 4, 4, 4, 2], [1, 1, 1, 2, 1], {}, false],
+  ] as [number[], number[], Opts, boolean][]) {
+    t(
+      `fused bias${relu ? ' and relu' : ''}: forward and gradients x[${xs}] w[${ws}] ${JSON.stringify(o)} (${variant})`,
+      () =>
+        withConvVariant(variant, async () => {
+          const [x, w, b] = [randomNd(xs, 13), randomNd(ws, 14), randomNd([ws[4]], 15)];
+          const activation = relu ? 'relu' : 'linear';
+          await assertClose(
+            vg.conv3d(toGpu(x), toGpu(w), { ...o, bias: toGpu(b), activation }),
+            fusedOracle(x, w, b, o, relu),
+            { atol: 1e-5, rtol: 1e-5 },
+          );
+          await checkGrad({
+            label: `conv3d + bias${relu ? ' + relu' : ''}`,
+            inputs: [x, w, b],
+            gpu: (xi, wi, bi) => vg.conv3d(xi, wi, { ...o, bias: bi, activation }),
+            oracle: (xi, wi, bi) => fusedOracle(xi, wi, bi, o, relu),
+          });
+        }),
+    );
+  }
 }
 
-t('a weight gradient over many voxels is split into chunks and stays exact', async () => {
-  const x = randomNd([2, 12, 12, 12, 3], 5);
-  const w = randomNd([3, 3, 3, 3, 4], 6);
-  const xg = toGpu(x);
-  const wg = toGpu(w);
-  const dy = randomNd([2, 12, 12, 12, 4], 7);
-  const { grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))), [wg]);
-  // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co]: the oracle's weight gradient is the convolution of x with dy.
-  const expected = new Float64Array(w.size);
-  const [B, N, , , CI] = x.shape;
-  for (let kx = 0; kx < 3; kx++)
-    for (let ky = 0; ky < 3; ky++)
-      for (let kz = 0; kz < 3; kz++)
-        for (let ci = 0; ci < CI; ci++)
-          for (let co = 0; co < 4; co++) {
-            let acc = 0;
-            for (let b = 0; b < B; b++)
-              for (let ox = 0; ox < N; ox++)
-                for (let oy = 0; oy < N; oy++)
-                  for (let oz = 0; oz < N; oz++) {
-                    const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
-                    if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
-                    acc +=
-                      x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
-                      dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
-                  }
-            expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
-          }
-  await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
-});
+for (const variant of CONV_VARIANTS)
+  t(`a weight gradient over many voxels is split into chunks and stays exact (${variant})`, () =>
+    withConvVariant(variant, async () => {
+      const x = randomNd([2, 12, 12, 12, 3], 5);
+      const w = randomNd([3, 3, 3, 3, 4], 6);
+      const xg = toGpu(x);
+      const wg = toGpu(w);
+      const dy = randomNd([2, 12, 12, 12, 4], 7);
+      const { grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))), [wg]);
+      // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co]: the oracle's weight gradient is the convolution of x with dy.
+      const expected = new Float64Array(w.size);
+      const [B, N, , , CI] = x.shape;
+      for (let kx = 0; kx < 3; kx++)
+        for (let ky = 0; ky < 3; ky++)
+          for (let kz = 0; kz < 3; kz++)
+            for (let ci = 0; ci < CI; ci++)
+              for (let co = 0; co < 4; co++) {
+                let acc = 0;
+                for (let b = 0; b < B; b++)
+                  for (let ox = 0; ox < N; ox++)
+                    for (let oy = 0; oy < N; oy++)
+                      for (let oz = 0; oz < N; oz++) {
+                        const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
+                        if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
+                        acc +=
+                          x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
+                          dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
+                      }
+                expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
+              }
+      await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
+    }),
+  );
 
 t('bad input is rejected before any GPU work', () => {
   const x = vg.zeros([1, 4, 4, 4, 2]);

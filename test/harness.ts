@@ -3,11 +3,12 @@
  * one device the whole process shares, and the counts are written after each test to the file
  * named by VOXGRAD_TALLY_FILE (so a runner can report them even if the process dies).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Callback, type Test, suite as uvuSuite } from 'uvu';
-import { init } from '../src/index.node.js';
+import { flags, init } from '../src/index.node.js';
 
 export interface Tally {
   passed: number;
@@ -66,6 +67,11 @@ export function suite<T = Record<string, unknown>>(name: string, context?: T): T
   test.run = () => s.run();
   return test;
 }
+
+// Tests run the default kernel variants (or the ones they force), never choices tuned on this
+// machine: no stored tuning is read and nothing is tuned behind their back.
+process.env.VOXGRAD_TUNING_FILE = join(mkdtempSync(join(tmpdir(), 'voxgrad-test-')), 'tuning.json');
+flags.autoTuneMs = 0;
 
 let ready: Promise<unknown> | null = null;
 /** Initialises the shared device once per process. */

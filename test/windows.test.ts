@@ -4,10 +4,12 @@
 // the same op run in one binding (themselves checked against finite differences elsewhere).
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { GEMM_TILES } from '../src/tensor/ops/conv3d/variants.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, rng, toGpu } from './helpers.js';
 import * as O from './oracle.js';
 import { Nd } from './oracle.js';
+import { withConvVariant } from './variants.js';
 import { conv3dOracle, fusedOracle, groupNormOracle, poolOracle, upsampleOracle } from './volume_oracle.js';
 
 const t = suite('ops split into binding windows (forced small windows vs the oracle and one binding)');
@@ -267,6 +269,10 @@ function cond3(): Nd {
 }
 
 for (const c of cases) t(c.name, () => check(c));
+// The tiled GEMM variants of conv3d window their bindings by tiles of rows.
+for (const c of cases.filter((k) => k.name.startsWith('conv3d')))
+  for (const variant of Object.keys(GEMM_TILES))
+    t(`${c.name} (${variant})`, () => withConvVariant(variant, () => check(c)));
 
 t('cast float32 -> int32 -> float32 in windows', async () => {
   const x = nd([5000], 40, -50, 50);

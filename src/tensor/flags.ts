@@ -39,6 +39,12 @@ export const flags = {
   loseDeviceAfterDispatches: 0,
   /** Print every compiled kernel's source and constants. */
   debugShaders: false,
+  /**
+   * Milliseconds per process that `fit` may spend timing kernel variants of shape classes it
+   * runs without a stored choice for this adapter (0 = never; `tune()` still works). Choices
+   * persist per adapter, so this is spent once per machine and model shape.
+   */
+  autoTuneMs: 20000,
   /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */
   throttledPoll: true,
 };

@@ -9,11 +9,13 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
+import { chooseVariant } from '../../tuning.js';
 import { fill } from '../creation.js';
 import { pad, reshape, transpose } from '../movement.js';
 import { sum } from '../reduce.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
-import { convVariants } from './variants.js';
+import { convGemm, convGemmWeight } from './igemm.js';
+import { convBlocks, convFamily, GEMM_TILES, type GemmTiles, rememberClass } from './variants.js';
 import { inputRowsOf, inputRowsOfVoxels, inputSlab, outputRowsOf, outputRowsOfVoxels, outputSlab } from './windows.js';
 
 declare module '../../op.js' {
@@ -50,49 +52,130 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
   return engine.run('conv3dGradInput', [dy, w], { geometry: g }, () => {
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
-    const { VZ, CB4 } = convVariants.direct(g.CI, g.input[2]);
-    const CBLOCKS = Math.ceil(g.CI / (4 * CB4));
-    // Invocation j of a channel block computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
-    const ZR = Math.ceil(g.input[2] / VZ);
-    const blocks = g.B * g.input[0] * g.input[1] * ZR;
-    const groups = workgroups(blocks, 64) * CBLOCKS;
-    // (KX, KY, KZ, CO, CI padded to whole blocks): each output channel's weights for all input channels.
+    const variant = chooseVariant(engine.backend.adapterName, convFamily('input'), rememberClass(g));
+    // (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
-    const extra = CBLOCKS * CB4 * 4 - g.CI;
-    const wt =
-      extra === 0
-        ? swapped
-        : pad(swapped, [
-            [0, 0],
-            [0, 0],
-            [0, 0],
-            [0, 0],
-            [0, extra],
-          ]);
-    const voxelOf = (j: number, end: boolean): number => {
-      const zr = j % ZR;
-      return Math.floor(j / ZR) * g.input[2] + (end ? Math.min(g.input[2], (zr + 1) * VZ) : zr * VZ);
-    };
-    const windows = splitWorkgroups(groups, (w0, w1) => {
-      const j0 = Math.floor(w0 / CBLOCKS) * 64;
-      const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
-      const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
-      const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
-      return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
-    });
-    for (const win of windows) {
-      const [[x0, x1], [y0, y1]] = win.ranges;
-      dispatch(CONV3D_GRAD_INPUT, {
-        params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
-        bindings: { dy: bindRange(dy, y0, y1), wt: bind(wt), dx: bindRange(dx, x0, x1) },
-        workgroups: win.w1 - win.w0,
-        consts: { VZ, CB4 },
-      });
+    if (variant in GEMM_TILES) {
+      const wt = padLastAxis(swapped, 4);
+      convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES[variant]!);
+      if (wt !== swapped) wt.dispose();
+    } else {
+      inputGradDirect(dy, swapped, dx, g);
     }
     swapped.dispose();
-    if (wt !== swapped) wt.dispose();
     return dx;
   });
+}
+
+/** The last axis padded with zeros to a multiple of `multiple`. */
+function padLastAxis(t: Tensor, multiple: number): Tensor {
+  const extra = Math.ceil(t.shape[t.rank - 1]! / multiple) * multiple - t.shape[t.rank - 1]!;
+  return extra === 0
+    ? t
+    : pad(
+        t,
+        t.shape.map((_, i) => [0, i === t.rank - 1 ? extra : 0] as [number, number]),
+      );
+}
+
+function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeometry): void {
+  const { VZ, CB4 } = convBlocks.direct(g.CI, g.input[2]);
+  const CBLOCKS = Math.ceil(g.CI / (4 * CB4));
+  // Invocation j of a channel block computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
+  const ZR = Math.ceil(g.input[2] / VZ);
+  const blocks = g.B * g.input[0] * g.input[1] * ZR;
+  const groups = workgroups(blocks, 64) * CBLOCKS;
+  // Input channels padded to whole blocks.
+  const wt = padLastAxis(swapped, 4 * CB4);
+  const voxelOf = (j: number, end: boolean): number => {
+    const zr = j % ZR;
+    return Math.floor(j / ZR) * g.input[2] + (end ? Math.min(g.input[2], (zr + 1) * VZ) : zr * VZ);
+  };
+  const windows = splitWorkgroups(groups, (w0, w1) => {
+    const j0 = Math.floor(w0 / CBLOCKS) * 64;
+    const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
+    const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
+    const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
+    return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
+  });
+  for (const win of windows) {
+    const [[x0, x1], [y0, y1]] = win.ranges;
+    dispatch(CONV3D_GRAD_INPUT, {
+      params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
+      bindings: { dy: bindRange(dy, y0, y1), wt: bind(wt), dx: bindRange(dx, x0, x1) },
+      workgroups: win.w1 - win.w0,
+      consts: { VZ, CB4 },
+    });
+  }
+  if (wt !== swapped) wt.dispose();
+}
+
+/** The direct weight gradient's (chunks, taps · CI · CO) partial sums. */
+function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
+  const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
+  const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
+  // Each invocation owns TB taps × CIB channels × all output channels (at most 32 vec4
+  // accumulators, the best measured on lavapipe); enough chunks of at least 256 voxels to give the device ~4096 invocations.
+  const CO4 = Math.ceil(g.CO / 4);
+  const { TB, CIB } = convBlocks.weight(g.CI, g.CO, taps);
+  const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
+  let chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
+  // When x or dy is larger than one binding window, chunks get small enough that the chunks one
+  // workgroup of 64 invocations spans (their output voxels, and the input under them) fit one.
+  const window = bindingWindowElements();
+  if (x.size > window || dy.size > window) {
+    const span = Math.ceil(64 / blocks) + 1;
+    const perVoxel = g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2];
+    chunks = Math.max(chunks, Math.ceil(voxels / Math.max(1, Math.floor(window / (2 * span * perVoxel)))));
+  }
+  const perChunk = Math.ceil(voxels / chunks);
+  const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
+  // Invocation i works on chunk floor(i / blocks): a range of invocations reads the output
+  // voxels of a range of chunks, and the input rows under them.
+  const count = chunks * blocks;
+  const windows = splitWorkgroups(workgroups(count, 64), (w0, w1) => {
+    const s0 = Math.floor((w0 * 64) / blocks);
+    const s1 = Math.floor((Math.min(count, w1 * 64) - 1) / blocks);
+    const [v0, v1] = [Math.min(voxels, s0 * perChunk), Math.min(voxels, (s1 + 1) * perChunk)];
+    if (v1 <= v0)
+      return [
+        [0, 1],
+        [0, 1],
+      ];
+    const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+    return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
+  });
+  for (const win of windows) {
+    const [[x0, x1], [y0, y1]] = win.ranges;
+    dispatch(CONV3D_GRAD_WEIGHT, {
+      params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
+      bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
+      workgroups: win.w1 - win.w0,
+      consts: { CO4, TB, CIB },
+    });
+  }
+  return partial;
+}
+
+/**
+ * The GEMM weight gradient's (chunks, K, CO) partial sums: enough chunks of the voxels to give
+ * the device ~256 workgroups, and small enough that a chunk's slab of x and dy fits one binding.
+ */
+function weightGradGemm(x: Tensor, dy: Tensor, g: Conv3dGeometry, tiles: GemmTiles): Tensor {
+  const K = g.kernel[0] * g.kernel[1] * g.kernel[2] * g.CI;
+  const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
+  const tilesPerChunk = Math.ceil(K / tiles.TM) * Math.ceil(g.CO / tiles.TN);
+  let chunks = Math.max(1, Math.min(Math.ceil(voxels / (4 * tiles.TK)), Math.ceil(256 / tilesPerChunk)));
+  const window = bindingWindowElements();
+  if (x.size > window || dy.size > window) {
+    const perVoxel = g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2];
+    chunks = Math.max(chunks, Math.ceil(voxels / Math.max(1, Math.floor(window / (2 * perVoxel)))));
+  }
+  const perChunk = Math.ceil(voxels / chunks);
+  chunks = Math.ceil(voxels / perChunk);
+  const partial = engine.empty([chunks, K * g.CO], 'float32');
+  convGemmWeight(x, dy, partial, g, chunks, perChunk, tiles);
+  return partial;
 }
 
 /** dL/dw of conv3d from x and dy, summed over chunks of the output voxels (deterministic). */
@@ -102,46 +185,8 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
     if (voxels === 0 || taps * g.CI === 0 || g.CO === 0) return fill(wShape, 0);
-    // Each invocation owns TB taps × CIB channels × all output channels (at most 32 vec4
-    // accumulators, the best measured on lavapipe); enough chunks of at least 256 voxels to give the device ~4096 invocations.
-    const CO4 = Math.ceil(g.CO / 4);
-    const { TB, CIB } = convVariants.weight(g.CI, g.CO, taps);
-    const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
-    let chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
-    // When x or dy is larger than one binding window, chunks get small enough that the chunks one
-    // workgroup of 64 invocations spans (their output voxels, and the input under them) fit one.
-    const window = bindingWindowElements();
-    if (x.size > window || dy.size > window) {
-      const span = Math.ceil(64 / blocks) + 1;
-      const perVoxel = g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2];
-      chunks = Math.max(chunks, Math.ceil(voxels / Math.max(1, Math.floor(window / (2 * span * perVoxel)))));
-    }
-    const perChunk = Math.ceil(voxels / chunks);
-    const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
-    // Invocation i works on chunk floor(i / blocks): a range of invocations reads the output
-    // voxels of a range of chunks, and the input rows under them.
-    const count = chunks * blocks;
-    const windows = splitWorkgroups(workgroups(count, 64), (w0, w1) => {
-      const s0 = Math.floor((w0 * 64) / blocks);
-      const s1 = Math.floor((Math.min(count, w1 * 64) - 1) / blocks);
-      const [v0, v1] = [Math.min(voxels, s0 * perChunk), Math.min(voxels, (s1 + 1) * perChunk)];
-      if (v1 <= v0)
-        return [
-          [0, 1],
-          [0, 1],
-        ];
-      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
-      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
-    });
-    for (const win of windows) {
-      const [[x0, x1], [y0, y1]] = win.ranges;
-      dispatch(CONV3D_GRAD_WEIGHT, {
-        params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
-        bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
-        workgroups: win.w1 - win.w0,
-        consts: { CO4, TB, CIB },
-      });
-    }
+    const variant = chooseVariant(engine.backend.adapterName, convFamily('weight'), rememberClass(g));
+    const partial = variant in GEMM_TILES ? weightGradGemm(x, dy, g, GEMM_TILES[variant]!) : weightGradDirect(x, dy, g);
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);

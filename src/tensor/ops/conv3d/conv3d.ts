@@ -14,6 +14,7 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
+import { chooseVariant } from '../../tuning.js';
 import { checkFloat, describe } from '../check.js';
 import { mul, unary } from '../elementwise/index.js';
 import { pad } from '../movement.js';
@@ -27,8 +28,8 @@ import {
   GEOMETRY_PARAMS,
   geometryParams,
 } from './geometry.js';
-import './igemm.js';
-import { convVariants } from './variants.js';
+import { convGemm } from './igemm.js';
+import { convBlocks, convFamily, GEMM_TILES, type GemmTiles, rememberClass } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels } from './windows.js';
 
 /** What conv3d can fuse into its output pass. */
@@ -53,7 +54,7 @@ const CONV3D = defineKernel({
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'w', 'y', 'bias'],
   overrides: ['HAS_BIAS', 'ACT'],
-  consts: ['VZ', 'CB4'],
+  consts: ['VZ', 'CB4', 'KZ', 'SZ', 'DZ'],
 });
 
 /**
@@ -74,56 +75,81 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
   return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    const { VZ, CB4 } = convVariants.direct(g.CO, g.output[2]);
-    // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
-    const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
-    const extra = CBLOCKS * CB4 * 4 - g.CO;
-    const padded =
-      extra === 0
-        ? w
-        : pad(w, [
-            [0, 0],
-            [0, 0],
-            [0, 0],
-            [0, 0],
-            [0, extra],
-          ]);
-    const paddedBias = bias === null || extra === 0 ? bias : pad(bias, [[0, extra]]);
-    // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
-    const ZR = Math.ceil(g.output[2] / VZ);
-    const blocks = g.B * g.output[0] * g.output[1] * ZR;
-    const groups = workgroups(blocks, 64) * CBLOCKS;
-    const voxelOf = (j: number, end: boolean): number => {
-      const zr = j % ZR;
-      return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
-    };
-    const windows = splitWorkgroups(groups, (w0, w1) => {
-      const j0 = Math.floor(w0 / CBLOCKS) * 64;
-      const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
-      const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
-      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
-      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
-    });
-    for (const win of windows) {
-      const [[x0, x1], [y0, y1]] = win.ranges;
-      // Without a bias the kernel reads none; the weights stand in for the binding.
-      dispatch(CONV3D, {
-        params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
-        bindings: {
-          x: bindRange(x, x0, x1),
-          w: bind(padded),
-          y: bindRange(y, y0, y1),
-          bias: bind(paddedBias ?? padded),
-        },
-        workgroups: win.w1 - win.w0,
-        overrides: { HAS_BIAS: bias ? 1 : 0, ACT: activation === 'relu' ? 1 : 0 },
-        consts: { VZ, CB4 },
-      });
-    }
-    if (padded !== w) padded.dispose();
-    if (paddedBias !== bias) paddedBias?.dispose();
+    const variant = chooseVariant(engine.backend.adapterName, convFamily('forward'), rememberClass(g));
+    const relu = activation === 'relu';
+    if (variant in GEMM_TILES) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES[variant]!);
+    else forwardDirect(x, w, bias, y, g, relu);
     return y;
   });
+}
+
+/** Output channels padded with zeros to a multiple of `multiple` (the kernel and the bias). */
+function padChannels(t: Tensor, multiple: number): Tensor {
+  const extra = Math.ceil(t.shape[t.rank - 1]! / multiple) * multiple - t.shape[t.rank - 1]!;
+  return extra === 0
+    ? t
+    : pad(
+        t,
+        t.shape.map((_, i) => [0, i === t.rank - 1 ? extra : 0] as [number, number]),
+      );
+}
+
+function forwardDirect(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, g: Conv3dGeometry, relu: boolean): void {
+  const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
+  // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
+  const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
+  const padded = padChannels(w, 4 * CB4);
+  const paddedBias = bias && padChannels(bias, 4 * CB4);
+  // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
+  const ZR = Math.ceil(g.output[2] / VZ);
+  const blocks = g.B * g.output[0] * g.output[1] * ZR;
+  const groups = workgroups(blocks, 64) * CBLOCKS;
+  const voxelOf = (j: number, end: boolean): number => {
+    const zr = j % ZR;
+    return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
+  };
+  const windows = splitWorkgroups(groups, (w0, w1) => {
+    const j0 = Math.floor(w0 / CBLOCKS) * 64;
+    const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
+    const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
+    const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+    return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
+  });
+  for (const win of windows) {
+    const [[x0, x1], [y0, y1]] = win.ranges;
+    // Without a bias the kernel reads none; the weights stand in for the binding.
+    dispatch(CONV3D, {
+      params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
+      bindings: {
+        x: bindRange(x, x0, x1),
+        w: bind(padded),
+        y: bindRange(y, y0, y1),
+        bias: bind(paddedBias ?? padded),
+      },
+      workgroups: win.w1 - win.w0,
+      overrides: { HAS_BIAS: bias ? 1 : 0, ACT: relu ? 1 : 0 },
+      consts: { VZ, CB4, KZ: g.kernel[2], SZ: g.strides[2], DZ: g.dilation[2] },
+    });
+  }
+  if (padded !== w) padded.dispose();
+  if (paddedBias !== bias) paddedBias?.dispose();
+}
+
+/** The forward pass as a tiled implicit GEMM: the kernel (K, CO) with CO padded to whole vec4s. */
+function forwardGemm(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  y: Tensor,
+  g: Conv3dGeometry,
+  relu: boolean,
+  tiles: GemmTiles,
+): void {
+  const padded = padChannels(w, 4);
+  const paddedBias = bias && padChannels(bias, 4);
+  convGemm('forward', x, padded, paddedBias, y, g, relu, tiles);
+  if (padded !== w) padded.dispose();
+  if (paddedBias !== bias) paddedBias?.dispose();
 }
 
 // A fused relu masks dy by its output (y > 0 exactly where the pre-activation was); the bias

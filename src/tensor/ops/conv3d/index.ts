@@ -5,3 +5,5 @@ export type { Conv3dFused } from './conv3d.js';
 export { conv3d } from './conv3d.js';
 export type { Conv3dGeometry, Conv3dOptions } from './geometry.js';
 export { conv3dGeometry, windowGeometry, windowGeometryOfShape, windowOptions } from './geometry.js';
+
+import './tunables.js';

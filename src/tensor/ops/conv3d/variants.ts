@@ -1,9 +1,16 @@
 /**
- * Which variant of each convolution kernel runs: the register blocks of the direct kernels (VZ
- * voxels × CB4 vec4 channel blocks per invocation for the forward pass and the input gradient; TB
- * taps × CIB input channels per invocation for the weight gradient). The defaults were measured
- * on a software adapter; the tuner replaces them with choices timed on the current adapter.
+ * Which variant of each convolution pass runs. Two designs compute every pass:
+ * - direct (kernels/conv3d.wgsl, conv3d_grad_input.wgsl, conv3d_grad_weight.wgsl): each
+ *   invocation owns a few voxels (or taps) and a block of channels, reading its inputs straight
+ *   from storage; no workgroup memory, no barriers. The default, and the fastest measured on
+ *   software adapters, where a workgroup runs on one CPU core and barriers cost more than the
+ *   reuse they buy.
+ * - gemm<TM>x<TN> (kernels/conv3d_igemm*.wgsl): the tiled implicit GEMM of GPUs, with the tile
+ *   shapes below.
+ * The tuner (src/tensor/tune.ts) times them per adapter and shape class; the register blocks of
+ * the direct kernels are fixed by the shapes here.
  */
+import type { Conv3dGeometry } from './geometry.js';
 
 export interface DirectBlocks {
   /** Voxels per invocation, consecutive along z. */
@@ -19,7 +26,59 @@ export interface WeightBlocks {
   CIB: number;
 }
 
-export const convVariants = {
+/**
+ * A tile of the implicit GEMM: TM rows × TN columns of the result per workgroup, TK reduction
+ * steps staged per round, RM × RN results per invocation. Workgroup size (TM / RM) · (TN / RN);
+ * TK divides it and it divides TK · TM; RN and TN are multiples of 4.
+ */
+export interface GemmTiles {
+  TM: number;
+  TN: number;
+  TK: number;
+  RM: number;
+  RN: number;
+}
+
+/** The GEMM tiles the tuner tries (64 or 128 invocations; 16 or 64 results each). */
+export const GEMM_TILES: Readonly<Record<string, GemmTiles>> = {
+  gemm64x16: { TM: 64, TN: 16, TK: 16, RM: 4, RN: 4 },
+  gemm32x32: { TM: 32, TN: 32, TK: 16, RM: 4, RN: 4 },
+  gemm64x64: { TM: 64, TN: 64, TK: 16, RM: 8, RN: 8 },
+  gemm128x32: { TM: 128, TN: 32, TK: 8, RM: 8, RN: 4 },
+};
+
+/** Every variant of a pass, the default first. */
+export const CONV_VARIANTS: readonly string[] = ['direct', ...Object.keys(GEMM_TILES)];
+
+export type ConvPass = 'forward' | 'input' | 'weight';
+
+/** The tuner's family name of a pass. */
+export const convFamily = (pass: ConvPass): string => `conv3d.${pass}`;
+
+/** Spatial extents above this are timed at this size: the choice depends on channels and taps far more. */
+export const TUNE_EXTENT = 32;
+
+/**
+ * The shape class of a convolution: channels, kernel, strides, dilation, padding and the input
+ * extents capped at TUNE_EXTENT (the batch is left out).
+ */
+export function convShapeClass(g: Conv3dGeometry): string {
+  const same = g.padBefore.some((p) => p > 0) ? 'same' : 'valid';
+  const extent = g.input.map((d) => Math.min(d, TUNE_EXTENT)).join('x');
+  return `ci${g.CI} co${g.CO} k${g.kernel.join('x')} s${g.strides.join('x')} d${g.dilation.join('x')} ${same} ${extent}`;
+}
+
+/** The geometry of each class seen in this process (the tuner rebuilds its work from it). */
+export const seenClasses = new Map<string, Conv3dGeometry>();
+
+/** The shape class of `g`, remembered for the tuner. */
+export function rememberClass(g: Conv3dGeometry): string {
+  const key = convShapeClass(g);
+  if (!seenClasses.has(key)) seenClasses.set(key, g);
+  return key;
+}
+
+export const convBlocks = {
   /** The forward pass (channels = output channels) and the input gradient (channels = input channels). */
   direct(channels: number, zLength: number): DirectBlocks {
     const CB4 = Math.min(Math.ceil(channels / 4), 2);

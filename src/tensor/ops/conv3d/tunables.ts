@@ -1,0 +1,48 @@
+/**
+ * conv3d's three passes as tunable families: a trial of a shape class runs the pass on a batch
+ * of one at the class's capped extents, with random inputs, under the variant being timed.
+ */
+
+import type { Tensor } from '../../tensor.js';
+import { registerTunable, withVariant } from '../../tuning.js';
+import { randomNormal } from '../creation.js';
+import { conv3dGradInput, conv3dGradWeight } from './backward.js';
+import { conv3d } from './conv3d.js';
+import { type Conv3dOptions, conv3dGeometry } from './geometry.js';
+import { CONV_VARIANTS, type ConvPass, convFamily, seenClasses, TUNE_EXTENT } from './variants.js';
+
+function registerPass(pass: ConvPass): void {
+  const family = convFamily(pass);
+  registerTunable({
+    family,
+    variants: CONV_VARIANTS,
+    trial(shapeClass) {
+      const seen = seenClasses.get(shapeClass);
+      if (!seen) return null;
+      const extent = seen.input.map((d) => Math.min(d, TUNE_EXTENT));
+      const options: Conv3dOptions = {
+        strides: [...seen.strides],
+        dilation: [...seen.dilation],
+        padding: seen.padBefore.some((p) => p > 0) ? 'same' : 'valid',
+      };
+      const x = randomNormal([1, ...extent, seen.CI], { seed: 1 });
+      const w = randomNormal([...seen.kernel, seen.CI, seen.CO], { seed: 2, stddev: 0.1 });
+      const g = conv3dGeometry('tune', x, w, options);
+      const dy = randomNormal([1, ...g.output, g.CO], { seed: 3 });
+      const run = (): Tensor =>
+        pass === 'forward'
+          ? conv3d(x, w, options)
+          : pass === 'input'
+            ? conv3dGradInput(dy, w, g)
+            : conv3dGradWeight(x, dy, g);
+      return {
+        run: (variant) => withVariant(family, variant, run).dispose(),
+        dispose: () => {
+          for (const t of [x, w, dy]) t.dispose();
+        },
+      };
+    },
+  });
+}
+
+for (const pass of ['forward', 'input', 'weight'] as const) registerPass(pass);

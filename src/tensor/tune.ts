@@ -1,0 +1,123 @@
+/**
+ * The tuner: times every variant of each pending shape class (the classes the program has run
+ * without a choice for this adapter) on the current device and records the fastest, which
+ * src/tensor/tuning.ts keeps in memory and persists per adapter. `tune()` is public; `fit` calls
+ * `autoTune()` between its first steps, within `flags.autoTuneMs` per process.
+ */
+import { engine } from './engine.js';
+import { flags } from './flags.js';
+import {
+  clearChoices,
+  currentChoices,
+  forceVariant,
+  pendingClasses,
+  recordChoice,
+  reloadChoices,
+  tunable,
+  tunableFamilies,
+} from './tuning.js';
+
+export interface TuneOptions {
+  /** Stop starting new classes after this many milliseconds (default: no limit). */
+  budgetMs?: number;
+  /** Timed runs per variant after a warm-up run; the fastest counts (default 3). */
+  repeats?: number;
+  /** Called with one line per class tuned. */
+  log?: (line: string) => void;
+}
+
+export interface TuneResult {
+  family: string;
+  shapeClass: string;
+  /** The variant chosen. */
+  variant: string;
+  /** Milliseconds per run of each variant (Infinity where it failed). */
+  times: Record<string, number>;
+}
+
+const now = (): number => globalThis.performance.now();
+
+/**
+ * Times the variants of every pending shape class on the current device and keeps the fastest
+ * (persisted per adapter: a JSON file in Node, localStorage in a browser). Returns what it chose.
+ */
+export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
+  const budget = options.budgetMs ?? Number.POSITIVE_INFINITY;
+  const repeats = Math.max(1, Math.floor(options.repeats ?? 3));
+  const adapter = engine.backend.adapterName;
+  const start = now();
+  const results: TuneResult[] = [];
+  for (const { family, shapeClass } of pendingClasses()) {
+    if (now() - start > budget) break;
+    const t = tunable(family);
+    const trial = t?.trial(shapeClass);
+    if (!t || !trial) continue;
+    const times: Record<string, number> = {};
+    try {
+      for (const variant of t.variants) times[variant] = await timeVariant(() => trial.run(variant), repeats);
+    } finally {
+      trial.dispose();
+    }
+    const variant = t.variants.reduce((best, v) => (times[v]! < times[best]! ? v : best), t.variants[0]!);
+    recordChoice(adapter, family, shapeClass, variant);
+    results.push({ family, shapeClass, variant, times });
+    options.log?.(
+      `${family} ${shapeClass}: ${variant} (${t.variants.map((v) => `${v} ${times[v]!.toFixed(2)} ms`).join(', ')})`,
+    );
+  }
+  return results;
+}
+
+/** The fastest of `repeats` runs after a warm-up (which also compiles the pipeline); Infinity if it throws. */
+async function timeVariant(run: () => void, repeats: number): Promise<number> {
+  try {
+    run();
+    await engine.backend.sync();
+    engine.backend.checkHealthy();
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < repeats; r++) {
+      const t0 = now();
+      run();
+      await engine.backend.sync();
+      best = Math.min(best, now() - t0);
+    }
+    engine.backend.checkHealthy();
+    return best;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+let autoTuneSpentMs = 0;
+
+/**
+ * Tunes pending classes within what is left of `flags.autoTuneMs` for this process (0 turns
+ * automatic tuning off). Returns what it chose.
+ */
+export async function autoTune(): Promise<TuneResult[]> {
+  const left = flags.autoTuneMs - autoTuneSpentMs;
+  if (left <= 0 || pendingClasses().length === 0) return [];
+  const t0 = now();
+  try {
+    return await tune({ budgetMs: left, repeats: 2 });
+  } finally {
+    autoTuneSpentMs += now() - t0;
+  }
+}
+
+/** What the tuner knows on the current adapter, and test and benchmark controls. */
+export const tuning = {
+  /** Every choice made for this adapter, `family|shape class` → variant. */
+  choices: (): Record<string, string> => currentChoices(engine.backend.adapterName),
+  /** The classes run since without a timed choice. */
+  pending: pendingClasses,
+  /** Forces a variant of a family for every class (null: back to the tuned choices). */
+  force: forceVariant,
+  /** Every family with its variants. */
+  families: (): Record<string, readonly string[]> =>
+    Object.fromEntries(tunableFamilies().map((t) => [t.family, t.variants])),
+  /** Reads the stored choices again (another process may have tuned). */
+  reload: reloadChoices,
+  /** Forgets this adapter's choices, in memory and stored. */
+  clear: (): void => clearChoices(engine.backend.adapterName),
+};

@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import * as vg from '../src/index.node.js';
+import { setup, suite } from './harness.js';
+
+const t = suite('tuning: per-adapter kernel variants');
+t.before(setup);
+
+const file = (): string => process.env.VOXGRAD_TUNING_FILE!;
+const stored = (): { version: number; adapters: Record<string, Record<string, string>> } =>
+  JSON.parse(readFileSync(file(), 'utf8'));
+
+t('tune() times the classes the program ran, keeps the fastest and stores it under the adapter', async () => {
+  vg.tuning.clear();
+  const x = vg.randomNormal([1, 6, 7, 5, 3], { seed: 1 });
+  const w = vg.randomNormal([3, 3, 3, 3, 4], { seed: 2 });
+  const { grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [x, w]);
+  vg.tidy(() => grads.forEach((g) => g?.dispose()));
+  const families = vg.tuning.pending().map((p) => p.family);
+  assert.equal(families.sort(), ['conv3d.forward', 'conv3d.input', 'conv3d.weight']);
+  const lines: string[] = [];
+  const results = await vg.tune({ repeats: 1, log: (l) => lines.push(l) });
+  assert.is(results.length, 3);
+  assert.is(lines.length, 3);
+  for (const r of results) {
+    assert.ok(vg.tuning.families()[r.family]!.includes(r.variant));
+    const best = Math.min(...Object.values(r.times));
+    assert.ok(Number.isFinite(best), `${r.family}: every variant failed`);
+    assert.is(r.times[r.variant], best, 'the fastest is chosen');
+  }
+  assert.equal(vg.tuning.pending(), []);
+  const adapter = vg.deviceInfo().adapter;
+  const mine = stored().adapters[adapter]!;
+  for (const r of results) assert.is(mine[`${r.family}|${r.shapeClass}`], r.variant);
+  assert.equal(vg.tuning.choices(), mine);
+  x.dispose();
+  w.dispose();
+});
+
+t('a stored choice is what runs, and the results agree with the default variant', async () => {
+  vg.tuning.clear();
+  const x = vg.randomNormal([1, 5, 5, 5, 2], { seed: 3 });
+  const w = vg.randomNormal([3, 3, 3, 2, 5], { seed: 4 });
+  const direct = await vg.conv3d(x, w).data();
+  const [pending] = vg.tuning.pending();
+  assert.ok(pending, 'the class is pending');
+  const adapter = vg.deviceInfo().adapter;
+  const key = `${pending.family}|${pending.shapeClass}`;
+  writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [adapter]: { [key]: 'gemm32x32' } } }));
+  vg.tuning.reload();
+  assert.is(vg.tuning.choices()[key], 'gemm32x32');
+  const before = vg.memory().dispatches;
+  const tiled = await vg.conv3d(x, w).data();
+  assert.ok(vg.memory().dispatches > before);
+  for (let i = 0; i < direct.length; i++) assert.ok(Math.abs(tiled[i]! - direct[i]!) < 1e-4);
+  assert.equal(vg.tuning.pending(), []);
+  x.dispose();
+  w.dispose();
+});
+
+t('a malformed or foreign tuning file is ignored, not trusted', () => {
+  for (const text of ['{', '[]', '{"version":99,"adapters":{}}', '{"version":1,"adapters":{"x":[1]}}', 'null']) {
+    writeFileSync(file(), text);
+    vg.tuning.reload();
+    assert.equal(vg.tuning.choices(), {});
+  }
+  // An unknown variant name is never run: the class stays untuned and runs the default.
+  const x = vg.ones([1, 2, 2, 2, 1]);
+  const w = vg.ones([1, 1, 1, 1, 1]);
+  vg.tuning.clear();
+  vg.conv3d(x, w).dispose();
+  const [pending] = vg.tuning.pending();
+  const key = `${pending!.family}|${pending!.shapeClass}`;
+  const adapter = vg.deviceInfo().adapter;
+  writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [adapter]: { [key]: 'no-such-variant' } } }));
+  vg.tuning.reload();
+  vg.conv3d(x, w).dispose();
+  assert.equal(
+    vg.tuning.pending().map((p) => `${p.family}|${p.shapeClass}`),
+    [key],
+  );
+  x.dispose();
+  w.dispose();
+});
+
+t('forcing an unknown family or variant is an error naming what exists', () => {
+  assert.throws(() => vg.tuning.force('conv9d', 'direct'), /unknown kernel family 'conv9d'/);
+  assert.throws(() => vg.tuning.force('conv3d.forward', 'fast'), /no variant 'fast' \(it has direct, gemm64x16/);
+});
+
+t.run();
