@@ -46,6 +46,13 @@ t('every datatype, NIfTI-1 and NIfTI-2, little- and big-endian, in voxgrad order
   const values = Array.from({ length: X * Y * Z }, (_, i) => i);
   const v = readNifti(buildNifti({ dim: [X, Y, Z], datatype: 4, values }), 'order.nii');
   assert.is(v.data[(1 * Y + 2) * Z + 3], 1 + X * (2 + Y * 3));
+  // A Node Buffer that is a view into a larger pool reads the same (its byteOffset is not 0).
+  const file = buildNifti({ dim: [X, Y, Z], datatype: 4, values });
+  const pooled = Buffer.from(file);
+  const shifted = new Uint8Array(file.length + 3).subarray(3);
+  shifted.set(file);
+  for (const b of [pooled, shifted]) assert.equal(Array.from(readNifti(b, 'view.nii').data), Array.from(v.data));
+  assert.ok(pooled.byteOffset > 0 || pooled.buffer.byteLength > pooled.length, 'a pooled Buffer');
   // Fewer than 3 dims read as size 1; trailing bytes after the voxels are allowed.
   const flat = readNifti(
     buildNifti({ dim: [6], datatype: 2, values: [1, 2, 3, 4, 5, 6], tail: new Uint8Array(5) }),

@@ -480,8 +480,9 @@ export function readNifti(bytes: Uint8Array, name: string, options: NiftiReadOpt
   let raw: Uint8Array;
   try {
     data = new Float32Array(n);
-    // A copy: aligned for the typed view, and swapped in place when the byte orders differ.
-    raw = bytes.slice(h.voxOffset, h.voxOffset + layout.dataBytes);
+    // A copy (not Buffer#slice, a view): aligned for the typed view, swapped in place when the byte orders differ.
+    raw = new Uint8Array(layout.dataBytes);
+    raw.set(bytes.subarray(h.voxOffset, h.voxOffset + layout.dataBytes));
   } catch {
     throw fieldError(name, 'dim', 'a volume that fits in memory', `${layout.dims.join('x')}x${C} voxels`);
   }
