@@ -469,6 +469,7 @@ function gunzipCapped(bytes: Uint8Array, name: string, options: NiftiReadOptions
 export function readNifti(bytes: Uint8Array, name: string, options: NiftiReadOptions = {}): NiftiVolume {
   if (!(bytes instanceof Uint8Array))
     throw new ValueError(`readNifti: argument 'bytes' expected a Uint8Array, got ${typeof bytes}`);
+  options = options ?? {};
   if (isGzip(bytes)) bytes = gunzipCapped(bytes, name, options);
   const layout = checkHeader(readHeader(bytes, name), name, options);
   checkFile(bytes, layout, name);
