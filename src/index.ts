@@ -1,13 +1,23 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers and weights I/O.
+ * and metrics, layers, functional models, optimizers, weights I/O and NIfTI volumes.
  */
 export * from './errors.js';
 // --- autodiff -------------------------------------------------------------------------------------
 export type { GradOptions, Grads } from './grad/api.js';
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
+// --- NIfTI volumes --------------------------------------------------------------------------------
+export type {
+  NiftiDatatype,
+  NiftiGeometry,
+  NiftiReadOptions,
+  NiftiVolume,
+  NiftiWritable,
+  NiftiWriteOptions,
+} from './io/nifti.js';
+export { assertSameGeometry, geometryMismatch, readNifti, sameGeometry, writeNifti } from './io/nifti.js';
 // --- losses and metrics ---------------------------------------------------------------------------
 export * from './losses/index.js';
 export type { UNet3dOptions, UNetHead } from './models/unet3d.js';

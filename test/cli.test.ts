@@ -7,6 +7,7 @@ import { niftiBytes, readNifti } from '../src/cli/nifti.js';
 import { syntheticVolumes } from '../src/data/synthetic.js';
 import * as vg from '../src/index.node.js';
 import { repoRoot, setup, suite } from './harness.js';
+import { buildNifti } from './nifti_files.js';
 
 const t = suite('voxgrad command line (train, predict, NIfTI, bad input)');
 t.before(setup);
@@ -85,16 +86,25 @@ t('train writes weights, config, history, one loss curve per output and a slice;
     vg.loadSafetensors(new Uint8Array(readFileSync(join(out, 'weights.safetensors')))).tensors['trunk_conv1/kernel'],
   );
 
-  // predict on a volume of another size (the network is fully convolutional).
+  // predict on a volume of another size (the network is fully convolutional), in oblique
+  // geometry: the label map keeps the input's affine and codes.
   const v = syntheticVolumes(1, 10, 5);
   const input = join(work, 'volume.nii.gz');
-  writeFileSync(input, niftiBytes({ data: v.image, dims: [10, 10, 10], spacing: [1, 1, 1] }, 'image', true));
+  const affine = [0, -1.5, 0, 90, 0.75, 0, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1];
+  writeFileSync(
+    input,
+    niftiBytes({ data: v.image, dims: [10, 10, 10], affine, qformCode: 1, sformCode: 2 }, 'image', true),
+  );
   const labelsOut = join(work, 'labels.nii.gz');
   const p = run('predict', '--model', out, '--input', input, '--output', labelsOut);
   assert.is(p.status, 0, p.stderr);
   const labels = readNifti(labelsOut);
   assert.equal(labels.dims, [10, 10, 10]);
   assert.ok(labels.data.every((k) => Number.isInteger(k) && k >= 0 && k < 4));
+  assert.equal(labels.affine, affine);
+  assert.is(labels.datatype, 'int16');
+  assert.equal([labels.qformCode, labels.sformCode], [1, 2]);
+  assert.ok(vg.sameGeometry(readNifti(input), labels));
 });
 
 t('train reads NIfTI images and label maps from folders', () => {
@@ -154,6 +164,22 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
     join(mismatch, 'a.nii'),
     niftiBytes({ data: new Float32Array(27), dims: [3, 3, 3], spacing: [1, 1, 1] }, 'image', false),
   );
+  const shifted = join(work, 'shifted-images');
+  mkdirSync(shifted);
+  writeFileSync(
+    join(shifted, 'a.nii'),
+    niftiBytes(
+      { data: new Float32Array(8), dims: [2, 2, 2], affine: [1, 0, 0, 5, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] },
+      'image',
+      false,
+    ),
+  );
+  // An extension chain whose first esize is 0 (432 bytes): it used to spin the reader forever.
+  const looping = join(work, 'loop.nii');
+  writeFileSync(
+    looping,
+    buildNifti({ dim: [2, 2, 2], datatype: 512, values: new Array(8).fill(1), extensions: [0], voxOffset: 416 }),
+  );
   const corrupt = join(work, 'corrupt-model');
   mkdirSync(corrupt);
   writeFileSync(join(corrupt, 'model.json'), JSON.stringify({ classes: 4, filters: 8 }));
@@ -165,6 +191,14 @@ t('bad input: one clear line, a non-zero exit, nothing written', () => {
     [
       ['train', '--images', mismatch, '--labels', labelsDir, '--out', out],
       /image 3x3x3 and label map 2x2x2 differ in shape/,
+    ],
+    [
+      ['train', '--images', shifted, '--labels', labelsDir, '--out', out],
+      /shifted-images\/a\.nii and .*bad-labels\/a\.nii: image and label map differ in geometry: affine\[0\]\[3\] is 5 vs 0/,
+    ],
+    [
+      ['predict', '--model', corrupt, '--input', looping, '--output', join(out, 'x.nii')],
+      /loop\.nii: field 'esize \(extension 0 at byte 352\)' expected a positive multiple of 16, got 0/,
     ],
     [['train', '--epochs', 'many', '--out', out], /voxgrad train: argument '--epochs' expected an integer/],
     [

@@ -60,7 +60,8 @@ export async function predict(argv: readonly string[]): Promise<void> {
   try {
     writeFileSync(
       tmp,
-      niftiBytes({ data: labels, dims: volume.dims, spacing: volume.spacing }, 'labels', outputPath.endsWith('.gz')),
+      // The input's geometry (affine, qform and sform codes), so the label map lines up with it.
+      niftiBytes({ ...volume, data: labels }, 'labels', outputPath.endsWith('.gz')),
     );
     renameSync(tmp, outputPath);
   } finally {

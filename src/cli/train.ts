@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../data/synthetic.js';
 import { argmaxClass, zScore } from '../data/voxels.js';
 import { ValueError } from '../errors.js';
+import { assertSameGeometry } from '../io/nifti.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../models/two_heads.js';
 import { Adam } from '../nn/optimizers/adam.js';
 import { cosineDecay } from '../nn/optimizers/schedules.js';
@@ -60,10 +61,10 @@ function niftiDataset(imagesDir: string, labelsDir: string, size: number): { dat
     const labelPath = join(labelsDir, name);
     if (!existsSync(labelPath))
       throw new ValueError(`${labelPath} is missing (each image needs a label map with the same name)`);
-    const img = readNifti(join(imagesDir, name));
+    const imagePath = join(imagesDir, name);
+    const img = readNifti(imagePath);
     const lab = readNifti(labelPath);
-    if (img.dims.some((d, i) => d !== lab.dims[i]))
-      throw new ValueError(`${name}: image ${img.dims.join('x')} and label map ${lab.dims.join('x')} differ in shape`);
+    assertSameGeometry(img, imagePath, lab, labelPath);
     const { mean, sd } = zScore(img.data);
     const off = img.dims.map((d) => Math.floor((d - size) / 2));
     for (let x = 0; x < size; x++)
