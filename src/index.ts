@@ -2,14 +2,10 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
-<<<<<<< HEAD
  * and metrics, layers, functional models, optimizers, weights I/O and NIfTI volumes.
-=======
- * and metrics, layers, functional models, optimizers and weights I/O.
  *
  * The reference above is kept in the emitted declarations (`preserve`): they name GPUDevice and
  * other WebGPU types, which a consumer's type-check then finds in `@webgpu/types`, a dependency.
->>>>>>> consumer-test
  */
 export * from './errors.js';
 // --- autodiff -------------------------------------------------------------------------------------

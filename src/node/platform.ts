@@ -11,7 +11,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type GpuRequest, type Platform, setPlatform } from '../platform.js';
 
-let dawnGpu: GPU | null = null;
+/** The open device's GPU object, held only to stay reachable (see the header). */
+const held: { gpu: GPU | null } = { gpu: null };
 
 async function dawn(request: GpuRequest): Promise<GPU> {
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
@@ -42,8 +43,7 @@ export const nodePlatform: Platform = {
         'from the voxgrad repository (Debian bookworm: mesa-vulkan-drivers and libvulkan1 from bookworm-backports).'
       : 'Install a GPU driver with Vulkan, Metal or Direct3D 12 support.',
   retain(gpu) {
-    // Held only to stay reachable (see the header).
-    dawnGpu = gpu;
+    held.gpu = gpu;
   },
   loadTuning() {
     try {
