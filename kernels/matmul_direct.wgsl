@@ -1,7 +1,7 @@
 // matmul_direct.wgsl — batched C[b] = A[b] · B[b] with one output element per invocation and no
 // shared memory, optionally split along K: for thin products (K, M or N small) and for tiny
 // outputs with a long K (a weight gradient X^T · dY over every voxel), where the tiled kernel
-// would leave most of its 16 x 16 tile idle or run one workgroup through the whole of K.
+// would leave most of its tile idle or run one workgroup through the whole of K.
 //
 // Bindings (group 0):
 //   0 params  uniform       Params

@@ -139,24 +139,33 @@ t('softmax and logSoftmax', async () => {
   }
 });
 
-t('matmul with transposes and batch broadcasting', async () => {
-  const specs: [number[], number[], boolean, boolean][] = [
-    [[3, 5], [5, 4], false, false],
-    [[5, 3], [5, 4], true, false],
-    [[3, 5], [4, 5], false, true],
-    [[5, 3], [4, 5], true, true],
-    [[2, 3, 5], [5, 4], false, false],
-    [[2, 1, 3, 5], [3, 5, 2], false, false],
-  ];
-  for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
-    await checkGrad({
-      label: `matmul [${sa}]${tA ? 'T' : ''} [${sb}]${tB ? 'T' : ''}`,
-      inputs: [randomNd(sa, 50 + k), randomNd(sb, 60 + k)],
-      gpu: (a, b) => vg.matmul(a, b, { transposeA: tA, transposeB: tB }),
-      oracle: (a, b) => O.matmul(a, b, tA, tB),
-    });
-  }
-});
+for (const variant of vg.tuning.families().matmul!)
+  t(`matmul with transposes and batch broadcasting (${variant})`, async () => {
+    vg.tuning.force('matmul', variant);
+    try {
+      const specs: [number[], number[], boolean, boolean][] = [
+        [[3, 5], [5, 4], false, false],
+        [[5, 3], [5, 4], true, false],
+        [[3, 5], [4, 5], false, true],
+        [[5, 3], [4, 5], true, true],
+        [[2, 3, 5], [5, 4], false, false],
+        [[2, 1, 3, 5], [3, 5, 2], false, false],
+        // Large enough for the tiled kernels (the gradients are products of the same sizes).
+        [[20, 40], [40, 24], false, false],
+        [[2, 40, 20], [24, 40], true, true],
+      ];
+      for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
+        await checkGrad({
+          label: `matmul [${sa}]${tA ? 'T' : ''} [${sb}]${tB ? 'T' : ''}`,
+          inputs: [randomNd(sa, 50 + k), randomNd(sb, 60 + k)],
+          gpu: (a, b) => vg.matmul(a, b, { transposeA: tA, transposeB: tB }),
+          oracle: (a, b) => O.matmul(a, b, tA, tB),
+        });
+      }
+    } finally {
+      vg.tuning.force('matmul', null);
+    }
+  });
 
 t('movement ops', async () => {
   const x = randomNd(R5, 70);

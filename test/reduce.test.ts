@@ -118,34 +118,46 @@ t('softmax and logSoftmax over any axis, stable for large logits', async () => {
   await assertClose(vg.logSoftmax(toGpu(big)), O.softmax(big, -1, true), { atol: 1e-4, rtol: 1e-6 });
 });
 
-t('matmul: shapes, batch broadcasting, transposes, odd sizes', async () => {
-  const specs: [number[], number[], boolean, boolean][] = [
-    [[3, 5], [5, 4], false, false],
-    [[17, 33], [33, 19], false, false],
-    [[2, 3, 17, 33], [33, 19], false, false],
-    [[2, 1, 5, 6], [3, 6, 7], false, false],
-    [[6, 5], [6, 4], true, false],
-    [[5, 6], [4, 6], false, true],
-    [[2, 6, 5], [2, 4, 6], true, true],
-    [[1, 1], [1, 1], false, false],
-    [[3, 0], [0, 2], false, false],
-    // Thin products and long-K weight gradients take the direct kernel, split along K.
-    [[700, 2], [2, 16], false, false],
-    [[3000, 16], [3000, 3], true, false],
-    [[2, 1500, 5], [1500, 4], true, false],
-    [[7, 2500], [3, 2500], false, true],
-  ];
-  for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
-    const a = randomNd(sa, 50 + k);
-    const b = randomNd(sb, 60 + k);
-    const y = vg.matmul(toGpu(a), toGpu(b), { transposeA: tA, transposeB: tB });
-    await assertClose(y, O.matmul(a, b, tA, tB), {
-      atol: 1e-4,
-      rtol: 1e-5,
-      label: `[${sa}]${tA ? 'T' : ''} x [${sb}]${tB ? 'T' : ''}`,
-    });
-  }
-});
+// Every variant the tuner may choose (tiles and row blocks) against the oracle.
+for (const variant of vg.tuning.families().matmul!)
+  t(`matmul: shapes, batch broadcasting, transposes, odd sizes (${variant})`, async () => {
+    vg.tuning.force('matmul', variant);
+    try {
+      const specs: [number[], number[], boolean, boolean][] = [
+        [[3, 5], [5, 4], false, false],
+        [[17, 33], [33, 19], false, false],
+        [[2, 3, 17, 33], [33, 19], false, false],
+        [[2, 1, 5, 6], [3, 6, 7], false, false],
+        [[6, 5], [6, 4], true, false],
+        [[5, 6], [4, 6], false, true],
+        [[2, 6, 5], [2, 4, 6], true, true],
+        [[1, 1], [1, 1], false, false],
+        [[3, 0], [0, 2], false, false],
+        // Thin products and long-K weight gradients take the direct kernel, split along K.
+        [[700, 2], [2, 16], false, false],
+        [[3000, 16], [3000, 3], true, false],
+        [[2, 1500, 5], [1500, 4], true, false],
+        [[7, 2500], [3, 2500], false, true],
+        // Tiled: several tiles and row blocks with ragged edges.
+        [[150, 70], [70, 90], false, false],
+        [[2, 70, 150], [70, 90], true, false],
+        [[150, 70], [2, 90, 70], false, true],
+        [[70, 150], [90, 70], true, true],
+      ];
+      for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
+        const a = randomNd(sa, 50 + k);
+        const b = randomNd(sb, 60 + k);
+        const y = vg.matmul(toGpu(a), toGpu(b), { transposeA: tA, transposeB: tB });
+        await assertClose(y, O.matmul(a, b, tA, tB), {
+          atol: 1e-4,
+          rtol: 1e-5,
+          label: `[${sa}]${tA ? 'T' : ''} x [${sb}]${tB ? 'T' : ''}`,
+        });
+      }
+    } finally {
+      vg.tuning.force('matmul', null);
+    }
+  });
 
 t('matmul rejects mismatched inner dims before any GPU work', () => {
   const before = vg.memory().dispatches;

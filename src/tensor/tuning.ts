@@ -43,10 +43,11 @@ export function tunableFamilies(): Tunable[] {
 }
 
 /**
- * The variant to run for `shapeClass` of `family` on the adapter `adapter`. Loads the stored
- * choices for the adapter the first time it is asked about.
+ * The variant to run for `shapeClass` of `family` on the adapter `adapter` (untuned: `fallback`,
+ * else the family's first). Loads the stored choices for the adapter the first time it is asked
+ * about.
  */
-export function chooseVariant(adapter: string, family: string, shapeClass: string): string {
+export function chooseVariant(adapter: string, family: string, shapeClass: string, fallback?: string): string {
   const force = forced.get(family);
   if (force !== undefined) return force;
   loadChoices(adapter);
@@ -55,7 +56,7 @@ export function chooseVariant(adapter: string, family: string, shapeClass: strin
   const variants = families.get(family)?.variants ?? [];
   if (choice !== undefined && variants.includes(choice)) return choice;
   pending.set(key, { family, shapeClass });
-  return variants[0] ?? 'default';
+  return fallback ?? variants[0] ?? 'default';
 }
 
 /** Forces one variant of a family (null: back to the tuned or default choice). For tests and benchmarks. */

@@ -4,6 +4,7 @@
  */
 import matmulSource from '../../../kernels/matmul.wgsl';
 import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
+import matmulRowsSource from '../../../kernels/matmul_rows.wgsl';
 import { argMessage, ShapeError, show } from '../../errors.js';
 import { bind, bindingWindowElements, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
@@ -11,7 +12,9 @@ import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { chooseVariant, registerTunable, withVariant } from '../tuning.js';
 import { checkFloat } from './check.js';
+import { randomNormal } from './creation.js';
 import { add } from './elementwise/index.js';
 import { broadcastTo, concat, reshape, slice } from './movement.js';
 import { sum, sumToShape } from './reduce.js';
@@ -46,6 +49,64 @@ const MATMUL = defineKernel({
   source: matmulSource,
   params: MATMUL_PARAMS,
   bindings: ['a', 'b', 'c'],
+  consts: ['TM', 'TN', 'TK', 'RM', 'RN'],
+});
+
+const MATMUL_ROWS = defineKernel({
+  name: 'matmul_rows',
+  file: 'matmul_rows.wgsl',
+  source: matmulRowsSource,
+  params: MATMUL_PARAMS,
+  bindings: ['a', 'b', 'c'],
+  consts: ['RM', 'CB4'],
+});
+
+/** Row blocks of matmul_rows.wgsl the tuner tries: RM rows × CB4 vec4s of columns per invocation. */
+export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: number }>> = {
+  rows4x16: { RM: 4, CB4: 4 },
+  rows8x8: { RM: 8, CB4: 2 },
+  rows8x16: { RM: 8, CB4: 4 },
+};
+
+/** The tiles of matmul.wgsl the tuner tries (256 invocations each; 1 to 32 results per invocation). */
+export const MATMUL_TILES: Readonly<Record<string, { TM: number; TN: number; TK: number; RM: number; RN: number }>> = {
+  tiled32: { TM: 32, TN: 32, TK: 16, RM: 2, RN: 4 },
+  tiled64: { TM: 64, TN: 64, TK: 16, RM: 4, RN: 4 },
+  tiled64x128: { TM: 64, TN: 128, TK: 8, RM: 4, RN: 8 },
+  tiled128x64: { TM: 128, TN: 64, TK: 8, RM: 8, RN: 4 },
+};
+/** The default before tuning: tiles on a GPU, row blocks on a software adapter. */
+const MATMUL_DEFAULT = 'tiled64';
+const MATMUL_DEFAULT_CPU = 'rows8x16';
+
+/** The tuner's shape class of a product: M, N, K rounded up to powers of two (at most 1024), and the transposes. */
+function matmulClass(M: number, N: number, K: number, tA: boolean, tB: boolean): string {
+  const cap = (d: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(Math.max(1, d))));
+  return `m${cap(M)} n${cap(N)} k${cap(K)} ${tA ? 't' : 'n'}${tB ? 't' : 'n'}`;
+}
+
+registerTunable({
+  family: 'matmul',
+  variants: [
+    MATMUL_DEFAULT,
+    ...[...Object.keys(MATMUL_TILES), ...Object.keys(MATMUL_ROWS_BLOCKS)].filter((v) => v !== MATMUL_DEFAULT),
+  ],
+  trial(shapeClass) {
+    const m = /^m(\d+) n(\d+) k(\d+) ([nt])([nt])$/.exec(shapeClass);
+    if (!m) return null;
+    const [M, N, K] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const [tA, tB] = [m[4] === 't', m[5] === 't'];
+    const a = randomNormal(tA ? [K, M] : [M, K], { seed: 1 });
+    const b = randomNormal(tB ? [N, K] : [K, N], { seed: 2 });
+    return {
+      run: (variant) =>
+        withVariant('matmul', variant, () => matmul(a, b, { transposeA: tA, transposeB: tB })).dispose(),
+      dispose: () => {
+        a.dispose();
+        b.dispose();
+      },
+    };
+  },
 });
 
 const MATMUL_DIRECT = defineKernel({
@@ -58,7 +119,7 @@ const MATMUL_DIRECT = defineKernel({
 
 /**
  * Whether a product goes to matmul_direct.wgsl (one output per invocation, optionally split along
- * K) instead of the 16 x 16 tiled kernel, and how. Thin products (K, M or N below a tile) leave
+ * K) instead of the tiled kernel, and how. Thin products (K, M or N below a tile) leave
  * most of a tile idle, and a tiny output with a long K (a weight gradient over every voxel) would
  * run one workgroup through the whole of K; on software adapters every tile also pays for its
  * barriers.
@@ -217,11 +278,24 @@ function product(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
   let out: Tensor;
   if (!plan) {
     out = engine.empty(outShape, 'float32');
-    dispatch(MATMUL, {
-      params,
-      bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
-      workgroups: Math.ceil(N / 16) * Math.ceil(M / 16) * batch,
-    });
+    const fallback = engine.backend.isCpuAdapter ? MATMUL_DEFAULT_CPU : MATMUL_DEFAULT;
+    const variant = chooseVariant(engine.backend.adapterName, 'matmul', matmulClass(M, N, K, tA, tB), fallback);
+    const rows = MATMUL_ROWS_BLOCKS[variant];
+    const tiles = MATMUL_TILES[variant] ?? MATMUL_TILES[MATMUL_DEFAULT]!;
+    if (rows)
+      dispatch(MATMUL_ROWS, {
+        params,
+        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+        workgroups: Math.ceil(M / (64 * rows.RM)) * Math.ceil(N / (4 * rows.CB4)) * batch,
+        consts: { ...rows },
+      });
+    else
+      dispatch(MATMUL, {
+        params,
+        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+        workgroups: Math.ceil(N / tiles.TN) * Math.ceil(M / tiles.TM) * batch,
+        consts: { ...tiles },
+      });
   } else if (plan.splits === 1) {
     out = engine.empty(outShape, 'float32');
     dispatch(MATMUL_DIRECT, {

@@ -1,0 +1,81 @@
+// matmul_rows.wgsl — batched C[b] = A[b] · B[b], A: (M, K), B: (K, N), without workgroup memory:
+// each invocation owns RM rows of C across one block of CB4 · 4 columns, and the 64 invocations
+// of a workgroup share the column block, so every load of B is the same for the whole workgroup
+// (uniform: one load and a broadcast on SIMD-over-invocations adapters such as lavapipe) and only
+// A is read per invocation. The variant for software adapters; tiled matmul.wgsl is the GPU's.
+//
+// Bindings (group 0):
+//   0 params  uniform       Params (as matmul.wgsl)
+//   1 a       storage read  array<f32>
+//   2 b       storage read  array<f32>
+//   3 c       storage rw    array<f32>, batch * M * N elements, contiguous
+// Constants: RM rows and CB4 vec4 blocks of columns per invocation.
+// Dispatch: ceil(M / (64 · RM)) · ceil(N / (4 · CB4)) · batch workgroups of 64 (folded by the
+//   host), ordered (batch, column block, row block) with row blocks fastest.
+
+const RM: u32 = 2u;
+const CB4: u32 = 4u;
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  batch: u32,
+  a_batch: u32,
+  b_batch: u32,
+  a_rs: u32,
+  a_cs: u32,
+  b_rs: u32,
+  b_cs: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let w = wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+  let row_blocks = (params.M + 64u * RM - 1u) / (64u * RM);
+  let col_blocks = (params.N + 4u * CB4 - 1u) / (4u * CB4);
+  if (w >= row_blocks * col_blocks * params.batch) { return; }
+  let m0 = (w % row_blocks) * 64u * RM + lid * RM;
+  let n0 = ((w / row_blocks) % col_blocks) * 4u * CB4;
+  let bi = w / (row_blocks * col_blocks);
+  let a0 = bi * params.a_batch;
+  let b0 = bi * params.b_batch;
+  // Rows past M read row M - 1 (in bounds) and are not written.
+  var arow: array<u32, RM>;
+  for (var i = 0u; i < RM; i++) { arow[i] = a0 + min(m0 + i, params.M - 1u) * params.a_rs; }
+  // Columns past N read column N - 1 and are not written.
+  var bcol: array<vec4<u32>, CB4>;
+  for (var j = 0u; j < CB4; j++) {
+    let n = vec4<u32>(n0 + 4u * j) + vec4<u32>(0u, 1u, 2u, 3u);
+    bcol[j] = b0 + min(n, vec4<u32>(params.N - 1u)) * params.b_cs;
+  }
+  var acc: array<vec4<f32>, RM * CB4>;
+  for (var k = 0u; k < params.K; k++) {
+    var bk: array<vec4<f32>, CB4>;
+    let kb = k * params.b_rs;
+    for (var j = 0u; j < CB4; j++) {
+      let at = bcol[j] + vec4<u32>(kb);
+      bk[j] = vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
+    }
+    for (var i = 0u; i < RM; i++) {
+      let av = a[arow[i] + k * params.a_cs];
+      for (var j = 0u; j < CB4; j++) { acc[i * CB4 + j] += av * bk[j]; }
+    }
+  }
+  for (var i = 0u; i < RM; i++) {
+    let row = m0 + i;
+    if (row >= params.M) { break; }
+    for (var j = 0u; j < CB4; j++) {
+      for (var l = 0u; l < 4u; l++) {
+        let col = n0 + 4u * j + l;
+        if (col < params.N) { c[(bi * params.M + row) * params.N + col] = acc[i * CB4 + j][l]; }
+      }
+    }
+  }
+}
