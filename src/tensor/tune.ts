@@ -118,6 +118,6 @@ export const tuning = {
     Object.fromEntries(tunableFamilies().map((t) => [t.family, t.variants])),
   /** Reads the stored choices again (another process may have tuned). */
   reload: reloadChoices,
-  /** Forgets this adapter's choices, in memory and stored. */
+  /** Forgets this adapter's choices, in memory and stored, and the pending classes. */
   clear: (): void => clearChoices(engine.backend.adapterName),
 };

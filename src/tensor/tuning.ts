@@ -105,10 +105,11 @@ export function recordChoice(adapter: string, family: string, shapeClass: string
   platform().saveTuning(stored);
 }
 
-/** Forgets every choice (in memory and stored) for the adapter. */
+/** Forgets every choice (in memory and stored) for the adapter, and which classes are pending: a fresh start. */
 export function clearChoices(adapter: string): void {
   loadChoices(adapter);
   chosen.clear();
+  pending.clear();
   const stored = readStore();
   delete stored.adapters[adapter];
   platform().saveTuning(stored);
