@@ -336,8 +336,9 @@ export class Model {
     );
   }
 
-  loadWeights(bytes: Uint8Array): void {
-    loadWeights(
+  /** Loads weights saved by `saveWeights` (by name; nothing is assigned on any mismatch). */
+  loadWeights(bytes: Uint8Array): Promise<void> {
+    return loadWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       bytes,
     );

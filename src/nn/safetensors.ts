@@ -114,7 +114,10 @@ export function loadSafetensors(bytes: Uint8Array): Safetensors {
   const tensors: Record<string, Tensor> = {};
   for (const [name, e] of entries) {
     const [begin, end] = e.data_offsets;
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    // A fresh, aligned copy: \`bytes\` may be a view into a larger buffer (a Node Buffer from its
+    // pool, a subarray), and on a Buffer \`slice\` is a view too, not a copy.
+    const copy = new Uint8Array(end - begin);
+    copy.set(bytes.subarray(dataStart + begin, dataStart + end));
     const values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
     tensors[name] = tensor(values, e.shape, e.dtype === 'F32' ? 'float32' : 'int32');
   }
@@ -137,9 +140,10 @@ export function saveWeights(
 
 /**
  * Loads weights into variables by name. Every variable must be in the file with its shape, and
- * every tensor of the file must belong to a variable: otherwise nothing is assigned.
+ * every tensor of the file must belong to a variable: otherwise nothing is assigned. Async like
+ * saveWeights; `bytes` may be any Uint8Array view (a Node Buffer, a subarray).
  */
-export function loadWeights(variables: readonly Variable[], bytes: Uint8Array): void {
+export async function loadWeights(variables: readonly Variable[], bytes: Uint8Array): Promise<void> {
   const fn = 'loadWeights';
   const { tensors } = loadSafetensors(bytes);
   try {
