@@ -77,7 +77,7 @@ t(
     assert.not.throws(() => {
       pending = b.loadWeights(bytes.subarray(0, 12));
     });
-    await rejects(pending!, vg.ValueError, /loadSafetensors: argument 'bytes'.*not a valid safetensors file/);
+    await rejects(pending!, vg.ValueError, /loadWeights: argument 'bytes'.*not a valid safetensors file/);
     await rejects(vg.loadWeights(b.layers[0].allWeights, bytes), vg.ValueError, /loadWeights: .*unexpected/);
     assert.equal(await weightBits(b), original);
     const loaded = b.loadWeights(bytes);
