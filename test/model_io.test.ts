@@ -1,5 +1,5 @@
 // Saving and loading: weights from any byte view (Node Buffers, subarrays at odd offsets), save and
-// load both async and bit-exact.
+// load both async and bit-exact; layer configs and the registry.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,80 @@ t(
     vg.tidy(() => [x, ...Object.values(pa), ...Object.values(pb)].forEach((v) => v.dispose()));
     disposeModel(a);
     disposeModel(b);
+  },
+);
+
+t(
+  'every layer class has a JSON config that layerFromConfig rebuilds exactly; constructors refuse unknown options',
+  () => {
+    const layers: vg.Layer[] = [
+      new vg.InputLayer({ shape: [4, 4, 4, 1], name: 'cfg_input' }),
+      new vg.Conv3D({
+        filters: 3,
+        kernelSize: [3, 1, 2],
+        strides: 2,
+        padding: 'same',
+        dilation: [1, 2, 1],
+        activation: 'tanh',
+        useBias: false,
+        kernelInitializer: 'heUniform',
+        seed: 7,
+        kernelRegularizer: { l2: 0.1 },
+        name: 'cfg_conv',
+      }),
+      new vg.Dense({ units: 5, activation: 'sigmoid', kernelInitializer: 'zeros', seed: 2, name: 'cfg_dense' }),
+      new vg.GroupNormalization({ groups: 2, epsilon: 1e-3, activation: 'relu', name: 'cfg_norm' }),
+      new vg.Activation({ activation: 'softmax', name: 'cfg_act' }),
+      new vg.MaxPool3D({ poolSize: [2, 2, 1], strides: 1, padding: 'same', name: 'cfg_max' }),
+      new vg.AvgPool3D({ poolSize: 3, name: 'cfg_avg' }),
+      new vg.UpSampling3D({ size: [2, 1, 2], name: 'cfg_up' }),
+      new vg.Concatenate({ name: 'cfg_cat' }),
+      new vg.Dropout({ rate: 0.25, seed: 3, name: 'cfg_drop' }),
+    ];
+    // Every layer class voxgrad exports is covered here.
+    const exported = Object.entries(vg)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof vg.Layer)
+      .map(([k]) => k)
+      .sort();
+    assert.equal(layers.map((l) => l.constructor.name).sort(), exported);
+    for (const layer of layers) {
+      const className = layer.constructor.name;
+      const config = layer.getConfig();
+      assert.is(config.name, layer.name);
+      assert.equal(JSON.parse(JSON.stringify(config)), config, `${className}: JSON values only`);
+      const again = vg.layerFromConfig(className, config);
+      assert.ok(again instanceof (layer.constructor as typeof vg.Layer), className);
+      assert.equal(again.getConfig(), config, className);
+    }
+    // Defaults are filled in, so a config says everything.
+    assert.equal(new vg.Conv3D({ filters: 2, kernelSize: 3, name: 'cfg_defaults' }).getConfig(), {
+      name: 'cfg_defaults',
+      filters: 2,
+      kernelSize: [3, 3, 3],
+      strides: [1, 1, 1],
+      padding: 'valid',
+      dilation: [1, 1, 1],
+      activation: 'linear',
+      useBias: true,
+      kernelInitializer: 'glorotUniform',
+      seed: 1,
+      kernelRegularizer: null,
+    });
+    assert.equal(new vg.MaxPool3D({ poolSize: 3 }).getConfig().strides, [3, 3, 3]);
+    const typo = { filters: 2, kernelSize: 3, kernelInitialiser: 'heNormal' } as unknown as vg.Conv3DOptions;
+    assert.throws(
+      () => new vg.Conv3D(typo),
+      /Conv3D: argument 'options' .*'kernelInitialiser'.*did you mean 'kernelInitializer'/,
+    );
+    assert.throws(
+      () => new vg.Dense({ units: 2, kernelInitializer: 'ones' as vg.Initializer }),
+      /Dense: argument 'kernelInitializer' expected 'glorotUniform' \| 'heNormal' \| 'heUniform' \| 'zeros', got "ones"/,
+    );
+    assert.throws(() => new vg.Dropout({ rate: 0.1, seed: 1.5 }), /Dropout: argument 'seed' expected an integer/);
+    assert.throws(
+      () => vg.layerFromConfig('Conv3d', { name: 'c' }),
+      /layerFromConfig: layer 'c': argument 'className' expected a registered layer class .*got "Conv3d" \(did you mean 'Conv3D'\?\)/,
+    );
   },
 );
 

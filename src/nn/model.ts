@@ -29,7 +29,7 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
     throw new ValueError(
       argMessage('input', 'shape', 'positive integers (per-sample shape, no batch axis)', describe(o.shape)),
     );
-  const layer = new InputLayer(o.shape, o.name);
+  const layer = new InputLayer({ shape: o.shape, name: o.name });
   return new SymbolicTensor(layer.outputShape(), layer, []);
 }
 
