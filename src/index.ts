@@ -1,7 +1,7 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers, and weights I/O.
+ * and metrics, layers, functional models, optimizers, and weights and models as bytes and JSON.
  */
 export * from './errors.js';
 // --- autodiff -------------------------------------------------------------------------------------
@@ -48,6 +48,8 @@ export type {
   TensorsArg,
 } from './nn/model.js';
 export { input, Model, model } from './nn/model.js';
+export type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './nn/model_io.js';
+export { modelFromArtifacts, modelFromJSON } from './nn/model_io.js';
 export * from './nn/optimizers/index.js';
 export type { Regularizer } from './nn/regularizers.js';
 export type { Safetensors } from './nn/safetensors.js';
