@@ -2,7 +2,8 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers, weights I/O and NIfTI volumes.
+ * and metrics, layers, functional models, optimizers, weights and models as bytes and JSON, and
+ * NIfTI volumes.
  *
  * The reference above is kept in the emitted declarations (`preserve`): they name GPUDevice and
  * other WebGPU types, which a consumer's type-check then finds in `@webgpu/types`, a dependency.
@@ -30,14 +31,26 @@ export { unet3d } from './models/unet3d.js';
 export { earlyStopping } from './nn/callbacks.js';
 export type { LossArg, LossFn, LossSpec, WeightsArg } from './nn/compile_loss.js';
 export type { Initializer } from './nn/initializers.js';
+export type { LayerConfig } from './nn/layer.js';
 export { Layer } from './nn/layer.js';
-export type { Conv3DOptions } from './nn/layers/conv3d.js';
+export type { Conv3DConfig, Conv3DOptions } from './nn/layers/conv3d.js';
 export { Conv3D } from './nn/layers/conv3d.js';
-export type { DenseOptions } from './nn/layers/dense.js';
+export type { DenseConfig, DenseOptions } from './nn/layers/dense.js';
 export { Dense } from './nn/layers/dense.js';
-export type { GroupNormalizationOptions } from './nn/layers/group_normalization.js';
+export type { GroupNormalizationConfig, GroupNormalizationOptions } from './nn/layers/group_normalization.js';
 export { GroupNormalization } from './nn/layers/group_normalization.js';
-export { Activation, AvgPool3D, Concatenate, Dropout, MaxPool3D, UpSampling3D } from './nn/layers/simple.js';
+export type { LayerClass } from './nn/layers/registry.js';
+export { layerFromConfig, registerLayer } from './nn/layers/registry.js';
+export type { Pooling3DConfig } from './nn/layers/simple.js';
+export {
+  Activation,
+  AvgPool3D,
+  Concatenate,
+  Dropout,
+  InputLayer,
+  MaxPool3D,
+  UpSampling3D,
+} from './nn/layers/simple.js';
 export type {
   Callback,
   CompileOptions,
@@ -50,6 +63,8 @@ export type {
   TensorsArg,
 } from './nn/model.js';
 export { input, Model, model } from './nn/model.js';
+export type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './nn/model_io.js';
+export { modelFromArtifacts, modelFromJSON } from './nn/model_io.js';
 export * from './nn/optimizers/index.js';
 export type { Regularizer } from './nn/regularizers.js';
 export type { Safetensors } from './nn/safetensors.js';

@@ -67,3 +67,28 @@ export async function assertClose(
     );
   }
 }
+
+/**
+ * Asserts that `p` rejects with an error matching `expected` (a message pattern, an error class,
+ * or both) and returns the error; uvu's `throws` only sees synchronous throws.
+ */
+export async function rejects(
+  p: Promise<unknown> | (() => Promise<unknown>),
+  expected: RegExp | (new (...args: never[]) => Error),
+  pattern?: RegExp,
+): Promise<Error> {
+  let error: unknown = null;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    error = e;
+  }
+  if (!(error instanceof Error)) assert.unreachable(`expected a rejection, got ${String(error)}`);
+  const e = error as Error;
+  const re = expected instanceof RegExp ? expected : pattern;
+  const got = `${e.name}: ${e.message}`;
+  if (!(expected instanceof RegExp || e instanceof expected))
+    assert.unreachable(`expected a ${expected.name}, got ${got}`);
+  if (re && !re.test(e.message)) assert.unreachable(`expected a message matching ${re}, got: ${e.message}`);
+  return e;
+}

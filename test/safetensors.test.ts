@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
+import { rejects } from './helpers.js';
 
 const t = suite('safetensors');
 t.before(setup);
@@ -49,27 +50,28 @@ t('loadWeights assigns by name and refuses missing, extra or mis-shaped weights'
   const bytes = await vg.saveWeights([w, b]);
   w.assign(vg.zeros([2, 2]));
   b.assign(vg.zeros([1]));
-  vg.loadWeights([w, b], bytes);
+  await vg.loadWeights([w, b], bytes);
   assert.equal(Array.from(await w.data()), [1, 2, 3, 4]);
   assert.equal(Array.from(await b.data()), [9]);
   const before = vg.memory().liveTensors;
   const other = vg.tidy(() => vg.variable(vg.zeros([3]), { name: 'layer/w' }));
-  assert.throws(
-    () => vg.loadWeights([other, b], bytes),
+  await rejects(
+    vg.loadWeights([other, b], bytes),
     /loadWeights.*'layer\/w'.*float32 \[3\].*float32 \[2, 2\] in the file/,
   );
   const c = vg.tidy(() => vg.variable(vg.zeros([1]), { name: 'extra' }));
-  assert.throws(() => vg.loadWeights([w, b, c], bytes), /loadWeights.*without 'extra'/);
-  assert.throws(() => vg.loadWeights([w], bytes), /loadWeights.*unexpected 'layer\/b'/);
+  await rejects(vg.loadWeights([w, b, c], bytes), /loadWeights.*without 'extra'/);
+  await rejects(vg.loadWeights([w], bytes), /loadWeights.*unexpected 'layer\/b'/);
   assert.equal(Array.from(await w.data()), [1, 2, 3, 4], 'nothing assigned on error');
   other.dispose();
   c.dispose();
   assert.is(vg.memory().liveTensors, before, 'no tensor left behind');
 });
 
-t('corrupted files are clear errors, with nothing created', () => {
+t('corrupted files are clear ValueErrors, with nothing created', () => {
   const good = handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8));
   const before = vg.memory().liveTensors;
+  const beforeBuffers = vg.memory().liveBuffers;
   const cases: [Uint8Array, RegExp][] = [
     [new Uint8Array(5), /shorter than the 8-byte header length/],
     [good.slice(0, 20), /header length \d+ exceeds/],
@@ -88,9 +90,59 @@ t('corrupted files are clear errors, with nothing created', () => {
       })(),
       /header is not JSON/,
     ],
+    [
+      (() => {
+        const x = good.slice();
+        new DataView(x.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
+        return x;
+      })(),
+      /header length 18446744073709551615 exceeds/,
+    ],
+    [handMade([1, 2], new Uint8Array(0)), /header is not a JSON object: array/],
+    [handMade({ w: [0, 8] }, new Uint8Array(8)), /tensor 'w' is array of length 2, not an object/],
+    [
+      handMade({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8], scale: 2 } }, new Uint8Array(8)),
+      /tensor 'w' has the unknown field "scale"/,
+    ],
+    [
+      handMade({ w: { dtype: 'F32', shape: [1, 1, 1, 1, 1, 1, 1, 1, 1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /shape \[1,1,1,1,1,1,1,1,1\] \(expected at most 8 non-negative integers\)/,
+    ],
+    [
+      handMade({ w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /data_offsets \[0,4\] for 1\.2089258196146292e\+24 elements in 4 data bytes/,
+    ],
+    [handMade({ w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, new Uint8Array(4)), /data_offsets \[-4,0\]/],
+    [
+      handMade(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+        },
+        new Uint8Array(12),
+      ),
+      /tensors 'a' \[0,8\] and 'b' \[4,12\] overlap/,
+    ],
+    [
+      handMade(JSON.parse('{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'), new Uint8Array(4)),
+      /a tensor named "__proto__", which is not allowed/,
+    ],
+    [
+      handMade({ constructor: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /a tensor named "constructor"/,
+    ],
+    [handMade({ __metadata__: { epoch: 3 } }, new Uint8Array(0)), /__metadata__ 'epoch' is 3, not a string/],
+    [handMade({ __metadata__: 'pt' }, new Uint8Array(0)), /__metadata__ is "pt", not an object of strings/],
   ];
-  for (const [bytes, re] of cases) assert.throws(() => vg.loadSafetensors(bytes), re);
+  for (const [bytes, re] of cases) {
+    assert.throws(() => vg.loadSafetensors(bytes), re);
+    assert.throws(
+      () => vg.loadSafetensors(bytes),
+      (e: unknown) => e instanceof vg.ValueError,
+    );
+  }
   assert.is(vg.memory().liveTensors, before);
+  assert.is(vg.memory().liveBuffers, beforeBuffers);
 });
 
 t.run();

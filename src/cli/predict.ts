@@ -41,7 +41,7 @@ export async function predict(argv: readonly string[]): Promise<void> {
     filters: config.filters,
     seed: config.seed,
   });
-  model.loadWeights(new Uint8Array(readFileSync(weightsPath)));
+  await model.loadWeights(readFileSync(weightsPath));
 
   // The same intensity normalisation as training on NIfTI data (z-score per volume).
   const { mean, sd } = zScore(volume.data);

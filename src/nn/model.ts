@@ -18,10 +18,16 @@ import { Tensor } from '../tensor/tensor.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
+import { layerClassName } from './layers/registry.js';
 import { InputLayer } from './layers/simple.js';
+import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
 import type { Optimizer } from './optimizers/optimizer.js';
 import { loadWeights, saveWeights } from './safetensors.js';
 import { SymbolicTensor } from './symbolic.js';
+
+/** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
+export const MODEL_FORMAT = 'voxgrad-model';
+export const MODEL_FORMAT_VERSION = 1;
 
 /** A model input placeholder of the given per-sample shape. */
 export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
@@ -29,7 +35,7 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
     throw new ValueError(
       argMessage('input', 'shape', 'positive integers (per-sample shape, no batch axis)', describe(o.shape)),
     );
-  const layer = new InputLayer(o.shape, o.name);
+  const layer = new InputLayer({ shape: o.shape, name: o.name });
   return new SymbolicTensor(layer.outputShape(), layer, []);
 }
 
@@ -329,6 +335,65 @@ export class Model {
     return history;
   }
 
+  /**
+   * The topology as JSON values (model.json; `JSON.stringify(model)` gives it too): every layer
+   * in graph order with its class and config, the inbound layers of each of its calls, the inputs,
+   * the outputs and how each is read. `modelFromJSON` rebuilds the model (Keras' model.to_json).
+   */
+  toJSON(): ModelJSON {
+    const fn = 'model.toJSON';
+    // Each layer's calls in this graph, in order: a layer used twice is written once.
+    const calls = new Map<Layer, SymbolicTensor[]>();
+    for (const n of this.#nodes) {
+      const list = calls.get(n.layer);
+      if (list) list.push(n);
+      else calls.set(n.layer, [n]);
+    }
+    const layers = [...this.inputs.map((i) => i.layer), ...calls.keys()];
+    const names = new Set<string>();
+    for (const l of layers) {
+      if (names.has(l.name))
+        throw new ValueError(argMessage(fn, 'layers', 'layers with distinct names', `two layers named '${l.name}'`));
+      names.add(l.name);
+    }
+    // A layer's output by name (its first call) or as [name, call] for a later call.
+    const ref = (t: SymbolicTensor): LayerRef => {
+      const k = calls.get(t.layer)?.indexOf(t) ?? 0;
+      return k === 0 ? t.name : [t.name, k];
+    };
+    const entry = (layer: Layer): LayerJSON => ({
+      className: layerClassName(fn, layer),
+      config: layer.getConfig(),
+      inbound: (calls.get(layer) ?? []).map((n) => n.inputs.map(ref)),
+    });
+    return {
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      name: this.name,
+      layers: layers.map(entry),
+      inputs: this.inputs.map((i) => i.name),
+      outputs: this.outputNames.map((name, i) => ({ name, from: ref(this.outputs[i]) })),
+      outputActivations: { ...this.outputActivations },
+    };
+  }
+
+  /**
+   * The whole model as two artifacts, in any environment: the topology (model.json's text) and
+   * the weights (safetensors bytes). `modelFromArtifacts` rebuilds it; in Node, `saveModel(model,
+   * dir)` writes them to a folder.
+   */
+  async toArtifacts(): Promise<ModelArtifacts> {
+    const modelJson = `${JSON.stringify(this.toJSON(), null, 2)}\n`;
+    const weights = await this.saveWeights({ format: 'voxgrad', model: this.name });
+    return { modelJson, weights };
+  }
+
+  /** Frees the weights of every layer (layers shared with another model too); the model cannot run after. */
+  dispose(): void {
+    for (const l of this.layers) for (const w of l.allWeights) w.dispose();
+  }
+
+  /** The weights of every layer in the safetensors format, by name (bit-exact). */
   saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
     return saveWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
@@ -336,8 +401,9 @@ export class Model {
     );
   }
 
-  loadWeights(bytes: Uint8Array): void {
-    loadWeights(
+  /** Loads weights saved by `saveWeights` (by name; nothing is assigned on any mismatch). */
+  loadWeights(bytes: Uint8Array): Promise<void> {
+    return loadWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       bytes,
     );

@@ -1,5 +1,6 @@
 /** Weight penalties l1·Σ|w| + l2·Σw², added to the total loss (Keras' L1L2 regularizer). */
 import { argMessage, ValueError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { abs, add, affine, square } from '../tensor/ops/elementwise/index.js';
 import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -9,14 +10,16 @@ export interface Regularizer {
   l2?: number;
 }
 
-export function checkRegularizer(fn: string, r: Regularizer | undefined): Regularizer | null {
-  if (r === undefined) return null;
+/** A kernel regulariser option: undefined or null (none), or { l1?, l2? }; both filled in (0 = off). */
+export function checkRegularizer(fn: string, r: Regularizer | null | undefined): Required<Regularizer> | null {
+  if (r === undefined || r === null) return null;
+  checkOptions(fn, r, ['l1', 'l2'], 'kernelRegularizer');
   for (const k of ['l1', 'l2'] as const) {
     const v = r[k];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
       throw new ValueError(argMessage(fn, `kernelRegularizer.${k}`, 'a finite number >= 0', v));
   }
-  return r;
+  return { l1: r.l1 ?? 0, l2: r.l2 ?? 0 };
 }
 
 export function penalty(r: Regularizer, w: Tensor): Tensor | null {

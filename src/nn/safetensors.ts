@@ -5,9 +5,11 @@
  * Works on bytes (Uint8Array) so it runs the same in Node and in a browser.
  */
 import { argMessage, ShapeError, ValueError } from '../errors.js';
-import type { Variable } from '../grad/variable.js';
+import { Variable } from '../grad/variable.js';
 import { readAll, tidy } from '../tensor/api.js';
+import { describe } from '../tensor/ops/check.js';
 import { tensor } from '../tensor/ops/creation.js';
+import { MAX_RANK } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 const DTYPES = { float32: 'F32', int32: 'I32' } as const;
@@ -63,62 +65,144 @@ export interface Safetensors {
   metadata: Record<string, string>;
 }
 
-/** Parses safetensors bytes into new tensors; any inconsistency is a clear error, nothing leaks. */
-export function loadSafetensors(bytes: Uint8Array): Safetensors {
-  const fn = 'loadSafetensors';
+/** The reference implementation's limit on the header (100 MB): a larger length is corruption. */
+const MAX_HEADER_BYTES = 100_000_000;
+/** Names that would reach Object.prototype machinery if used as plain-object keys. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
+
+interface Checked {
+  tensors: Map<string, Entry>;
+  metadata: Map<string, string>;
+  dataStart: number;
+}
+
+/**
+ * Checks a whole file before anything is created: the header length, the header (a JSON object
+ * of plain names), each entry's dtype, shape and byte range (inside the data, the right size, no
+ * two overlapping) and the metadata (strings). Returns the entries by name.
+ */
+function checkSafetensors(fn: string, bytes: Uint8Array): Checked {
   const corrupt = (why: string): ValueError =>
     new ValueError(
       argMessage(fn, 'bytes', 'a safetensors file', `bytes that are not a valid safetensors file (${why})`),
     );
-  if (!(bytes instanceof Uint8Array)) throw new ValueError(argMessage(fn, 'bytes', 'a Uint8Array', typeof bytes));
+  if (!(bytes instanceof Uint8Array))
+    throw new ValueError(argMessage(fn, 'bytes', 'a Uint8Array (or a Node Buffer)', describe(bytes)));
   if (bytes.byteLength < 8) throw corrupt(`${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8)
-    throw corrupt(`the header length ${headerLength} exceeds the file's ${bytes.byteLength - 8} remaining bytes`);
-  let header: Record<string, unknown>;
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(bytes.byteLength - 8))
+    throw corrupt(`the header length ${length} exceeds the file's ${bytes.byteLength - 8} remaining bytes`);
+  if (length > BigInt(MAX_HEADER_BYTES))
+    throw corrupt(`the header length ${length} is above the ${MAX_HEADER_BYTES}-byte limit`);
+  const headerLength = Number(length);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
     throw corrupt(`the header is not JSON: ${(e as Error).message}`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header))
-    throw corrupt('the header is not a JSON object');
+  if (!isPlainObject(header)) throw corrupt(`the header is not a JSON object: ${describe(header)}`);
   const dataStart = 8 + headerLength;
   const dataBytes = bytes.byteLength - dataStart;
-  const entries: [string, Entry][] = [];
+  const tensors = new Map<string, Entry>();
+  const metadata = new Map<string, string>();
   for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const e = raw as Entry;
-    if (!e || (e.dtype !== 'F32' && e.dtype !== 'I32'))
-      throw corrupt(`tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}; F32 and I32 are supported`);
-    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
-      throw corrupt(`tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
-    const [begin, end] = Array.isArray(e.data_offsets) ? e.data_offsets : [NaN, NaN];
-    const size = e.shape.reduce((a, b) => a * b, 1);
-    if (
-      !Number.isInteger(begin) ||
-      !Number.isInteger(end) ||
-      begin < 0 ||
-      end > dataBytes ||
-      end - begin !== size * 4
-    ) {
-      throw corrupt(
-        `tensor '${name}' has data_offsets ${JSON.stringify(e.data_offsets)} for ${size} elements in ${dataBytes} data bytes`,
-      );
+    if (RESERVED_NAMES.has(name) || name === '')
+      throw corrupt(`the header has a tensor named ${JSON.stringify(name)}, which is not allowed`);
+    if (name === '__metadata__') {
+      if (!isPlainObject(raw)) throw corrupt(`__metadata__ is ${describe(raw)}, not an object of strings`);
+      for (const [key, value] of Object.entries(raw)) {
+        if (RESERVED_NAMES.has(key)) throw corrupt(`__metadata__ has the key ${JSON.stringify(key)}`);
+        if (typeof value !== 'string') throw corrupt(`__metadata__ '${key}' is ${describe(value)}, not a string`);
+        metadata.set(key, value);
+      }
+      continue;
     }
-    entries.push([name, e]);
+    tensors.set(name, checkEntry(name, raw, dataBytes, corrupt));
   }
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  // Copy each range out (aligned), then upload; tensors are made only once everything checked.
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, e] of entries) {
-    const [begin, end] = e.data_offsets;
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
-    const values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
-    tensors[name] = tensor(values, e.shape, e.dtype === 'F32' ? 'float32' : 'int32');
+  // Byte ranges in order: each must end before the next begins (empty tensors take no bytes).
+  const ranges = [...tensors].filter(([, e]) => e.data_offsets[1] > e.data_offsets[0]);
+  ranges.sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [prevName, prev] = ranges[i - 1];
+    const [name, e] = ranges[i];
+    if (e.data_offsets[0] < prev.data_offsets[1])
+      throw corrupt(
+        `tensors '${prevName}' ${JSON.stringify(prev.data_offsets)} and '${name}' ${JSON.stringify(e.data_offsets)} overlap`,
+      );
+  }
+  return { tensors, metadata, dataStart };
+}
+
+function checkEntry(name: string, raw: unknown, dataBytes: number, corrupt: (why: string) => ValueError): Entry {
+  if (!isPlainObject(raw))
+    throw corrupt(`tensor '${name}' is ${describe(raw)}, not an object { dtype, shape, data_offsets }`);
+  for (const key of Object.keys(raw))
+    if (!ENTRY_KEYS.includes(key)) throw corrupt(`tensor '${name}' has the unknown field ${JSON.stringify(key)}`);
+  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+  if (dtype !== 'F32' && dtype !== 'I32')
+    throw corrupt(`tensor '${name}' has dtype ${JSON.stringify(dtype) ?? 'undefined'}; F32 and I32 are supported`);
+  if (!Array.isArray(shape) || shape.length > MAX_RANK || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw corrupt(
+      `tensor '${name}' has shape ${JSON.stringify(shape) ?? 'undefined'} (expected at most ${MAX_RANK} non-negative integers)`,
+    );
+  // Dims are safe integers and at most 8, so the product is finite; one too large for the data
+  // is caught below whether or not it is exact.
+  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [Number.NaN, Number.NaN];
+  if (
+    !Number.isSafeInteger(begin) ||
+    !Number.isSafeInteger(end) ||
+    begin < 0 ||
+    end < begin ||
+    end > dataBytes ||
+    end - begin !== size * 4
+  )
+    throw corrupt(
+      `tensor '${name}' has data_offsets ${JSON.stringify(offsets) ?? 'undefined'} for ${size} elements in ${dataBytes} data bytes`,
+    );
+  return { dtype, shape: [...(shape as number[])], data_offsets: [begin, end] };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Reads safetensors bytes (any Uint8Array view: a Node Buffer, a subarray) into new tensors, by
+ * name. The whole file is checked first, so a corrupted file is a ValueError and creates nothing.
+ */
+function readSafetensors(
+  fn: string,
+  bytes: Uint8Array,
+): { tensors: Map<string, Tensor>; metadata: Map<string, string> } {
+  const { tensors: entries, metadata, dataStart } = checkSafetensors(fn, bytes);
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const [name, e] of entries) {
+      const [begin, end] = e.data_offsets;
+      // A fresh, aligned copy: `bytes` may be a view into a larger buffer (a Node Buffer from its
+      // pool, a subarray), and on a Buffer `slice` is a view too, not a copy.
+      const copy = new Uint8Array(end - begin);
+      copy.set(bytes.subarray(dataStart + begin, dataStart + end));
+      const values = e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+      tensors.set(name, tensor(values, e.shape, e.dtype === 'F32' ? 'float32' : 'int32'));
+    }
+  } catch (e) {
+    // Only the device can fail here (out of memory, lost): what was made is released.
+    for (const t of tensors.values()) t.dispose();
+    throw e;
   }
   return { tensors, metadata };
+}
+
+/** Parses safetensors bytes into new tensors; any inconsistency is a ValueError and creates nothing. */
+export function loadSafetensors(bytes: Uint8Array): Safetensors {
+  const { tensors, metadata } = readSafetensors('loadSafetensors', bytes);
+  // Object.fromEntries defines own properties, so no name can reach a prototype.
+  return { tensors: Object.fromEntries(tensors), metadata: Object.fromEntries(metadata) };
 }
 
 /** Saves variables by their names. */
@@ -137,14 +221,21 @@ export function saveWeights(
 
 /**
  * Loads weights into variables by name. Every variable must be in the file with its shape, and
- * every tensor of the file must belong to a variable: otherwise nothing is assigned.
+ * every tensor of the file must belong to a variable: otherwise nothing is assigned. Async like
+ * saveWeights; `bytes` may be any Uint8Array view (a Node Buffer, a subarray).
  */
-export function loadWeights(variables: readonly Variable[], bytes: Uint8Array): void {
+export async function loadWeights(variables: readonly Variable[], bytes: Uint8Array): Promise<void> {
   const fn = 'loadWeights';
-  const { tensors } = loadSafetensors(bytes);
+  if (!Array.isArray(variables) || variables.some((v) => !(v instanceof Variable)))
+    throw new ValueError(argMessage(fn, 'variables', 'a list of variables', describe(variables)));
+  const byName = new Map<string, Variable>();
+  for (const v of variables) {
+    if (byName.has(v.name)) throw new ValueError(argMessage(fn, 'variables', 'unique names', `'${v.name}' twice`));
+    byName.set(v.name, v);
+  }
+  const { tensors } = readSafetensors(fn, bytes);
   try {
-    const byName = new Map(variables.map((v) => [v.name, v]));
-    const missing = variables.filter((v) => !tensors[v.name]).map((v) => v.name);
+    const missing = variables.filter((v) => !tensors.has(v.name)).map((v) => v.name);
     if (missing.length)
       throw new ValueError(
         argMessage(
@@ -154,13 +245,13 @@ export function loadWeights(variables: readonly Variable[], bytes: Uint8Array): 
           `a file without ${missing.map((m) => `'${m}'`).join(', ')}`,
         ),
       );
-    const extra = Object.keys(tensors).filter((n) => !byName.has(n));
+    const extra = [...tensors.keys()].filter((n) => !byName.has(n));
     if (extra.length)
       throw new ValueError(
         argMessage(fn, 'bytes', `only the variables' names`, `unexpected ${extra.map((m) => `'${m}'`).join(', ')}`),
       );
     for (const v of variables) {
-      const t = tensors[v.name];
+      const t = tensors.get(v.name)!;
       if (t.dtype !== v.dtype || t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
         throw new ShapeError(
           argMessage(
@@ -172,8 +263,8 @@ export function loadWeights(variables: readonly Variable[], bytes: Uint8Array): 
         );
       }
     }
-    for (const v of variables) v.assign(tensors[v.name]);
+    for (const v of variables) v.assign(tensors.get(v.name)!);
   } finally {
-    tidy(() => Object.values(tensors).forEach((t) => t.dispose()));
+    tidy(() => tensors.forEach((t) => t.dispose()));
   }
 }

@@ -2,6 +2,7 @@
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
+import { describe } from '../../tensor/ops/check.js';
 import type { Conv3dOptions } from '../../tensor/ops/conv3d/index.js';
 import { conv3d, windowGeometryOfShape, windowOptions } from '../../tensor/ops/conv3d/index.js';
 import { zeros } from '../../tensor/ops/creation.js';
@@ -9,8 +10,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { ActivationName } from '../activations.js';
 import { activate, checkActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
-import { initialize } from '../initializers.js';
-import { Layer } from '../layer.js';
+import { checkInitializer, initialize } from '../initializers.js';
+import type { LayerConfig } from '../layer.js';
+import { checkBoolean, checkSeed, checkTriple, Layer, layerOptions } from '../layer.js';
 import type { Regularizer } from '../regularizers.js';
 import { checkRegularizer, penalty } from '../regularizers.js';
 
@@ -21,39 +23,82 @@ export interface Conv3DOptions extends Conv3dOptions {
   useBias?: boolean;
   kernelInitializer?: Initializer;
   seed?: number;
-  /** l1 / l2 penalty on the kernel, added to the total loss. */
-  kernelRegularizer?: Regularizer;
+  /** l1 / l2 penalty on the kernel, added to the total loss (null: none). */
+  kernelRegularizer?: Regularizer | null;
   name?: string;
 }
+
+/** Conv3D's options with every default filled in, as `getConfig()` gives them. */
+export interface Conv3DConfig extends LayerConfig {
+  filters: number;
+  kernelSize: [number, number, number];
+  strides: [number, number, number];
+  padding: 'same' | 'valid';
+  dilation: [number, number, number];
+  activation: ActivationName;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  seed: number;
+  kernelRegularizer: Required<Regularizer> | null;
+}
+
+const KEYS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dilation',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'seed',
+  'kernelRegularizer',
+  'name',
+];
 
 export class Conv3D extends Layer {
   readonly filters: number;
   readonly kernelSize: [number, number, number];
   readonly activation: ActivationName;
   readonly useBias: boolean;
-  readonly options: Conv3dOptions;
+  /** Strides, padding and dilation, resolved. */
+  readonly options: ReturnType<typeof windowOptions>;
   readonly #init: Initializer;
   readonly #seed: number;
-  readonly #regularizer: Regularizer | null;
+  readonly #regularizer: Required<Regularizer> | null;
 
-  constructor(o: Conv3DOptions) {
+  constructor(options: Conv3DOptions) {
+    const fn = 'Conv3D';
+    const o = layerOptions(fn, options, KEYS);
     super('conv3d', o.name);
-    if (!Number.isInteger(o.filters) || o.filters < 1)
-      throw new ValueError(argMessage('Conv3D', 'filters', 'a positive integer', o.filters));
-    const k = typeof o.kernelSize === 'number' ? [o.kernelSize, o.kernelSize, o.kernelSize] : o.kernelSize;
-    if (!Array.isArray(k) || k.length !== 3 || k.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new ValueError(argMessage('Conv3D', 'kernelSize', 'a positive integer or three of them', o.kernelSize));
-    }
-    this.filters = o.filters;
-    this.kernelSize = [k[0], k[1], k[2]];
-    this.activation = checkActivation('Conv3D', o.activation);
-    this.useBias = o.useBias ?? true;
-    this.options = { strides: o.strides, padding: o.padding, dilation: o.dilation };
+    if (!Number.isInteger(o.filters) || (o.filters as number) < 1)
+      throw new ValueError(argMessage(fn, 'filters', 'a positive integer', describe(o.filters)));
+    this.filters = o.filters as number;
+    this.kernelSize = checkTriple(fn, 'kernelSize', o.kernelSize);
+    this.activation = checkActivation(fn, o.activation);
+    this.useBias = checkBoolean(fn, 'useBias', o.useBias ?? true);
     // Strides, dilation and padding are checked now, not at the first call.
-    windowOptions('Conv3D', this.options);
-    this.#init = o.kernelInitializer ?? 'glorotUniform';
-    this.#seed = o.seed ?? 1;
-    this.#regularizer = checkRegularizer('Conv3D', o.kernelRegularizer);
+    this.options = windowOptions(fn, { strides: o.strides, padding: o.padding, dilation: o.dilation });
+    this.#init = checkInitializer(fn, 'kernelInitializer', o.kernelInitializer, 'glorotUniform');
+    this.#seed = checkSeed(fn, o.seed ?? 1);
+    this.#regularizer = checkRegularizer(fn, o.kernelRegularizer);
+  }
+
+  override getConfig(): Conv3DConfig {
+    const { strides, padding, dilation } = this.options;
+    return {
+      name: this.name,
+      filters: this.filters,
+      kernelSize: [...this.kernelSize],
+      strides: [...strides],
+      padding,
+      dilation: [...dilation],
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.#init,
+      seed: this.#seed,
+      kernelRegularizer: this.#regularizer && { ...this.#regularizer },
+    };
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {

@@ -2,6 +2,7 @@
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
+import { describe } from '../../tensor/ops/check.js';
 import { add } from '../../tensor/ops/elementwise/index.js';
 import { matmul } from '../../tensor/ops/matmul.js';
 import { reshape } from '../../tensor/ops/movement.js';
@@ -9,8 +10,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { ActivationName } from '../activations.js';
 import { activate, checkActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
-import { initialize } from '../initializers.js';
-import { Layer } from '../layer.js';
+import { checkInitializer, initialize } from '../initializers.js';
+import type { LayerConfig } from '../layer.js';
+import { checkBoolean, checkSeed, Layer, layerOptions } from '../layer.js';
 import type { Regularizer } from '../regularizers.js';
 import { checkRegularizer, penalty } from '../regularizers.js';
 
@@ -20,10 +22,22 @@ export interface DenseOptions {
   useBias?: boolean;
   kernelInitializer?: Initializer;
   seed?: number;
-  /** l1 / l2 penalty on the kernel, added to the total loss. */
-  kernelRegularizer?: Regularizer;
+  /** l1 / l2 penalty on the kernel, added to the total loss (null: none). */
+  kernelRegularizer?: Regularizer | null;
   name?: string;
 }
+
+/** Dense's options with every default filled in, as `getConfig()` gives them. */
+export interface DenseConfig extends LayerConfig {
+  units: number;
+  activation: ActivationName;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  seed: number;
+  kernelRegularizer: Required<Regularizer> | null;
+}
+
+const KEYS = ['units', 'activation', 'useBias', 'kernelInitializer', 'seed', 'kernelRegularizer', 'name'];
 
 export class Dense extends Layer {
   readonly units: number;
@@ -31,18 +45,32 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   readonly #init: Initializer;
   readonly #seed: number;
-  readonly #regularizer: Regularizer | null;
+  readonly #regularizer: Required<Regularizer> | null;
 
-  constructor(o: DenseOptions) {
+  constructor(options: DenseOptions) {
+    const fn = 'Dense';
+    const o = layerOptions(fn, options, KEYS);
     super('dense', o.name);
-    if (!Number.isInteger(o.units) || o.units < 1)
-      throw new ValueError(argMessage('Dense', 'units', 'a positive integer', o.units));
-    this.units = o.units;
-    this.activation = checkActivation('Dense', o.activation);
-    this.useBias = o.useBias ?? true;
-    this.#init = o.kernelInitializer ?? 'glorotUniform';
-    this.#seed = o.seed ?? 1;
-    this.#regularizer = checkRegularizer('Dense', o.kernelRegularizer);
+    if (!Number.isInteger(o.units) || (o.units as number) < 1)
+      throw new ValueError(argMessage(fn, 'units', 'a positive integer', describe(o.units)));
+    this.units = o.units as number;
+    this.activation = checkActivation(fn, o.activation);
+    this.useBias = checkBoolean(fn, 'useBias', o.useBias ?? true);
+    this.#init = checkInitializer(fn, 'kernelInitializer', o.kernelInitializer, 'glorotUniform');
+    this.#seed = checkSeed(fn, o.seed ?? 1);
+    this.#regularizer = checkRegularizer(fn, o.kernelRegularizer);
+  }
+
+  override getConfig(): DenseConfig {
+    return {
+      name: this.name,
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.#init,
+      seed: this.#seed,
+      kernelRegularizer: this.#regularizer && { ...this.#regularizer },
+    };
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {

@@ -2,10 +2,12 @@
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { variable } from '../../grad/variable.js';
 import { tidy } from '../../tensor/api.js';
+import { describe } from '../../tensor/ops/check.js';
 import { ones, zeros } from '../../tensor/ops/creation.js';
 import { groupNorm } from '../../tensor/ops/group_norm/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { Layer } from '../layer.js';
+import type { LayerConfig } from '../layer.js';
+import { Layer, layerOptions } from '../layer.js';
 
 export interface GroupNormalizationOptions {
   /** Channel groups (must divide the channels); groups = channels is instance normalisation. */
@@ -17,20 +19,37 @@ export interface GroupNormalizationOptions {
   name?: string;
 }
 
+/** GroupNormalization's options with every default filled in, as `getConfig()` gives them. */
+export interface GroupNormalizationConfig extends LayerConfig {
+  groups: number;
+  epsilon: number;
+  activation: 'linear' | 'relu';
+}
+
+const KEYS = ['groups', 'epsilon', 'activation', 'name'];
+
 export class GroupNormalization extends Layer {
   readonly groups: number;
   readonly epsilon: number;
   readonly activation: 'linear' | 'relu';
 
-  constructor(o: GroupNormalizationOptions) {
+  constructor(options: GroupNormalizationOptions) {
+    const fn = 'GroupNormalization';
+    const o = layerOptions(fn, options, KEYS);
     super('group_normalization', o.name);
-    if (!Number.isInteger(o.groups) || o.groups < 1)
-      throw new ValueError(argMessage('GroupNormalization', 'groups', 'a positive integer', o.groups));
-    this.groups = o.groups;
+    if (!Number.isInteger(o.groups) || (o.groups as number) < 1)
+      throw new ValueError(argMessage(fn, 'groups', 'a positive integer', describe(o.groups)));
+    this.groups = o.groups as number;
     this.epsilon = o.epsilon ?? 1e-5;
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0 && Number.isFinite(this.epsilon)))
+      throw new ValueError(argMessage(fn, 'epsilon', 'a finite number > 0', describe(o.epsilon)));
     this.activation = o.activation ?? 'linear';
     if (this.activation !== 'linear' && this.activation !== 'relu')
-      throw new ValueError(argMessage('GroupNormalization', 'activation', "'linear' or 'relu'", o.activation));
+      throw new ValueError(argMessage(fn, 'activation', "'linear' or 'relu'", describe(o.activation)));
+  }
+
+  override getConfig(): GroupNormalizationConfig {
+    return { name: this.name, groups: this.groups, epsilon: this.epsilon, activation: this.activation };
   }
 
   outputShape([s]: readonly (readonly number[])[]): number[] {
