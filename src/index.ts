@@ -2,11 +2,13 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers, weights I/O and NIfTI volumes.
+ * and metrics, layers, functional models, optimizers, weights I/O, NIfTI volumes and training
+ * patches from whole volumes (`data`).
  *
  * The reference above is kept in the emitted declarations (`preserve`): they name GPUDevice and
  * other WebGPU types, which a consumer's type-check then finds in `@webgpu/types`, a dependency.
  */
+export * as data from './data/index.js';
 export * from './errors.js';
 // --- autodiff -------------------------------------------------------------------------------------
 export type { GradOptions, Grads } from './grad/api.js';
