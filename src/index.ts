@@ -2,8 +2,8 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers, weights I/O, NIfTI volumes and training
- * patches from whole volumes (`data`).
+ * and metrics, layers, functional models, optimizers, weights I/O, NIfTI volumes, training
+ * patches from whole volumes (`data`) and sliding-window inference.
  *
  * The reference above is kept in the emitted declarations (`preserve`): they name GPUDevice and
  * other WebGPU types, which a consumer's type-check then finds in `@webgpu/types`, a dependency.
@@ -14,6 +14,9 @@ export * from './errors.js';
 export type { GradOptions, Grads } from './grad/api.js';
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
+// --- inference ----------------------------------------------------------------------------------
+export type { SlidingWindowOptions, VolumePrediction } from './inference/sliding_window.js';
+export { slidingWindowInference } from './inference/sliding_window.js';
 // --- NIfTI volumes --------------------------------------------------------------------------------
 export type {
   NiftiDatatype,

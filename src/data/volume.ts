@@ -34,6 +34,17 @@ export interface CheckedVolume {
 }
 
 /**
+ * A volume as read by `readNifti` ({ data, dims, channels }) in HostVolume form (the same voxels,
+ * not copied); anything else is returned as it is.
+ */
+export function fromNifti(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || 'image' in v || !('data' in v) || !('dims' in v)) return v;
+  const n = v as { data: unknown; dims: unknown; channels?: unknown };
+  if (!Array.isArray(n.dims)) return v;
+  return { image: n.data, shape: [...n.dims, n.channels ?? 1] };
+}
+
+/**
  * Checks one volume: shape, lengths, finite intensities and (when `withLabels`) non-negative
  * labels, optionally below `classes`. `arg` names it in errors (`cases[3]`, `volume`).
  */
