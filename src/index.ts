@@ -2,17 +2,21 @@
 /**
  * voxgrad: a WebGPU tensor engine for training multi-output 3D segmentation networks. This is the
  * whole public API: the engine (device, memory, tensors, ops), autodiff, the segmentation losses
- * and metrics, layers, functional models, optimizers, weights and models as bytes and JSON, and
- * NIfTI volumes.
+ * and metrics, layers, functional models, optimizers, weights and models as bytes and JSON, NIfTI
+ * volumes, training patches from whole volumes (`data`) and sliding-window inference.
  *
  * The reference above is kept in the emitted declarations (`preserve`): they name GPUDevice and
  * other WebGPU types, which a consumer's type-check then finds in `@webgpu/types`, a dependency.
  */
+export * as data from './data/index.js';
 export * from './errors.js';
 // --- autodiff -------------------------------------------------------------------------------------
 export type { GradOptions, Grads } from './grad/api.js';
 export { backward, customGrad, grad, lossReach, noGrad, valueAndGrad } from './grad/api.js';
 export { Variable, variable } from './grad/variable.js';
+// --- inference ----------------------------------------------------------------------------------
+export type { SlidingWindowOptions, VolumePrediction } from './inference/sliding_window.js';
+export { slidingWindowInference } from './inference/sliding_window.js';
 // --- NIfTI volumes --------------------------------------------------------------------------------
 export type {
   NiftiDatatype,
