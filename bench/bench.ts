@@ -12,10 +12,17 @@ import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
 import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
 import { engine } from '../src/tensor/engine.js';
+import { conv3dGradInput, conv3dGradWeight } from '../src/tensor/ops/conv3d/backward.js';
+import { conv3dGeometry } from '../src/tensor/ops/conv3d/geometry.js';
+import { convShapeClass } from '../src/tensor/ops/conv3d/variants.js';
+import { stepMemory } from './memory.js';
+import { stepConvFlops, stepSetup, trainStep } from './models.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
+import { measureLimits, roofline } from './roofline.js';
 import type { Timing } from './timing.js';
 import { bestMs, timeGpu } from './timing.js';
+import { torchUNetStep } from './torch_peer.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -28,6 +35,8 @@ const markdownPath = argValue('--markdown', 'bench-results/bench.md');
 const runs = quick ? 5 : 11;
 
 const info = await vg.init();
+// Both limits of this adapter, measured first in the same run.
+const limits = await measureLimits(runs);
 
 interface Row {
   name: string;
@@ -37,20 +46,53 @@ interface Row {
   gbps: number | null;
   vsCopy: string;
   note: string;
+  /** Bytes the work must move at least (read + written) and its FLOPs, counted from the shapes. */
+  bytes: number;
+  flops: number;
+  /** max(bytes / copy bandwidth, FLOPs / compute peak), and that over the measured time. */
+  rooflineMs: number | null;
+  rooflineShare: number | null;
 }
 const rows: Row[] = [];
 const copyGbps = new Map<string, number>();
 
-function record(name: string, shape: number[], t: Timing, bytes: number | null, note = ''): Row {
+/**
+ * A measured row. `bytes` is what the work must read and write (null: not a memory-bound kernel
+ * worth a bandwidth figure); `flops` its arithmetic (0 when it is pure data movement).
+ */
+function record(name: string, shape: number[], t: Timing, bytes: number | null, note = '', flops = 0): Row {
   const ms = bestMs(t);
   const key = shape.join('x');
   const gbps = bytes === null ? null : bytes / (ms * 1e6);
   const ref = copyGbps.get(key);
   const vsCopy = gbps !== null && ref ? `${((100 * gbps) / ref).toFixed(0)}%` : '';
-  const row = { name, shape: key, ms, wallMs: t.medianMs, gbps, vsCopy, note };
+  const moved = bytes ?? 0;
+  const roof = moved > 0 || flops > 0 ? roofline(limits, ms, moved, flops) : null;
+  const row: Row = {
+    name,
+    shape: key,
+    ms,
+    wallMs: t.medianMs,
+    gbps,
+    vsCopy,
+    note,
+    bytes: moved,
+    flops,
+    rooflineMs: roof?.rooflineMs ?? null,
+    rooflineShare: roof?.rooflineShare ?? null,
+  };
   rows.push(row);
   return row;
 }
+
+/**
+ * FLOPs per element of the overlap sums, as the kernel does them: t·p and three sums (4), and
+ * with a fused softmax the max, subtraction, exp, sum and division (5 more). The backward pass
+ * reads t and p, and writes dL/dp: 3 per element.
+ */
+const OVERLAP_FLOPS = 4;
+const SOFTMAX_FLOPS = 5;
+const OVERLAP_GRAD_FLOPS = 3;
 
 const time = (fn: () => void): Promise<Timing> => timeGpu(() => vg.tidy(() => void fn()), { runs });
 
@@ -106,26 +148,39 @@ for (const shape of shapes) {
   copyGbps.set(shape.join('x'), (2 * bytes) / (bestMs(copy) * 1e6));
   record('copyBufferToBuffer (limit)', shape, copy, 2 * bytes);
 
-  record('overlapSums fwd, one-hot', shape, await time(() => vg.overlapSums(v.onehot, v.pred)), 2 * bytes);
+  record(
+    'overlapSums fwd, one-hot',
+    shape,
+    await time(() => vg.overlapSums(v.onehot, v.pred)),
+    2 * bytes,
+    '',
+    OVERLAP_FLOPS * n,
+  );
   record(
     'overlapSums fwd, int32 labels',
     shape,
     await time(() => vg.overlapSums(v.labels, v.pred)),
     bytes + bytes / shape[4],
+    '',
+    OVERLAP_FLOPS * n,
   );
   record(
     'overlapSums fwd, labels+softmax',
     shape,
     await time(() => vg.overlapSums(v.labels, v.logits, { activation: 'softmax' })),
     bytes + bytes / shape[4],
+    '',
+    (OVERLAP_FLOPS + SOFTMAX_FLOPS) * n,
   );
   const dy = vg.onesLike(vg.overlapSums(v.onehot, v.pred));
   record(
     'overlapSums bwd (dL/dp), one-hot',
     shape,
     await time(() => vg.valueAndGrad(() => vg.sum(vg.mul(vg.overlapSums(v.onehot, v.pred), dy)), [v.pred])),
-    null,
+    // t and p read by each pass, dL/dp written.
+    5 * bytes,
     'fwd + bwd',
+    (OVERLAP_FLOPS + OVERLAP_GRAD_FLOPS) * n,
   );
 
   const losses: [string, (p: vg.Tensor) => vg.Tensor][] = [
@@ -137,9 +192,21 @@ for (const shape of shapes) {
     ['diceCrossentropy (softmax logits)', (p) => vg.diceCrossentropy(v.labels, p, { activation: 'softmax' })],
   ];
   for (const [name, f] of losses) {
-    const input = name.includes('logits') ? v.logits : v.pred;
-    record(`${name} fwd`, shape, await time(() => f(input)), null);
-    record(`${name} fwd+bwd`, shape, await time(() => vg.valueAndGrad(() => f(input), [input])), null);
+    const logits = name.includes('logits');
+    const input = logits ? v.logits : v.pred;
+    // Labels are read as one int32 per voxel, one-hot truth as C floats; the gradient pass reads
+    // both again and writes dL/dp.
+    const truthBytes = f === losses[1]![1] || name.startsWith('diceCrossentropy') ? bytes / shape[4] : bytes;
+    const fwdFlops = (OVERLAP_FLOPS + (logits ? SOFTMAX_FLOPS : 0)) * n;
+    record(`${name} fwd`, shape, await time(() => f(input)), truthBytes + bytes, '', fwdFlops);
+    record(
+      `${name} fwd+bwd`,
+      shape,
+      await time(() => vg.valueAndGrad(() => f(input), [input])),
+      2 * (truthBytes + bytes) + bytes,
+      '',
+      fwdFlops + (OVERLAP_GRAD_FLOPS + (logits ? SOFTMAX_FLOPS : 0)) * n,
+    );
   }
   // The same losses with the peers, on the same adapter, checked against voxgrad's value and gradient.
   if (shape[1] >= 64 || shape[1] === 32) {
@@ -182,8 +249,8 @@ for (const shape of shapes) {
     }
   }
   if (!quick || shape[0] === 1) {
-    record('sum over axes (1,2,3)', shape, await time(() => vg.sum(v.pred, [1, 2, 3])), bytes + 16);
-    record('mul (elementwise)', shape, await time(() => vg.mul(v.pred, v.onehot)), 3 * bytes);
+    record('sum over axes (1,2,3)', shape, await time(() => vg.sum(v.pred, [1, 2, 3])), bytes + 16, '', n);
+    record('mul (elementwise)', shape, await time(() => vg.mul(v.pred, v.onehot)), 3 * bytes, '', n);
   }
   vg.tidy(() => [v.pred, v.logits, v.onehot, v.labels, scratch, dy].forEach((t) => t.dispose()));
 }
@@ -253,25 +320,116 @@ const jaxStep = await jaxTrainStep(
 if (jaxStep) theirSteps.push(jaxStep);
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
-const conv = vg.randomNormal([2, 32, 32, 32, 8], { seed: 8 });
-const convW = vg.randomNormal([3, 3, 3, 8, 8], { seed: 9 });
-const convT = await time(() => vg.conv3d(conv, convW, { padding: 'same' }));
-record(
-  'conv3d 3x3x3, 8 -> 8 channels',
-  [2, 32, 32, 32, 8],
-  convT,
-  null,
-  `${((2 * 2 * 32 ** 3 * 27 * 8 * 8) / (bestMs(convT) * 1e6)).toFixed(2)} GFLOP/s`,
-);
-vg.tidy(() => [conv, convW].forEach((t) => t.dispose()));
+// --- convolutions, matmul and the U-Net step, against the compute peak ------------------------
+// Each workload runs once, then the tuner times the variants of the shape classes it ran that
+// have no stored choice for this adapter; the rows are then timed with the chosen variants.
+const tuneLog: string[] = [];
+const tuneNew = async (): Promise<void> => {
+  await vg.sync();
+  await vg.tune({ log: (line) => tuneLog.push(line) });
+};
+const variantOf = (family: string, shapeClass: string): string =>
+  vg.tuning.choices()[`${family}|${shapeClass}`] ?? 'untuned default';
+const gflops = (flops: number, ms: number): string => `${(flops / (ms * 1e6)).toFixed(2)} GFLOP/s`;
 
-if (!quick) {
-  const m = 512;
+const convCases: [number[], number][] = quick
+  ? [[[2, 32, 32, 32, 8], 8]]
+  : [
+      [[2, 32, 32, 32, 8], 8],
+      [[1, 64, 64, 64, 16], 16],
+      [[1, 32, 32, 32, 32], 32],
+    ];
+for (const [xs, co] of convCases) {
+  const x = vg.randomNormal(xs, { seed: 8 });
+  const w = vg.randomNormal([3, 3, 3, xs[4]!, co], { seed: 9, stddev: 0.1 });
+  const g = conv3dGeometry('bench', x, w, { padding: 'same' });
+  const dy = vg.randomNormal([g.B, ...g.output, co], { seed: 10 });
+  const flops = 2 * g.B * g.output[0] * g.output[1] * g.output[2] * 27 * xs[4]! * co;
+  const passes: [string, () => vg.Tensor][] = [
+    ['forward', () => vg.conv3d(x, w, { padding: 'same' })],
+    ['input', () => conv3dGradInput(dy, w, g)],
+    ['weight', () => conv3dGradWeight(x, dy, g)],
+  ];
+  for (const [, run] of passes) run().dispose();
+  await tuneNew();
+  const shapeClass = convShapeClass(g);
+  for (const [pass, run] of passes) {
+    const t = await time(run);
+    const label = pass === 'forward' ? 'forward' : `${pass} gradient`;
+    record(
+      `conv3d 3x3x3 ${xs[4]} -> ${co}, ${label}`,
+      xs,
+      t,
+      null,
+      `${gflops(flops, bestMs(t))}, ${variantOf(`conv3d.${pass}`, shapeClass)}`,
+      flops,
+    );
+  }
+  for (const tt of [x, w, dy]) tt.dispose();
+}
+
+for (const m of quick ? [256] : [256, 512]) {
   const a = vg.randomNormal([m, m], { seed: 2 });
+  vg.matmul(a, a).dispose();
+  await tuneNew();
   const mm = await time(() => vg.matmul(a, a));
-  record('matmul', [m, m, m], mm, null, `${((2 * m ** 3) / (bestMs(mm) * 1e6)).toFixed(2)} GFLOP/s`);
+  const cls = `m${m} n${m} k${m} nn`;
+  record(
+    'matmul',
+    [m, m, m],
+    mm,
+    3 * m * m * 4,
+    `${gflops(2 * m ** 3, bestMs(mm))}, ${variantOf('matmul', cls)}`,
+    2 * m ** 3,
+  );
   a.dispose();
 }
+
+// The two-head U-Net's training step (batch 1, 16 base channels, depth 3, group norm, dice +
+// tversky, Adam) at patch sizes users train on; the peak of live device memory beside what the
+// step must hold (saved activations, weights, gradients, Adam's state).
+interface UNetRow {
+  size: number;
+  wallMs: number;
+  convFlops: number;
+  peakBytes: number;
+  neededBytes: number;
+  savedBytes: number;
+}
+const unetRows: UNetRow[] = [];
+for (const size of quick ? [64] : [64, 96, 128]) {
+  vg.releasePool();
+  const setup = stepSetup('unet', size, 1, 16);
+  const convFlops = stepConvFlops(setup);
+  const mem = stepMemory(setup);
+  const first = trainStep(setup);
+  await first.data();
+  first.dispose();
+  await tuneNew();
+  vg.resetPeakBytes();
+  const t = await timeGpu(() => trainStep(setup).dispose(), { runs: size >= 96 ? 1 : 3, warmup: 1 });
+  const peakBytes = vg.memory().peakBytes;
+  const row = record(
+    'U-Net step, two heads, 16 base channels',
+    [1, size, size, size, 1],
+    t,
+    null,
+    `${gflops(convFlops, t.medianMs)} of convolutions, peak ${(peakBytes / 2 ** 20).toFixed(0)} MiB (needs ${(mem.neededBytes / 2 ** 20).toFixed(0)} MiB)`,
+    convFlops,
+  );
+  // A whole step is judged by its wall time (it waits on the host between dispatch batches).
+  Object.assign(row, roofline(limits, t.medianMs, 0, convFlops), { ms: t.medianMs });
+  unetRows.push({
+    size,
+    wallMs: t.medianMs,
+    convFlops,
+    peakBytes,
+    neededBytes: mem.neededBytes,
+    savedBytes: mem.savedBytes,
+  });
+  setup.dispose();
+}
+const torchStep = torchUNetStep(64, 1, quick ? 2 : 3);
 
 // --- report --------------------------------------------------------------------------------
 const timing = engine.backend.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
@@ -284,17 +442,35 @@ const limitNames = [
   'minUniformBufferOffsetAlignment',
 ] as const;
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
+const share = (r: Row): string => (r.rooflineShare === null ? '' : `${(100 * r.rooflineShare).toFixed(0)}%`);
+const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains); roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
+const torchLine =
+  'skipped' in torchStep
+    ? `PyTorch CPU peer skipped: ${torchStep.skipped}`
+    : `PyTorch ${torchStep.version} on the CPU (${torchStep.threads} threads), the same U-Net step at 64³: ${torchStep.stepMs.toFixed(0)} ms`;
+const unetLines = [
+  'U-Net training step (batch 1, two heads, 16 base channels, depth 3; wall ms):',
+  ...unetRows.map(
+    (u) =>
+      `  ${u.size}³: ${u.wallMs.toFixed(0)} ms, ${(u.convFlops / 1e9).toFixed(1)} GFLOP of convolutions = ${gflops(u.convFlops, u.wallMs)} (${((100 * ((1000 * u.convFlops) / limits.flopsPerSecond)) / u.wallMs).toFixed(0)}% of the compute peak); peak memory ${(u.peakBytes / 2 ** 20).toFixed(0)} MiB, needed ${(u.neededBytes / 2 ** 20).toFixed(0)} MiB (saved activations ${(u.savedBytes / 2 ** 20).toFixed(0)} MiB), ratio ${(u.peakBytes / u.neededBytes).toFixed(2)}`,
+  ),
+  `  ${torchLine}`,
+];
 const header = `voxgrad bench on ${info.adapter} (${versions}, ${timing}, ${runs} runs)`;
 console.log(header);
 console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);
+console.log(limitsLine);
 console.log(
-  `${'kernel'.padEnd(38)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}`,
+  `${'kernel'.padEnd(44)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}${'roofline'.padStart(10)}${'share'.padStart(7)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(38)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}  ${r.note}`,
+    `${r.name.padEnd(44)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}${(r.rooflineMs === null ? '-' : r.rooflineMs.toFixed(2)).padStart(10)}${share(r).padStart(7)}  ${r.note}`,
   );
 }
+console.log(`\n${unetLines.join('\n')}`);
+console.log(`\nkernel variants (tuned on this adapter; ${tuneLog.length} classes timed in this run):`);
+for (const [k, v] of Object.entries(vg.tuning.choices())) console.log(`  ${k}: ${v}`);
 const stepLine = (p: StepResult): string =>
   `${p.peer} ${p.version} ${p.stepMs.toFixed(1)} ms (${(p.stepMs / ourStep.wallMs).toFixed(1)}x); checked at voxgrad's initial weights: loss ${p.loss.toFixed(6)} vs ${stepRef.loss.toFixed(6)}, largest gradient difference ${p.gradError.toExponential(1)} of the largest gradient: ${p.agrees ? 'the same work' : 'DIFFERENT work, so the time is not comparable'}`;
 console.log(`\ntraining step of the demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}`);
@@ -329,12 +505,20 @@ if (peers.length) {
 const md = [
   `Measured on ${info.adapter} (${versions}); times are ${timing} of ${runs} runs, wall clock beside them. Limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}.`,
   '',
-  '| kernel | shape | ms | wall ms | GB/s | vs copy |',
-  '|---|---|---:|---:|---:|---:|',
+  `${limitsLine}.`,
+  '',
+  '| kernel | shape | ms | wall ms | GB/s | vs copy | roofline ms | share of roofline |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} |`,
+      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} | ${r.rooflineMs === null ? '' : r.rooflineMs.toFixed(2)} | ${share(r)} |`,
   ),
+  '',
+  ...unetLines,
+  '',
+  `Kernel variants chosen on this adapter: ${Object.entries(vg.tuning.choices())
+    .map(([k, v]) => `${k} → ${v}`)
+    .join('; ')}.`,
   '',
   `One training step of the two-head demo model (2x32x32x32, wall ms): voxgrad ${ourStep.wallMs.toFixed(1)}; ${theirSteps.map(stepLine).join('; ')}.`,
   ...(stepProfile.length
@@ -375,6 +559,10 @@ writeFileSync(
       node: process.version,
       versions,
       limits: limitsUsed,
+      measuredLimits: limits,
+      unet: unetRows,
+      torchUNetStep: torchStep,
+      variants: vg.tuning.choices(),
       timing,
       quick,
       runs,

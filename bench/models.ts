@@ -4,8 +4,11 @@
  * sigmoid/tversky head, 0.5·dice + 0.3·tversky, Adam), on synthetic volumes.
  */
 import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
+import { Tape } from '../src/grad/tape.js';
 import * as vg from '../src/index.node.js';
 import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
+import { engine } from '../src/tensor/engine.js';
+import type { Conv3dGeometry } from '../src/tensor/ops/conv3d/geometry.js';
 
 export interface StepSetup {
   model: vg.Model;
@@ -53,4 +56,34 @@ export function stepSetup(kind: 'small' | 'unet', size: number, batch: number, f
 /** One optimizer step; returns the total loss tensor (unread). */
 export function trainStep(s: StepSetup): vg.Tensor {
   return vg.tidy(() => vg.keep(s.model.trainStep(s.x, s.y).total));
+}
+
+/**
+ * The FLOPs of a training step's convolutions, counted from the geometry of every conv3d the
+ * forward pass runs: 2 · output voxels · taps · Cin · Cout for the forward pass, as much again
+ * for the weight gradient, and for the input gradient where the input is itself computed (not
+ * the image).
+ */
+export function stepConvFlops(s: StepSetup): number {
+  const tape = new Tape();
+  for (const w of s.model.trainableWeights) tape.watch(w);
+  engine.observer = tape;
+  let flops = 0;
+  try {
+    vg.tidy(() => {
+      s.model.call(s.x, true);
+    });
+    const computed = new Set(tape.nodes.flatMap((n) => n.outputIds));
+    for (const node of tape.nodes) {
+      if (node.name !== 'conv3d') continue;
+      const g = (node.saved.attrs as { geometry: Conv3dGeometry }).geometry;
+      const once =
+        2 * g.B * g.output[0] * g.output[1] * g.output[2] * g.kernel[0] * g.kernel[1] * g.kernel[2] * g.CI * g.CO;
+      flops += once * (computed.has(node.inputIds[0]!) ? 3 : 2);
+    }
+  } finally {
+    engine.observer = null;
+    tape.dispose();
+  }
+  return flops;
 }
