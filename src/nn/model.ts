@@ -2,27 +2,34 @@
  * Functional models with several named outputs, compiled with weighted losses (Keras 3 rules,
  * see compile_loss.ts) and trained with `fit`. Each loss's gradient reaches only the layers on a
  * path from the trainable weights to that output (the tape's filter), so a head no loss touches
- * costs no kernel. Loss values are kept on the GPU during an epoch and read once at its end.
+ * costs no kernel. Loss values stay on the GPU during an epoch and are read once at its end (or
+ * after every batch when a callback or the progress bar wants them). Every public method leaves
+ * behind exactly the tensors it returns, also when it fails.
  */
-import { argMessage, ShapeError, ValueError } from '../errors.js';
+import { argMessage, DisposedError, ShapeError, ValueError } from '../errors.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
 import { diceMetric, iouMetric } from '../losses/metrics.js';
-import { checkKeys } from '../options.js';
-import { keep, readAll, tidy } from '../tensor/api.js';
+import { checkKeys, checkOptions } from '../options.js';
+import { keep, tidy } from '../tensor/api.js';
 import { engine } from '../tensor/engine.js';
-import { describe } from '../tensor/ops/check.js';
+import { checkInt, checkTensor, describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat, slice } from '../tensor/ops/movement.js';
 import { Tensor } from '../tensor/tensor.js';
+import { BatchMeans, type Logs } from './batch_means.js';
+import { type ClassWeight, checkClassRange, checkClassWeight } from './class_weight.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
 import { layerClassName } from './layers/registry.js';
 import { InputLayer } from './layers/simple.js';
+import { modelFolderWriter } from './model_folder.js';
 import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
 import type { Optimizer } from './optimizers/optimizer.js';
+import { checkVerbose, Progress, type Verbose } from './progress.js';
 import { loadWeights, saveWeights } from './safetensors.js';
+import { bindSampleWeights, type SampleWeightArg } from './sample_weight.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
@@ -40,6 +47,8 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
 }
 
 export type TensorsArg = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+/** Targets: like TensorsArg; a list may hold only the outputs that have a loss (Keras 3). */
+export type TargetsArg = Tensor | readonly (Tensor | null)[] | Readonly<Record<string, Tensor | null>>;
 
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -54,13 +63,12 @@ export interface CompileOptions {
   metrics?: Readonly<Record<string, readonly (string | MetricFn)[]>>;
 }
 
-export interface Logs {
-  [name: string]: number;
-}
+export type { Logs } from './batch_means.js';
 
 export interface Callback {
-  onBatchEnd?(batch: number, info: { size: number }): void;
-  /** May return true to stop training. */
+  /** After each batch, with the running means of the epoch so far (Keras 3's logs). */
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with its means and the validation's; may return true to stop training. */
   onEpochEnd?(epoch: number, logs: Logs): boolean | undefined | Promise<boolean | undefined>;
 }
 
@@ -70,13 +78,57 @@ export interface FitOptions {
   /** Shuffle the samples every epoch (seeded: the same order every run). Default true. */
   shuffle?: boolean;
   seed?: number;
-  validationData?: [TensorsArg, TensorsArg];
+  /** [x, y] or [x, y, sampleWeight], evaluated after every epoch; overrides validationSplit. */
+  validationData?: readonly [TensorsArg, TargetsArg] | readonly [TensorsArg, TargetsArg, SampleWeightArg | null];
+  /** The last fraction of the samples (taken before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** Keras's sample_weight: one weight per sample, for every output or per output. */
+  sampleWeight?: SampleWeightArg | null;
+  /** Keras's class_weight (class index → weight), for a model whose losses are on one output. */
+  classWeight?: ClassWeight | null;
   callbacks?: readonly Callback[];
+  /** 0 silent (default), 1 a progress bar, 2 one line per epoch, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
 }
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  sampleWeight?: SampleWeightArg | null;
+  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
+}
+
+export interface PredictOptions {
+  /** Samples per forward pass (default 32); the outputs are concatenated. */
+  batchSize?: number;
+  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
+}
+
+export interface TrainStepOptions {
+  sampleWeight?: SampleWeightArg | null;
+  classWeight?: ClassWeight | null;
+}
+
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'validationData',
+  'validationSplit',
+  'sampleWeight',
+  'classWeight',
+  'callbacks',
+  'verbose',
+] as const;
+const EVALUATE_KEYS = ['batchSize', 'sampleWeight', 'verbose'] as const;
+const PREDICT_KEYS = ['batchSize', 'verbose'] as const;
+const TRAIN_STEP_KEYS = ['sampleWeight', 'classWeight'] as const;
 
 export interface History {
   epoch: number[];
-  /** 'loss', '<output>_loss' (unweighted), and 'val_…' with validation data. */
+  /** 'loss', '<output>_loss' (unweighted), metrics, and 'val_…' with validation data. */
   history: Record<string, number[]>;
 }
 
@@ -91,6 +143,16 @@ export interface ModelConfig {
   outputActivations?: Readonly<Record<string, OutputActivation>>;
 }
 
+/** A dataset bound to the model: inputs in order, targets and sample weights by output name. */
+interface Data {
+  x: readonly Tensor[];
+  y: Readonly<Record<string, Tensor>>;
+  sw: Readonly<Record<string, Tensor>> | null;
+  n: number;
+  /** Tensors made from host numbers while binding; disposed when the call ends. */
+  owned: Tensor[];
+}
+
 export class Model {
   readonly name: string;
   readonly inputs: readonly SymbolicTensor[];
@@ -101,6 +163,7 @@ export class Model {
   #losses: ResolvedLoss[] | null = null;
   #metrics: { output: string; name: string; fn: MetricFn }[] = [];
   #optimizer: Optimizer | null = null;
+  #disposed = false;
   stopTraining = false;
 
   /**
@@ -157,18 +220,20 @@ export class Model {
     return this.layers.flatMap((l) => [...l.trainableWeights]);
   }
 
-  /** Runs the model: outputs keyed by output name. */
+  /** Runs the model (recorded on the tape when one is active): outputs keyed by output name. */
   call(x: TensorsArg, training = false): Record<string, Tensor> {
-    return this.#run('call', x, training);
+    this.#alive('call');
+    return this.#run(this.#bindInputs('call', x), training);
   }
 
   /**
-   * Runs the graph. Each intermediate value is disposed as soon as its last consumer has run (the
-   * tape keeps its own handles on what backward needs), so a forward pass holds only what is still
-   * to be read: for a U-Net, the skip connections and the current level.
+   * Runs the graph. Each layer call runs in its own scope, so what a layer makes besides its
+   * output is freed at once, and each intermediate value is disposed as soon as its last consumer
+   * has run (the tape keeps its own handles on what backward needs): a forward pass holds only
+   * what is still to be read (for a U-Net, the skip connections and the current level) and
+   * leaves behind only its outputs.
    */
-  #run(fn: string, x: TensorsArg, training: boolean): Record<string, Tensor> {
-    const inputs = this.#bindInputs(fn, x);
+  #run(inputs: readonly Tensor[], training: boolean): Record<string, Tensor> {
     const values = new Map<number, Tensor>();
     this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
     // Pending reads of each tensor object (a layer may return its input unchanged); the inputs
@@ -185,20 +250,65 @@ export class Model {
     for (const o of this.outputs) reads.set(o.id, (reads.get(o.id) ?? 0) + 1);
     const outputIds = new Set(this.outputs.map((o) => o.id));
     this.inputs.forEach((s, i) => pending.set(inputs[i], (pending.get(inputs[i]) ?? 0) + (reads.get(s.id) ?? 0)));
-    for (const node of this.#nodes) {
-      const args = node.inputs.map((i) => values.get(i.id)!);
-      const out = node.layer.call(args, training);
-      values.set(node.id, out);
-      pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
-      if (outputIds.has(node.id)) kept.add(out);
-      for (const a of args) release(a);
+    try {
+      for (const node of this.#nodes) {
+        const args = node.inputs.map((i) => values.get(i.id)!);
+        const out = tidy(() => node.layer.call(args, training));
+        values.set(node.id, out);
+        pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
+        if (outputIds.has(node.id)) kept.add(out);
+        for (const a of args) release(a);
+      }
+    } catch (e) {
+      // A layer failed: free every value made so far (the inputs are the caller's).
+      for (const t of new Set(values.values())) if (!inputs.includes(t)) t.dispose();
+      throw e;
     }
     return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
   }
 
-  /** Outputs for x, outside any tape, keyed by output name. */
-  predict(x: TensorsArg): Record<string, Tensor> {
-    return noGrad(() => this.#run('predict', x, false));
+  /**
+   * The outputs for x, keyed by output name, outside any tape: one tensor per output holding the
+   * model's raw outputs (logits; `outputActivations` says how to read them), in batches of
+   * `batchSize` samples concatenated in order. Leaves behind only the returned tensors.
+   */
+  predict(x: TensorsArg, options: PredictOptions = {}): Record<string, Tensor> {
+    const fn = 'predict';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, PREDICT_KEYS) as PredictOptions;
+    const inputs = this.#bindInputs(fn, x);
+    const n = countSamples(
+      fn,
+      inputs.map((t, i): [string, string, Tensor] => ['x', this.#inputWhat(i), t]),
+    );
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const progress = new Progress(Math.ceil(n / batchSize), checkVerbose(fn, o.verbose));
+    const parts: Record<string, Tensor>[] = [];
+    let out: Record<string, Tensor> | null = null;
+    try {
+      for (let start = 0, step = 1; start < n; start += batchSize, step++) {
+        const idx = range(start, Math.min(n, start + batchSize));
+        parts.push(tidy(() => noGrad(() => this.#run(takeAll(inputs, idx), false))));
+        progress.update(step, null);
+      }
+      out =
+        parts.length === 1
+          ? parts[0]
+          : Object.fromEntries(
+              this.outputNames.map((name) => [
+                name,
+                concat(
+                  parts.map((p) => p[name]),
+                  0,
+                ),
+              ]),
+            );
+      progress.finish(null);
+      return out;
+    } finally {
+      // The batches' outputs, unless they are the result (one batch).
+      if (out !== parts[0]) for (const p of parts) for (const t of Object.values(p)) t.dispose();
+    }
   }
 
   /** A table of the layers, their output shapes and parameter counts (also printed). */
@@ -223,114 +333,291 @@ export class Model {
     return text;
   }
 
-  /** Sets the optimizer and the losses (a loss for all, a list by position or a record by output name). */
+  /**
+   * Sets the optimizer and the losses (a loss for all, a list by position or a record by output
+   * name; functions, names or `{ name, ...options }`), their weights and the metrics.
+   */
   compile(o: CompileOptions): void {
+    const fn = 'compile';
+    this.#alive(fn);
+    checkOptions(fn, o ?? undefined, ['optimizer', 'loss', 'lossWeights', 'metrics']);
     if (!o?.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function')
-      throw new ValueError(
-        argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)),
-      );
+      throw new ValueError(argMessage(fn, 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
     this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
     this.#metrics = resolveMetrics(this.outputNames, o.metrics ?? {});
     this.#optimizer = o.optimizer;
   }
 
   /** Per loss (by output name): the layers its gradient reaches, for a sample batch. */
-  lossPaths(x: TensorsArg, y: TensorsArg): Record<string, string[]> {
-    const losses = this.#compiled('lossPaths');
-    const yTrue = this.#bindTargets('lossPaths', y);
+  lossPaths(x: TensorsArg, y: TargetsArg): Record<string, string[]> {
+    const fn = 'lossPaths';
+    this.#alive(fn);
+    const losses = this.#compiled(fn);
+    const inputs = this.#bindInputs(fn, x);
+    const yTrue = this.#bindTargets(fn, y, losses);
     const weights = this.trainableWeights;
-    const reach = lossReach(() => computeLosses(losses, yTrue, this.call(x, true)).perOutput, weights);
+    const reach = tidy(() =>
+      lossReach(() => computeLosses(losses, yTrue, this.#run(inputs, true), null, { fn }).perOutput, weights),
+    );
     const layerOf = new Map(this.layers.flatMap((l) => l.trainableWeights.map((w) => [w.name, l.name] as const)));
     return Object.fromEntries(
       Object.entries(reach).map(([k, names]) => [k, [...new Set(names.map((n) => layerOf.get(n)!))]]),
     );
   }
 
-  /** One optimizer step on a batch; returns the total and unweighted per-output losses (kept, unread). */
-  trainStep(x: TensorsArg, y: TensorsArg): { total: Tensor; perOutput: Record<string, Tensor> } {
-    const losses = this.#compiled('trainStep');
-    const yTrue = this.#bindTargets('trainStep', y);
-    let perOutput: Record<string, Tensor> = {};
-    let predictions: Record<string, Tensor> = {};
-    const total = this.#optimizer!.minimize(() => {
-      predictions = this.call(x, true);
-      const values = computeLosses(losses, yTrue, predictions);
-      perOutput = Object.fromEntries(Object.entries(values.perOutput).map(([k, v]) => [k, keep(v)]));
-      for (const m of this.#metrics)
-        perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
-      return this.#withRegularization(values.total);
-    }, this.trainableWeights);
-    // Kept to outlive the loss function's scope; now the caller's scope owns them, like `total`.
-    for (const v of Object.values(perOutput)) engine.unkeep(v);
-    return { total, perOutput };
-  }
-
-  /** Mean losses over a dataset, in batches, without training ('loss', '<output>_loss'). */
-  async evaluate(x: TensorsArg, y: TensorsArg, options: { batchSize?: number } = {}): Promise<Logs> {
-    const losses = this.#compiled('evaluate');
-    const n = this.#count('evaluate', x, y);
-    const batchSize = options.batchSize ?? 32;
-    const kept: { size: number; values: Tensor[] }[] = [];
-    for (let start = 0; start < n; start += batchSize) {
-      const idx = range(start, Math.min(n, start + batchSize));
-      const values = tidy(() =>
-        noGrad(() => {
-          const yb = this.#bindTargets('evaluate', takeRows(y, idx));
-          const preds = this.call(takeRows(x, idx), false);
-          const r = computeLosses(losses, yb, preds);
-          return [
-            this.#withRegularization(r.total),
-            ...losses.map((l) => r.perOutput[l.output]),
-            ...this.#metrics.map((m) => m.fn(yb[m.output], preds[m.output])),
-          ];
-        }),
-      );
-      kept.push({ size: idx.length, values });
-    }
-    return this.#meanLogs(kept, losses, '');
-  }
-
-  /** Trains for `epochs` over the data in shuffled batches; returns the per-epoch History. */
-  async fit(x: TensorsArg, y: TensorsArg, options: FitOptions = {}): Promise<History> {
-    const fn = 'fit';
+  /**
+   * One optimizer step on a batch, with optional Keras sample or class weights; returns the total
+   * and the unweighted per-output losses (and metrics), unread, in the caller's scope.
+   */
+  trainStep(
+    x: TensorsArg,
+    y: TargetsArg,
+    options: TrainStepOptions = {},
+  ): { total: Tensor; perOutput: Record<string, Tensor> } {
+    const fn = 'trainStep';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, TRAIN_STEP_KEYS) as TrainStepOptions;
     const losses = this.#compiled(fn);
-    // Inputs and targets are checked before any step runs.
-    this.#bindInputs(fn, x);
-    this.#bindTargets(fn, y);
-    const n = this.#count(fn, x, y);
-    const epochs = positiveInt(fn, 'epochs', options.epochs ?? 1);
-    const batchSize = positiveInt(fn, 'batchSize', options.batchSize ?? 32);
+    const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+    try {
+      const classWeight = this.#checkClassWeight(fn, o.classWeight, data.sw, losses);
+      return this.#step(fn, data.x, data.y, data.sw, classWeight, losses);
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  #step(
+    fn: string,
+    x: readonly Tensor[],
+    y: Readonly<Record<string, Tensor>>,
+    sw: Readonly<Record<string, Tensor>> | null,
+    classWeight: ClassWeight | null,
+    losses: readonly ResolvedLoss[],
+  ): { total: Tensor; perOutput: Record<string, Tensor> } {
+    const perOutput: Record<string, Tensor> = {};
+    const kept: Tensor[] = [];
+    const keepOne = (name: string, t: Tensor): void => {
+      perOutput[name] = keep(t);
+      kept.push(t);
+    };
+    try {
+      const total = this.#optimizer!.minimize(() => {
+        const predictions = this.#run(x, true);
+        const values = computeLosses(losses, y, predictions, sw, { classWeight, fn });
+        for (const [k, v] of Object.entries(values.perOutput)) keepOne(k, v);
+        for (const m of this.#metrics)
+          keepOne(
+            `${m.output}_${m.name}`,
+            noGrad(() => m.fn(y[m.output], predictions[m.output])),
+          );
+        return this.#withRegularization(values.total);
+      }, this.trainableWeights);
+      // Kept to outlive the loss function's scope; now the caller's scope owns them, like `total`.
+      for (const v of kept) engine.unkeep(v);
+      return { total, perOutput };
+    } catch (e) {
+      for (const v of kept) v.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Mean losses and metrics over a dataset, in batches, without training ('loss',
+   * '<output>_loss', metrics), with optional Keras sample weights. Leaves no tensor behind.
+   */
+  async evaluate(x: TensorsArg, y: TargetsArg, options: EvaluateOptions = {}): Promise<Logs> {
+    const fn = 'evaluate';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, EVALUATE_KEYS) as EvaluateOptions;
+    const losses = this.#compiled(fn);
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const verbose = checkVerbose(fn, o.verbose);
+    const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+    try {
+      this.#checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const rows = range(0, data.n);
+      const progress = new Progress(Math.ceil(rows.length / batchSize), verbose);
+      return await this.#evaluateRows(fn, data, rows, batchSize, losses, progress);
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  async #evaluateRows(
+    fn: string,
+    data: Data,
+    rows: readonly number[],
+    batchSize: number,
+    losses: readonly ResolvedLoss[],
+    progress: Progress | null,
+  ): Promise<Logs> {
+    const means = this.#batchMeans(losses);
+    try {
+      for (let start = 0, step = 1; start < rows.length; start += batchSize, step++) {
+        const idx = rows.slice(start, start + batchSize);
+        const values = tidy(() =>
+          noGrad(() => {
+            const b = takeBatch(data, idx);
+            const preds = this.#run(b.x, false);
+            const r = computeLosses(losses, b.y, preds, b.sw, { fn });
+            return [
+              this.#withRegularization(r.total),
+              ...losses.map((l) => r.perOutput[l.output]),
+              ...this.#metrics.map((m) => m.fn(b.y[m.output], preds[m.output])),
+            ];
+          }),
+        );
+        means.add(values, idx.length);
+        if (progress?.wantsStepLogs) await means.read();
+        progress?.update(step, progress.wantsStepLogs ? means.means() : null);
+      }
+      await means.read();
+      const logs = means.means();
+      progress?.finish(logs);
+      return logs;
+    } finally {
+      means.dispose();
+    }
+  }
+
+  /**
+   * Trains for `epochs` over the data in shuffled batches (Keras 3's fit: sample and class
+   * weights, validation data or split, callbacks with logs, verbose); returns the History.
+   * Every argument is checked before the first step; the finished batches' values are freed
+   * when a loss or a callback throws.
+   */
+  async fit(x: TensorsArg, y: TargetsArg, options: FitOptions = {}): Promise<History> {
+    const fn = 'fit';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, FIT_KEYS) as FitOptions;
+    const losses = this.#compiled(fn);
+    const epochs = positiveInt(fn, 'epochs', o.epochs ?? 1);
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const shuffle = o.shuffle ?? true;
+    if (typeof shuffle !== 'boolean')
+      throw new ValueError(argMessage(fn, 'shuffle', 'true or false', describe(shuffle)));
+    const seed = checkInt(fn, 'seed', o.seed ?? 1, 0, 2 ** 32 - 1);
+    const verbose = checkVerbose(fn, o.verbose);
+    const callbacks = checkCallbacks(fn, o.callbacks);
+    const owned: Tensor[] = [];
+    try {
+      const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+      owned.push(...data.owned);
+      this.#checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const classWeight = this.#checkClassWeight(fn, o.classWeight, data.sw, losses);
+      let trainRows = range(0, data.n);
+      let validation: { data: Data; rows: number[] } | null = null;
+      if (o.validationData !== undefined && o.validationData !== null) {
+        const v = o.validationData;
+        if (!Array.isArray(v) || v.length < 2 || v.length > 3)
+          throw new ValueError(argMessage(fn, 'validationData', '[x, y] or [x, y, sampleWeight]', describe(v)));
+        const vd = this.#bindData(fn, v[0], v[1], v[2], losses, {
+          x: 'validationData[0]',
+          y: 'validationData[1]',
+          sampleWeight: 'validationData[2]',
+        });
+        owned.push(...vd.owned);
+        this.#checkSampleWeighting(fn, 'validationData[2]', vd.sw, losses);
+        validation = { data: vd, rows: range(0, vd.n) };
+      } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
+        const split = o.validationSplit;
+        if (typeof split !== 'number' || !(split > 0 && split < 1))
+          throw new ValueError(argMessage(fn, 'validationSplit', 'a number in [0, 1)', describe(split)));
+        // Keras: the last samples, before any shuffling; both parts must be non-empty.
+        const at = Math.floor(data.n * (1 - split));
+        if (at === 0 || at === data.n)
+          throw new ValueError(
+            argMessage(
+              fn,
+              'validationSplit',
+              `a fraction that leaves samples for both training and validation (${data.n} samples)`,
+              `${split} (${data.n - at} for validation)`,
+            ),
+          );
+        trainRows = range(0, at);
+        validation = { data, rows: range(at, data.n) };
+      }
+      return await this.#train(fn, data, trainRows, validation, {
+        epochs,
+        batchSize,
+        shuffle,
+        seed,
+        verbose,
+        callbacks,
+        classWeight,
+        losses,
+      });
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  async #train(
+    fn: string,
+    data: Data,
+    trainRows: readonly number[],
+    validation: { data: Data; rows: number[] } | null,
+    o: {
+      epochs: number;
+      batchSize: number;
+      shuffle: boolean;
+      seed: number;
+      verbose: 0 | 1 | 2;
+      callbacks: readonly Callback[];
+      classWeight: ClassWeight | null;
+      losses: readonly ResolvedLoss[];
+    },
+  ): Promise<History> {
+    const { epochs, batchSize, losses } = o;
     const history: History = { epoch: [], history: {} };
+    const steps = Math.ceil(trainRows.length / batchSize);
+    const batchLogs = o.callbacks.some((c) => c.onBatchEnd);
     this.stopTraining = false;
     for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      const order = options.shuffle === false ? range(0, n) : shuffled(n, (options.seed ?? 1) * 7919 + epoch);
-      const kept: { size: number; values: Tensor[] }[] = [];
-      for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
-        const idx = order.slice(start, start + batchSize);
-        const values = tidy(() => {
-          const { total, perOutput } = this.trainStep(takeRows(x, idx), takeRows(y, idx));
-          return [
-            total,
-            ...losses.map((l) => perOutput[l.output]),
-            ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
-          ];
-        });
-        kept.push({ size: idx.length, values });
-        for (const c of options.callbacks ?? []) c.onBatchEnd?.(batch, { size: idx.length });
+      const order = o.shuffle
+        ? shuffled(trainRows.length, o.seed * 7919 + epoch).map((i) => trainRows[i])
+        : [...trainRows];
+      const progress = new Progress(steps, o.verbose, `Epoch ${epoch + 1}/${epochs}`);
+      const readEachStep = batchLogs || progress.wantsStepLogs;
+      const means = this.#batchMeans(losses);
+      let logs: Logs;
+      try {
+        for (let start = 0, batch = 0; start < order.length; start += batchSize, batch++) {
+          const idx = order.slice(start, start + batchSize);
+          const values = tidy(() => {
+            const b = takeBatch(data, idx);
+            const { total, perOutput } = this.#step(fn, b.x, b.y, b.sw, o.classWeight, losses);
+            return [
+              total,
+              ...losses.map((l) => perOutput[l.output]),
+              ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
+            ];
+          });
+          means.add(values, idx.length);
+          if (!readEachStep) continue;
+          await means.read();
+          const running = means.means();
+          progress.update(batch + 1, running);
+          for (const c of o.callbacks) await c.onBatchEnd?.(batch, { ...running });
+        }
+        await means.read();
+        logs = means.means();
+      } finally {
+        means.dispose();
       }
-      const logs = await this.#meanLogs(kept, losses, '');
-      if (options.validationData)
+      if (validation)
         Object.assign(
           logs,
-          prefixed(await this.evaluate(options.validationData[0], options.validationData[1], { batchSize }), 'val_'),
+          prefixed(await this.#evaluateRows(fn, validation.data, validation.rows, batchSize, losses, null), 'val_'),
         );
+      progress.finish(logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) {
         history.history[k] ??= [];
         history.history[k].push(v);
       }
-      for (const c of options.callbacks ?? [])
-        if ((await c.onEpochEnd?.(epoch, logs)) === true) this.stopTraining = true;
+      for (const c of o.callbacks) if ((await c.onEpochEnd?.(epoch, { ...logs })) === true) this.stopTraining = true;
     }
     return history;
   }
@@ -383,18 +670,41 @@ export class Model {
    * dir)` writes them to a folder.
    */
   async toArtifacts(): Promise<ModelArtifacts> {
+    this.#alive('toArtifacts');
     const modelJson = `${JSON.stringify(this.toJSON(), null, 2)}\n`;
     const weights = await this.saveWeights({ format: 'voxgrad', model: this.name });
     return { modelJson, weights };
   }
 
-  /** Frees the weights of every layer (layers shared with another model too); the model cannot run after. */
+  /**
+   * Writes the whole model to the folder `dir` in Node (Keras 3's model.save): model.json and
+   * weights.safetensors, as `vg.saveModel(model, dir)`; `vg.loadModel(dir)` reads it back.
+   */
+  async save(dir: string): Promise<void> {
+    const fn = 'model.save';
+    this.#alive(fn);
+    const write = modelFolderWriter();
+    if (!write)
+      throw new ValueError(
+        `${fn}: writing a folder needs Node (import voxgrad in Node); here use model.toArtifacts() and store its modelJson and weights`,
+      );
+    await write(this, dir);
+  }
+
+  /**
+   * Frees the weights of every layer (layers shared with another model too) and the optimizer's
+   * state for them; the model cannot run after. Calling it again does nothing.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#optimizer?.dispose(this.trainableWeights);
     for (const l of this.layers) for (const w of l.allWeights) w.dispose();
   }
 
   /** The weights of every layer in the safetensors format, by name (bit-exact). */
   saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    this.#alive('saveWeights');
     return saveWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       metadata,
@@ -403,40 +713,23 @@ export class Model {
 
   /** Loads weights saved by `saveWeights` (by name; nothing is assigned on any mismatch). */
   loadWeights(bytes: Uint8Array): Promise<void> {
+    this.#alive('loadWeights');
     return loadWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       bytes,
     );
   }
 
-  /** Reads the kept per-batch losses with one wait and averages them, weighted by batch size. */
-  async #meanLogs(
-    kept: { size: number; values: Tensor[] }[],
-    losses: readonly ResolvedLoss[],
-    prefix: string,
-  ): Promise<Logs> {
-    const data = await readAll(kept.flatMap((k) => k.values));
-    const names = [
-      'loss',
-      ...losses.map((l) => `${l.output}_loss`),
-      ...this.#metrics.map((m) => `${m.output}_${m.name}`),
-    ];
-    // Batch means weighted by batch size; a metric that is NaN for a batch (nothing to score) is skipped.
-    const sums = names.map(() => 0);
-    const counts = names.map(() => 0);
-    let at = 0;
-    for (const k of kept) {
-      k.values.forEach((t, i) => {
-        const v = data[at + i][0];
-        if (!Number.isNaN(v)) {
-          sums[i] += v * k.size;
-          counts[i] += k.size;
-        }
-        t.dispose();
-      });
-      at += k.values.length;
-    }
-    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, counts[i] ? sums[i] / counts[i] : NaN]));
+  #alive(fn: string): void {
+    if (this.#disposed) throw new DisposedError(`${fn}: the model '${this.name}' was disposed (its weights are freed)`);
+  }
+
+  /** The means of a run's batches: the total loss, each output's loss, then the metrics. */
+  #batchMeans(losses: readonly ResolvedLoss[]): BatchMeans {
+    return new BatchMeans(
+      ['loss', ...losses.map((l) => `${l.output}_loss`), ...this.#metrics.map((m) => `${m.output}_${m.name}`)],
+      1 + losses.length,
+    );
   }
 
   /** The loss plus every layer's regularisation penalty (Keras adds them to the optimised total). */
@@ -455,72 +748,163 @@ export class Model {
     return this.#losses;
   }
 
-  #bindInputs(fn: string, x: TensorsArg): Tensor[] {
-    const list =
-      x instanceof Tensor ? [x] : Array.isArray(x) ? x : this.inputs.map((i) => (x as Record<string, Tensor>)[i.name]);
-    if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor))) {
-      throw new ValueError(
-        argMessage(
-          fn,
-          'x',
-          `${this.inputs.length} input tensor(s) (${this.inputs.map((i) => i.name).join(', ')})`,
-          describe(x),
-        ),
-      );
-    }
-    list.forEach((t, i) => {
+  #inputArg(arg: string, i: number): string {
+    return this.inputs.length === 1 ? arg : `${arg}['${this.inputs[i].name}']`;
+  }
+
+  #inputWhat(i: number): string {
+    return `the input '${this.inputs[i].name}'`;
+  }
+
+  /** The inputs in model order, each checked against its input's per-sample shape. */
+  #bindInputs(fn: string, x: unknown, arg = 'x'): Tensor[] {
+    const names = this.inputs.map((i) => i.name);
+    const expected = `${this.inputs.length} input tensor(s) (${names.join(', ')})`;
+    let list: unknown[];
+    if (x instanceof Tensor) list = [x];
+    else if (Array.isArray(x)) list = x;
+    else if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) {
+      checkKeys(fn, arg, x, names, 'input');
+      list = names.map((n) => (x as Record<string, unknown>)[n]);
+    } else throw new ValueError(argMessage(fn, arg, expected, describe(x)));
+    if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor)))
+      throw new ValueError(argMessage(fn, arg, expected, describe(x)));
+    const tensors = list as Tensor[];
+    tensors.forEach((t, i) => {
+      checkTensor(fn, this.#inputArg(arg, i), t);
       const want = this.inputs[i].shape;
       if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
         throw new ShapeError(
           argMessage(
             fn,
-            'x',
+            arg,
             `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`,
             describe(t),
           ),
         );
       }
     });
-    return list;
+    return tensors;
   }
 
-  #bindTargets(fn: string, y: TensorsArg): Record<string, Tensor> {
+  /**
+   * Targets by output name (Keras 3's rules): one tensor for a single output (or for the only
+   * output with a loss), a list by output position or holding only the outputs with a loss, or a
+   * record by output name. Every output with a loss needs its labels.
+   */
+  #bindTargets(fn: string, y: unknown, losses: readonly ResolvedLoss[], arg = 'y'): Record<string, Tensor> {
+    const all = this.outputNames;
+    const withLoss = losses.map((l) => l.output);
+    const lists =
+      `a list of ${all.length} targets (${all.join(', ')})` +
+      (withLoss.length < all.length
+        ? ` or of ${withLoss.length} (the outputs with a loss: ${withLoss.join(', ')})`
+        : '');
+    let pairs: [string, unknown][];
     if (y instanceof Tensor) {
-      if (this.outputNames.length !== 1)
+      if (withLoss.length !== 1)
+        throw new ValueError(argMessage(fn, arg, `${lists}, or a record by output name`, 'one tensor'));
+      pairs = [[withLoss[0], y]];
+    } else if (Array.isArray(y)) {
+      const names = y.length === all.length ? all : y.length === withLoss.length ? withLoss : null;
+      if (!names) throw new ValueError(argMessage(fn, arg, lists, `a list of ${y.length}`));
+      pairs = names.map((n, i) => [n, y[i]]);
+    } else if (y !== null && typeof y === 'object' && !ArrayBuffer.isView(y)) {
+      checkKeys(fn, arg, y, all, 'output');
+      pairs = Object.entries(y);
+    } else throw new ValueError(argMessage(fn, arg, `targets: a tensor, ${lists}, or a record`, describe(y)));
+    const out: Record<string, Tensor> = {};
+    for (const [name, t] of pairs) {
+      if (t === null || t === undefined) continue;
+      checkTensor(fn, all.length === 1 ? arg : `${arg}['${name}']`, t);
+      out[name] = t as Tensor;
+    }
+    for (const name of withLoss)
+      if (!out[name])
         throw new ValueError(
           argMessage(
             fn,
-            'y',
-            `a list or a record of ${this.outputNames.length} targets (${this.outputNames.join(', ')})`,
-            'one tensor',
+            arg,
+            `labels for the output '${name}' (it has a loss)`,
+            `none (given: ${Object.keys(out).join(', ') || 'nothing'})`,
           ),
         );
-      return { [this.outputNames[0]]: y };
-    }
-    if (Array.isArray(y)) {
-      if (y.length !== this.outputNames.length)
-        throw new ValueError(
-          argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`),
-        );
-      return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
-    }
-    checkKeys(fn, 'y', y, this.outputNames, 'output');
-    return y as Record<string, Tensor>;
+    return out;
   }
 
-  #count(fn: string, x: TensorsArg, y: TensorsArg): number {
-    const all = [...tensorsOf(x), ...tensorsOf(y)];
-    const n = all[0]?.shape[0] ?? 0;
-    if (all.some((t) => t.shape[0] !== n))
-      throw new ShapeError(
+  /** Inputs, targets and sample weights, with one sample count among them all (at least 1). */
+  #bindData(
+    fn: string,
+    x: unknown,
+    y: unknown,
+    sampleWeight: unknown,
+    losses: readonly ResolvedLoss[],
+    args: { x: string; y: string; sampleWeight: string },
+  ): Data {
+    const inputs = this.#bindInputs(fn, x, args.x);
+    const targets = this.#bindTargets(fn, y, losses, args.y);
+    const n = countSamples(fn, [
+      ...inputs.map((t, i): [string, string, Tensor] => [args.x, this.#inputWhat(i), t]),
+      ...Object.entries(targets).map(([k, t]): [string, string, Tensor] => [args.y, `the targets of '${k}'`, t]),
+    ]);
+    const sw = bindSampleWeights(
+      fn,
+      args.sampleWeight,
+      sampleWeight,
+      n,
+      this.outputNames,
+      losses.map((l) => l.output),
+    );
+    return { x: inputs, y: targets, sw: sw?.byOutput ?? null, n, owned: sw?.owned ?? [] };
+  }
+
+  /** Each loss that gets sample weights must have per-sample values. */
+  #checkSampleWeighting(
+    fn: string,
+    arg: string,
+    sw: Readonly<Record<string, Tensor>> | null,
+    losses: readonly ResolvedLoss[],
+  ): void {
+    for (const l of losses) {
+      const why = sw?.[l.output] ? l.refuses('sampleWeight') : null;
+      if (why)
+        throw new ValueError(
+          `${fn}: argument '${arg}' cannot weigh the samples of the output '${l.output}': ${l.label} ${why}`,
+        );
+    }
+  }
+
+  /** Keras's class_weight: checked against the one output with a loss, never with sample weights. */
+  #checkClassWeight(
+    fn: string,
+    value: unknown,
+    sw: Readonly<Record<string, Tensor>> | null,
+    losses: readonly ResolvedLoss[],
+  ): ClassWeight | null {
+    if (value === undefined || value === null) return null;
+    const cw = checkClassWeight(fn, 'classWeight', value);
+    if (sw)
+      throw new ValueError(
+        `${fn}: argument 'classWeight' cannot be given with 'sampleWeight' (as in Keras: give one or the other)`,
+      );
+    if (losses.length !== 1)
+      throw new ValueError(
         argMessage(
           fn,
-          'y',
-          `the same number of samples in every input and target (${n}, as in x)`,
-          `sample counts ${all.map((t) => t.shape[0]).join(', ')}`,
+          'classWeight',
+          'a model whose losses are on one output (as Keras: class weights apply to a single output)',
+          `losses on ${losses.length} outputs (${losses.map((l) => l.output).join(', ')})`,
         ),
       );
-    return n;
+    const [loss] = losses;
+    const why = loss.refuses('classWeight');
+    if (why)
+      throw new ValueError(
+        `${fn}: argument 'classWeight' cannot apply to the output '${loss.output}': ${loss.label} ${why}`,
+      );
+    const out = this.outputs[this.outputNames.indexOf(loss.output)];
+    checkClassRange(fn, 'classWeight', cw, out.shape[out.shape.length - 1], loss.output);
+    return cw;
   }
 }
 
@@ -548,8 +932,46 @@ function resolveMetrics(
   return out;
 }
 
-function tensorsOf(x: TensorsArg): Tensor[] {
-  return x instanceof Tensor ? [x] : Array.isArray(x) ? [...x] : Object.values(x);
+/**
+ * The one sample count of several tensors (axis 0), at least 1: `parts` are [argument, what
+ * (for the message), tensor]. A ragged set is a ShapeError naming the argument and the part.
+ */
+function countSamples(fn: string, parts: readonly [string, string, Tensor][]): number {
+  const [firstArg, firstWhat, first] = parts[0];
+  const n = first.rank > 0 ? first.shape[0] : 0;
+  const samples = (k: number): string => `${k} sample${k === 1 ? '' : 's'}`;
+  for (const [arg, what, t] of parts) {
+    const m = t.rank > 0 ? t.shape[0] : 0;
+    if (m !== n)
+      throw new ShapeError(
+        argMessage(
+          fn,
+          arg,
+          `${samples(n)} in ${what}, as in ${firstWhat} of '${firstArg}' (one row per sample everywhere)`,
+          `${samples(m)} (${describe(t)})`,
+        ),
+      );
+  }
+  if (n === 0) throw new ValueError(argMessage(fn, firstArg, 'at least one sample', `0 samples (${describe(first)})`));
+  return n;
+}
+
+function checkCallbacks(fn: string, value: unknown): readonly Callback[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value))
+    throw new ValueError(
+      argMessage(fn, 'callbacks', 'a list of callbacks ({ onBatchEnd?, onEpochEnd? })', describe(value)),
+    );
+  value.forEach((c, i) => {
+    if (c === null || typeof c !== 'object')
+      throw new ValueError(
+        argMessage(fn, `callbacks[${i}]`, 'an object with onBatchEnd and/or onEpochEnd', describe(c)),
+      );
+    for (const hook of ['onBatchEnd', 'onEpochEnd'] as const)
+      if (c[hook] !== undefined && typeof c[hook] !== 'function')
+        throw new ValueError(argMessage(fn, `callbacks[${i}].${hook}`, 'a function', describe(c[hook])));
+  });
+  return value;
 }
 
 function range(a: number, b: number): number[] {
@@ -568,23 +990,42 @@ function shuffled(n: number, seed: number): number[] {
   return out;
 }
 
-/** Rows `idx` of every tensor (axis 0): one slice per run of consecutive indices, then a concat. */
-function takeRows<T extends TensorsArg>(x: T, idx: readonly number[]): T {
+/** Rows `idx` of a tensor (axis 0): itself when they are all its rows in order, else one slice per run of consecutive indices, then a concat. */
+function takeRows(t: Tensor, idx: readonly number[]): Tensor {
+  if (idx.length === t.shape[0] && idx.every((v, i) => v === i)) return t;
+  const runs: [number, number][] = [];
+  for (const i of idx) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] + last[1] === i) last[1]++;
+    else runs.push([i, 1]);
+  }
+  const parts = runs.map(([start, count]) =>
+    slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]),
+  );
+  return parts.length === 1 ? parts[0] : concat(parts, 0);
+}
+
+function takeAll(xs: readonly Tensor[], idx: readonly number[]): Tensor[] {
+  return xs.map((t) => takeRows(t, idx));
+}
+
+/** A batch of rows of a dataset; a tensor shared by several outputs is sliced once. */
+function takeBatch(
+  d: Data,
+  idx: readonly number[],
+): { x: Tensor[]; y: Record<string, Tensor>; sw: Record<string, Tensor> | null } {
+  const taken = new Map<Tensor, Tensor>();
   const take = (t: Tensor): Tensor => {
-    const runs: [number, number][] = [];
-    for (const i of idx) {
-      const last = runs[runs.length - 1];
-      if (last && last[0] + last[1] === i) last[1]++;
-      else runs.push([i, 1]);
+    let r = taken.get(t);
+    if (!r) {
+      r = takeRows(t, idx);
+      taken.set(t, r);
     }
-    const parts = runs.map(([start, count]) =>
-      slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]),
-    );
-    return parts.length === 1 ? parts[0] : concat(parts, 0);
+    return r;
   };
-  if (x instanceof Tensor) return take(x) as T;
-  if (Array.isArray(x)) return x.map(take) as unknown as T;
-  return Object.fromEntries(Object.entries(x as Record<string, Tensor>).map(([k, v]) => [k, take(v)])) as T;
+  const map = (r: Readonly<Record<string, Tensor>>): Record<string, Tensor> =>
+    Object.fromEntries(Object.entries(r).map(([k, t]) => [k, take(t)]));
+  return { x: d.x.map(take), y: map(d.y), sw: d.sw ? map(d.sw) : null };
 }
 
 function prefixed(logs: Logs, prefix: string): Logs {
