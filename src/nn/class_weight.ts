@@ -14,6 +14,7 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { describe } from '../tensor/ops/check.js';
+import type { ResolvedLoss } from './compile_loss.js';
 
 /** Class index → weight (Keras's class_weight); a class not listed weighs 1. */
 export type ClassWeight = Readonly<Record<number, number>>;
@@ -72,4 +73,40 @@ export function overlapClassWeights(cw: ClassWeight, C: number, includeBackgroun
 export function crossentropyClassWeights(cw: ClassWeight, C: number, binary: boolean): number[] {
   const n = binary && C === 1 ? 2 : C;
   return Array.from({ length: n }, (_, c) => weightOf(cw, c));
+}
+
+/**
+ * fit's and trainStep's `classWeight` (as Keras): for a model whose losses are on one output, not
+ * with sample weights, and a loss that takes class weights; `channels` is that output's count.
+ */
+export function bindClassWeight(
+  fn: string,
+  value: unknown,
+  withSampleWeights: boolean,
+  losses: readonly ResolvedLoss[],
+  channels: (output: string) => number,
+): ClassWeight | null {
+  if (value === undefined || value === null) return null;
+  const cw = checkClassWeight(fn, 'classWeight', value);
+  if (withSampleWeights)
+    throw new ValueError(
+      `${fn}: argument 'classWeight' cannot be given with 'sampleWeight' (as in Keras: give one or the other)`,
+    );
+  if (losses.length !== 1)
+    throw new ValueError(
+      argMessage(
+        fn,
+        'classWeight',
+        'a model whose losses are on one output (as Keras: class weights apply to a single output)',
+        `losses on ${losses.length} outputs (${losses.map((l) => l.output).join(', ')})`,
+      ),
+    );
+  const [loss] = losses;
+  const why = loss.refuses('classWeight');
+  if (why)
+    throw new ValueError(
+      `${fn}: argument 'classWeight' cannot apply to the output '${loss.output}': ${loss.label} ${why}`,
+    );
+  checkClassRange(fn, 'classWeight', cw, channels(loss.output), loss.output);
+  return cw;
 }

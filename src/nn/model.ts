@@ -6,30 +6,44 @@
  * after every batch when a callback or the progress bar wants them). Every public method leaves
  * behind exactly the tensors it returns, also when it fails.
  */
-import { argMessage, DisposedError, ShapeError, ValueError } from '../errors.js';
+import { argMessage, DisposedError, ValueError } from '../errors.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
 import { diceMetric, iouMetric } from '../losses/metrics.js';
 import { checkKeys, checkOptions } from '../options.js';
 import { keep, tidy } from '../tensor/api.js';
 import { engine } from '../tensor/engine.js';
-import { checkInt, checkTensor, describe } from '../tensor/ops/check.js';
+import { checkInt, describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
-import { concat, slice } from '../tensor/ops/movement.js';
-import { Tensor } from '../tensor/tensor.js';
+import { concat } from '../tensor/ops/movement.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { BatchMeans, type Logs } from './batch_means.js';
-import { type ClassWeight, checkClassRange, checkClassWeight } from './class_weight.js';
+import { checkCallbacks } from './callbacks.js';
+import { bindClassWeight, type ClassWeight } from './class_weight.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
 import { layerClassName } from './layers/registry.js';
 import { InputLayer } from './layers/simple.js';
+import {
+  bindData,
+  bindInputs,
+  bindTargets,
+  countSamples,
+  type Data,
+  inputParts,
+  range,
+  type Signature,
+  shuffled,
+  takeBatch,
+  takeRows,
+} from './model_data.js';
 import { modelFolderWriter } from './model_folder.js';
 import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
 import type { Optimizer } from './optimizers/optimizer.js';
 import { checkVerbose, Progress, type Verbose } from './progress.js';
 import { loadWeights, saveWeights } from './safetensors.js';
-import { bindSampleWeights, type SampleWeightArg } from './sample_weight.js';
+import { checkSampleWeighting, type SampleWeightArg } from './sample_weight.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
@@ -143,16 +157,6 @@ export interface ModelConfig {
   outputActivations?: Readonly<Record<string, OutputActivation>>;
 }
 
-/** A dataset bound to the model: inputs in order, targets and sample weights by output name. */
-interface Data {
-  x: readonly Tensor[];
-  y: Readonly<Record<string, Tensor>>;
-  sw: Readonly<Record<string, Tensor>> | null;
-  n: number;
-  /** Tensors made from host numbers while binding; disposed when the call ends. */
-  owned: Tensor[];
-}
-
 export class Model {
   readonly name: string;
   readonly inputs: readonly SymbolicTensor[];
@@ -223,7 +227,7 @@ export class Model {
   /** Runs the model (recorded on the tape when one is active): outputs keyed by output name. */
   call(x: TensorsArg, training = false): Record<string, Tensor> {
     this.#alive('call');
-    return this.#run(this.#bindInputs('call', x), training);
+    return this.#run(bindInputs('call', this.inputs, x), training);
   }
 
   /**
@@ -276,11 +280,8 @@ export class Model {
     const fn = 'predict';
     this.#alive(fn);
     const o = checkOptions(fn, options ?? undefined, PREDICT_KEYS) as PredictOptions;
-    const inputs = this.#bindInputs(fn, x);
-    const n = countSamples(
-      fn,
-      inputs.map((t, i): [string, string, Tensor] => ['x', this.#inputWhat(i), t]),
-    );
+    const inputs = bindInputs(fn, this.inputs, x);
+    const n = countSamples(fn, inputParts(this.inputs, inputs, 'x'));
     const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
     const progress = new Progress(Math.ceil(n / batchSize), checkVerbose(fn, o.verbose));
     const parts: Record<string, Tensor>[] = [];
@@ -288,7 +289,16 @@ export class Model {
     try {
       for (let start = 0, step = 1; start < n; start += batchSize, step++) {
         const idx = range(start, Math.min(n, start + batchSize));
-        parts.push(tidy(() => noGrad(() => this.#run(takeAll(inputs, idx), false))));
+        parts.push(
+          tidy(() =>
+            noGrad(() =>
+              this.#run(
+                inputs.map((t) => takeRows(t, idx)),
+                false,
+              ),
+            ),
+          ),
+        );
         progress.update(step, null);
       }
       out =
@@ -353,8 +363,8 @@ export class Model {
     const fn = 'lossPaths';
     this.#alive(fn);
     const losses = this.#compiled(fn);
-    const inputs = this.#bindInputs(fn, x);
-    const yTrue = this.#bindTargets(fn, y, losses);
+    const inputs = bindInputs(fn, this.inputs, x);
+    const yTrue = bindTargets(fn, this.#signature(losses), y);
     const weights = this.trainableWeights;
     const reach = tidy(() =>
       lossReach(() => computeLosses(losses, yTrue, this.#run(inputs, true), null, { fn }).perOutput, weights),
@@ -378,9 +388,9 @@ export class Model {
     this.#alive(fn);
     const o = checkOptions(fn, options ?? undefined, TRAIN_STEP_KEYS) as TrainStepOptions;
     const losses = this.#compiled(fn);
-    const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+    const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
     try {
-      const classWeight = this.#checkClassWeight(fn, o.classWeight, data.sw, losses);
+      const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
       return this.#step(fn, data.x, data.y, data.sw, classWeight, losses);
     } finally {
       for (const t of data.owned) t.dispose();
@@ -433,9 +443,9 @@ export class Model {
     const losses = this.#compiled(fn);
     const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
     const verbose = checkVerbose(fn, o.verbose);
-    const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+    const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
     try {
-      this.#checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
       const rows = range(0, data.n);
       const progress = new Progress(Math.ceil(rows.length / batchSize), verbose);
       return await this.#evaluateRows(fn, data, rows, batchSize, losses, progress);
@@ -502,23 +512,19 @@ export class Model {
     const callbacks = checkCallbacks(fn, o.callbacks);
     const owned: Tensor[] = [];
     try {
-      const data = this.#bindData(fn, x, y, o.sampleWeight, losses, { x: 'x', y: 'y', sampleWeight: 'sampleWeight' });
+      const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
       owned.push(...data.owned);
-      this.#checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
-      const classWeight = this.#checkClassWeight(fn, o.classWeight, data.sw, losses);
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
       let trainRows = range(0, data.n);
       let validation: { data: Data; rows: number[] } | null = null;
       if (o.validationData !== undefined && o.validationData !== null) {
         const v = o.validationData;
         if (!Array.isArray(v) || v.length < 2 || v.length > 3)
           throw new ValueError(argMessage(fn, 'validationData', '[x, y] or [x, y, sampleWeight]', describe(v)));
-        const vd = this.#bindData(fn, v[0], v[1], v[2], losses, {
-          x: 'validationData[0]',
-          y: 'validationData[1]',
-          sampleWeight: 'validationData[2]',
-        });
+        const vd = this.#bindData(fn, losses, v[0], v[1], v[2], 'validationData');
         owned.push(...vd.owned);
-        this.#checkSampleWeighting(fn, 'validationData[2]', vd.sw, losses);
+        checkSampleWeighting(fn, 'validationData[2]', vd.sw, losses);
         validation = { data: vd, rows: range(0, vd.n) };
       } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
         const split = o.validationSplit;
@@ -748,163 +754,30 @@ export class Model {
     return this.#losses;
   }
 
-  #inputArg(arg: string, i: number): string {
-    return this.inputs.length === 1 ? arg : `${arg}['${this.inputs[i].name}']`;
+  #signature(losses: readonly ResolvedLoss[]): Signature {
+    return { inputs: this.inputs, outputNames: this.outputNames, lossOutputs: losses.map((l) => l.output) };
   }
 
-  #inputWhat(i: number): string {
-    return `the input '${this.inputs[i].name}'`;
-  }
-
-  /** The inputs in model order, each checked against its input's per-sample shape. */
-  #bindInputs(fn: string, x: unknown, arg = 'x'): Tensor[] {
-    const names = this.inputs.map((i) => i.name);
-    const expected = `${this.inputs.length} input tensor(s) (${names.join(', ')})`;
-    let list: unknown[];
-    if (x instanceof Tensor) list = [x];
-    else if (Array.isArray(x)) list = x;
-    else if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) {
-      checkKeys(fn, arg, x, names, 'input');
-      list = names.map((n) => (x as Record<string, unknown>)[n]);
-    } else throw new ValueError(argMessage(fn, arg, expected, describe(x)));
-    if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor)))
-      throw new ValueError(argMessage(fn, arg, expected, describe(x)));
-    const tensors = list as Tensor[];
-    tensors.forEach((t, i) => {
-      checkTensor(fn, this.#inputArg(arg, i), t);
-      const want = this.inputs[i].shape;
-      if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
-        throw new ShapeError(
-          argMessage(
-            fn,
-            arg,
-            `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`,
-            describe(t),
-          ),
-        );
-      }
-    });
-    return tensors;
-  }
-
-  /**
-   * Targets by output name (Keras 3's rules): one tensor for a single output (or for the only
-   * output with a loss), a list by output position or holding only the outputs with a loss, or a
-   * record by output name. Every output with a loss needs its labels.
-   */
-  #bindTargets(fn: string, y: unknown, losses: readonly ResolvedLoss[], arg = 'y'): Record<string, Tensor> {
-    const all = this.outputNames;
-    const withLoss = losses.map((l) => l.output);
-    const lists =
-      `a list of ${all.length} targets (${all.join(', ')})` +
-      (withLoss.length < all.length
-        ? ` or of ${withLoss.length} (the outputs with a loss: ${withLoss.join(', ')})`
-        : '');
-    let pairs: [string, unknown][];
-    if (y instanceof Tensor) {
-      if (withLoss.length !== 1)
-        throw new ValueError(argMessage(fn, arg, `${lists}, or a record by output name`, 'one tensor'));
-      pairs = [[withLoss[0], y]];
-    } else if (Array.isArray(y)) {
-      const names = y.length === all.length ? all : y.length === withLoss.length ? withLoss : null;
-      if (!names) throw new ValueError(argMessage(fn, arg, lists, `a list of ${y.length}`));
-      pairs = names.map((n, i) => [n, y[i]]);
-    } else if (y !== null && typeof y === 'object' && !ArrayBuffer.isView(y)) {
-      checkKeys(fn, arg, y, all, 'output');
-      pairs = Object.entries(y);
-    } else throw new ValueError(argMessage(fn, arg, `targets: a tensor, ${lists}, or a record`, describe(y)));
-    const out: Record<string, Tensor> = {};
-    for (const [name, t] of pairs) {
-      if (t === null || t === undefined) continue;
-      checkTensor(fn, all.length === 1 ? arg : `${arg}['${name}']`, t);
-      out[name] = t as Tensor;
-    }
-    for (const name of withLoss)
-      if (!out[name])
-        throw new ValueError(
-          argMessage(
-            fn,
-            arg,
-            `labels for the output '${name}' (it has a loss)`,
-            `none (given: ${Object.keys(out).join(', ') || 'nothing'})`,
-          ),
-        );
-    return out;
-  }
-
-  /** Inputs, targets and sample weights, with one sample count among them all (at least 1). */
+  /** x, y and sample weights as arguments of `fn`, or the parts of `validationData` ([x, y, sw]). */
   #bindData(
     fn: string,
+    losses: readonly ResolvedLoss[],
     x: unknown,
     y: unknown,
     sampleWeight: unknown,
-    losses: readonly ResolvedLoss[],
-    args: { x: string; y: string; sampleWeight: string },
+    within?: string,
   ): Data {
-    const inputs = this.#bindInputs(fn, x, args.x);
-    const targets = this.#bindTargets(fn, y, losses, args.y);
-    const n = countSamples(fn, [
-      ...inputs.map((t, i): [string, string, Tensor] => [args.x, this.#inputWhat(i), t]),
-      ...Object.entries(targets).map(([k, t]): [string, string, Tensor] => [args.y, `the targets of '${k}'`, t]),
-    ]);
-    const sw = bindSampleWeights(
-      fn,
-      args.sampleWeight,
-      sampleWeight,
-      n,
-      this.outputNames,
-      losses.map((l) => l.output),
-    );
-    return { x: inputs, y: targets, sw: sw?.byOutput ?? null, n, owned: sw?.owned ?? [] };
+    const args = within
+      ? { x: `${within}[0]`, y: `${within}[1]`, sampleWeight: `${within}[2]` }
+      : { x: 'x', y: 'y', sampleWeight: 'sampleWeight' };
+    return bindData(fn, this.#signature(losses), { x, y, sampleWeight }, args);
   }
 
-  /** Each loss that gets sample weights must have per-sample values. */
-  #checkSampleWeighting(
-    fn: string,
-    arg: string,
-    sw: Readonly<Record<string, Tensor>> | null,
-    losses: readonly ResolvedLoss[],
-  ): void {
-    for (const l of losses) {
-      const why = sw?.[l.output] ? l.refuses('sampleWeight') : null;
-      if (why)
-        throw new ValueError(
-          `${fn}: argument '${arg}' cannot weigh the samples of the output '${l.output}': ${l.label} ${why}`,
-        );
-    }
-  }
-
-  /** Keras's class_weight: checked against the one output with a loss, never with sample weights. */
-  #checkClassWeight(
-    fn: string,
-    value: unknown,
-    sw: Readonly<Record<string, Tensor>> | null,
-    losses: readonly ResolvedLoss[],
-  ): ClassWeight | null {
-    if (value === undefined || value === null) return null;
-    const cw = checkClassWeight(fn, 'classWeight', value);
-    if (sw)
-      throw new ValueError(
-        `${fn}: argument 'classWeight' cannot be given with 'sampleWeight' (as in Keras: give one or the other)`,
-      );
-    if (losses.length !== 1)
-      throw new ValueError(
-        argMessage(
-          fn,
-          'classWeight',
-          'a model whose losses are on one output (as Keras: class weights apply to a single output)',
-          `losses on ${losses.length} outputs (${losses.map((l) => l.output).join(', ')})`,
-        ),
-      );
-    const [loss] = losses;
-    const why = loss.refuses('classWeight');
-    if (why)
-      throw new ValueError(
-        `${fn}: argument 'classWeight' cannot apply to the output '${loss.output}': ${loss.label} ${why}`,
-      );
-    const out = this.outputs[this.outputNames.indexOf(loss.output)];
-    checkClassRange(fn, 'classWeight', cw, out.shape[out.shape.length - 1], loss.output);
-    return cw;
+  #bindClassWeight(fn: string, value: unknown, data: Data, losses: readonly ResolvedLoss[]): ClassWeight | null {
+    return bindClassWeight(fn, value, data.sw !== null, losses, (output) => {
+      const shape = this.outputs[this.outputNames.indexOf(output)].shape;
+      return shape[shape.length - 1];
+    });
   }
 }
 
@@ -930,102 +803,6 @@ function resolveMetrics(
     }
   }
   return out;
-}
-
-/**
- * The one sample count of several tensors (axis 0), at least 1: `parts` are [argument, what
- * (for the message), tensor]. A ragged set is a ShapeError naming the argument and the part.
- */
-function countSamples(fn: string, parts: readonly [string, string, Tensor][]): number {
-  const [firstArg, firstWhat, first] = parts[0];
-  const n = first.rank > 0 ? first.shape[0] : 0;
-  const samples = (k: number): string => `${k} sample${k === 1 ? '' : 's'}`;
-  for (const [arg, what, t] of parts) {
-    const m = t.rank > 0 ? t.shape[0] : 0;
-    if (m !== n)
-      throw new ShapeError(
-        argMessage(
-          fn,
-          arg,
-          `${samples(n)} in ${what}, as in ${firstWhat} of '${firstArg}' (one row per sample everywhere)`,
-          `${samples(m)} (${describe(t)})`,
-        ),
-      );
-  }
-  if (n === 0) throw new ValueError(argMessage(fn, firstArg, 'at least one sample', `0 samples (${describe(first)})`));
-  return n;
-}
-
-function checkCallbacks(fn: string, value: unknown): readonly Callback[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value))
-    throw new ValueError(
-      argMessage(fn, 'callbacks', 'a list of callbacks ({ onBatchEnd?, onEpochEnd? })', describe(value)),
-    );
-  value.forEach((c, i) => {
-    if (c === null || typeof c !== 'object')
-      throw new ValueError(
-        argMessage(fn, `callbacks[${i}]`, 'an object with onBatchEnd and/or onEpochEnd', describe(c)),
-      );
-    for (const hook of ['onBatchEnd', 'onEpochEnd'] as const)
-      if (c[hook] !== undefined && typeof c[hook] !== 'function')
-        throw new ValueError(argMessage(fn, `callbacks[${i}].${hook}`, 'a function', describe(c[hook])));
-  });
-  return value;
-}
-
-function range(a: number, b: number): number[] {
-  return Array.from({ length: b - a }, (_, i) => a + i);
-}
-
-/** A seeded Fisher–Yates permutation. */
-function shuffled(n: number, seed: number): number[] {
-  const out = range(0, n);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** Rows `idx` of a tensor (axis 0): itself when they are all its rows in order, else one slice per run of consecutive indices, then a concat. */
-function takeRows(t: Tensor, idx: readonly number[]): Tensor {
-  if (idx.length === t.shape[0] && idx.every((v, i) => v === i)) return t;
-  const runs: [number, number][] = [];
-  for (const i of idx) {
-    const last = runs[runs.length - 1];
-    if (last && last[0] + last[1] === i) last[1]++;
-    else runs.push([i, 1]);
-  }
-  const parts = runs.map(([start, count]) =>
-    slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]),
-  );
-  return parts.length === 1 ? parts[0] : concat(parts, 0);
-}
-
-function takeAll(xs: readonly Tensor[], idx: readonly number[]): Tensor[] {
-  return xs.map((t) => takeRows(t, idx));
-}
-
-/** A batch of rows of a dataset; a tensor shared by several outputs is sliced once. */
-function takeBatch(
-  d: Data,
-  idx: readonly number[],
-): { x: Tensor[]; y: Record<string, Tensor>; sw: Record<string, Tensor> | null } {
-  const taken = new Map<Tensor, Tensor>();
-  const take = (t: Tensor): Tensor => {
-    let r = taken.get(t);
-    if (!r) {
-      r = takeRows(t, idx);
-      taken.set(t, r);
-    }
-    return r;
-  };
-  const map = (r: Readonly<Record<string, Tensor>>): Record<string, Tensor> =>
-    Object.fromEntries(Object.entries(r).map(([k, t]) => [k, take(t)]));
-  return { x: d.x.map(take), y: map(d.y), sw: d.sw ? map(d.sw) : null };
 }
 
 function prefixed(logs: Logs, prefix: string): Logs {

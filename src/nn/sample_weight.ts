@@ -9,6 +9,7 @@ import { checkKeys } from '../options.js';
 import { checkFloat, describe } from '../tensor/ops/check.js';
 import { tensor } from '../tensor/ops/creation.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { ResolvedLoss } from './compile_loss.js';
 
 /** One output's sample weights. */
 export type SampleWeights = Tensor | Float32Array | Float64Array | readonly number[];
@@ -110,4 +111,20 @@ export function bindSampleWeights(
     if (mine) owned.add(t);
   }
   return { byOutput, owned: [...owned] };
+}
+
+/** Every loss that gets sample weights must have per-sample values (else an error saying why not). */
+export function checkSampleWeighting(
+  fn: string,
+  arg: string,
+  sw: Readonly<Record<string, Tensor>> | null,
+  losses: readonly ResolvedLoss[],
+): void {
+  for (const l of losses) {
+    const why = sw?.[l.output] ? l.refuses('sampleWeight') : null;
+    if (why)
+      throw new ValueError(
+        `${fn}: argument '${arg}' cannot weigh the samples of the output '${l.output}': ${l.label} ${why}`,
+      );
+  }
 }
