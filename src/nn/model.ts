@@ -390,6 +390,7 @@ export class Model {
     const losses = this.#compiled(fn);
     const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
     try {
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
       const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
       return this.#step(fn, data.x, data.y, data.sw, classWeight, losses);
     } finally {
