@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
-import { rejects, rng } from './helpers.js';
+import { noLeak, rejects, rng } from './helpers.js';
 import * as L from './loss_oracle.js';
 
 const t = suite('Keras 3 habits: sample and class weights, compile, fit, evaluate, predict');
@@ -98,15 +98,6 @@ const mean = (values: number[]): number => values.reduce((a, v) => a + v, 0) / v
 
 function close(got: number, want: number, label: string, tol = 1e-4): void {
   assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${label}: got ${got}, expected ${want}`);
-}
-
-/** Runs `f` and asserts it left no tensor, buffer or byte behind. */
-async function noLeak(label: string, f: () => unknown): Promise<void> {
-  const before = vg.memory();
-  await f();
-  const after = vg.memory();
-  for (const k of ['liveTensors', 'liveBuffers', 'liveBytes'] as const)
-    assert.is(after[k], before[k], `${label}: ${k} ${before[k]} -> ${after[k]}`);
 }
 
 t('sample weights reduce as sum_over_batch_size: Σ sw·ℓ / B per batch, batches averaged by size', async () => {

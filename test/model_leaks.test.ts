@@ -7,20 +7,10 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { setup, suite } from './harness.js';
-import { rejects, rng } from './helpers.js';
+import { noLeak, rejects, rng } from './helpers.js';
 
 const t = suite('models leak nothing: each public method leaves exactly what it returns');
 t.before(setup);
-
-const LIVE = ['liveTensors', 'liveBuffers', 'liveBytes'] as const;
-
-/** Runs `f` and asserts the live tensors, buffers and bytes are as before. */
-async function noLeak(label: string, f: () => unknown): Promise<void> {
-  const before = vg.memory();
-  await f();
-  const after = vg.memory();
-  for (const k of LIVE) assert.is(after[k], before[k], `${label}: ${k} ${before[k]} -> ${after[k]}`);
-}
 
 const S = 4;
 
