@@ -33,7 +33,8 @@ export type { UNet3dOptions, UNetHead } from './models/unet3d.js';
 export { unet3d } from './models/unet3d.js';
 // --- layers, models, training ---------------------------------------------------------------------
 export { earlyStopping } from './nn/callbacks.js';
-export type { LossArg, LossFn, LossSpec, WeightsArg } from './nn/compile_loss.js';
+export type { ClassWeight } from './nn/class_weight.js';
+export type { LossArg, LossFn, LossSpec, NamedLoss, WeightsArg } from './nn/compile_loss.js';
 export type { Initializer } from './nn/initializers.js';
 export type { LayerConfig } from './nn/layer.js';
 export { Layer } from './nn/layer.js';
@@ -58,21 +59,27 @@ export {
 export type {
   Callback,
   CompileOptions,
+  EvaluateOptions,
   FitOptions,
   History,
   Logs,
   MetricFn,
   ModelConfig,
   OutputActivation,
+  PredictOptions,
+  TargetsArg,
   TensorsArg,
+  TrainStepOptions,
 } from './nn/model.js';
 export { input, Model, model } from './nn/model.js';
 export type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './nn/model_io.js';
 export { modelFromArtifacts, modelFromJSON } from './nn/model_io.js';
 export * from './nn/optimizers/index.js';
+export type { Verbose } from './nn/progress.js';
 export type { Regularizer } from './nn/regularizers.js';
 export type { Safetensors } from './nn/safetensors.js';
 export { loadSafetensors, loadWeights, saveSafetensors, saveWeights } from './nn/safetensors.js';
+export type { SampleWeightArg, SampleWeights } from './nn/sample_weight.js';
 export { SymbolicTensor } from './nn/symbolic.js';
 // --- engine: device, scopes, memory, reads ------------------------------------------------------
 export * from './tensor/api.js';

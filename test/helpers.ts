@@ -1,6 +1,6 @@
 /** Test helpers: random data and GPU-vs-oracle comparison with clear diagnostics. */
 import * as assert from 'uvu/assert';
-import { type Tensor, tensor } from '../src/index.node.js';
+import { memory, type Tensor, tensor } from '../src/index.node.js';
 import { Nd } from './oracle.js';
 
 /** A small seeded PRNG (mulberry32) so test inputs are reproducible. */
@@ -91,4 +91,13 @@ export async function rejects(
     assert.unreachable(`expected a ${expected.name}, got ${got}`);
   if (re && !re.test(e.message)) assert.unreachable(`expected a message matching ${re}, got: ${e.message}`);
   return e;
+}
+
+/** Runs `f` (awaiting it) and asserts it left no tensor, buffer or byte alive that was not before. */
+export async function noLeak(label: string, f: () => unknown): Promise<void> {
+  const before = memory();
+  await f();
+  const after = memory();
+  for (const k of ['liveTensors', 'liveBuffers', 'liveBytes'] as const)
+    assert.is(after[k], before[k], `${label}: ${k} ${before[k]} -> ${after[k]}`);
 }

@@ -125,7 +125,7 @@ t('bad keys and sizes are rejected with the valid output names', () => {
     ],
     [() => resolveLosses(names, ['dice', 'mse'], [0.5]), /lossWeights.*a list of 2 weights/],
     [() => resolveLosses(names, ['dice', 'mse'], [0.5, Number.NaN]), /lossWeights for 'aux'.*finite number/],
-    [() => resolveLosses(names, 'hinge'), /compile.*'loss'.*one of 'mse'/],
+    [() => resolveLosses(names, 'hinge'), /compile.*'loss'.*a name among 'mse'/],
     [() => resolveLosses(names, { seg: null }), /a loss for at least one output/],
   ];
   for (const [f, re] of cases2) assert.throws(f, re);

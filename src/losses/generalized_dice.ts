@@ -15,7 +15,14 @@ import { reshape } from '../tensor/ops/movement.js';
 import { max, mean, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { predIsProbability, prepareInputs, type SegInput } from './inputs.js';
-import { type GeneralizedDiceOptions, OVERLAP_KEYS, oneOf, resolveOverlap } from './options.js';
+import {
+  type BatchMode,
+  type GeneralizedDiceOptions,
+  OVERLAP_KEYS,
+  oneOf,
+  type ResolvedOverlap,
+  resolveOverlap,
+} from './options.js';
 import { overlapTerms, safeRatio } from './terms.js';
 
 /** A class counts as empty (infinite MONAI weight) when its volume is at most this. */
@@ -37,12 +44,16 @@ function classWeightsOf(
   return add(w0, mul(affine(present, -1, 1), wMax));
 }
 
-/**
- * Generalized dice loss. Returns a scalar, or per-sample losses (B) with `batch: 'per_sample'` and
- * `reduction: 'none'` ((1) when summed).
- */
-export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
-  const fn = 'generalizedDice';
+/** The options of generalized dice, checked before any tensor is read (compile checks them too). */
+export function checkGeneralizedDiceOptions(
+  fn: string,
+  options: GeneralizedDiceOptions,
+): {
+  o: ResolvedOverlap;
+  batch: BatchMode;
+  weightType: 'square' | 'simple' | 'uniform';
+  weightInf: 'monai_max' | 'eps';
+} {
   checkOptions(fn, options, [
     ...OVERLAP_KEYS.filter((k) => !['classWeights', 'squaredPred', 'emptyGroundTruth'].includes(k)),
     'gdlBatch',
@@ -53,10 +64,21 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
   if (b1 !== undefined && gdlBatch !== undefined && b1 !== gdlBatch) {
     throw new ValueError(argMessage(fn, 'gdlBatch', `the same value as its alias 'batch' (${b1})`, gdlBatch));
   }
-  const o = resolveOverlap(fn, rest);
-  const batch = oneOf(fn, 'batch', b1 ?? gdlBatch, ['per_sample', 'summed'] as const, 'summed');
-  const weightType = oneOf(fn, 'weightType', wt, ['square', 'simple', 'uniform'] as const, 'square');
-  const weightInf = oneOf(fn, 'weightInf', wi, ['monai_max', 'eps'] as const, 'monai_max');
+  return {
+    o: resolveOverlap(fn, rest),
+    batch: oneOf(fn, 'batch', b1 ?? gdlBatch, ['per_sample', 'summed'] as const, 'summed'),
+    weightType: oneOf(fn, 'weightType', wt, ['square', 'simple', 'uniform'] as const, 'square'),
+    weightInf: oneOf(fn, 'weightInf', wi, ['monai_max', 'eps'] as const, 'monai_max'),
+  };
+}
+
+/**
+ * Generalized dice loss. Returns a scalar, or per-sample losses (B) with `batch: 'per_sample'` and
+ * `reduction: 'none'` ((1) when summed).
+ */
+export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
+  const fn = 'generalizedDice';
+  const { o, batch, weightType, weightInf } = checkGeneralizedDiceOptions(fn, options);
   const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
     const summed = batch === 'summed';

@@ -22,7 +22,8 @@ import {
 import { overlapHead } from './overlap_head.js';
 import { checkClassWeights, keptClasses, lossSums } from './terms.js';
 
-type Kind = 'dice' | 'iou' | 'tversky';
+export type OverlapKind = 'dice' | 'iou' | 'tversky';
+type Kind = OverlapKind;
 
 /**
  * The whole loss from the fused sums: one overlapSums pass, then the one-dispatch loss head.
@@ -63,7 +64,15 @@ export function overlapLossOf(
   return { loss, sums, slots };
 }
 
-function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, options: TverskyOptions): Tensor {
+/**
+ * The options of dice, iou or tversky, checked before any tensor is read (compile checks a named
+ * loss's options with this too): the shared overlap options, and tversky's alpha and beta.
+ */
+export function checkOverlapOptions(
+  fn: string,
+  kind: Kind,
+  options: TverskyOptions,
+): { o: ResolvedOverlap; alpha: number; beta: number } {
   const o = resolveOverlap(fn, options, kind === 'tversky' ? ['alpha', 'beta'] : []);
   const alpha = kind === 'tversky' ? nonNegative(fn, 'alpha', options.alpha, 0.5) : 0;
   const beta = kind === 'tversky' ? nonNegative(fn, 'beta', options.beta, 0.5) : 0;
@@ -77,6 +86,11 @@ function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, o
       ),
     );
   }
+  return { o, alpha, beta };
+}
+
+function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, options: TverskyOptions): Tensor {
+  const { o, alpha, beta } = checkOverlapOptions(fn, kind, options);
   const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
   try {
     checkClassWeights(fn, o.classWeights, keptClasses(inputs.geometry.C, o.includeBackground));

@@ -1,6 +1,26 @@
-/** Training callbacks. */
+/** Training callbacks: fit's check of them, and early stopping. */
 import { argMessage, ValueError } from '../errors.js';
+import { describe } from '../tensor/ops/check.js';
 import type { Callback, Logs } from './model.js';
+
+/** fit's `callbacks`: a list of objects whose onBatchEnd / onEpochEnd, when present, are functions. */
+export function checkCallbacks(fn: string, value: unknown): readonly Callback[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value))
+    throw new ValueError(
+      argMessage(fn, 'callbacks', 'a list of callbacks ({ onBatchEnd?, onEpochEnd? })', describe(value)),
+    );
+  value.forEach((c, i) => {
+    if (c === null || typeof c !== 'object')
+      throw new ValueError(
+        argMessage(fn, `callbacks[${i}]`, 'an object with onBatchEnd and/or onEpochEnd', describe(c)),
+      );
+    for (const hook of ['onBatchEnd', 'onEpochEnd'] as const)
+      if (c[hook] !== undefined && typeof c[hook] !== 'function')
+        throw new ValueError(argMessage(fn, `callbacks[${i}].${hook}`, 'a function', describe(c[hook])));
+  });
+  return value;
+}
 
 /**
  * Stops training when `monitor` (default 'val_loss', or 'loss' without validation data) has not

@@ -2,27 +2,48 @@
  * Functional models with several named outputs, compiled with weighted losses (Keras 3 rules,
  * see compile_loss.ts) and trained with `fit`. Each loss's gradient reaches only the layers on a
  * path from the trainable weights to that output (the tape's filter), so a head no loss touches
- * costs no kernel. Loss values are kept on the GPU during an epoch and read once at its end.
+ * costs no kernel. Loss values stay on the GPU during an epoch and are read once at its end (or
+ * after every batch when a callback or the progress bar wants them). Every public method leaves
+ * behind exactly the tensors it returns, also when it fails.
  */
-import { argMessage, ShapeError, ValueError } from '../errors.js';
+import { argMessage, DisposedError, ValueError } from '../errors.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
 import { diceMetric, iouMetric } from '../losses/metrics.js';
-import { checkKeys } from '../options.js';
-import { keep, readAll, tidy } from '../tensor/api.js';
+import { checkKeys, checkOptions } from '../options.js';
+import { keep, tidy } from '../tensor/api.js';
 import { engine } from '../tensor/engine.js';
-import { describe } from '../tensor/ops/check.js';
+import { checkInt, describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
-import { concat, slice } from '../tensor/ops/movement.js';
-import { Tensor } from '../tensor/tensor.js';
+import { concat } from '../tensor/ops/movement.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { BatchMeans, type Logs } from './batch_means.js';
+import { checkCallbacks } from './callbacks.js';
+import { bindClassWeight, type ClassWeight } from './class_weight.js';
 import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
 import { layerClassName } from './layers/registry.js';
 import { InputLayer } from './layers/simple.js';
+import {
+  bindData,
+  bindInputs,
+  bindTargets,
+  countSamples,
+  type Data,
+  inputParts,
+  range,
+  type Signature,
+  shuffled,
+  takeBatch,
+  takeRows,
+} from './model_data.js';
+import { modelFolderWriter } from './model_folder.js';
 import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
 import type { Optimizer } from './optimizers/optimizer.js';
+import { checkVerbose, Progress, type Verbose } from './progress.js';
 import { loadWeights, saveWeights } from './safetensors.js';
+import { checkSampleWeighting, type SampleWeightArg } from './sample_weight.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
@@ -40,6 +61,8 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
 }
 
 export type TensorsArg = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+/** Targets: like TensorsArg; a list may hold only the outputs that have a loss (Keras 3). */
+export type TargetsArg = Tensor | readonly (Tensor | null)[] | Readonly<Record<string, Tensor | null>>;
 
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -54,13 +77,12 @@ export interface CompileOptions {
   metrics?: Readonly<Record<string, readonly (string | MetricFn)[]>>;
 }
 
-export interface Logs {
-  [name: string]: number;
-}
+export type { Logs } from './batch_means.js';
 
 export interface Callback {
-  onBatchEnd?(batch: number, info: { size: number }): void;
-  /** May return true to stop training. */
+  /** After each batch, with the running means of the epoch so far (Keras 3's logs). */
+  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
+  /** After each epoch, with its means and the validation's; may return true to stop training. */
   onEpochEnd?(epoch: number, logs: Logs): boolean | undefined | Promise<boolean | undefined>;
 }
 
@@ -70,13 +92,57 @@ export interface FitOptions {
   /** Shuffle the samples every epoch (seeded: the same order every run). Default true. */
   shuffle?: boolean;
   seed?: number;
-  validationData?: [TensorsArg, TensorsArg];
+  /** [x, y] or [x, y, sampleWeight], evaluated after every epoch; overrides validationSplit. */
+  validationData?: readonly [TensorsArg, TargetsArg] | readonly [TensorsArg, TargetsArg, SampleWeightArg | null];
+  /** The last fraction of the samples (taken before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** Keras's sample_weight: one weight per sample, for every output or per output. */
+  sampleWeight?: SampleWeightArg | null;
+  /** Keras's class_weight (class index → weight), for a model whose losses are on one output. */
+  classWeight?: ClassWeight | null;
   callbacks?: readonly Callback[];
+  /** 0 silent (default), 1 a progress bar, 2 one line per epoch, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
 }
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  sampleWeight?: SampleWeightArg | null;
+  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
+}
+
+export interface PredictOptions {
+  /** Samples per forward pass (default 32); the outputs are concatenated. */
+  batchSize?: number;
+  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
+  verbose?: Verbose;
+}
+
+export interface TrainStepOptions {
+  sampleWeight?: SampleWeightArg | null;
+  classWeight?: ClassWeight | null;
+}
+
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'validationData',
+  'validationSplit',
+  'sampleWeight',
+  'classWeight',
+  'callbacks',
+  'verbose',
+] as const;
+const EVALUATE_KEYS = ['batchSize', 'sampleWeight', 'verbose'] as const;
+const PREDICT_KEYS = ['batchSize', 'verbose'] as const;
+const TRAIN_STEP_KEYS = ['sampleWeight', 'classWeight'] as const;
 
 export interface History {
   epoch: number[];
-  /** 'loss', '<output>_loss' (unweighted), and 'val_…' with validation data. */
+  /** 'loss', '<output>_loss' (unweighted), metrics, and 'val_…' with validation data. */
   history: Record<string, number[]>;
 }
 
@@ -101,6 +167,7 @@ export class Model {
   #losses: ResolvedLoss[] | null = null;
   #metrics: { output: string; name: string; fn: MetricFn }[] = [];
   #optimizer: Optimizer | null = null;
+  #disposed = false;
   stopTraining = false;
 
   /**
@@ -157,18 +224,20 @@ export class Model {
     return this.layers.flatMap((l) => [...l.trainableWeights]);
   }
 
-  /** Runs the model: outputs keyed by output name. */
+  /** Runs the model (recorded on the tape when one is active): outputs keyed by output name. */
   call(x: TensorsArg, training = false): Record<string, Tensor> {
-    return this.#run('call', x, training);
+    this.#alive('call');
+    return this.#run(bindInputs('call', this.inputs, x), training);
   }
 
   /**
-   * Runs the graph. Each intermediate value is disposed as soon as its last consumer has run (the
-   * tape keeps its own handles on what backward needs), so a forward pass holds only what is still
-   * to be read: for a U-Net, the skip connections and the current level.
+   * Runs the graph. Each layer call runs in its own scope, so what a layer makes besides its
+   * output is freed at once, and each intermediate value is disposed as soon as its last consumer
+   * has run (the tape keeps its own handles on what backward needs): a forward pass holds only
+   * what is still to be read (for a U-Net, the skip connections and the current level) and
+   * leaves behind only its outputs.
    */
-  #run(fn: string, x: TensorsArg, training: boolean): Record<string, Tensor> {
-    const inputs = this.#bindInputs(fn, x);
+  #run(inputs: readonly Tensor[], training: boolean): Record<string, Tensor> {
     const values = new Map<number, Tensor>();
     this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
     // Pending reads of each tensor object (a layer may return its input unchanged); the inputs
@@ -185,20 +254,71 @@ export class Model {
     for (const o of this.outputs) reads.set(o.id, (reads.get(o.id) ?? 0) + 1);
     const outputIds = new Set(this.outputs.map((o) => o.id));
     this.inputs.forEach((s, i) => pending.set(inputs[i], (pending.get(inputs[i]) ?? 0) + (reads.get(s.id) ?? 0)));
-    for (const node of this.#nodes) {
-      const args = node.inputs.map((i) => values.get(i.id)!);
-      const out = node.layer.call(args, training);
-      values.set(node.id, out);
-      pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
-      if (outputIds.has(node.id)) kept.add(out);
-      for (const a of args) release(a);
+    try {
+      for (const node of this.#nodes) {
+        const args = node.inputs.map((i) => values.get(i.id)!);
+        const out = tidy(() => node.layer.call(args, training));
+        values.set(node.id, out);
+        pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
+        if (outputIds.has(node.id)) kept.add(out);
+        for (const a of args) release(a);
+      }
+    } catch (e) {
+      // A layer failed: free every value made so far (the inputs are the caller's).
+      for (const t of new Set(values.values())) if (!inputs.includes(t)) t.dispose();
+      throw e;
     }
     return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
   }
 
-  /** Outputs for x, outside any tape, keyed by output name. */
-  predict(x: TensorsArg): Record<string, Tensor> {
-    return noGrad(() => this.#run('predict', x, false));
+  /**
+   * The outputs for x, keyed by output name, outside any tape: one tensor per output holding the
+   * model's raw outputs (logits; `outputActivations` says how to read them), in batches of
+   * `batchSize` samples concatenated in order. Leaves behind only the returned tensors.
+   */
+  predict(x: TensorsArg, options: PredictOptions = {}): Record<string, Tensor> {
+    const fn = 'predict';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, PREDICT_KEYS) as PredictOptions;
+    const inputs = bindInputs(fn, this.inputs, x);
+    const n = countSamples(fn, inputParts(this.inputs, inputs, 'x'));
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const progress = new Progress(Math.ceil(n / batchSize), checkVerbose(fn, o.verbose));
+    const parts: Record<string, Tensor>[] = [];
+    let out: Record<string, Tensor> | null = null;
+    try {
+      for (let start = 0, step = 1; start < n; start += batchSize, step++) {
+        const idx = range(start, Math.min(n, start + batchSize));
+        parts.push(
+          tidy(() =>
+            noGrad(() =>
+              this.#run(
+                inputs.map((t) => takeRows(t, idx)),
+                false,
+              ),
+            ),
+          ),
+        );
+        progress.update(step, null);
+      }
+      out =
+        parts.length === 1
+          ? parts[0]
+          : Object.fromEntries(
+              this.outputNames.map((name) => [
+                name,
+                concat(
+                  parts.map((p) => p[name]),
+                  0,
+                ),
+              ]),
+            );
+      progress.finish(null);
+      return out;
+    } finally {
+      // The batches' outputs, unless they are the result (one batch).
+      if (out !== parts[0]) for (const p of parts) for (const t of Object.values(p)) t.dispose();
+    }
   }
 
   /** A table of the layers, their output shapes and parameter counts (also printed). */
@@ -223,114 +343,288 @@ export class Model {
     return text;
   }
 
-  /** Sets the optimizer and the losses (a loss for all, a list by position or a record by output name). */
+  /**
+   * Sets the optimizer and the losses (a loss for all, a list by position or a record by output
+   * name; functions, names or `{ name, ...options }`), their weights and the metrics.
+   */
   compile(o: CompileOptions): void {
+    const fn = 'compile';
+    this.#alive(fn);
+    checkOptions(fn, o ?? undefined, ['optimizer', 'loss', 'lossWeights', 'metrics']);
     if (!o?.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function')
-      throw new ValueError(
-        argMessage('compile', 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)),
-      );
+      throw new ValueError(argMessage(fn, 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
     this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
     this.#metrics = resolveMetrics(this.outputNames, o.metrics ?? {});
     this.#optimizer = o.optimizer;
   }
 
   /** Per loss (by output name): the layers its gradient reaches, for a sample batch. */
-  lossPaths(x: TensorsArg, y: TensorsArg): Record<string, string[]> {
-    const losses = this.#compiled('lossPaths');
-    const yTrue = this.#bindTargets('lossPaths', y);
+  lossPaths(x: TensorsArg, y: TargetsArg): Record<string, string[]> {
+    const fn = 'lossPaths';
+    this.#alive(fn);
+    const losses = this.#compiled(fn);
+    const inputs = bindInputs(fn, this.inputs, x);
+    const yTrue = bindTargets(fn, this.#signature(losses), y);
     const weights = this.trainableWeights;
-    const reach = lossReach(() => computeLosses(losses, yTrue, this.call(x, true)).perOutput, weights);
+    const reach = tidy(() =>
+      lossReach(() => computeLosses(losses, yTrue, this.#run(inputs, true), null, { fn }).perOutput, weights),
+    );
     const layerOf = new Map(this.layers.flatMap((l) => l.trainableWeights.map((w) => [w.name, l.name] as const)));
     return Object.fromEntries(
       Object.entries(reach).map(([k, names]) => [k, [...new Set(names.map((n) => layerOf.get(n)!))]]),
     );
   }
 
-  /** One optimizer step on a batch; returns the total and unweighted per-output losses (kept, unread). */
-  trainStep(x: TensorsArg, y: TensorsArg): { total: Tensor; perOutput: Record<string, Tensor> } {
-    const losses = this.#compiled('trainStep');
-    const yTrue = this.#bindTargets('trainStep', y);
-    let perOutput: Record<string, Tensor> = {};
-    let predictions: Record<string, Tensor> = {};
-    const total = this.#optimizer!.minimize(() => {
-      predictions = this.call(x, true);
-      const values = computeLosses(losses, yTrue, predictions);
-      perOutput = Object.fromEntries(Object.entries(values.perOutput).map(([k, v]) => [k, keep(v)]));
-      for (const m of this.#metrics)
-        perOutput[`${m.output}_${m.name}`] = keep(noGrad(() => m.fn(yTrue[m.output], predictions[m.output])));
-      return this.#withRegularization(values.total);
-    }, this.trainableWeights);
-    // Kept to outlive the loss function's scope; now the caller's scope owns them, like `total`.
-    for (const v of Object.values(perOutput)) engine.unkeep(v);
-    return { total, perOutput };
-  }
-
-  /** Mean losses over a dataset, in batches, without training ('loss', '<output>_loss'). */
-  async evaluate(x: TensorsArg, y: TensorsArg, options: { batchSize?: number } = {}): Promise<Logs> {
-    const losses = this.#compiled('evaluate');
-    const n = this.#count('evaluate', x, y);
-    const batchSize = options.batchSize ?? 32;
-    const kept: { size: number; values: Tensor[] }[] = [];
-    for (let start = 0; start < n; start += batchSize) {
-      const idx = range(start, Math.min(n, start + batchSize));
-      const values = tidy(() =>
-        noGrad(() => {
-          const yb = this.#bindTargets('evaluate', takeRows(y, idx));
-          const preds = this.call(takeRows(x, idx), false);
-          const r = computeLosses(losses, yb, preds);
-          return [
-            this.#withRegularization(r.total),
-            ...losses.map((l) => r.perOutput[l.output]),
-            ...this.#metrics.map((m) => m.fn(yb[m.output], preds[m.output])),
-          ];
-        }),
-      );
-      kept.push({ size: idx.length, values });
-    }
-    return this.#meanLogs(kept, losses, '');
-  }
-
-  /** Trains for `epochs` over the data in shuffled batches; returns the per-epoch History. */
-  async fit(x: TensorsArg, y: TensorsArg, options: FitOptions = {}): Promise<History> {
-    const fn = 'fit';
+  /**
+   * One optimizer step on a batch, with optional Keras sample or class weights; returns the total
+   * and the unweighted per-output losses (and metrics), unread, in the caller's scope.
+   */
+  trainStep(
+    x: TensorsArg,
+    y: TargetsArg,
+    options: TrainStepOptions = {},
+  ): { total: Tensor; perOutput: Record<string, Tensor> } {
+    const fn = 'trainStep';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, TRAIN_STEP_KEYS) as TrainStepOptions;
     const losses = this.#compiled(fn);
-    // Inputs and targets are checked before any step runs.
-    this.#bindInputs(fn, x);
-    this.#bindTargets(fn, y);
-    const n = this.#count(fn, x, y);
-    const epochs = positiveInt(fn, 'epochs', options.epochs ?? 1);
-    const batchSize = positiveInt(fn, 'batchSize', options.batchSize ?? 32);
+    const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
+    try {
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
+      return this.#step(fn, data.x, data.y, data.sw, classWeight, losses);
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  #step(
+    fn: string,
+    x: readonly Tensor[],
+    y: Readonly<Record<string, Tensor>>,
+    sw: Readonly<Record<string, Tensor>> | null,
+    classWeight: ClassWeight | null,
+    losses: readonly ResolvedLoss[],
+  ): { total: Tensor; perOutput: Record<string, Tensor> } {
+    const perOutput: Record<string, Tensor> = {};
+    const kept: Tensor[] = [];
+    const keepOne = (name: string, t: Tensor): void => {
+      perOutput[name] = keep(t);
+      kept.push(t);
+    };
+    try {
+      const total = this.#optimizer!.minimize(() => {
+        const predictions = this.#run(x, true);
+        const values = computeLosses(losses, y, predictions, sw, { classWeight, fn });
+        for (const [k, v] of Object.entries(values.perOutput)) keepOne(k, v);
+        for (const m of this.#metrics)
+          keepOne(
+            `${m.output}_${m.name}`,
+            noGrad(() => m.fn(y[m.output], predictions[m.output])),
+          );
+        return this.#withRegularization(values.total);
+      }, this.trainableWeights);
+      // Kept to outlive the loss function's scope; now the caller's scope owns them, like `total`.
+      for (const v of kept) engine.unkeep(v);
+      return { total, perOutput };
+    } catch (e) {
+      for (const v of kept) v.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Mean losses and metrics over a dataset, in batches, without training ('loss',
+   * '<output>_loss', metrics), with optional Keras sample weights. Leaves no tensor behind.
+   */
+  async evaluate(x: TensorsArg, y: TargetsArg, options: EvaluateOptions = {}): Promise<Logs> {
+    const fn = 'evaluate';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, EVALUATE_KEYS) as EvaluateOptions;
+    const losses = this.#compiled(fn);
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const verbose = checkVerbose(fn, o.verbose);
+    const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
+    try {
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const rows = range(0, data.n);
+      const progress = new Progress(Math.ceil(rows.length / batchSize), verbose);
+      return await this.#evaluateRows(fn, data, rows, batchSize, losses, progress);
+    } finally {
+      for (const t of data.owned) t.dispose();
+    }
+  }
+
+  async #evaluateRows(
+    fn: string,
+    data: Data,
+    rows: readonly number[],
+    batchSize: number,
+    losses: readonly ResolvedLoss[],
+    progress: Progress | null,
+  ): Promise<Logs> {
+    const means = this.#batchMeans(losses);
+    try {
+      for (let start = 0, step = 1; start < rows.length; start += batchSize, step++) {
+        const idx = rows.slice(start, start + batchSize);
+        const values = tidy(() =>
+          noGrad(() => {
+            const b = takeBatch(data, idx);
+            const preds = this.#run(b.x, false);
+            const r = computeLosses(losses, b.y, preds, b.sw, { fn });
+            return [
+              this.#withRegularization(r.total),
+              ...losses.map((l) => r.perOutput[l.output]),
+              ...this.#metrics.map((m) => m.fn(b.y[m.output], preds[m.output])),
+            ];
+          }),
+        );
+        means.add(values, idx.length);
+        if (progress?.wantsStepLogs) await means.read();
+        progress?.update(step, progress.wantsStepLogs ? means.means() : null);
+      }
+      await means.read();
+      const logs = means.means();
+      progress?.finish(logs);
+      return logs;
+    } finally {
+      means.dispose();
+    }
+  }
+
+  /**
+   * Trains for `epochs` over the data in shuffled batches (Keras 3's fit: sample and class
+   * weights, validation data or split, callbacks with logs, verbose); returns the History.
+   * Every argument is checked before the first step; the finished batches' values are freed
+   * when a loss or a callback throws.
+   */
+  async fit(x: TensorsArg, y: TargetsArg, options: FitOptions = {}): Promise<History> {
+    const fn = 'fit';
+    this.#alive(fn);
+    const o = checkOptions(fn, options ?? undefined, FIT_KEYS) as FitOptions;
+    const losses = this.#compiled(fn);
+    const epochs = positiveInt(fn, 'epochs', o.epochs ?? 1);
+    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+    const shuffle = o.shuffle ?? true;
+    if (typeof shuffle !== 'boolean')
+      throw new ValueError(argMessage(fn, 'shuffle', 'true or false', describe(shuffle)));
+    const seed = checkInt(fn, 'seed', o.seed ?? 1, 0, 2 ** 32 - 1);
+    const verbose = checkVerbose(fn, o.verbose);
+    const callbacks = checkCallbacks(fn, o.callbacks);
+    const owned: Tensor[] = [];
+    try {
+      const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
+      owned.push(...data.owned);
+      checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
+      const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
+      let trainRows = range(0, data.n);
+      let validation: { data: Data; rows: number[] } | null = null;
+      if (o.validationData !== undefined && o.validationData !== null) {
+        const v = o.validationData;
+        if (!Array.isArray(v) || v.length < 2 || v.length > 3)
+          throw new ValueError(argMessage(fn, 'validationData', '[x, y] or [x, y, sampleWeight]', describe(v)));
+        const vd = this.#bindData(fn, losses, v[0], v[1], v[2], 'validationData');
+        owned.push(...vd.owned);
+        checkSampleWeighting(fn, 'validationData[2]', vd.sw, losses);
+        validation = { data: vd, rows: range(0, vd.n) };
+      } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
+        const split = o.validationSplit;
+        if (typeof split !== 'number' || !(split > 0 && split < 1))
+          throw new ValueError(argMessage(fn, 'validationSplit', 'a number in [0, 1)', describe(split)));
+        // Keras: the last samples, before any shuffling; both parts must be non-empty.
+        const at = Math.floor(data.n * (1 - split));
+        if (at === 0 || at === data.n)
+          throw new ValueError(
+            argMessage(
+              fn,
+              'validationSplit',
+              `a fraction that leaves samples for both training and validation (${data.n} samples)`,
+              `${split} (${data.n - at} for validation)`,
+            ),
+          );
+        trainRows = range(0, at);
+        validation = { data, rows: range(at, data.n) };
+      }
+      return await this.#train(fn, data, trainRows, validation, {
+        epochs,
+        batchSize,
+        shuffle,
+        seed,
+        verbose,
+        callbacks,
+        classWeight,
+        losses,
+      });
+    } finally {
+      for (const t of owned) t.dispose();
+    }
+  }
+
+  async #train(
+    fn: string,
+    data: Data,
+    trainRows: readonly number[],
+    validation: { data: Data; rows: number[] } | null,
+    o: {
+      epochs: number;
+      batchSize: number;
+      shuffle: boolean;
+      seed: number;
+      verbose: 0 | 1 | 2;
+      callbacks: readonly Callback[];
+      classWeight: ClassWeight | null;
+      losses: readonly ResolvedLoss[];
+    },
+  ): Promise<History> {
+    const { epochs, batchSize, losses } = o;
     const history: History = { epoch: [], history: {} };
+    const steps = Math.ceil(trainRows.length / batchSize);
+    const batchLogs = o.callbacks.some((c) => c.onBatchEnd);
     this.stopTraining = false;
     for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      const order = options.shuffle === false ? range(0, n) : shuffled(n, (options.seed ?? 1) * 7919 + epoch);
-      const kept: { size: number; values: Tensor[] }[] = [];
-      for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
-        const idx = order.slice(start, start + batchSize);
-        const values = tidy(() => {
-          const { total, perOutput } = this.trainStep(takeRows(x, idx), takeRows(y, idx));
-          return [
-            total,
-            ...losses.map((l) => perOutput[l.output]),
-            ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
-          ];
-        });
-        kept.push({ size: idx.length, values });
-        for (const c of options.callbacks ?? []) c.onBatchEnd?.(batch, { size: idx.length });
+      const order = o.shuffle
+        ? shuffled(trainRows.length, o.seed * 7919 + epoch).map((i) => trainRows[i])
+        : [...trainRows];
+      const progress = new Progress(steps, o.verbose, `Epoch ${epoch + 1}/${epochs}`);
+      const readEachStep = batchLogs || progress.wantsStepLogs;
+      const means = this.#batchMeans(losses);
+      let logs: Logs;
+      try {
+        for (let start = 0, batch = 0; start < order.length; start += batchSize, batch++) {
+          const idx = order.slice(start, start + batchSize);
+          const values = tidy(() => {
+            const b = takeBatch(data, idx);
+            const { total, perOutput } = this.#step(fn, b.x, b.y, b.sw, o.classWeight, losses);
+            return [
+              total,
+              ...losses.map((l) => perOutput[l.output]),
+              ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
+            ];
+          });
+          means.add(values, idx.length);
+          if (!readEachStep) continue;
+          await means.read();
+          const running = means.means();
+          progress.update(batch + 1, running);
+          for (const c of o.callbacks) await c.onBatchEnd?.(batch, { ...running });
+        }
+        await means.read();
+        logs = means.means();
+      } finally {
+        means.dispose();
       }
-      const logs = await this.#meanLogs(kept, losses, '');
-      if (options.validationData)
+      if (validation)
         Object.assign(
           logs,
-          prefixed(await this.evaluate(options.validationData[0], options.validationData[1], { batchSize }), 'val_'),
+          prefixed(await this.#evaluateRows(fn, validation.data, validation.rows, batchSize, losses, null), 'val_'),
         );
+      progress.finish(logs);
       history.epoch.push(epoch);
       for (const [k, v] of Object.entries(logs)) {
         history.history[k] ??= [];
         history.history[k].push(v);
       }
-      for (const c of options.callbacks ?? [])
-        if ((await c.onEpochEnd?.(epoch, logs)) === true) this.stopTraining = true;
+      for (const c of o.callbacks) if ((await c.onEpochEnd?.(epoch, { ...logs })) === true) this.stopTraining = true;
     }
     return history;
   }
@@ -383,18 +677,41 @@ export class Model {
    * dir)` writes them to a folder.
    */
   async toArtifacts(): Promise<ModelArtifacts> {
+    this.#alive('toArtifacts');
     const modelJson = `${JSON.stringify(this.toJSON(), null, 2)}\n`;
     const weights = await this.saveWeights({ format: 'voxgrad', model: this.name });
     return { modelJson, weights };
   }
 
-  /** Frees the weights of every layer (layers shared with another model too); the model cannot run after. */
+  /**
+   * Writes the whole model to the folder `dir` in Node (Keras 3's model.save): model.json and
+   * weights.safetensors, as `vg.saveModel(model, dir)`; `vg.loadModel(dir)` reads it back.
+   */
+  async save(dir: string): Promise<void> {
+    const fn = 'model.save';
+    this.#alive(fn);
+    const write = modelFolderWriter();
+    if (!write)
+      throw new ValueError(
+        `${fn}: writing a folder needs Node (import voxgrad in Node); here use model.toArtifacts() and store its modelJson and weights`,
+      );
+    await write(this, dir);
+  }
+
+  /**
+   * Frees the weights of every layer (layers shared with another model too) and the optimizer's
+   * state for them; the model cannot run after. Calling it again does nothing.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#optimizer?.dispose(this.trainableWeights);
     for (const l of this.layers) for (const w of l.allWeights) w.dispose();
   }
 
   /** The weights of every layer in the safetensors format, by name (bit-exact). */
   saveWeights(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    this.#alive('saveWeights');
     return saveWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       metadata,
@@ -403,40 +720,23 @@ export class Model {
 
   /** Loads weights saved by `saveWeights` (by name; nothing is assigned on any mismatch). */
   loadWeights(bytes: Uint8Array): Promise<void> {
+    this.#alive('loadWeights');
     return loadWeights(
       this.layers.flatMap((l) => [...l.allWeights]),
       bytes,
     );
   }
 
-  /** Reads the kept per-batch losses with one wait and averages them, weighted by batch size. */
-  async #meanLogs(
-    kept: { size: number; values: Tensor[] }[],
-    losses: readonly ResolvedLoss[],
-    prefix: string,
-  ): Promise<Logs> {
-    const data = await readAll(kept.flatMap((k) => k.values));
-    const names = [
-      'loss',
-      ...losses.map((l) => `${l.output}_loss`),
-      ...this.#metrics.map((m) => `${m.output}_${m.name}`),
-    ];
-    // Batch means weighted by batch size; a metric that is NaN for a batch (nothing to score) is skipped.
-    const sums = names.map(() => 0);
-    const counts = names.map(() => 0);
-    let at = 0;
-    for (const k of kept) {
-      k.values.forEach((t, i) => {
-        const v = data[at + i][0];
-        if (!Number.isNaN(v)) {
-          sums[i] += v * k.size;
-          counts[i] += k.size;
-        }
-        t.dispose();
-      });
-      at += k.values.length;
-    }
-    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, counts[i] ? sums[i] / counts[i] : NaN]));
+  #alive(fn: string): void {
+    if (this.#disposed) throw new DisposedError(`${fn}: the model '${this.name}' was disposed (its weights are freed)`);
+  }
+
+  /** The means of a run's batches: the total loss, each output's loss, then the metrics. */
+  #batchMeans(losses: readonly ResolvedLoss[]): BatchMeans {
+    return new BatchMeans(
+      ['loss', ...losses.map((l) => `${l.output}_loss`), ...this.#metrics.map((m) => `${m.output}_${m.name}`)],
+      1 + losses.length,
+    );
   }
 
   /** The loss plus every layer's regularisation penalty (Keras adds them to the optimised total). */
@@ -455,72 +755,30 @@ export class Model {
     return this.#losses;
   }
 
-  #bindInputs(fn: string, x: TensorsArg): Tensor[] {
-    const list =
-      x instanceof Tensor ? [x] : Array.isArray(x) ? x : this.inputs.map((i) => (x as Record<string, Tensor>)[i.name]);
-    if (list.length !== this.inputs.length || list.some((t) => !(t instanceof Tensor))) {
-      throw new ValueError(
-        argMessage(
-          fn,
-          'x',
-          `${this.inputs.length} input tensor(s) (${this.inputs.map((i) => i.name).join(', ')})`,
-          describe(x),
-        ),
-      );
-    }
-    list.forEach((t, i) => {
-      const want = this.inputs[i].shape;
-      if (t.rank !== want.length || want.some((d, k) => d >= 0 && d !== t.shape[k])) {
-        throw new ShapeError(
-          argMessage(
-            fn,
-            'x',
-            `shape [${want.map((d) => (d < 0 ? 'batch' : d)).join(', ')}] for the input '${this.inputs[i].name}'`,
-            describe(t),
-          ),
-        );
-      }
+  #signature(losses: readonly ResolvedLoss[]): Signature {
+    return { inputs: this.inputs, outputNames: this.outputNames, lossOutputs: losses.map((l) => l.output) };
+  }
+
+  /** x, y and sample weights as arguments of `fn`, or the parts of `validationData` ([x, y, sw]). */
+  #bindData(
+    fn: string,
+    losses: readonly ResolvedLoss[],
+    x: unknown,
+    y: unknown,
+    sampleWeight: unknown,
+    within?: string,
+  ): Data {
+    const args = within
+      ? { x: `${within}[0]`, y: `${within}[1]`, sampleWeight: `${within}[2]` }
+      : { x: 'x', y: 'y', sampleWeight: 'sampleWeight' };
+    return bindData(fn, this.#signature(losses), { x, y, sampleWeight }, args);
+  }
+
+  #bindClassWeight(fn: string, value: unknown, data: Data, losses: readonly ResolvedLoss[]): ClassWeight | null {
+    return bindClassWeight(fn, value, data.sw !== null, losses, (output) => {
+      const shape = this.outputs[this.outputNames.indexOf(output)].shape;
+      return shape[shape.length - 1];
     });
-    return list;
-  }
-
-  #bindTargets(fn: string, y: TensorsArg): Record<string, Tensor> {
-    if (y instanceof Tensor) {
-      if (this.outputNames.length !== 1)
-        throw new ValueError(
-          argMessage(
-            fn,
-            'y',
-            `a list or a record of ${this.outputNames.length} targets (${this.outputNames.join(', ')})`,
-            'one tensor',
-          ),
-        );
-      return { [this.outputNames[0]]: y };
-    }
-    if (Array.isArray(y)) {
-      if (y.length !== this.outputNames.length)
-        throw new ValueError(
-          argMessage(fn, 'y', `${this.outputNames.length} targets (${this.outputNames.join(', ')})`, `${y.length}`),
-        );
-      return Object.fromEntries(this.outputNames.map((n, i) => [n, y[i]]));
-    }
-    checkKeys(fn, 'y', y, this.outputNames, 'output');
-    return y as Record<string, Tensor>;
-  }
-
-  #count(fn: string, x: TensorsArg, y: TensorsArg): number {
-    const all = [...tensorsOf(x), ...tensorsOf(y)];
-    const n = all[0]?.shape[0] ?? 0;
-    if (all.some((t) => t.shape[0] !== n))
-      throw new ShapeError(
-        argMessage(
-          fn,
-          'y',
-          `the same number of samples in every input and target (${n}, as in x)`,
-          `sample counts ${all.map((t) => t.shape[0]).join(', ')}`,
-        ),
-      );
-    return n;
   }
 }
 
@@ -546,45 +804,6 @@ function resolveMetrics(
     }
   }
   return out;
-}
-
-function tensorsOf(x: TensorsArg): Tensor[] {
-  return x instanceof Tensor ? [x] : Array.isArray(x) ? [...x] : Object.values(x);
-}
-
-function range(a: number, b: number): number[] {
-  return Array.from({ length: b - a }, (_, i) => a + i);
-}
-
-/** A seeded Fisher–Yates permutation. */
-function shuffled(n: number, seed: number): number[] {
-  const out = range(0, n);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** Rows `idx` of every tensor (axis 0): one slice per run of consecutive indices, then a concat. */
-function takeRows<T extends TensorsArg>(x: T, idx: readonly number[]): T {
-  const take = (t: Tensor): Tensor => {
-    const runs: [number, number][] = [];
-    for (const i of idx) {
-      const last = runs[runs.length - 1];
-      if (last && last[0] + last[1] === i) last[1]++;
-      else runs.push([i, 1]);
-    }
-    const parts = runs.map(([start, count]) =>
-      slice(t, [start, ...t.shape.slice(1).map(() => 0)], [count, ...t.shape.slice(1)]),
-    );
-    return parts.length === 1 ? parts[0] : concat(parts, 0);
-  };
-  if (x instanceof Tensor) return take(x) as T;
-  if (Array.isArray(x)) return x.map(take) as unknown as T;
-  return Object.fromEntries(Object.entries(x as Record<string, Tensor>).map(([k, v]) => [k, take(v)])) as T;
 }
 
 function prefixed(logs: Logs, prefix: string): Logs {

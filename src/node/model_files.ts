@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { argMessage, ValueError } from '../errors.js';
 import { Model } from '../nn/model.js';
+import { setModelFolderWriter } from '../nn/model_folder.js';
 import { modelFromArtifactsAs } from '../nn/model_io.js';
 import { describe } from '../tensor/ops/check.js';
 
@@ -40,6 +41,8 @@ export async function saveModel(model: Model, dir: string): Promise<void> {
     await Promise.all(temporary.map((p) => rm(p, { force: true })));
   }
 }
+
+setModelFolderWriter(saveModel);
 
 /** Reads a folder written by `saveModel`: the same model, with the same weights bit for bit. */
 export async function loadModel(dir: string): Promise<Model> {

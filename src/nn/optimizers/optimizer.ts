@@ -122,10 +122,12 @@ export abstract class Optimizer {
     return value;
   }
 
-  /** Releases the optimizer state (momentum, Adam moments). */
-  dispose(): void {
-    for (const s of this.#state.values()) s.dispose();
-    this.#state.clear();
+  /** Releases the optimizer state (momentum, Adam moments) of these variables, or of all. */
+  dispose(variables?: readonly Variable[]): void {
+    for (const v of variables ?? [...this.#state.keys()]) {
+      this.#state.get(v)?.dispose();
+      this.#state.delete(v);
+    }
   }
 
   #initState(v: Variable): Tensor | null {
