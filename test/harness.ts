@@ -72,6 +72,8 @@ export function suite<T = Record<string, unknown>>(name: string, context?: T): T
 // machine: no stored tuning is read and nothing is tuned behind their back.
 process.env.VOXGRAD_TUNING_FILE = join(mkdtempSync(join(tmpdir(), 'voxgrad-test-')), 'tuning.json');
 flags.autoTuneMs = 0;
+// CLI processes the tests start inherit it.
+process.env.VOXGRAD_AUTOTUNE_MS = '0';
 
 let ready: Promise<unknown> | null = null;
 /** Initialises the shared device once per process. */

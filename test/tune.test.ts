@@ -83,6 +83,41 @@ t('a malformed or foreign tuning file is ignored, not trusted', () => {
   w.dispose();
 });
 
+t('fit tunes the classes its first step ran, within flags.autoTuneMs, and only once', async () => {
+  vg.tuning.clear();
+  const x = vg.input({ shape: [6, 6, 6, 1], name: 'tune_x' });
+  const h = new vg.Conv3D({
+    filters: 3,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+    seed: 1,
+    name: 'tune_c1',
+  }).apply(x);
+  const y = new vg.Conv3D({ filters: 2, kernelSize: 1, seed: 2, name: 'tune_c2' }).apply(h);
+  const model = vg.model({ inputs: x, outputs: y });
+  model.compile({ optimizer: new vg.SGD({ learningRate: 0.01 }), loss: 'mse' });
+  const xs = vg.randomNormal([4, 6, 6, 6, 1], { seed: 5 });
+  const ys = vg.randomNormal([4, 6, 6, 6, 2], { seed: 6 });
+  const before = vg.flags.autoTuneMs;
+  try {
+    vg.flags.autoTuneMs = 0;
+    await model.fit(xs, ys, { epochs: 1, batchSize: 2 });
+    assert.ok(vg.tuning.pending().length > 0, 'with no budget nothing is tuned');
+    assert.equal(vg.tuning.choices(), {});
+    vg.flags.autoTuneMs = 600000;
+    await model.fit(xs, ys, { epochs: 2, batchSize: 2 });
+    assert.equal(vg.tuning.pending(), [], 'every class of the step is tuned');
+    const families = new Set(Object.keys(vg.tuning.choices()).map((k) => k.split('|')[0]));
+    assert.equal([...families].sort(), ['conv3d.forward', 'conv3d.input', 'conv3d.weight']);
+  } finally {
+    vg.flags.autoTuneMs = before;
+    model.dispose();
+    xs.dispose();
+    ys.dispose();
+  }
+});
+
 t('forcing an unknown family or variant is an error naming what exists', () => {
   assert.throws(() => vg.tuning.force('conv9d', 'direct'), /unknown kernel family 'conv9d'/);
   assert.throws(() => vg.tuning.force('conv3d.forward', 'fast'), /no variant 'fast' \(it has direct, gemm64x16/);

@@ -17,6 +17,7 @@ import { checkInt, describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat } from '../tensor/ops/movement.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { autoTune } from '../tensor/tune.js';
 import { BatchMeans, type Logs } from './batch_means.js';
 import { checkCallbacks } from './callbacks.js';
 import { bindClassWeight, type ClassWeight } from './class_weight.js';
@@ -602,6 +603,9 @@ export class Model {
             ];
           });
           means.add(values, idx.length);
+          // The first step has run each kernel shape class of this model once: time the variants
+          // of the classes new to this adapter, within the process's budget (flags.autoTuneMs).
+          if (epoch === 0 && batch === 0) await autoTune();
           if (!readEachStep) continue;
           await means.read();
           const running = means.means();

@@ -1,6 +1,7 @@
 /**
  * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), and the
- * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json).
+ * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json), and
+ * fit's automatic tuning budget from VOXGRAD_AUTOTUNE_MS when set (0 turns it off).
  *
  * dawn.node's GPU object must stay strongly reachable for the device's whole life: if V8 collects
  * it, Dawn's instance dies under the device and the process crashes at random moments. `retain`
@@ -9,7 +10,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ValueError } from '../errors.js';
 import { type GpuRequest, type Platform, setPlatform } from '../platform.js';
+import { flags } from '../tensor/flags.js';
 
 /** The open device's GPU object, held only to stay reachable (see the header). */
 const held: { gpu: GPU | null } = { gpu: null };
@@ -67,3 +70,11 @@ export const nodePlatform: Platform = {
 };
 
 setPlatform(nodePlatform);
+
+const autoTuneMs = process.env.VOXGRAD_AUTOTUNE_MS;
+if (autoTuneMs !== undefined) {
+  const ms = Number(autoTuneMs);
+  if (autoTuneMs.trim() === '' || !(ms >= 0))
+    throw new ValueError(`environment variable VOXGRAD_AUTOTUNE_MS expected milliseconds >= 0, got '${autoTuneMs}'`);
+  flags.autoTuneMs = ms;
+}

@@ -42,9 +42,10 @@ export const flags = {
   /**
    * Milliseconds per process that `fit` may spend timing kernel variants of shape classes it
    * runs without a stored choice for this adapter (0 = never; `tune()` still works). Choices
-   * persist per adapter, so this is spent once per machine and model shape.
+   * persist per adapter, so this is spent once per machine and model shape. In Node,
+   * VOXGRAD_AUTOTUNE_MS sets it.
    */
-  autoTuneMs: 20000,
+  autoTuneMs: 10000,
   /** In Node, poll Dawn's pending events with a timer instead of a busy setImmediate loop. */
   throttledPoll: true,
 };
