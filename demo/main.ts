@@ -171,8 +171,8 @@ function useDataset(d: DemoDataset, note = ''): void {
 }
 
 async function loadFiles(files: InputFile[]): Promise<void> {
-  if (state.running) {
-    $('data-status').textContent = 'stop the training before loading other data';
+  if (button('start').disabled) {
+    $('data-status').textContent = 'wait for the training or prediction to end before loading other data';
     return;
   }
   $('data-status').textContent = `reading ${files.length} file(s)…`;
@@ -188,12 +188,17 @@ async function loadFiles(files: InputFile[]): Promise<void> {
 
 // ---- training -----------------------------------------------------------------------------------
 
-function setRunning(running: boolean): void {
-  state.running = running;
-  button('start').disabled = running;
-  button('stop').disabled = !running;
+/**
+ * What the page is doing: 'training', or 'predicting' a case after training (the run's weights
+ * must then stay as they are, so nothing that replaces them can start), or 'idle'.
+ */
+function setActivity(activity: 'idle' | 'training' | 'predicting'): void {
+  state.running = activity === 'training';
+  const busy = activity !== 'idle';
+  button('start').disabled = busy;
+  button('stop').disabled = activity !== 'training';
   for (const id of ['use-synthetic', 'files', 'case', 'download-weights', 'download-labels'])
-    ($(id) as HTMLInputElement).disabled = running || (id.startsWith('download') && !run);
+    ($(id) as HTMLInputElement).disabled = busy || (id.startsWith('download') && !run);
 }
 
 async function start(): Promise<void> {
@@ -228,7 +233,7 @@ async function start(): Promise<void> {
   try {
     run = new TrainingRun(dataset, settings);
     state.weightNames = run.weightNames;
-    setRunning(true);
+    setActivity('training');
     $('status').textContent = 'compiling and taking the first step…';
     await run.train(shown, {
       onStep: (l) => {
@@ -250,7 +255,7 @@ async function start(): Promise<void> {
   } catch (e) {
     fail(`training failed: ${(e as Error).message}`);
   } finally {
-    setRunning(false);
+    setActivity('idle');
   }
 }
 
@@ -260,11 +265,16 @@ async function currentPrediction(): Promise<CasePrediction> {
   const p = predictions.get(c.name);
   if (p && p.step === run!.step) return p;
   $('status').textContent = `predicting ${c.name}…`;
-  const fresh = await run!.predict(c);
-  predictions.set(c.name, fresh);
-  drawViews();
-  $('status').textContent = `predicted ${c.name} with the weights of step ${fresh.step}`;
-  return fresh;
+  setActivity('predicting');
+  try {
+    const fresh = await run!.predict(c);
+    predictions.set(c.name, fresh);
+    drawViews();
+    $('status').textContent = `predicted ${c.name} with the weights of step ${fresh.step}`;
+    return fresh;
+  } finally {
+    setActivity('idle');
+  }
 }
 
 async function downloadWeights(): Promise<void> {
@@ -314,6 +324,8 @@ async function main(): Promise<void> {
   select('case').onchange = () => {
     resetSlice();
     drawViews();
+    // A trained model predicts the newly shown case at once.
+    if (run) currentPrediction().catch((e) => fail(`could not predict: ${(e as Error).message}`));
   };
   select('axis').onchange = () => {
     resetSlice();
