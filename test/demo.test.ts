@@ -2,11 +2,13 @@
 // SwiftShader): on the built-in synthetic shapes the held-out dice rises and the prediction panel
 // is painted (read from a screenshot's pixels); then a NIfTI image + label pair made here is
 // dropped on the page, trained on, and both downloads (weights, predicted label map) are checked.
-// A full-page screenshot taken mid-training is saved to test-artifacts/demo.png.
+// Full-page screenshots are saved to test-artifacts/: demo.png mid-training on the synthetic
+// shapes, demo-own-data.png after training on the dropped pair.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
+import { perClassDice } from '../demo/dice.js';
 import { readNifti, sameGeometry, writeNifti } from '../src/io/nifti.js';
 import { chromiumPath, launchChromium, serveDir } from './chromium.js';
 import { repoRoot, suite } from './harness.js';
@@ -275,6 +277,7 @@ test('bring your own data: a dropped NIfTI pair trains, and both downloads check
     [0, 2, 4],
   );
 
+  await page.screenshot({ path: join(repoRoot(), 'test-artifacts/demo-own-data.png'), fullPage: true });
   const weights = await downloaded(page, '#download-weights');
   assert.equal(weights.name, 'voxgrad-two_heads.safetensors');
   const headerLength = Number(new DataView(weights.bytes.buffer).getBigUint64(0, true));
@@ -302,6 +305,13 @@ test('bring your own data: a dropped NIfTI pair trains, and both downloads check
     [...found].every((k) => k === 0 || k === 1 || k === 2),
     `labels are classes 0..2: ${[...found]}`,
   );
+  // Voxel for voxel, the file holds the prediction the page scored (in the input's voxel order).
+  const dice = perClassDice(v.labels, predicted.data, 3);
+  const shown = s.scores[s.scores.length - 1].dice;
+  dice.forEach((d, k) =>
+    assert.ok(Math.abs(d - shown[k]) < 1e-9, `class ${k}: dice ${d} in the file, ${shown[k]} shown`),
+  );
+  assert.ok(dice[1] > 0.5 && dice[2] > 0.5, `both classes found after 4 steps: dice ${dice.map((d) => d.toFixed(3))}`);
   assert.equal(consoleErrors, [], 'no console errors');
 });
 
