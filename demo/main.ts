@@ -1,191 +1,342 @@
 /**
- * The browser demo: trains voxgrad's two-head model through navigator.gpu and draws the
- * per-output loss curves and a slice of label vs prediction while it trains. Every GPU read is
- * asynchronous, and the loop yields to the browser between steps, so the page stays responsive.
+ * The browser demo: trains a two-output segmentation network through navigator.gpu on the built-in
+ * synthetic shapes or on NIfTI pairs the user drops on the page, shows a slice of the case with
+ * its label and the prediction as coloured overlays, plots the losses and the per-class dice as
+ * it learns, and hands back the weights (safetensors) and the predicted label map (NIfTI, with
+ * the image's geometry). Every GPU read is asynchronous, so the page keeps drawing while it trains.
  */
+import { init } from '../src/index.js';
+import { drawChart, type Series } from './charts.js';
+import { type DemoCase, type DemoDataset, syntheticDataset } from './dataset.js';
+import { labelMapNifti, saveBytes } from './downloads.js';
+import { acceptFiles } from './file_input.js';
+import { renderLegend } from './legend.js';
+import { datasetFromFiles, type InputFile } from './nifti_cases.js';
+import { cssColour } from './palette.js';
+import { parseSettings } from './settings.js';
+import { type Axis, drawSlice, intensityWindow, mostLabelledSlice } from './slice_view.js';
+import { type CasePrediction, type StepLosses, TrainingRun } from './training_run.js';
 
-import { SYNTHETIC_CLASSES, syntheticVolumes } from '../src/data/synthetic.js';
-import { argmaxClass } from '../src/data/voxels.js';
-import * as vg from '../src/index.js';
-import { foregroundLoss, segmentationLoss, twoHeadModel } from '../src/models/two_heads.js';
+/** What the page shows, also read by the browser test. */
+interface DemoState {
+  adapter: string;
+  /** A device is open and a dataset loaded. */
+  ready: boolean;
+  running: boolean;
+  /** Steps of the current run. */
+  steps: number;
+  dataset: { source: string; title: string; classes: number; cases: string[] } | null;
+  losses: StepLosses[];
+  /** Scores of each prediction of the case shown while training. */
+  scores: { step: number; dice: number[]; foregroundDice: number }[];
+  /** The prediction on the prediction panel: its case and step. */
+  shownPrediction: { caseName: string; step: number } | null;
+  /** The names of the current model's weights. */
+  weightNames: string[];
+  errors: string[];
+}
 
-const SIZE = 12;
-const CLASSES = SYNTHETIC_CLASSES;
-const COLOURS = ['#000', '#e63c3c', '#3cb44b', '#3c6ee6'];
-
-/** Progress the page exposes (also read by the browser test). */
-const state = {
+const state: DemoState = {
   adapter: '',
-  steps: 0,
+  ready: false,
   running: false,
-  segmentation: [] as number[],
-  foreground: [] as number[],
-  errors: [] as string[],
+  steps: 0,
+  dataset: null,
+  losses: [],
+  scores: [],
+  shownPrediction: null,
+  weightNames: [],
+  errors: [],
 };
-(globalThis as unknown as { voxgradDemo: typeof state }).voxgradDemo = state;
+(globalThis as unknown as { voxgradDemo: DemoState }).voxgradDemo = state;
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const input = (id: string): HTMLInputElement => $<HTMLInputElement>(id);
+const button = (id: string): HTMLButtonElement => $<HTMLButtonElement>(id);
+const select = (id: string): HTMLSelectElement => $<HTMLSelectElement>(id);
+
+let dataset: DemoDataset | null = null;
+let run: TrainingRun | null = null;
+/** The latest prediction of each case by the current run. */
+const predictions = new Map<string, CasePrediction>();
+let stopRequested = false;
+/** Steps of the current run, the length of the charts' step axis. */
+let plannedSteps = 0;
 
 function fail(message: string): void {
   state.errors.push(message);
   $('error').textContent = message;
 }
 
-function drawCurves(): void {
-  const c = $<HTMLCanvasElement>('curves');
-  const g = c.getContext('2d')!;
-  g.clearRect(0, 0, c.width, c.height);
-  const all = [...state.segmentation, ...state.foreground];
-  const hi = Math.max(1e-3, ...all);
-  const n = Math.max(2, state.segmentation.length);
-  g.strokeStyle = '#ccc';
-  g.strokeRect(40, 10, c.width - 50, c.height - 40);
-  g.fillStyle = '#444';
-  g.font = '11px sans-serif';
-  g.fillText(hi.toFixed(2), 4, 16);
-  g.fillText('0', 28, c.height - 30);
-  g.fillText(`step ${state.steps}`, c.width - 70, c.height - 14);
-  [
-    ['segmentation (dice)', state.segmentation, '#1f77b4'],
-    ['foreground (tversky)', state.foreground, '#d62728'],
-  ].forEach(([name, values, colour], k) => {
-    const v = values as number[];
-    g.strokeStyle = colour as string;
-    g.lineWidth = 2;
-    g.beginPath();
-    v.forEach((y, i) => {
-      const px = 40 + ((c.width - 50) * i) / (n - 1);
-      const py = 10 + (c.height - 40) * (1 - y / hi);
-      if (i === 0) g.moveTo(px, py);
-      else g.lineTo(px, py);
-    });
-    g.stroke();
-    g.fillStyle = colour as string;
-    g.fillText(`${name} ${v.length ? v[v.length - 1].toFixed(3) : ''}`, 50, c.height - 58 + 14 * k);
-  });
+function shownCase(): DemoCase {
+  return dataset!.shown[Number(select('case').value) || 0];
 }
 
-function drawSlice(image: Float32Array, label: Int32Array, pred: Int32Array): void {
-  const c = $<HTMLCanvasElement>('slice');
-  const g = c.getContext('2d')!;
-  const px = Math.floor(Math.min(c.width / (3 * SIZE + 2), c.height / SIZE));
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of image) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  for (let x = 0; x < SIZE; x++)
-    for (let y = 0; y < SIZE; y++) {
-      const k = x * SIZE + y;
-      const grey = Math.round((255 * (image[k] - lo)) / Math.max(1e-6, hi - lo));
-      g.fillStyle = `rgb(${grey},${grey},${grey})`;
-      g.fillRect(x * px, y * px, px, px);
-      g.fillStyle = COLOURS[label[k]];
-      g.fillRect((SIZE + 1) * px + x * px, y * px, px, px);
-      g.fillStyle = COLOURS[pred[k]];
-      g.fillRect(2 * (SIZE + 1) * px + x * px, y * px, px, px);
-    }
+function axis(): Axis {
+  return Number(select('axis').value) as Axis;
 }
+
+// ---- drawing ------------------------------------------------------------------------------------
+
+const windows = new WeakMap<DemoCase, [number, number]>();
+
+function drawViews(): void {
+  if (!dataset) return;
+  const c = shownCase();
+  let window = windows.get(c);
+  if (!window) {
+    window = intensityWindow(c.image);
+    windows.set(c, window);
+  }
+  const volume = { image: c.image, dims: c.dims, window };
+  const index = Number(input('slice').value);
+  const opacity = Number(input('opacity').value);
+  $('slice-index').textContent = `${index} / ${c.dims[axis()] - 1}`;
+  drawSlice($<HTMLCanvasElement>('label'), volume, c.labels, axis(), index, opacity);
+  const p = predictions.get(c.name);
+  drawSlice($<HTMLCanvasElement>('prediction'), volume, p ? p.labels : null, axis(), index, opacity);
+  $('prediction-title').textContent = p ? `prediction after ${p.step} step(s)` : 'prediction (none yet)';
+  state.shownPrediction = p ? { caseName: p.caseName, step: p.step } : null;
+}
+
+/** Moves the slider to the slice with the most classes across the current axis. */
+function resetSlice(): void {
+  const c = shownCase();
+  const slider = input('slice');
+  slider.max = String(c.dims[axis()] - 1);
+  slider.value = String(mostLabelledSlice(c.labels, c.dims, axis()));
+}
+
+function drawCharts(): void {
+  const points = (key: 'total' | 'segmentation' | 'foreground'): [number, number][] =>
+    state.losses.map((l) => [l.step, l[key]]);
+  drawChart(
+    $<HTMLCanvasElement>('losses'),
+    [
+      { name: 'segmentation (dice + CE)', colour: '#1f77b4', points: points('segmentation') },
+      { name: 'foreground (tversky)', colour: '#d62728', points: points('foreground') },
+      { name: 'weighted total', colour: '#444', points: points('total'), dashed: true },
+    ],
+    { title: 'losses', xMax: plannedSteps },
+  );
+  const classes = dataset?.classes ?? 0;
+  const dice: Series[] = [];
+  for (let k = 1; k < classes; k++)
+    dice.push({
+      name: dataset!.classNames[k],
+      colour: cssColour(k),
+      points: state.scores.map((s) => [s.step, s.dice[k]]),
+    });
+  dice.push({
+    name: 'foreground head',
+    colour: '#444',
+    points: state.scores.map((s) => [s.step, s.foregroundDice]),
+    dashed: true,
+  });
+  drawChart($<HTMLCanvasElement>('dice'), dice, { title: 'dice', yMax: 1, xMax: plannedSteps });
+}
+
+// ---- data ---------------------------------------------------------------------------------------
+
+function useDataset(d: DemoDataset, note = ''): void {
+  run?.dispose();
+  run = null;
+  predictions.clear();
+  dataset = d;
+  state.dataset = { source: d.source, title: d.title, classes: d.classes, cases: d.shown.map((c) => c.name) };
+  state.losses = [];
+  state.scores = [];
+  state.steps = 0;
+  state.weightNames = [];
+  plannedSteps = 0;
+  $('data-title').textContent = d.title;
+  $('data-status').textContent = note;
+  $('dice-caption').textContent = d.heldOut
+    ? 'dice per class of the held-out volume shown (not trained on), by step'
+    : 'dice per class of the case shown (one of the training cases), by step';
+  select('case').replaceChildren(
+    ...d.shown.map((c, i) => {
+      const option = document.createElement('option');
+      option.value = String(i);
+      option.textContent = `${c.name} (${c.dims.join('×')})`;
+      return option;
+    }),
+  );
+  renderLegend($('legend'), d.classNames);
+  button('download-weights').disabled = true;
+  button('download-labels').disabled = true;
+  resetSlice();
+  drawViews();
+  drawCharts();
+}
+
+async function loadFiles(files: InputFile[]): Promise<void> {
+  if (button('start').disabled) {
+    $('data-status').textContent = 'wait for the training or prediction to end before loading other data';
+    return;
+  }
+  $('data-status').textContent = `reading ${files.length} file(s)…`;
+  try {
+    const { dataset: d, ignored } = await datasetFromFiles(files);
+    useDataset(d, ignored.length ? `ignored (not NIfTI): ${ignored.join(', ')}` : '');
+    $('error').textContent = '';
+  } catch (e) {
+    $('data-status').textContent = '';
+    fail(`could not use the files: ${(e as Error).message}`);
+  }
+}
+
+// ---- training -----------------------------------------------------------------------------------
+
+/**
+ * What the page is doing: 'training', or 'predicting' a case after training (the run's weights
+ * must then stay as they are, so nothing that replaces them can start), or 'idle'.
+ */
+function setActivity(activity: 'idle' | 'training' | 'predicting'): void {
+  state.running = activity === 'training';
+  const busy = activity !== 'idle';
+  button('start').disabled = busy;
+  button('stop').disabled = activity !== 'training';
+  for (const id of ['use-synthetic', 'files', 'case', 'download-weights', 'download-labels'])
+    ($(id) as HTMLInputElement).disabled = busy || (id.startsWith('download') && !run);
+}
+
+async function start(): Promise<void> {
+  if (!dataset) return;
+  let settings: ReturnType<typeof parseSettings>;
+  try {
+    settings = parseSettings({
+      model: select('model').value,
+      filters: input('filters').value,
+      patch: select('patch').value,
+      batch: input('batch').value,
+      lr: input('lr').value,
+      w1: input('w1').value,
+      w2: input('w2').value,
+      steps: input('steps').value,
+      evalEvery: input('eval-every').value,
+    });
+  } catch (e) {
+    fail((e as Error).message);
+    return;
+  }
+  $('error').textContent = '';
+  run?.dispose();
+  predictions.clear();
+  state.losses = [];
+  state.scores = [];
+  state.steps = 0;
+  plannedSteps = settings.steps;
+  stopRequested = false;
+  const shown = shownCase();
+  const began = performance.now();
+  try {
+    run = new TrainingRun(dataset, settings);
+    state.weightNames = run.weightNames;
+    setActivity('training');
+    $('status').textContent = 'compiling and taking the first step…';
+    await run.train(shown, {
+      onStep: (l) => {
+        state.losses.push(l);
+        state.steps = l.step;
+        const perStep = (performance.now() - began) / 1000 / l.step;
+        $('status').textContent = `step ${l.step} / ${settings.steps} (${perStep.toFixed(1)} s per step)`;
+        drawCharts();
+      },
+      onPrediction: (p) => {
+        predictions.set(p.caseName, p);
+        state.scores.push({ step: p.step, dice: p.dice, foregroundDice: p.foregroundDice });
+        drawViews();
+        drawCharts();
+      },
+      stopRequested: () => stopRequested,
+    });
+    $('status').textContent = `${stopRequested ? 'stopped' : 'done'} after ${run.step} step(s)`;
+  } catch (e) {
+    fail(`training failed: ${(e as Error).message}`);
+  } finally {
+    setActivity('idle');
+  }
+}
+
+/** The current run's prediction of the case shown, made now if it is missing or older than the weights. */
+async function currentPrediction(): Promise<CasePrediction> {
+  const c = shownCase();
+  const p = predictions.get(c.name);
+  if (p && p.step === run!.step) return p;
+  $('status').textContent = `predicting ${c.name}…`;
+  setActivity('predicting');
+  try {
+    const fresh = await run!.predict(c);
+    predictions.set(c.name, fresh);
+    drawViews();
+    $('status').textContent = `predicted ${c.name} with the weights of step ${fresh.step}`;
+    return fresh;
+  } finally {
+    setActivity('idle');
+  }
+}
+
+async function downloadWeights(): Promise<void> {
+  try {
+    saveBytes(await run!.weights(), `voxgrad-${run!.settings.kind}.safetensors`, 'application/octet-stream');
+  } catch (e) {
+    fail(`could not save the weights: ${(e as Error).message}`);
+  }
+}
+
+async function downloadLabels(): Promise<void> {
+  try {
+    const c = shownCase();
+    const p = await currentPrediction();
+    saveBytes(labelMapNifti(c, p.labels), `${c.name.replace(/\s+/g, '_')}_prediction.nii.gz`, 'application/gzip');
+  } catch (e) {
+    fail(`could not save the label map: ${(e as Error).message}`);
+  }
+}
+
+// ---- wiring -------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   if (!('gpu' in navigator) || !navigator.gpu) {
     fail(
       'WebGPU is not available in this browser. Use a recent Chrome or Edge (or Chromium with --enable-unsafe-webgpu), or Firefox Nightly / Safari Technology Preview with WebGPU enabled.',
     );
-    ($('start') as HTMLButtonElement).disabled = true;
+    button('start').disabled = true;
     return;
   }
   try {
-    const info = await vg.init();
+    const info = await init();
     state.adapter = info.adapter;
     $('adapter').textContent = info.adapter;
   } catch (e) {
     fail(`No WebGPU device: ${(e as Error).message}`);
+    button('start').disabled = true;
     return;
   }
-  const train = syntheticVolumes(6, SIZE, 1);
-  const val = syntheticVolumes(1, SIZE, 99);
-  const x = vg.tensor(train.image, [train.n, SIZE, SIZE, SIZE, 1]);
-  const seg = vg.tensor(train.labels, [train.n, SIZE, SIZE, SIZE], 'int32');
-  const fg = vg.tensor(
-    Float32Array.from(train.labels, (k) => (k > 0 ? 1 : 0)),
-    [train.n, SIZE, SIZE, SIZE, 1],
-  );
-  const vx = vg.tensor(val.image, [1, SIZE, SIZE, SIZE, 1]);
-  // Show the z slice of the validation volume with the most labelled voxels.
-  const perSlice = new Array(SIZE).fill(0);
-  val.labels.forEach((k, v) => {
-    if (k > 0) perSlice[v % SIZE]++;
-  });
-  const mid = perSlice.indexOf(Math.max(...perSlice));
-  let stop = false;
-
-  $('stop').onclick = () => {
-    stop = true;
+  button('start').onclick = () => void start();
+  button('stop').onclick = () => {
+    stopRequested = true;
   };
-  $('start').onclick = async () => {
-    const w1 = Number(($('w1') as HTMLInputElement).value);
-    const w2 = Number(($('w2') as HTMLInputElement).value);
-    const steps = Math.max(1, Math.floor(Number(($('steps') as HTMLInputElement).value)));
-    ($('start') as HTMLButtonElement).disabled = true;
-    ($('stop') as HTMLButtonElement).disabled = false;
-    stop = false;
-    state.running = true;
-    state.steps = 0;
-    state.segmentation = [];
-    state.foreground = [];
-    const model = twoHeadModel({ size: SIZE, classes: CLASSES, filters: 8, seed: 1 });
-    model.compile({
-      optimizer: new vg.Adam({ learningRate: 0.03 }),
-      loss: [segmentationLoss, foregroundLoss],
-      lossWeights: [w1, w2],
-    });
-    try {
-      for (let step = 0; step < steps && !stop; step++) {
-        const b = (2 * step) % train.n;
-        const kept = vg.tidy(() => {
-          const xb = vg.slice(x, [b, 0, 0, 0, 0], [2, SIZE, SIZE, SIZE, 1]);
-          const sb = vg.slice(seg, [b, 0, 0, 0], [2, SIZE, SIZE, SIZE]);
-          const fb = vg.slice(fg, [b, 0, 0, 0, 0], [2, SIZE, SIZE, SIZE, 1]);
-          const { total, perOutput } = model.trainStep(xb, [sb, fb]);
-          return [total, perOutput.segmentation, perOutput.foreground];
-        });
-        // An asynchronous read: the page keeps drawing while the GPU works.
-        const [, s, f] = await vg.readAll(kept);
-        kept.forEach((t) => t.dispose());
-        state.steps = step + 1;
-        state.segmentation.push(s[0]);
-        state.foreground.push(f[0]);
-        $('status').textContent = `step ${state.steps} / ${steps}`;
-        drawCurves();
-        if (step % 5 === 0 || step === steps - 1) {
-          const logits = vg.tidy(() => model.predict(vx).segmentation);
-          const probs = await logits.data();
-          logits.dispose();
-          const image = new Float32Array(SIZE * SIZE);
-          const label = new Int32Array(SIZE * SIZE);
-          const pred = new Int32Array(SIZE * SIZE);
-          for (let i = 0; i < SIZE; i++)
-            for (let j = 0; j < SIZE; j++) {
-              const v = (i * SIZE + j) * SIZE + mid;
-              image[i * SIZE + j] = val.image[v];
-              label[i * SIZE + j] = val.labels[v];
-              pred[i * SIZE + j] = argmaxClass(probs, v, CLASSES);
-            }
-          drawSlice(image, label, pred);
-        }
-        await new Promise((r) => setTimeout(r, 0));
-      }
-      $('status').textContent = `${stop ? 'stopped' : 'done'} after ${state.steps} steps`;
-    } catch (e) {
-      fail(`training failed: ${(e as Error).message}`);
-    } finally {
-      state.running = false;
-      ($('start') as HTMLButtonElement).disabled = false;
-      ($('stop') as HTMLButtonElement).disabled = true;
-    }
+  button('use-synthetic').onclick = () => useDataset(syntheticDataset());
+  button('download-weights').onclick = () => void downloadWeights();
+  button('download-labels').onclick = () => void downloadLabels();
+  select('case').onchange = () => {
+    resetSlice();
+    drawViews();
+    // A trained model predicts the newly shown case at once.
+    if (run) currentPrediction().catch((e) => fail(`could not predict: ${(e as Error).message}`));
   };
+  select('axis').onchange = () => {
+    resetSlice();
+    drawViews();
+  };
+  input('slice').oninput = drawViews;
+  input('opacity').oninput = drawViews;
+  acceptFiles(document.documentElement, $('drop-zone'), input('files'), (files) => void loadFiles(files));
+  useDataset(syntheticDataset());
+  $('status').textContent = 'ready';
+  state.ready = true;
 }
 
 main().catch((e) => fail(String(e)));
