@@ -21,7 +21,7 @@ import { autoTune } from '../tensor/tune.js';
 import { BatchMeans, type Logs } from './batch_means.js';
 import { checkCallbacks } from './callbacks.js';
 import { bindClassWeight, type ClassWeight } from './class_weight.js';
-import type { LossArg, ResolvedLoss, WeightsArg } from './compile_loss.js';
+import type { ResolvedLoss } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import type { Layer } from './layer.js';
 import { layerClassName } from './layers/registry.js';
@@ -41,10 +41,28 @@ import {
 } from './model_data.js';
 import { modelFolderWriter } from './model_folder.js';
 import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
+import {
+  type Callback,
+  type CompileOptions,
+  EVALUATE_KEYS,
+  type EvaluateOptions,
+  FIT_KEYS,
+  type FitOptions,
+  type History,
+  type MetricFn,
+  type ModelConfig,
+  type OutputActivation,
+  PREDICT_KEYS,
+  type PredictOptions,
+  type TargetsArg,
+  type TensorsArg,
+  TRAIN_STEP_KEYS,
+  type TrainStepOptions,
+} from './model_options.js';
 import type { Optimizer } from './optimizers/optimizer.js';
-import { checkVerbose, Progress, type Verbose } from './progress.js';
+import { checkVerbose, Progress } from './progress.js';
 import { loadWeights, saveWeights } from './safetensors.js';
-import { checkSampleWeighting, type SampleWeightArg } from './sample_weight.js';
+import { checkSampleWeighting } from './sample_weight.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
@@ -61,102 +79,21 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
   return new SymbolicTensor(layer.outputShape(), layer, []);
 }
 
-export type TensorsArg = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
-/** Targets: like TensorsArg; a list may hold only the outputs that have a loss (Keras 3). */
-export type TargetsArg = Tensor | readonly (Tensor | null)[] | Readonly<Record<string, Tensor | null>>;
-
-export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
-
-export interface CompileOptions {
-  optimizer: Optimizer;
-  loss: LossArg;
-  lossWeights?: WeightsArg | null;
-  /**
-   * Per output name, metrics logged as '<output>_<metric>' each epoch: 'dice' / 'iou' (the
-   * NaN-aware mean of diceMetric / iouMetric, argmax or 0.5 threshold) or named functions.
-   */
-  metrics?: Readonly<Record<string, readonly (string | MetricFn)[]>>;
-}
-
-export type { Logs } from './batch_means.js';
-
-export interface Callback {
-  /** After each batch, with the running means of the epoch so far (Keras 3's logs). */
-  onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
-  /** After each epoch, with its means and the validation's; may return true to stop training. */
-  onEpochEnd?(epoch: number, logs: Logs): boolean | undefined | Promise<boolean | undefined>;
-}
-
-export interface FitOptions {
-  epochs?: number;
-  batchSize?: number;
-  /** Shuffle the samples every epoch (seeded: the same order every run). Default true. */
-  shuffle?: boolean;
-  seed?: number;
-  /** [x, y] or [x, y, sampleWeight], evaluated after every epoch; overrides validationSplit. */
-  validationData?: readonly [TensorsArg, TargetsArg] | readonly [TensorsArg, TargetsArg, SampleWeightArg | null];
-  /** The last fraction of the samples (taken before shuffling) held out for validation. */
-  validationSplit?: number;
-  /** Keras's sample_weight: one weight per sample, for every output or per output. */
-  sampleWeight?: SampleWeightArg | null;
-  /** Keras's class_weight (class index → weight), for a model whose losses are on one output. */
-  classWeight?: ClassWeight | null;
-  callbacks?: readonly Callback[];
-  /** 0 silent (default), 1 a progress bar, 2 one line per epoch, 'auto' 1 on a terminal. */
-  verbose?: Verbose;
-}
-
-export interface EvaluateOptions {
-  batchSize?: number;
-  sampleWeight?: SampleWeightArg | null;
-  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
-  verbose?: Verbose;
-}
-
-export interface PredictOptions {
-  /** Samples per forward pass (default 32); the outputs are concatenated. */
-  batchSize?: number;
-  /** 0 silent (default), 1 a progress bar, 2 one line at the end, 'auto' 1 on a terminal. */
-  verbose?: Verbose;
-}
-
-export interface TrainStepOptions {
-  sampleWeight?: SampleWeightArg | null;
-  classWeight?: ClassWeight | null;
-}
-
-const FIT_KEYS = [
-  'epochs',
-  'batchSize',
-  'shuffle',
-  'seed',
-  'validationData',
-  'validationSplit',
-  'sampleWeight',
-  'classWeight',
-  'callbacks',
-  'verbose',
-] as const;
-const EVALUATE_KEYS = ['batchSize', 'sampleWeight', 'verbose'] as const;
-const PREDICT_KEYS = ['batchSize', 'verbose'] as const;
-const TRAIN_STEP_KEYS = ['sampleWeight', 'classWeight'] as const;
-
-export interface History {
-  epoch: number[];
-  /** 'loss', '<output>_loss' (unweighted), metrics, and 'val_…' with validation data. */
-  history: Record<string, number[]>;
-}
-
-export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
-
-export interface ModelConfig {
-  inputs: SymbolicTensor | readonly SymbolicTensor[];
-  /** A list (names from the layers) or a record keyed by output name. */
-  outputs: SymbolicTensor | readonly SymbolicTensor[] | Readonly<Record<string, SymbolicTensor>>;
-  name?: string;
-  /** How each output is read (default 'linear'); see `Model.outputActivations`. */
-  outputActivations?: Readonly<Record<string, OutputActivation>>;
-}
+export type {
+  Callback,
+  CompileOptions,
+  EvaluateOptions,
+  FitOptions,
+  History,
+  Logs,
+  MetricFn,
+  ModelConfig,
+  OutputActivation,
+  PredictOptions,
+  TargetsArg,
+  TensorsArg,
+  TrainStepOptions,
+} from './model_options.js';
 
 export class Model {
   readonly name: string;
