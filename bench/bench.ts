@@ -45,6 +45,8 @@ interface Row {
   wallMs: number;
   gbps: number | null;
   vsCopy: string;
+  /** GB/s over what a compute shader's own vec4 copy reaches in this run. */
+  vsShaderCopy: string;
   note: string;
   /** Bytes the work must move at least (read + written) and its FLOPs, counted from the shapes. */
   bytes: number;
@@ -66,6 +68,7 @@ function record(name: string, shape: number[], t: Timing, bytes: number | null, 
   const gbps = bytes === null ? null : bytes / (ms * 1e6);
   const ref = copyGbps.get(key);
   const vsCopy = gbps !== null && ref ? `${((100 * gbps) / ref).toFixed(0)}%` : '';
+  const vsShaderCopy = gbps !== null ? `${((100 * gbps * 1e9) / limits.shaderCopyBytesPerSecond).toFixed(0)}%` : '';
   const moved = bytes ?? 0;
   const roof = moved > 0 || flops > 0 ? roofline(limits, ms, moved, flops) : null;
   const row: Row = {
@@ -75,6 +78,7 @@ function record(name: string, shape: number[], t: Timing, bytes: number | null, 
     wallMs: t.medianMs,
     gbps,
     vsCopy,
+    vsShaderCopy,
     note,
     bytes: moved,
     flops,
@@ -443,7 +447,7 @@ const limitNames = [
 ] as const;
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
 const share = (r: Row): string => (r.rooflineShare === null ? '' : `${(100 * r.rooflineShare).toFixed(0)}%`);
-const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains); roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
+const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains), a compute shader's own vec4 copy ${(limits.shaderCopyBytesPerSecond / 1e9).toFixed(1)} GB/s; roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
 const torchLine =
   'skipped' in torchStep
     ? `PyTorch CPU peer skipped: ${torchStep.skipped}`
@@ -461,11 +465,11 @@ console.log(header);
 console.log(`limits used: ${limitNames.map((n) => `${n} ${limitsUsed[n]}`).join(', ')}`);
 console.log(limitsLine);
 console.log(
-  `${'kernel'.padEnd(44)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}${'roofline'.padStart(10)}${'share'.padStart(7)}`,
+  `${'kernel'.padEnd(44)}${'shape'.padEnd(16)}${'ms'.padStart(9)}${'wall ms'.padStart(10)}${'GB/s'.padStart(8)}${'vs copy'.padStart(9)}${'vs shader'.padStart(10)}${'roofline'.padStart(10)}${'share'.padStart(7)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.name.padEnd(44)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}${(r.rooflineMs === null ? '-' : r.rooflineMs.toFixed(2)).padStart(10)}${share(r).padStart(7)}  ${r.note}`,
+    `${r.name.padEnd(44)}${r.shape.padEnd(16)}${r.ms.toFixed(2).padStart(9)}${r.wallMs.toFixed(2).padStart(10)}${(r.gbps === null ? '-' : r.gbps.toFixed(2)).padStart(8)}${r.vsCopy.padStart(9)}${r.vsShaderCopy.padStart(10)}${(r.rooflineMs === null ? '-' : r.rooflineMs.toFixed(2)).padStart(10)}${share(r).padStart(7)}  ${r.note}`,
   );
 }
 console.log(`\n${unetLines.join('\n')}`);
@@ -507,11 +511,11 @@ const md = [
   '',
   `${limitsLine}.`,
   '',
-  '| kernel | shape | ms | wall ms | GB/s | vs copy | roofline ms | share of roofline |',
-  '|---|---|---:|---:|---:|---:|---:|---:|',
+  '| kernel | shape | ms | wall ms | GB/s | vs copy | vs shader copy | roofline ms | share of roofline |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} | ${r.rooflineMs === null ? '' : r.rooflineMs.toFixed(2)} | ${share(r)} |`,
+      `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.shape} | ${r.ms.toFixed(2)} | ${r.wallMs.toFixed(2)} | ${r.gbps === null ? '' : r.gbps.toFixed(2)} | ${r.vsCopy} | ${r.vsShaderCopy} | ${r.rooflineMs === null ? '' : r.rooflineMs.toFixed(2)} | ${share(r)} |`,
   ),
   '',
   ...unetLines,
