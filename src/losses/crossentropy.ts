@@ -7,6 +7,8 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { checkOptions } from '../options.js';
+import { tidy } from '../tensor/api.js';
+import { fill } from '../tensor/ops/creation.js';
 import { add, affine } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
 import type { OverlapStats } from '../tensor/ops/overlap/index.js';
@@ -31,6 +33,11 @@ function negLogLikelihood(sums: Tensor, slot: number, perSample: boolean): Tenso
   return affine(perSample ? sum(ll, 1) : sum(ll), -1);
 }
 
+/** t / count: the mean of `count` values summed in t (NaN when there are none, as NumPy's mean). */
+function meanOf(t: Tensor, count: number): Tensor {
+  return count === 0 ? fill(t.shape, NaN) : affine(t, 1 / count);
+}
+
 function crossentropy(
   fn: string,
   binary: boolean,
@@ -42,19 +49,18 @@ function crossentropy(
   const fromLogits = bool(fn, 'fromLogits', options.fromLogits, false);
   const reduction = oneOf(fn, 'reduction', options.reduction, ['mean', 'sum', 'none'] as const, 'mean');
   const activation = fromLogits ? (binary ? 'sigmoid' : 'softmax') : 'none';
-  const inputs = prepareInputs(fn, yTrue, yPred, !fromLogits, activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, !fromLogits, activation);
     const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
     const { sums, slots } = lossSums(fn, inputs, { softLabel: false, squaredPred: false, extra });
     const slot = slots[binary ? 'binaryLogLikelihood' : 'logLikelihood']!;
     const { B, N, C } = inputs.geometry;
     const perValue = binary ? N * C : N;
     if (reduction === 'sum') return negLogLikelihood(sums, slot, false);
-    if (reduction === 'none') return affine(negLogLikelihood(sums, slot, true), 1 / perValue);
-    return affine(negLogLikelihood(sums, slot, false), 1 / (perValue * B));
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+    if (reduction === 'none') return meanOf(negLogLikelihood(sums, slot, true), perValue);
+    return meanOf(negLogLikelihood(sums, slot, false), perValue * B);
+  });
 }
 
 /** Categorical cross-entropy −Σ_c t·log p, averaged over voxels and samples. */
@@ -87,17 +93,16 @@ export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: Dice
   const wCe = nonNegative(fn, 'lambdaCe', lambdaCe, 1);
   if (o.reduction === 'none')
     throw new ValueError(argMessage(fn, 'reduction', "'mean' or 'sum' (the two terms reduce differently)", "'none'"));
-  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
-  try {
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
     const { B, N, C } = inputs.geometry;
     checkClassWeights(fn, o.classWeights, keptClasses(C, o.includeBackground));
     const binary = o.activation === 'sigmoid' || C === 1;
     const extra: OverlapStats = binary ? { binaryLogLikelihood: true } : { logLikelihood: true };
     const { loss: diceLoss, sums, slots } = overlapLossOf(fn, 'dice', inputs, o, 0, 0, extra);
     const slot = binary ? slots.binaryLogLikelihood! : slots.logLikelihood!;
-    const ce = affine(negLogLikelihood(sums, slot, false), o.reduction === 'sum' ? 1 : 1 / ((binary ? N * C : N) * B));
+    const total = negLogLikelihood(sums, slot, false);
+    const ce = o.reduction === 'sum' ? total : meanOf(total, (binary ? N * C : N) * B);
     return add(affine(diceLoss, wDice), affine(ce, wCe));
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+  });
 }

@@ -8,6 +8,7 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { checkOptions } from '../options.js';
+import { tidy } from '../tensor/api.js';
 import { cast } from '../tensor/ops/cast.js';
 import { ones } from '../tensor/ops/creation.js';
 import { add, affine, greater, mul, reciprocal, square, where } from '../tensor/ops/elementwise/index.js';
@@ -57,8 +58,9 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
   const batch = oneOf(fn, 'batch', b1 ?? gdlBatch, ['per_sample', 'summed'] as const, 'summed');
   const weightType = oneOf(fn, 'weightType', wt, ['square', 'simple', 'uniform'] as const, 'square');
   const weightInf = oneOf(fn, 'weightInf', wi, ['monai_max', 'eps'] as const, 'monai_max');
-  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
     const summed = batch === 'summed';
     const terms = overlapTerms(fn, inputs, {
       softLabel: o.softLabel,
@@ -73,7 +75,5 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
     if (o.reduction === 'mean') return summed ? reshape(perRow, []) : mean(perRow);
     if (o.reduction === 'sum') return summed ? reshape(perRow, []) : sum(perRow);
     return perRow;
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+  });
 }
