@@ -3,7 +3,7 @@
  * which the autodiff tape observes top-level ops. Ops reach the device only through
  * `engine.backend`, the Backend seam.
  */
-import { DeviceError, NumericsError } from '../errors.js';
+import { DeviceError, KernelError, NumericsError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { BYTES_PER_ELEMENT, type DataArray, type DType } from './dtype.js';
 import { flags } from './flags.js';
@@ -288,12 +288,12 @@ class Engine {
     this.#scopes.push(made);
     let out: T;
     try {
-      out = forward();
+      // A top-level op records its commands in an error scope of its own (when a device is open:
+      // without one, the first allocation says so).
+      out = this.#opDepth === 1 && this.#opened ? this.#opened.backend.recordOp(name, forward) : forward();
     } catch (e) {
       for (const t of made) if (!t.kept) t.dispose();
-      throw this.#opDepth === 1 && e instanceof DeviceError && !e.message.startsWith(`${name}:`)
-        ? new DeviceError(`${name}: ${e.message}`)
-        : e;
+      throw this.#opDepth === 1 ? named(name, e) : e;
     } finally {
       this.#scopes.splice(this.#scopes.lastIndexOf(made), 1);
       this.#opDepth--;
@@ -318,6 +318,12 @@ class Engine {
       this.observer = saved;
     }
   }
+}
+
+/** A device or kernel error raised inside an op, with the op's name in front of its message. */
+function named(op: string, e: unknown): unknown {
+  if (!(e instanceof DeviceError || e instanceof KernelError) || e.message.startsWith(`${op}:`)) return e;
+  return e instanceof DeviceError ? new DeviceError(`${op}: ${e.message}`) : new KernelError(`${op}: ${e.message}`);
 }
 
 function collectTensors(x: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
