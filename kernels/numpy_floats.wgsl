@@ -60,17 +60,20 @@ fn nan_clamp4(v: vec4<f32>, lo: vec4<f32>, hi: vec4<f32>) -> vec4<f32> {
   return select(clamp(v, lo, hi), v, is_nan4(v));
 }
 
-// NumPy's power (C99's pow): x^0 = 1 and 1^y = 1 (NaN included), (-1)^±inf = 1, a negative base
-// with an integer exponent has the sign of its parity (WGSL's pow is exp2(y·log2 x): NaN for
-// every x < 0), -inf with any other exponent is +inf or +0, any other negative base is NaN.
+// NumPy's power (C99's pow): x^0 = 1 and 1^y = 1 (NaN included), (-1)^±inf = 1, 0^y = 0 for
+// y > 0 and inf for y < 0, a negative base (-0 and -inf included) with an odd integer exponent
+// gives the negative of |x|^y, with an even one |x|^y, with any other a NaN (but -0 and -inf give
+// |x|^y). WGSL's pow is exp2(y·log2 x): NaN for every x < 0, and not always inf for 0^-y.
 fn numpy_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
   if (is_nan(x) || is_nan(y)) { return nan(); }
-  if (x >= 0.0) { return pow(x, y); }
-  if (x == -1.0 && abs(y) == pos_inf()) { return 1.0; }
-  if (floor(y) != y && x != neg_inf()) { return nan(); }
+  let negative = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  let integer = floor(y) == y;
+  if (negative && !integer && x != 0.0 && x != neg_inf()) { return nan(); }
+  var m = pow(abs(x), y);
+  if (x == 0.0) { m = select(pos_inf(), 0.0, y > 0.0); }
+  if (x == -1.0 && abs(y) == pos_inf()) { m = 1.0; }
   // An f32 of magnitude 2^24 or more (infinity too) is even.
-  let odd = abs(y) < 16777216.0 && (i32(y) & 1) == 1;
-  let m = pow(-x, y);
-  return select(m, -m, odd);
+  let odd = integer && abs(y) < 16777216.0 && (i32(y) & 1) == 1;
+  return select(m, -m, negative && odd);
 }

@@ -91,21 +91,24 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
   }
 });
 
-t("the backend's reading of every kernel's storage bindings (names, access, minimum size) matches the definition", () => {
-  for (const k of definedKernels()) {
-    const layout = storageBindings(wgsl(k));
-    assert.equal(
-      layout.map((b) => b.name),
-      [...k.bindings],
-      `${k.name}: storage bindings`,
-    );
-    for (const b of layout) {
-      const decl = new RegExp(`var<storage, (read|read_write)> ${b.name}: array<(.+)>;`).exec(wgsl(k))!;
-      assert.is(b.writable, decl[1] === 'read_write', `${k.name}.${b.name}: access`);
-      assert.is(b.minBytes, /vec4/.test(decl[2]) ? 16 : 4, `${k.name}.${b.name}: element bytes (${decl[2]})`);
+t(
+  "the backend's reading of every kernel's storage bindings (names, access, minimum size) matches the definition",
+  () => {
+    for (const k of definedKernels()) {
+      const layout = storageBindings(wgsl(k));
+      assert.equal(
+        layout.map((b) => b.name),
+        [...k.bindings],
+        `${k.name}: storage bindings`,
+      );
+      for (const b of layout) {
+        const decl = new RegExp(`var<storage, (read|read_write)> ${b.name}: array<(.+)>;`).exec(wgsl(k))!;
+        assert.is(b.writable, decl[1] === 'read_write', `${k.name}.${b.name}: access`);
+        assert.is(b.minBytes, /vec4/.test(decl[2]) ? 16 : 4, `${k.name}.${b.name}: element bytes (${decl[2]})`);
+      }
     }
-  }
-});
+  },
+);
 
 t('every WGSL file in kernels/ is a defined kernel or a prelude of one', () => {
   const used = new Set(definedKernels().flatMap((k) => [k.file, ...k.preludes.map((p) => p.file)]));
