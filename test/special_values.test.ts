@@ -140,7 +140,7 @@ t(
         ['wide, all', wide, [0, 1]],
       ] as const) {
         // A float32 mean overflows where its float32 sum does (as NumPy's float32 mean).
-        const count = axes.reduce((a, k) => a * v.shape[k], 1);
+        const count = axes.reduce((a: number, k: number) => a * v.shape[k], 1);
         const expected =
           name === 'mean'
             ? f32(O.reduce('sum', v, [...axes])).map((s) => Math.fround(s / count))

@@ -114,6 +114,7 @@ export function overlapHead(sums: Tensor, weights: Tensor, spec: OverlapHeadSpec
     const [B, , C] = sums.shape;
     const kept = C - spec.drop;
     const out = engine.empty(spec.reduction !== 'none' ? [] : spec.summed ? [kept] : [B, kept], 'float32');
+    if (out.size === 0) return out;
     // The forward pass writes no d_sums; a small buffer stands in for the binding.
     const dummy = engine.empty([1], 'float32');
     try {
@@ -134,6 +135,7 @@ export function overlapHead(sums: Tensor, weights: Tensor, spec: OverlapHeadSpec
 export function overlapHeadGrad(sums: Tensor, weights: Tensor, dy: Tensor, spec: OverlapHeadSpec): Tensor {
   return engine.run('overlapHeadGrad', [sums, weights, dy], { spec }, () => {
     const out = engine.empty(sums.shape, 'float32');
+    if (out.size === 0) return out;
     const [B, , C] = sums.shape;
     dispatch(OVERLAP_LOSS, {
       params: params(sums, spec),

@@ -298,12 +298,16 @@ class Engine {
       this.#scopes.splice(this.#scopes.lastIndexOf(made), 1);
       this.#opDepth--;
     }
+    // An op leaves behind only what it returns: the intermediates of an op built from ops are
+    // freed here, whatever scope it was called in (or none).
+    const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
+    const returned = new Set(outputs);
     const parent = this.#scopes.at(-1);
-    if (parent) for (const t of made) parent.add(t);
-    if (recording && observer) {
-      const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
-      observer.record<N>({ name, inputs, outputs, attrs });
+    for (const t of made) {
+      if (returned.has(t)) parent?.add(t);
+      else if (!t.kept) t.dispose();
     }
+    if (recording && observer) observer.record<N>({ name, inputs, outputs, attrs });
     if (flags.checkNumerics && this.#opDepth === 0 && !this.#probing && this.numericsProbe) this.#probe(name, out);
     return out;
   }

@@ -92,9 +92,14 @@ function emptySum(y: Tensor, bias: Tensor | null, activation: 'linear' | 'relu')
     y.dispose();
     return fill(y.shape, 0);
   }
-  const biased = add(fill(y.shape, 0), bias);
+  const zero = fill(y.shape, 0);
+  const biased = add(zero, bias);
+  zero.dispose();
   y.dispose();
-  return activation === 'relu' ? relu(biased) : biased;
+  if (activation === 'linear') return biased;
+  const activated = relu(biased);
+  biased.dispose();
+  return activated;
 }
 
 /** Output channels padded with zeros to a multiple of `multiple` (the kernel and the bias). */
