@@ -1,15 +1,17 @@
 /**
- * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), and the
- * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json).
+ * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), the
+ * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json), and
+ * AsyncLocalStorage as the async context of tidyAsync's scopes.
  *
  * dawn.node's GPU object must stay strongly reachable for the device's whole life: if V8 collects
  * it, Dawn's instance dies under the device and the process crashes at random moments. `retain`
  * holds it while a device is open and drops it after, so the process can exit.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type GpuRequest, type Platform, setPlatform } from '../platform.js';
+import { type AsyncContext, type GpuRequest, type Platform, setPlatform } from '../platform.js';
 
 /** The open device's GPU object, held only to stay reachable (see the header). */
 const held: { gpu: GPU | null } = { gpu: null };
@@ -63,6 +65,10 @@ export const nodePlatform: Platform = {
     } catch {
       // A read-only home: tuning then lasts for the process only.
     }
+  },
+  asyncContext<T>(): AsyncContext<T> {
+    const storage = new AsyncLocalStorage<T>();
+    return { get: () => storage.getStore(), run: <R>(value: T, fn: () => R): R => storage.run(value, fn) };
   },
 };
 
