@@ -571,13 +571,14 @@ function release(value: unknown, seen = new Set<unknown>()): void {
   ];
   if (shared.includes(value)) return;
   seen.add(value);
-  if (value instanceof vg.Tensor) return value.dispose();
-  if (value instanceof vg.Model) return value.dispose();
+  if (value instanceof vg.Tensor || value instanceof vg.Model || value instanceof vg.Optimizer) {
+    value.dispose();
+    return;
+  }
   if (value instanceof vg.Layer) {
     for (const w of value.allWeights) w.dispose();
     return;
   }
-  if (value instanceof vg.Optimizer) return value.dispose();
   if (Array.isArray(value)) for (const v of value) release(v, seen);
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) release(v, seen);
   else for (const tensor of tensorsIn(value)) release(tensor, seen);
