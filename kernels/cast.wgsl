@@ -27,8 +27,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (TO_INT == 1u) {
     let v = bitcast<f32>(x[i]);
     var r = 0;
-    // NaN fails every comparison and keeps 0; the clamp avoids implementation-defined overflow.
-    if (v == v) { r = i32(clamp(v, -2147483648.0, 2147483520.0)); }
+    // NaN keeps 0 (read from its bits: a compiler may fold `v == v` to true); the clamp avoids
+    // implementation-defined overflow.
+    if ((x[i] & 0x7fffffffu) <= 0x7f800000u) { r = i32(clamp(v, -2147483648.0, 2147483520.0)); }
     y[i] = bitcast<u32>(r);
   } else {
     y[i] = bitcast<u32>(f32(bitcast<i32>(x[i])));

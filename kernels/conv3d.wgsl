@@ -68,18 +68,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let row_in = all(pxy >= vec2<i32>(0)) && all(pxy < I.xy);
       let qxy = vec2<u32>(clamp(pxy, vec2<i32>(0), I.xy - vec2<i32>(1)));
       let row = ((o.x * params.in_shape.x + qxy.x) * params.in_shape.y + qxy.y) * params.in_shape.z;
-      // The window's positions: outside the input they are read clamped and weighted by 0.
+      // The window's positions: outside the input they are read clamped and replaced by 0 (a
+      // select, not a product with 0: an infinity read there would give NaN).
       var xb: array<u32, ZWIN>;
-      var keep: array<f32, ZWIN>;
+      var keep: array<bool, ZWIN>;
       for (var t = 0u; t < ZWIN; t++) {
         let pz = z0 + i32(t);
-        keep[t] = select(0.0, 1.0, row_in && pz >= 0 && pz < I.z);
+        keep[t] = row_in && pz >= 0 && pz < I.z;
         xb[t] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
       }
       let wb = (kx * params.ksize.y + ky) * KZ * CI * CO4 + cb * CB4;
       for (var ci = 0u; ci < CI; ci++) {
         var xs: array<f32, ZWIN>;
-        for (var t = 0u; t < ZWIN; t++) { xs[t] = x[xb[t] + ci] * keep[t]; }
+        for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
         for (var kz = 0u; kz < KZ; kz++) {
           var wv: array<vec4<f32>, CB4>;
           for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (kz * CI + ci) * CO4 + c]; }

@@ -54,11 +54,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let row = ((p.x * params.out_shape.x + qxy.x) * params.out_shape.y + qxy.y) * params.out_shape.z;
       for (var kz = 0u; kz < params.ksize.z; kz++) {
         var db: array<u32, VZ>;
-        var keep: array<f32, VZ>;
+        // Gradients of outputs that do not exist are 0: selected, not multiplied by 0 (which
+        // would turn an infinity read there into NaN).
+        var keep: array<bool, VZ>;
         for (var j = 0u; j < VZ; j++) {
           let tz = i32(z0 + j + params.pad.z) - i32(kz * params.dilation.z);
           let oz = tz / s.z;
-          keep[j] = select(0.0, 1.0, row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z);
+          keep[j] = row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z;
           db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO - params.window.w;
         }
         let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4 + cb * CB4;
@@ -66,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           var wv: array<vec4<f32>, CB4>;
           for (var c = 0u; c < CB4; c++) { wv[c] = wt[wb + co * CI4 + c]; }
           for (var j = 0u; j < VZ; j++) {
-            let gv = dy[db[j] + co] * keep[j];
+            let gv = select(0.0, dy[db[j] + co], keep[j]);
             for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += gv * wv[c]; }
           }
         }

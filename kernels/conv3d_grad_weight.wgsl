@@ -65,11 +65,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let base = vec3<i32>(o.yzw * params.stride.xyz);
     for (var t = 0u; t < TB; t++) {
       let p = base + koff[t];
-      let keep = select(0.0, 1.0, all(p >= vec3<i32>(0)) && all(p < I));
+      // Taps in the padding read 0 (selected: a product with 0 would turn an infinity into NaN).
+      let keep = all(p >= vec3<i32>(0)) && all(p < I);
       let q = vec3<u32>(clamp(p, vec3<i32>(0), I - vec3<i32>(1)));
       let xb = voxel_index(o.x, q, params.in_shape.xyz) * CI - params.window.z;
       for (var cb = 0u; cb < CIB; cb++) {
-        let xv = x[xb + min(ci0 + cb, CI - 1u)] * keep;
+        let xv = select(0.0, x[xb + min(ci0 + cb, CI - 1u)], keep);
         for (var c = 0u; c < CO4; c++) { acc[(t * CIB + cb) * CO4 + c] += xv * g[c]; }
       }
     }

@@ -8,7 +8,8 @@
 //   KIND 0 dice     score = (2·tp + nr) / (po + go + dr)
 //   KIND 1 iou      score = (tp + nr) / (po + go − tp + dr)
 //   KIND 2 tversky  score = (tp + nr) / ((1 − α − β)·tp + α·po + β·go + dr)
-//   a zero denominator (only possible with dr = 0) scores 0 with zero gradient.
+//   a zero denominator (only possible with dr = 0) scores 0 with zero gradient; a NaN in the sums
+//   gives a NaN loss and gradient (numpy_floats.wgsl comes first: a compiler may fold NaN != 0).
 //   loss = (1 − score) · w_c · (0 if ZERO_EMPTY and S_t ≤ 0, else 1)
 //
 // MODE 0 (forward). Bindings: 0 params, 1 sums (read, B·S·C f32), 2 weights (read, C' f32),
@@ -98,14 +99,19 @@ fn den_of(x: Terms) -> f32 {
 // Weight of entry (r, c') in the loss: the class weight, times 0 for an empty class when asked.
 fn factor(x: Terms, ck: u32) -> f32 {
   var f = weights[ck];
-  if (ZERO_EMPTY == 1u && x.t <= 0.0) { f = 0.0; }
+  if (ZERO_EMPTY == 1u && x.t <= 0.0 && !is_nan(x.t)) { f = 0.0; }
   return f;
+}
+
+// A zero denominator (NaN is not one: it must reach the loss).
+fn zero_den(den: f32) -> bool {
+  return den == 0.0 && !is_nan(den);
 }
 
 fn entry_loss(r: u32, ck: u32) -> f32 {
   let x = terms(r, ck + params.drop);
   let den = den_of(x);
-  let score = select(0.0, num_of(x) / den, den != 0.0);
+  let score = select(num_of(x) / den, 0.0, zero_den(den));
   return (1.0 - score) * factor(x, ck);
 }
 
@@ -147,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = select(b, 0u, SUMMED == 1u);
   let x = terms(r, c);
   let den = den_of(x);
-  if (den == 0.0) { return; }
+  if (zero_den(den)) { return; }
   let g_entry = select(io[r * kept() + ck], io[0] * params.scale, REDUCE == 1u);
   // dL/dscore = −g·factor; score = num/den.
   let g_score = -g_entry * factor(x, ck);

@@ -1,6 +1,6 @@
 // overlap_sums.wgsl — per-sample, per-class overlap statistics of a segmentation volume in one read.
-// (Preceded by overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred), the activation, labels
-// and the constants C, CV, NSTAT, ACT, LABELS, VEC and the slots S_*.)
+// (Preceded by numpy_floats.wgsl and overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred),
+// the activation, labels and the constants C, CV, NSTAT, ACT, LABELS, VEC and the slots S_*.)
 //
 // y_pred (and y_true, unless labels are given) are channels-last (B, N, C) with N = X*Y*Z voxels.
 // For every (b, c) the kernel sums, over the voxels of a slice of sample b:

@@ -1,6 +1,6 @@
 // overlap_sums_grad.wgsl — the backward of overlap_sums.wgsl in one broadcast pass.
-// (Preceded by overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred), the activation, labels
-// and the constants.)
+// (Preceded by numpy_floats.wgsl and overlap_voxel.wgsl: bindings 1-3 (y_true, labels, y_pred),
+// the activation, labels and the constants.)
 //
 // Given g = dL/dS of shape (B, NSTAT, C) (slots as in overlap_sums.wgsl), writes for every voxel
 //   dL/dp = g_tp·t + g_p + g_abs·sign(p − t) + 2·g_pp·p + g_xcat·t/p + g_xbin·(t/p − (1 − t)/(1 − p))
@@ -100,14 +100,14 @@ fn backprop_voxel(voxel: u32, gv: ptr<function, array<vec4<f32>, NACC>>) {
     var x = vec4<f32>(0.0);
     if (S_XCAT != 255u) {
       let gx = (*gv)[S_XCAT * CV + j];
-      if (ACT == 0u) { d += gx * v.inside[j] * tj / clamp(pj, vec4<f32>(EPS), vec4<f32>(1.0)); }
+      if (ACT == 0u) { d += gx * v.inside[j] * tj / nan_clamp4(pj, vec4<f32>(EPS), vec4<f32>(1.0)); }
       if (ACT == 1u) { x += gx * tj * (1.0 - pj); }
       if (ACT == 2u) { x += gx * tj; }
     }
     if (S_XBIN != 255u) {
       let gx = (*gv)[S_XBIN * CV + j];
       if (ACT == 0u) {
-        let pc = clamp(pj, vec4<f32>(EPS), vec4<f32>(1.0 - EPS));
+        let pc = nan_clamp4(pj, vec4<f32>(EPS), vec4<f32>(1.0 - EPS));
         d += gx * v.inside[j] * (tj / pc - (1.0 - tj) / (1.0 - pc));
       }
       if (ACT == 1u) { x += gx * (tj - pj); }

@@ -1,6 +1,7 @@
 // overlap_voxel.wgsl — what overlap_sums.wgsl and overlap_sums_grad.wgsl share: reading one
 // voxel's C classes of y_pred and y_true, the fused activation and the labels. Not a kernel by
-// itself: the registry puts it in front of both (compile errors name this file and its line).
+// itself: the registry puts it in front of both (compile errors name this file and its line),
+// after numpy_floats.wgsl.
 //
 // Bindings it declares (group 0), the same in both kernels, in the losses' argument order:
 //   0 params  uniform       Params (below)
@@ -14,6 +15,9 @@
 // ACT: 0 none, 1 sigmoid (per class), 2 softmax over the C classes (max-subtracted; log p is
 // z − max − log Σ exp, never the log of a rounded p). With ACT 0 the logs use p clamped to
 // [1e-7, 1 − 1e-7] (as Keras) and `inside` marks where the clamp is inactive.
+// Special values follow the float64 reference: a NaN prediction or logit gives NaN statistics (the
+// clamp keeps it); softmax over logits whose largest is +inf is 1 for a single +inf class and 0
+// elsewhere (log p: 0 and -inf), NaN when several are +inf or when all are -inf.
 // LABELS = 1: t = (index == c) is formed on the fly (C = 1: t = (index == 1), a foreground mask);
 // an index outside [0, C) marks no class. No one-hot tensor ever exists.
 
@@ -92,7 +96,7 @@ fn load_block(from_true: bool, e: u32, j: u32) -> vec4<f32> {
 }
 
 fn softplus(x: vec4<f32>) -> vec4<f32> {
-  return max(x, vec4<f32>(0.0)) + log(vec4<f32>(1.0) + exp(-abs(x)));
+  return nan_max4(x, vec4<f32>(0.0)) + log(vec4<f32>(1.0) + exp(-abs(x)));
 }
 
 struct Voxel {
@@ -117,11 +121,26 @@ fn read_voxel(voxel: u32, e: u32, label_base: u32) -> Voxel {
       x.log1mp[j] = -softplus(z);
     }
   } else if (ACT == 2u) {
-    var m = -3.0e38;
+    // Padding lanes hold -inf: they change no max and get p = 0.
+    var m = neg_inf();
+    var infinities = 0u;
     for (var j = 0u; j < CV; j++) {
-      let z = select(vec4<f32>(-3.0e38), x.p[j], lanes(j) < vec4<u32>(C));
+      let z = select(vec4<f32>(neg_inf()), x.p[j], lanes(j) < vec4<u32>(C));
       x.p[j] = z;
-      m = max(m, max(max(z.x, z.y), max(z.z, z.w)));
+      m = nan_max(m, nan_max(nan_max(z.x, z.y), nan_max(z.z, z.w)));
+      infinities += dot(select(vec4<u32>(0u), vec4<u32>(1u), is_pos_inf4(z)), vec4<u32>(1u));
+    }
+    if (is_pos_inf(m)) {
+      for (var j = 0u; j < CV; j++) {
+        let hit = is_pos_inf4(x.p[j]);
+        x.p[j] = select(vec4<f32>(0.0), vec4<f32>(1.0), hit);
+        x.logp[j] = select(vec4<f32>(neg_inf()), vec4<f32>(0.0), hit);
+        if (infinities != 1u) {
+          x.p[j] = vec4<f32>(nan());
+          x.logp[j] = vec4<f32>(nan());
+        }
+      }
+      return finish_voxel(x, voxel, e, label_base);
     }
     var s = 0.0;
     for (var j = 0u; j < CV; j++) {
@@ -137,12 +156,18 @@ fn read_voxel(voxel: u32, e: u32, label_base: u32) -> Voxel {
     }
   } else if (S_XCAT != 255u || S_XBIN != 255u) {
     for (var j = 0u; j < CV; j++) {
-      let pc = clamp(x.p[j], vec4<f32>(EPS), vec4<f32>(1.0 - EPS));
+      let pc = nan_clamp4(x.p[j], vec4<f32>(EPS), vec4<f32>(1.0 - EPS));
       x.logp[j] = log(pc);
       x.log1mp[j] = log(1.0 - pc);
       x.inside[j] = select(vec4<f32>(0.0), vec4<f32>(1.0), pc == x.p[j]);
     }
   }
+  return finish_voxel(x, voxel, e, label_base);
+}
+
+// The voxel's targets t: from its label, or read from y_true.
+fn finish_voxel(activated: Voxel, voxel: u32, e: u32, label_base: u32) -> Voxel {
+  var x = activated;
   if (LABELS == 1u) {
     let index = labels[voxel - label_base];
     for (var j = 0u; j < CV; j++) {

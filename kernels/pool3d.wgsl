@@ -1,12 +1,14 @@
 // pool3d.wgsl — max or average pooling over 3D windows of a channels-last volume, forward, and
 // (MODE 2, 3) its gradient as a gather.
-// (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers; the window is
-// ksize, channels in_shape.w = out_shape.w = C.)
+// (Preceded by numpy_floats.wgsl and conv3d_geometry.wgsl: Params at binding 0 and the index
+// helpers; the window is ksize, channels in_shape.w = out_shape.w = C.)
 //
 //   MODE 0 max      y[b, o, c] = max over the window's taps inside the input of x[b, i, c]
+//                   (NaN if one of them is NaN, as NumPy's max; -inf if all are -inf)
 //   MODE 1 average  y[b, o, c] = mean over the window's taps inside the input (padding excluded,
 //                   as Keras' 'same' average pooling)
 //   MODE 2 max grad      dx[b, i, c] = Σ over windows o whose first maximal tap is i of dy[b, o, c]
+//                        (the first NaN tap, when the window holds one: the tap the max returned)
 //   MODE 3 average grad  dx[b, i, c] = Σ over windows o containing i of dy[b, o, c] / count(o)
 // Bindings (group 0):
 //   1 src  storage read  array<f32>  MODE 0, 1: x (B, IX, IY, IZ, C); MODE 2, 3: dy (B, OX, OY, OZ, C)
@@ -38,7 +40,7 @@ fn window_count(o: vec3<u32>) -> f32 {
 
 // Input position of the first maximal tap of the window at output o, channel c of sample b.
 fn argmax_position(b: u32, o: vec3<u32>, c: u32) -> vec3<i32> {
-  var best = -3.0e38;
+  var best = neg_inf();
   var at = vec3<i32>(-1);
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
@@ -46,7 +48,7 @@ fn argmax_position(b: u32, o: vec3<u32>, c: u32) -> vec3<i32> {
         let p = input_position(o, vec3<u32>(kx, ky, kz));
         if (!inside(p)) { continue; }
         let v = x[voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c - params.window.z];
-        if (v > best || all(at == vec3<i32>(-1))) {
+        if (!is_nan(best) && (v > best || is_nan(v) || all(at == vec3<i32>(-1)))) {
           best = v;
           at = p;
         }
@@ -66,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (MODE <= 1u) {
     if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C)) { return; }
     let o = voxel_coords(i / C, params.out_shape.xyz);
-    var best = -3.0e38;
+    var best = neg_inf();
     var total = 0.0;
     var n = 0.0;
     for (var kx = 0u; kx < params.ksize.x; kx++) {
@@ -75,7 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
           if (!inside(p)) { continue; }
           let v = src[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z];
-          best = max(best, v);
+          best = nan_max(best, v);
           total += v;
           n += 1.0;
         }

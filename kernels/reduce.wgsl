@@ -7,6 +7,9 @@
 //
 // V: the element the kernel loads, f32 or vec4<f32> (the host substitutes the alias line). With
 //   vec4, "I" counts vec4 columns (the tensor's inner size / 4): 4x fewer loads and invocations.
+//   VU: the unsigned integer of V's shape (u32 or vec4<u32>), to read a NaN from its bits.
+// NaN propagates as in NumPy: a sum holds it by itself, and max / min return it (found from its
+// bits: WGSL's own max and min may drop a NaN operand, and `x != x` may be folded to false).
 // Bindings (group 0):
 //   0 params  uniform       Params
 //   1 x       storage read  array<V>, O * R * I elements
@@ -24,6 +27,7 @@
 // the rows of each column. Shared memory: 256 V (1 KiB for f32, 4 KiB for vec4).
 
 alias V = f32;
+alias VU = u32;
 
 override OP: u32 = 0u;
 override SERIAL: u32 = 0u;
@@ -54,11 +58,11 @@ fn identity() -> V {
 }
 
 fn combine(u: V, v: V) -> V {
-  switch (OP) {
-    case 1u: { return max(u, v); }
-    case 2u: { return min(u, v); }
-    default: { return u + v; }
-  }
+  if (OP == 0u) { return u + v; }
+  let m = select(min(u, v), max(u, v), OP == 1u);
+  let nan_u = (bitcast<VU>(u) & VU(0x7fffffffu)) > VU(0x7f800000u);
+  let nan_v = (bitcast<VU>(v) & VU(0x7fffffffu)) > VU(0x7f800000u);
+  return select(select(m, v, nan_v), u, nan_u);
 }
 
 @compute @workgroup_size(256)

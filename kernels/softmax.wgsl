@@ -1,4 +1,5 @@
 // softmax.wgsl — stable softmax or log-softmax over the middle axis of an (O, A, I) view.
+// (Preceded by numpy_floats.wgsl.)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
@@ -11,6 +12,9 @@
 // the host.
 // Each invocation owns one (o, i) line: it finds the line's max, sums exp(x - max), then writes
 // exp(x - max) / sum or (x - max) - log(sum). Subtracting the max keeps exp from overflowing.
+// Special values: a NaN makes the line NaN (as NumPy); a line whose largest logit is +inf gives the
+// limit when one logit is +inf (1 there and 0 elsewhere; log: 0 and -inf) and NaN when several
+// are (inf - inf); a line of -inf only is NaN (as NumPy).
 
 override LOG: u32 = 0u;
 
@@ -36,9 +40,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = line % params.inner;
   let base = o * params.axis_len * params.inner + i - params.base;
   let step = params.inner;
-  var ninf_bits = 0xff800000u; // -inf; a var keeps it out of constant evaluation
-  var m = bitcast<f32>(ninf_bits);
-  for (var k = 0u; k < params.axis_len; k = k + 1u) { m = max(m, x[base + k * step]); }
+  var m = neg_inf();
+  var infinities = 0u;
+  for (var k = 0u; k < params.axis_len; k = k + 1u) {
+    let v = x[base + k * step];
+    m = nan_max(m, v);
+    if (is_pos_inf(v)) { infinities += 1u; }
+  }
+  if (is_pos_inf(m)) {
+    let hit = select(1.0, 0.0, LOG == 1u);
+    let miss = select(0.0, neg_inf(), LOG == 1u);
+    for (var k = 0u; k < params.axis_len; k = k + 1u) {
+      let v = select(miss, hit, is_pos_inf(x[base + k * step]));
+      y[base + k * step] = select(nan(), v, infinities == 1u);
+    }
+    return;
+  }
   var s = 0.0;
   for (var k = 0u; k < params.axis_len; k = k + 1u) { s = s + exp(x[base + k * step] - m); }
   if (LOG == 1u) {

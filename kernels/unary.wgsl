@@ -1,4 +1,5 @@
 // unary.wgsl — elementwise y = f(x) on float32, one function per pipeline (override OP).
+// (Preceded by numpy_floats.wgsl: NaN in gives NaN out, as in NumPy, except x^0 = 1.)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
@@ -86,7 +87,7 @@ fn apply(v: f32) -> f32 {
     case RECIPROCAL: { return 1.0 / v; }
     case STEP: { return select(0.0, 1.0, v > 0.0); }
     case AFFINE: { return params.alpha * v + params.beta; }
-    case POW_SCALAR: { return pow(v, params.alpha); }
+    case POW_SCALAR: { return numpy_pow(v, params.alpha); }
     case CLIP: { return clamp(v, params.alpha, params.beta); }
     case RSQRT: { return inverseSqrt(v); }
     case SIN: { return sin(v); }
@@ -104,6 +105,13 @@ fn apply(v: f32) -> f32 {
   }
 }
 
+// NaN in, NaN out (NumPy), before any function sees it: WGSL's max, clamp and sign need not keep
+// a NaN operand. Only x^0 is 1 whatever x is.
+fn result(v: f32) -> f32 {
+  if (is_nan(v) && !(OP == POW_SCALAR && params.alpha == 0.0)) { return v; }
+  return apply(v);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -112,6 +120,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let q = first + k * 256u;
     if (q * 4u >= params.n) { return; }
     let v = x[q];
-    y[q] = vec4<f32>(apply(v.x), apply(v.y), apply(v.z), apply(v.w));
+    y[q] = vec4<f32>(result(v.x), result(v.y), result(v.z), result(v.w));
   }
 }

@@ -56,6 +56,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let bits = cond[oc - params.c_base];
   var take_a = bits != 0u;
-  if (COND_IS_FLOAT == 1u) { take_a = bitcast<f32>(bits) != 0.0; }
+  // A float is true unless it is ±0 (NaN is true, as in NumPy), read from its bits: a compiler may
+  // fold NaN != 0 to false.
+  if (COND_IS_FLOAT == 1u) { take_a = (bits & 0x7fffffffu) != 0u; }
   out[i - params.out_base] = select(b[ob - params.b_base], a[oa - params.a_base], take_a);
 }

@@ -13,6 +13,13 @@ export interface GpuRequest {
   backend?: string;
 }
 
+/** A value that follows asynchronous code across its awaits (Node's AsyncLocalStorage). */
+export interface AsyncContext<T> {
+  /** The value of the innermost `run` this code (or the code that scheduled it) runs in. */
+  get(): T | undefined;
+  run<R>(value: T, fn: () => R): R;
+}
+
 export interface Platform {
   /** The WebGPU entry point, or a DeviceError saying why there is none. */
   gpu(request: GpuRequest): Promise<GPU>;
@@ -23,6 +30,12 @@ export interface Platform {
   /** Reads and writes the tuner's choices (a small JSON value); null when nothing is stored. */
   loadTuning(): unknown;
   saveTuning(value: unknown): void;
+  /**
+   * A new async context, or null where there is none (browsers, until TC39's AsyncContext): with
+   * one, tensors made after an await belong to the tidyAsync that awaited, even when several run
+   * concurrently.
+   */
+  asyncContext<T>(): AsyncContext<T> | null;
 }
 
 const TUNING_KEY = 'voxgrad.tuning';
@@ -50,6 +63,9 @@ const browserPlatform: Platform = {
     } catch {
       // Storage may be full or disabled: tuning then lasts for the session only.
     }
+  },
+  asyncContext() {
+    return null;
   },
 };
 

@@ -39,8 +39,8 @@ t('dispatches of more than 65535 workgroups are folded into y and z', async () =
 });
 
 /** A kernel definition that is not registered (so warmup() of every kernel never sees it). */
-function testKernel(file: string, source: string, prelude?: Prelude): Kernel {
-  return { name: file, file, source, prelude, params: {}, bindings: [], overrides: [], consts: [], aliases: [] };
+function testKernel(file: string, source: string, ...preludes: Prelude[]): Kernel {
+  return { name: file, file, source, preludes, params: {}, bindings: [], overrides: [], consts: [], aliases: [] };
 }
 
 t('kernel compile errors name the kernel file and line', async () => {
@@ -57,7 +57,7 @@ t('kernel compile errors name the kernel file and line', async () => {
   }
 });
 
-t('compile errors after a shared prelude name the right file and line', async () => {
+t('compile errors after shared preludes name the right file and line', async () => {
   const prelude = { file: 'prelude_for_test.wgsl', source: 'fn helper() -> f32 {\n  return 1.0;\n}\n' };
   const afterPrelude = testKernel(
     'broken_after_prelude.wgsl',
@@ -69,9 +69,16 @@ t('compile errors after a shared prelude name the right file and line', async ()
     '@compute @workgroup_size(1)\nfn main() {\n  let y = helper();\n}\n',
     { file: 'broken_prelude.wgsl', source: 'fn helper() -> f32 {\n  return oops;\n}' },
   );
+  const inSecondPrelude = testKernel(
+    'uses_two_preludes.wgsl',
+    '@compute @workgroup_size(1)\nfn main() {\n  let y = helper() + other();\n}\n',
+    prelude,
+    { file: 'broken_second_prelude.wgsl', source: 'fn other() -> f32 {\n  return nope;\n}' },
+  );
   for (const [kernel, where] of [
     [afterPrelude, /kernels\/broken_after_prelude\.wgsl:3:\d+: .*missing_name/],
     [inPrelude, /kernels\/broken_prelude\.wgsl:2:\d+: .*oops/],
+    [inSecondPrelude, /kernels\/broken_second_prelude\.wgsl:2:\d+: .*nope/],
   ] as const) {
     try {
       await vg.warmup([{ kernel }]);

@@ -10,6 +10,7 @@ import { definedKernels, type Kernel, type ParamType } from '../src/tensor/kerne
 import { definedOps } from '../src/tensor/op.js';
 import { ARITHMETIC_OPS, COMPARISON_OPS } from '../src/tensor/ops/elementwise/binary.js';
 import { UNARY_OPS } from '../src/tensor/ops/elementwise/unary.js';
+import { storageBindings } from '../src/tensor/webgpu/binding_layout.js';
 import { paramLayout } from '../src/tensor/webgpu/params.js';
 import { repoRoot, setup, suite } from './harness.js';
 
@@ -17,7 +18,7 @@ const t = suite('kernel contracts (host definitions vs WGSL sources)');
 t.before(setup);
 
 const root = repoRoot();
-const wgsl = (k: Kernel): string => (k.prelude ? `${k.prelude.source}\n` : '') + k.source;
+const wgsl = (k: Kernel): string => k.preludes.map((p) => `${p.source}\n`).join('') + k.source;
 
 /** WGSL's uniform layout rules, written out independently of the host's packer. */
 const WGSL_SIZE: Record<string, [number, number]> = {
@@ -90,8 +91,27 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
   }
 });
 
+t(
+  "the backend's reading of every kernel's storage bindings (names, access, minimum size) matches the definition",
+  () => {
+    for (const k of definedKernels()) {
+      const layout = storageBindings(wgsl(k));
+      assert.equal(
+        layout.map((b) => b.name),
+        [...k.bindings],
+        `${k.name}: storage bindings`,
+      );
+      for (const b of layout) {
+        const decl = new RegExp(`var<storage, (read|read_write)> ${b.name}: array<(.+)>;`).exec(wgsl(k))!;
+        assert.is(b.writable, decl[1] === 'read_write', `${k.name}.${b.name}: access`);
+        assert.is(b.minBytes, /vec4/.test(decl[2]) ? 16 : 4, `${k.name}.${b.name}: element bytes (${decl[2]})`);
+      }
+    }
+  },
+);
+
 t('every WGSL file in kernels/ is a defined kernel or a prelude of one', () => {
-  const used = new Set(definedKernels().flatMap((k) => [k.file, ...(k.prelude ? [k.prelude.file] : [])]));
+  const used = new Set(definedKernels().flatMap((k) => [k.file, ...k.preludes.map((p) => p.file)]));
   const files = readdirSync(join(root, 'kernels')).filter((f) => f.endsWith('.wgsl'));
   assert.equal(
     files.filter((f) => !used.has(f)),

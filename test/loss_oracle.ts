@@ -36,9 +36,18 @@ export function dense(
       for (let c = 0; c < C; c++) m = Math.max(m, v.p[o + c]);
       let s = 0;
       for (let c = 0; c < C; c++) s += Math.exp(v.p[o + c] - m);
+      // A +inf logit: the limit (1 for a single one, 0 for the others), NaN for several.
+      let infinities = 0;
+      for (let c = 0; c < C; c++) if (v.p[o + c] === Infinity) infinities++;
       for (let c = 0; c < C; c++) {
-        p[o + c] = Math.exp(v.p[o + c] - m) / s;
-        logp[o + c] = v.p[o + c] - m - Math.log(s);
+        const z = v.p[o + c];
+        if (m === Infinity) {
+          p[o + c] = infinities > 1 ? NaN : z === Infinity ? 1 : 0;
+          logp[o + c] = infinities > 1 ? NaN : z === Infinity ? 0 : -Infinity;
+          continue;
+        }
+        p[o + c] = Math.exp(z - m) / s;
+        logp[o + c] = z - m - Math.log(s);
       }
     } else {
       for (let c = 0; c < C; c++) {

@@ -344,6 +344,21 @@ t('toJSON refuses what model.json cannot say: an unregistered layer class, two l
   for (const model of [m, back, twins]) model.dispose();
 });
 
+/** A safetensors file with one more float32 [1] entry, named `name`, after the others. */
+function withEntryNamed(name: string, bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  const header = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)).trim();
+  const dataLength = bytes.length - 8 - headerLength;
+  const entry = `${JSON.stringify(name)}:{"dtype":"F32","shape":[1],"data_offsets":[${dataLength},${dataLength + 4}]}`;
+  const text = new TextEncoder().encode(`{${entry},${header.slice(1)}`);
+  const out = new Uint8Array(8 + text.length + dataLength + 4);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  out.set(bytes.subarray(8 + headerLength), 8 + text.length);
+  return out;
+}
+
 /** The two-head model's JSON with one change. */
 function edited(change: (j: vg.ModelJSON) => void): vg.ModelJSON {
   const m = twoHeadModel({ size: 8, classes: 3, filters: 4 });
@@ -516,6 +531,34 @@ t('malformed model.json: a ValueError naming the function, the layer and the fie
       }),
       /argument 'json\.outputActivations' expected keys among the outputs .*got the key 'labels'/,
     ],
+    // Names key records (weights, losses, logs): none may reach Object.prototype.
+    [
+      'a layer named __proto__',
+      edited((j) => {
+        layer(j, 'foreground').config.name = '__proto__';
+        j.outputs[1].from = '__proto__';
+      }),
+      /argument 'json\.layers\[5\]\.config\.name' expected a layer name other than '__proto__', 'constructor', 'prototype', got "__proto__"/,
+    ],
+    [
+      'an input named constructor',
+      edited((j) => {
+        layer(j, 'image').config.name = 'constructor';
+        j.inputs = ['constructor'];
+        layer(j, 'trunk_conv1').inbound = [['constructor']];
+      }),
+      /argument 'json\.layers\[0\]\.config\.name' expected a layer name other than .*got "constructor"/,
+    ],
+    [
+      'an output named __proto__',
+      JSON.stringify(
+        edited((j) => {
+          j.outputs[1].name = 'reserved_output';
+          j.outputActivations = { segmentation: 'softmax', reserved_output: 'sigmoid' };
+        }),
+      ).replaceAll('reserved_output', '__proto__'),
+      /argument 'json\.outputs\[1\]\.name' expected an output name other than .*got "__proto__"/,
+    ],
     // Found while wiring the graph, after the first layer's weights exist: they are freed.
     [
       'shapes that do not fit',
@@ -606,6 +649,11 @@ t(
             weights,
           ),
         /^modelFromArtifacts: the weights do not fit the model 'two_heads': .*unexpected 'foreground\/bias'/,
+      ],
+      [
+        'weights with an entry named __proto__',
+        () => vg.modelFromArtifacts(modelJson, withEntryNamed('__proto__', weights)),
+        /^modelFromArtifacts: the weights do not fit .*a tensor named "__proto__", which is not allowed/,
       ],
       [
         'corrupted weights',

@@ -63,8 +63,19 @@ export const unaryFns: Record<string, (x: number) => number> = {
   sin: Math.sin,
   cos: Math.cos,
   log1p: Math.log1p,
-  step: (x) => (x > 0 ? 1 : 0),
+  // NumPy's heaviside: NaN stays NaN.
+  step: (x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : 0),
 };
+
+/**
+ * NumPy's power (C99's pow), which JavaScript's ** differs from: 1^y = 1 and (-1)^±inf = 1 for
+ * any y, NaN included.
+ */
+export function numpyPow(a: number, b: number): number {
+  if (a === 1 || b === 0) return 1;
+  if (a === -1 && Math.abs(b) === Infinity) return 1;
+  return a ** b;
+}
 
 export function unary(name: string, x: Nd): Nd {
   const f = unaryFns[name];
@@ -96,7 +107,8 @@ export const binaryFns: Record<string, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: (a, b) => a ** b,
+  pow: numpyPow,
+  // Math.max and Math.min propagate NaN, as NumPy's maximum and minimum do.
   maximum: Math.max,
   minimum: Math.min,
   equal: (a, b) => +(a === b),
@@ -148,6 +160,21 @@ export function reduce(name: 'sum' | 'mean' | 'max' | 'min', x: Nd, axes: number
   return new Nd(shape, acc);
 }
 
+/**
+ * Softmax of one line of logits. A line whose largest logit is +inf gives the limit when one logit
+ * is +inf (1 there, 0 elsewhere; log: 0 and -inf) and NaN when several are; NaN and all -inf lines
+ * give NaN (as NumPy's x - max does).
+ */
+export function softmaxLine(z: readonly number[], log = false): number[] {
+  const m = Math.max(...z);
+  if (m === Infinity) {
+    const single = z.filter((v) => v === Infinity).length === 1;
+    return z.map((v) => (!single ? NaN : v === Infinity ? (log ? 0 : 1) : log ? -Infinity : 0));
+  }
+  const s = z.reduce((a, v) => a + Math.exp(v - m), 0);
+  return z.map((v) => (log ? v - m - Math.log(s) : Math.exp(v - m) / s));
+}
+
 export function softmax(x: Nd, axis: number, log = false): Nd {
   const ax = axis < 0 ? axis + x.shape.length : axis;
   const out = new Float64Array(x.size);
@@ -156,9 +183,13 @@ export function softmax(x: Nd, axis: number, log = false): Nd {
     const idx = unravel(i, x.shape);
     if (idx[ax] !== 0) continue;
     const line = [...Array(x.shape[ax]).keys()].map((k) => i + k * st[ax]);
-    const m = Math.max(...line.map((j) => x.data[j]));
-    const s = line.reduce((a, j) => a + Math.exp(x.data[j] - m), 0);
-    for (const j of line) out[j] = log ? x.data[j] - m - Math.log(s) : Math.exp(x.data[j] - m) / s;
+    const values = softmaxLine(
+      line.map((j) => x.data[j]),
+      log,
+    );
+    line.forEach((j, k) => {
+      out[j] = values[k];
+    });
   }
   return new Nd(x.shape.slice(), out);
 }

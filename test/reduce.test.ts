@@ -77,14 +77,29 @@ t('every case again with bindings capped at 4 KiB: reductions in windows of whol
   }
 });
 
-t('reductions with empty axes give the identity, empty outputs give empty tensors', async () => {
-  const x = vg.zeros([3, 0, 2]);
-  assert.equal(Array.from(await vg.sum(x, 1).data()), [0, 0, 0, 0, 0, 0]);
-  assert.equal(Array.from(await vg.max(x, 1).data()), Array(6).fill(-Infinity));
-  assert.ok(Array.from(await vg.mean(x, 1).data()).every(Number.isNaN));
-  assert.equal([...vg.sum(x, 0).shape], [0, 2]);
-  vg.tidy(() => x.dispose());
-});
+t(
+  'reductions over empty axes follow NumPy: sum 0, mean NaN, max and min a ValueError; empty outputs are empty',
+  async () => {
+    const x = vg.zeros([3, 0, 2]);
+    assert.equal(Array.from(await vg.sum(x, 1).data()), [0, 0, 0, 0, 0, 0]);
+    assert.ok(Array.from(await vg.mean(x, 1).data()).every(Number.isNaN));
+    assert.equal([...vg.sum(x, 0).shape], [0, 2]);
+    // NumPy: "zero-size array to reduction operation maximum which has no identity", even when the
+    // result is empty too; reducing only non-empty axes of an empty tensor gives an empty result.
+    for (const [f, axis] of [
+      [vg.max, 1],
+      [vg.min, [0, 1]],
+      [vg.max, undefined],
+    ] as const)
+      assert.throws(
+        () => f(x, axis),
+        (e: Error) => e instanceof vg.ValueError && /argument 'x' expected values/.test(e.message),
+      );
+    assert.equal([...vg.max(x, 2).shape], [3, 0]);
+    assert.equal([...vg.min(x, [0, 2]).shape], [0]);
+    vg.tidy(() => x.dispose());
+  },
+);
 
 t('sum is bitwise identical over 20 runs (no float atomics)', async () => {
   const x = vg.randomNormal([1, 64, 64, 64, 4], { seed: 7 });

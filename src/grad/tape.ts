@@ -31,8 +31,11 @@ export class Tape implements OpObserver {
     this.#onTape.add(t.id);
   }
 
+  #disposed = false;
+
   wants(inputs: readonly Tensor[]): boolean {
-    return inputs.some((t) => this.#onTape.has(t.id) || t.requiresGrad);
+    // A disposed tape left as the observer (an async recording that ended out of order) records nothing.
+    return !this.#disposed && inputs.some((t) => this.#onTape.has(t.id) || t.requiresGrad);
   }
 
   #save(t: Tensor): Tensor {
@@ -69,6 +72,7 @@ export class Tape implements OpObserver {
 
   /** Releases every tensor saved for backward. */
   dispose(): void {
+    this.#disposed = true;
     for (const v of this.#savedViews) v.dispose();
     this.#savedViews.length = 0;
     this.nodes.length = 0;
@@ -183,12 +187,7 @@ export function backpropagate(
 
 /** Runs a gradient thunk in a scope of its own, so its temporaries are freed as soon as it returns. */
 function runScoped(thunk: () => Tensor): Tensor {
-  engine.startScope();
-  let out: Tensor | undefined;
-  try {
-    out = thunk();
-    return out;
-  } finally {
-    engine.endScope(out);
-  }
+  const { scope, result } = engine.withScope(thunk);
+  engine.endScope(result, scope);
+  return result;
 }

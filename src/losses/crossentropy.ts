@@ -7,8 +7,9 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { checkOptions } from '../options.js';
+import { tidy } from '../tensor/api.js';
 import { describe } from '../tensor/ops/check.js';
-import { tensor } from '../tensor/ops/creation.js';
+import { fill, tensor } from '../tensor/ops/creation.js';
 import { add, affine, mul } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
 import type { OverlapStats, StatName } from '../tensor/ops/overlap/index.js';
@@ -106,6 +107,11 @@ export function checkCrossentropyOptions(
   };
 }
 
+/** t / count: the mean of `count` values summed in t (NaN when there are none, as NumPy's mean). */
+function meanOf(t: Tensor, count: number): Tensor {
+  return count === 0 ? fill(t.shape, NaN) : affine(t, 1 / count);
+}
+
 function crossentropy(
   fn: string,
   binary: boolean,
@@ -115,19 +121,18 @@ function crossentropy(
 ): Tensor {
   const { fromLogits, reduction, classWeights } = checkCrossentropyOptions(fn, options);
   const activation = fromLogits ? (binary ? 'sigmoid' : 'softmax') : 'none';
-  const inputs = prepareInputs(fn, yTrue, yPred, !fromLogits, activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, !fromLogits, activation);
     const { B, N, C } = inputs.geometry;
     checkWeightCount(fn, 'classWeights', classWeights, binary, C);
     const extra = llStats(binary, C, classWeights !== null);
     const { sums, slots } = lossSums(fn, inputs, { softLabel: false, squaredPred: false, extra });
     const perValue = binary ? N * C : N;
     if (reduction === 'sum') return negLogLikelihood(sums, slots, binary, false, classWeights);
-    if (reduction === 'none') return affine(negLogLikelihood(sums, slots, binary, true, classWeights), 1 / perValue);
-    return affine(negLogLikelihood(sums, slots, binary, false, classWeights), 1 / (perValue * B));
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+    if (reduction === 'none') return meanOf(negLogLikelihood(sums, slots, binary, true, classWeights), perValue);
+    return meanOf(negLogLikelihood(sums, slots, binary, false, classWeights), perValue * B);
+  });
 }
 
 /** Categorical cross-entropy −Σ_c t·log p, averaged over voxels and samples. */
@@ -178,8 +183,9 @@ export function checkDiceCrossentropyOptions(
 export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: DiceCrossentropyOptions = {}): Tensor {
   const fn = 'diceCrossentropy';
   const { o, wDice, wCe, ceClassWeights } = checkDiceCrossentropyOptions(fn, options);
-  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
     const { B, N, C } = inputs.geometry;
     checkClassWeights(fn, o.classWeights, keptClasses(C, o.includeBackground));
     const binary = o.activation === 'sigmoid' || C === 1;
@@ -187,10 +193,8 @@ export function diceCrossentropy(yTrue: SegInput, yPred: SegInput, options: Dice
     const extra = llStats(binary, C, ceClassWeights !== null);
     const { loss: diceLoss, sums, slots } = overlapLossOf(fn, 'dice', inputs, o, 0, 0, extra);
     const perSample = o.reduction === 'none';
-    const scale = o.reduction === 'sum' ? 1 : 1 / ((binary ? N * C : N) * (perSample ? 1 : B));
-    const ce = affine(negLogLikelihood(sums, slots, binary, perSample, ceClassWeights), scale);
+    const nll = negLogLikelihood(sums, slots, binary, perSample, ceClassWeights);
+    const ce = o.reduction === 'sum' ? nll : meanOf(nll, (binary ? N * C : N) * (perSample ? 1 : B));
     return add(affine(perSample ? mean(diceLoss, 1) : diceLoss, wDice), affine(ce, wCe));
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+  });
 }

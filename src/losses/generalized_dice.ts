@@ -8,6 +8,7 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { checkOptions } from '../options.js';
+import { tidy } from '../tensor/api.js';
 import { cast } from '../tensor/ops/cast.js';
 import { ones } from '../tensor/ops/creation.js';
 import { add, affine, greater, mul, reciprocal, square, where } from '../tensor/ops/elementwise/index.js';
@@ -79,8 +80,9 @@ export function checkGeneralizedDiceOptions(
 export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: GeneralizedDiceOptions = {}): Tensor {
   const fn = 'generalizedDice';
   const { o, batch, weightType, weightInf } = checkGeneralizedDiceOptions(fn, options);
-  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
     const summed = batch === 'summed';
     const terms = overlapTerms(fn, inputs, {
       softLabel: o.softLabel,
@@ -95,7 +97,5 @@ export function generalizedDice(yTrue: SegInput, yPred: SegInput, options: Gener
     if (o.reduction === 'mean') return summed ? reshape(perRow, []) : mean(perRow);
     if (o.reduction === 'sum') return summed ? reshape(perRow, []) : sum(perRow);
     return perRow;
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+  });
 }

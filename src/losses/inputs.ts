@@ -5,6 +5,7 @@
  * loss reads them as probabilities, and class indices in range.
  */
 import { argMessage, ShapeError, ValueError } from '../errors.js';
+import { flattenNested, isNumberArray, type NumberArray } from '../tensor/host_data.js';
 import { tensor } from '../tensor/ops/creation.js';
 import {
   type Activation,
@@ -14,20 +15,13 @@ import {
 } from '../tensor/ops/overlap/index.js';
 import { type NestedArray, Tensor } from '../tensor/tensor.js';
 
-export type HostData = NestedArray[] | Float32Array | Float64Array | Int32Array;
+/** Host data: nested arrays of numbers, or a typed array of numbers (an Int32Array holds class indices). */
+export type HostData = NestedArray[] | NumberArray;
 export type SegInput = Tensor | HostData;
 
-function isHost(x: unknown): x is HostData {
-  return Array.isArray(x) || x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array;
-}
-
-function flatten(x: NestedArray, out: number[], shape: number[], depth: number): void {
-  if (!Array.isArray(x)) {
-    out.push(x as number);
-    return;
-  }
-  if (shape.length <= depth) shape.push(x.length);
-  for (const v of x) flatten(v as NestedArray, out, shape, depth + 1);
+/** Whether x is host data; a typed array of another kind (BigInt64Array, ...) is a DTypeError. */
+function isHost(fn: string, arg: string, x: unknown): x is HostData {
+  return Array.isArray(x) || isNumberArray(fn, arg, x);
 }
 
 interface Host {
@@ -36,14 +30,13 @@ interface Host {
   integer: boolean;
 }
 
-function hostOf(x: HostData): Host {
+/** The values of host data; a ragged nested array is a ValueError naming its position. */
+function hostOf(fn: string, arg: string, x: HostData): Host {
   if (Array.isArray(x)) {
-    const values: number[] = [];
-    const shape: number[] = [];
-    flatten(x, values, shape, 0);
-    return { values, shape, integer: false };
+    const { shape, flat } = flattenNested(fn, arg, x);
+    return { values: flat, shape, integer: false };
   }
-  return { values: x as ArrayLike<number>, shape: null, integer: x instanceof Int32Array };
+  return { values: x, shape: null, integer: x instanceof Int32Array };
 }
 
 function firstBad(values: ArrayLike<number>, ok: (v: number) => boolean): number {
@@ -74,10 +67,10 @@ export function prepareInputs(
   activation: Activation = 'none',
 ): Prepared {
   const owned: Tensor[] = [];
-  if (!(yPred instanceof Tensor) && !isHost(yPred)) {
+  if (!(yPred instanceof Tensor) && !isHost(fn, 'yPred', yPred)) {
     throw new ValueError(argMessage(fn, 'yPred', 'a Tensor or host data (nested arrays / Float32Array)', typeof yPred));
   }
-  if (!(yTrue instanceof Tensor) && !isHost(yTrue)) {
+  if (!(yTrue instanceof Tensor) && !isHost(fn, 'yTrue', yTrue)) {
     throw new ValueError(
       argMessage(fn, 'yTrue', 'a Tensor or host data (nested arrays / Float32Array / Int32Array)', typeof yTrue),
     );
@@ -87,10 +80,10 @@ export function prepareInputs(
   let predHost: Host | null = null;
   if (yPred instanceof Tensor) predShape = yPred.shape;
   else {
-    predHost = hostOf(yPred);
+    predHost = hostOf(fn, 'yPred', yPred);
     if (predHost.shape) predShape = predHost.shape;
     else if (yTrue instanceof Tensor && yTrue.dtype === 'float32') predShape = yTrue.shape;
-    else if (isHost(yTrue) && Array.isArray(yTrue)) predShape = hostOf(yTrue).shape!;
+    else if (Array.isArray(yTrue)) predShape = hostOf(fn, 'yTrue', yTrue).shape!;
     else
       throw new ShapeError(
         argMessage(fn, 'yPred', 'a Tensor or nested arrays when y_true gives no shape', 'a flat typed array'),
@@ -125,7 +118,7 @@ export function prepareInputs(
     let truth: Tensor;
     if (yTrue instanceof Tensor) truth = yTrue;
     else {
-      const host = hostOf(yTrue as HostData);
+      const host = hostOf(fn, 'yTrue', yTrue as HostData);
       const lead = predShape.slice(0, -1);
       const fullSize = predShape.reduce((a, b) => a * b, 1);
       const leadSize = lead.reduce((a, b) => a * b, 1);

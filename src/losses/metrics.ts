@@ -6,9 +6,10 @@
  */
 
 import { checkOptions } from '../options.js';
+import { tidy } from '../tensor/api.js';
 import { cast } from '../tensor/ops/cast.js';
 import { fill, ones } from '../tensor/ops/creation.js';
-import { add, affine, div, equal, greater, sub, where } from '../tensor/ops/elementwise/index.js';
+import { add, affine, div, equal, greater, notEqual, sub, where } from '../tensor/ops/elementwise/index.js';
 import { reshape } from '../tensor/ops/movement.js';
 import { max, sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -35,10 +36,13 @@ export interface MetricOptions {
   reduction?: 'mean' | 'mean_batch' | 'mean_channel' | 'none';
 }
 
+/** The mask of y_pred, with NumPy's NaN rules: NaN > t is false, and argmax picks a NaN class. */
 function binarized(p: Tensor, mode: 'argmax' | 'threshold' | 'none', threshold: number): Tensor {
   if (mode === 'none') return p;
   if (mode === 'threshold') return cast(greater(p, threshold), 'float32');
-  return cast(equal(p, max(p, -1, true)), 'float32');
+  // A row's max is NaN when the row holds one (notEqual(x, x) is NaN's test); then its NaN classes win.
+  const m = max(p, -1, true);
+  return cast(where(notEqual(m, m), notEqual(p, p), equal(p, m)), 'float32');
 }
 
 /** NaN-aware mean over `axes` of values whose entries are valid where `valid` is 1. */
@@ -60,8 +64,9 @@ function metric(fn: string, kind: 'dice' | 'iou', yTrue: SegInput, yPred: SegInp
     ['mean', 'mean_batch', 'mean_channel', 'none'] as const,
     'mean',
   );
-  const inputs = prepareInputs(fn, yTrue, yPred, mode !== 'argmax' && mode !== 'auto');
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the metric is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, mode !== 'argmax' && mode !== 'auto');
     const resolved = mode === 'auto' ? (inputs.geometry.C > 1 ? 'argmax' : 'threshold') : mode;
     const masked: Prepared = { ...inputs, yPred: binarized(inputs.yPred, resolved, threshold) };
     const { tp, po, go, T } = overlapTerms(fn, masked, {
@@ -72,17 +77,16 @@ function metric(fn: string, kind: 'dice' | 'iou', yTrue: SegInput, yPred: SegInp
     });
     const den = kind === 'dice' ? add(po, go) : sub(add(po, go), tp);
     const num = kind === 'dice' ? affine(tp, 2) : tp;
-    const denPositive = greater(den, 0);
-    // Both empty: 1 (perfect) unless ignored; the safe denominator keeps 0/0 out of the kernel.
-    const raw = where(denPositive, div(num, where(denPositive, den, ones(den.shape))), ones(den.shape));
+    const denZero = equal(den, 0);
+    // Both empty: 1 (perfect) unless ignored; the safe denominator keeps 0/0 out of the kernel (a
+    // NaN denominator is not zero: it gives NaN).
+    const raw = where(denZero, ones(den.shape), div(num, where(denZero, ones(den.shape), den)));
     const valid = ignoreEmpty ? cast(greater(T, 0), 'float32') : ones(T.shape);
     if (reduction === 'none') return ignoreEmpty ? where(greater(valid, 0), raw, fill(raw.shape, NaN)) : raw;
     if (reduction === 'mean_batch') return nanMean(raw, valid, 0);
     if (reduction === 'mean_channel') return nanMean(raw, valid, 1);
     return reshape(nanMean(raw, valid), []);
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+  });
 }
 
 /** Dice coefficient 2·|A∩B| / (|A| + |B|) per (b, c), reduced NaN-aware. */

@@ -8,6 +8,7 @@
  * then the mean over samples and classes (the seed's "mean over the batch, then over classes").
  */
 import { argMessage, ValueError } from '../errors.js';
+import { tidy } from '../tensor/api.js';
 import { tensor } from '../tensor/ops/creation.js';
 import type { OverlapStats, StatName } from '../tensor/ops/overlap/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -91,15 +92,12 @@ export function checkOverlapOptions(
 
 function overlapLoss(fn: string, kind: Kind, yTrue: SegInput, yPred: SegInput, options: TverskyOptions): Tensor {
   const { o, alpha, beta } = checkOverlapOptions(fn, kind, options);
-  const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
-  try {
+  // Every intermediate (and the tensors made from host data) is freed: only the loss is left.
+  return tidy(() => {
+    const inputs = prepareInputs(fn, yTrue, yPred, predIsProbability(o.activation, o.predRange), o.activation);
     checkClassWeights(fn, o.classWeights, keptClasses(inputs.geometry.C, o.includeBackground));
-    const { loss, sums } = overlapLossOf(fn, kind, inputs, o, alpha, beta);
-    sums.dispose();
-    return loss;
-  } finally {
-    for (const x of inputs.owned) x.dispose();
-  }
+    return overlapLossOf(fn, kind, inputs, o, alpha, beta).loss;
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { bind, dispatch, workgroups } from '../tensor/dispatch.js';
 import { engine } from '../tensor/engine.js';
 import { defineKernel, type ParamValues } from '../tensor/kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../tensor/op.js';
+import { NUMPY_FLOATS } from '../tensor/ops/numpy_floats.js';
 import type { StatName } from '../tensor/ops/overlap/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -44,6 +45,7 @@ const OVERLAP_LOSS = defineKernel({
   name: 'overlap_loss',
   file: 'overlap_loss.wgsl',
   source: overlapLossSource,
+  preludes: [NUMPY_FLOATS],
   params: {
     batch: 'u32',
     classes: 'u32',
@@ -98,7 +100,8 @@ function params(sums: Tensor, spec: OverlapHeadSpec): ParamValues<typeof OVERLAP
     dr: spec.smoothDr,
     alpha: spec.alpha,
     beta: spec.beta,
-    scale: spec.reduction === 'mean' ? 1 / Math.max(1, count) : 1,
+    // The mean of no entries is NaN (as NumPy's); the kernel multiplies their sum, 0, by it.
+    scale: spec.reduction !== 'mean' ? 1 : count === 0 ? NaN : 1 / count,
   };
 }
 
@@ -111,6 +114,7 @@ export function overlapHead(sums: Tensor, weights: Tensor, spec: OverlapHeadSpec
     const [B, , C] = sums.shape;
     const kept = C - spec.drop;
     const out = engine.empty(spec.reduction !== 'none' ? [] : spec.summed ? [kept] : [B, kept], 'float32');
+    if (out.size === 0) return out;
     // The forward pass writes no d_sums; a small buffer stands in for the binding.
     const dummy = engine.empty([1], 'float32');
     try {
@@ -131,6 +135,7 @@ export function overlapHead(sums: Tensor, weights: Tensor, spec: OverlapHeadSpec
 export function overlapHeadGrad(sums: Tensor, weights: Tensor, dy: Tensor, spec: OverlapHeadSpec): Tensor {
   return engine.run('overlapHeadGrad', [sums, weights, dy], { spec }, () => {
     const out = engine.empty(sums.shape, 'float32');
+    if (out.size === 0) return out;
     const [B, , C] = sums.shape;
     dispatch(OVERLAP_LOSS, {
       params: params(sums, spec),

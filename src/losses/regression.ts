@@ -5,6 +5,7 @@
  * scalar per sample.
  */
 import { argMessage, ShapeError } from '../errors.js';
+import { tidy } from '../tensor/api.js';
 import { checkFloat, describe } from '../tensor/ops/check.js';
 import { abs, affine, mul, square, sub } from '../tensor/ops/elementwise/index.js';
 import { reshape } from '../tensor/ops/movement.js';
@@ -23,16 +24,22 @@ function regression(
   if (yTrue.rank !== yPred.rank || yTrue.shape.some((d, i) => d !== yPred.shape[i])) {
     throw new ShapeError(argMessage(fn, 'yTrue', `yPred's shape [${yPred.shape.join(', ')}]`, describe(yTrue)));
   }
-  const err = f(sub(yPred, yTrue));
-  const values = yPred.rank <= 1 ? err : mean(err, -1);
-  const count = Math.max(1, values.size);
-  if (!sampleWeight) return affine(sum(values), 1 / count);
-  checkFloat(fn, 'sampleWeight', sampleWeight);
   const N = yPred.rank === 0 ? 1 : yPred.shape[0];
-  if (sampleWeight.size !== N)
-    throw new ShapeError(argMessage(fn, 'sampleWeight', `${N} weights (one per sample)`, describe(sampleWeight)));
-  const sw = reshape(sampleWeight, [N, ...values.shape.slice(1).map(() => 1)]);
-  return affine(sum(mul(values, sw)), 1 / count);
+  if (sampleWeight !== undefined) {
+    checkFloat(fn, 'sampleWeight', sampleWeight);
+    if (sampleWeight.size !== N)
+      throw new ShapeError(argMessage(fn, 'sampleWeight', `${N} weights (one per sample)`, describe(sampleWeight)));
+  }
+  // Every intermediate is freed: only the loss is left.
+  return tidy(() => {
+    const err = f(sub(yPred, yTrue));
+    const values = yPred.rank <= 1 ? err : mean(err, -1);
+    // Keras divides with divide_no_nan: no values give 0.
+    const count = Math.max(1, values.size);
+    if (!sampleWeight) return affine(sum(values), 1 / count);
+    const sw = reshape(sampleWeight, [N, ...values.shape.slice(1).map(() => 1)]);
+    return affine(sum(mul(values, sw)), 1 / count);
+  });
 }
 
 /** mean((ŷ − y)²) per sample, then the sample-weighted sum over the batch size. */

@@ -7,7 +7,7 @@
  */
 import { argMessage, ValueError } from '../errors.js';
 import { fill, ones } from '../tensor/ops/creation.js';
-import { add, affine, div, greater, sub, where } from '../tensor/ops/elementwise/index.js';
+import { add, affine, div, equal, sub, where } from '../tensor/ops/elementwise/index.js';
 import { reshape, slice } from '../tensor/ops/movement.js';
 import { checkStats, type OverlapStats, overlapSumsOf, type StatName, statSlots } from '../tensor/ops/overlap/index.js';
 import { sum } from '../tensor/ops/reduce.js';
@@ -75,12 +75,15 @@ export function overlapTerms(fn: string, inputs: Prepared, o: TermOptions): Term
   return { tp, po, go: T, T };
 }
 
-/** num / den, and 0 where den is 0 (only needed when the denominator smoothing is 0). */
+/**
+ * num / den, and 0 where den is 0 (only needed when the denominator smoothing is 0); a NaN
+ * denominator is not 0 and gives NaN.
+ */
 export function safeRatio(num: Tensor, den: Tensor, denSmoothing: number): Tensor {
   if (denSmoothing > 0) return div(num, den);
-  const ok = greater(den, 0);
-  const safeDen = where(ok, den, ones(den.shape));
-  return where(ok, div(num, safeDen), fill(den.shape, 0));
+  const zero = equal(den, 0);
+  const safeDen = where(zero, ones(den.shape), den);
+  return where(zero, fill(den.shape, 0), div(num, safeDen));
 }
 
 /** Classes left after dropping the background (only when there is more than one class). */

@@ -16,6 +16,7 @@ import { buildLayer } from './layers/registry.js';
 import type { InputLayer } from './layers/simple.js';
 import type { Model, OutputActivation } from './model.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, model as makeModel } from './model.js';
+import { RESERVED_NAMES } from './safetensors.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** A layer's output: its name (its first call), or [name, call] for a later call of a shared layer. */
@@ -54,6 +55,9 @@ export interface ModelArtifacts {
 const TOP_KEYS = ['format', 'version', 'name', 'layers', 'inputs', 'outputs', 'outputActivations'];
 const LAYER_KEYS = ['className', 'config', 'inbound'];
 const ACTIVATIONS: readonly OutputActivation[] = ['softmax', 'sigmoid', 'linear'];
+
+/** The names no layer or output may have, for messages. */
+const reserved = [...RESERVED_NAMES].map((n) => `'${n}'`).join(', ');
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -112,6 +116,8 @@ function plan(src: Source, json: unknown): Plan {
     if (!isObject(config)) throw bad(`${at}.config`, `the options of a ${className}`, describe(config));
     const name = config.name;
     if (typeof name !== 'string' || !name) throw bad(`${at}.config.name`, 'the layer name', describe(name));
+    // Layer and output names key records (weights, losses, logs): none may reach a prototype.
+    if (RESERVED_NAMES.has(name)) throw bad(`${at}.config.name`, `a layer name other than ${reserved}`, describe(name));
     if (calls.has(name)) throw bad(`${at}.config.name`, 'a name no other layer has', `a second layer '${name}'`);
     if (!Array.isArray(inbound) || inbound.some((c) => !Array.isArray(c)))
       throw bad(`${at}.inbound`, `a list of calls of '${name}', each a list of layer outputs`, show(inbound));
@@ -165,6 +171,7 @@ function plan(src: Source, json: unknown): Plan {
     const at = `${arg}.outputs[${i}]`;
     if (!isObject(o) || typeof o.name !== 'string') throw bad(at, 'an output { name, from }', show(o));
     checkKeys(fn, at, o, ['name', 'from'], 'field');
+    if (RESERVED_NAMES.has(o.name)) throw bad(`${at}.name`, `an output name other than ${reserved}`, describe(o.name));
     return { name: o.name, from: resolve(o.from, `${at}.from`) };
   });
   const outputNames = outputs.map((o) => o.name);

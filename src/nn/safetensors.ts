@@ -68,7 +68,7 @@ export interface Safetensors {
 /** The reference implementation's limit on the header (100 MB): a larger length is corruption. */
 const MAX_HEADER_BYTES = 100_000_000;
 /** Names that would reach Object.prototype machinery if used as plain-object keys. */
-const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
 
 interface Checked {

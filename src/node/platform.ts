@@ -1,17 +1,19 @@
 /**
- * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), and the
- * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json), and
- * fit's automatic tuning budget from VOXGRAD_AUTOTUNE_MS when set (0 turns it off).
+ * voxgrad's platform in Node: WebGPU from Dawn's Node bindings (the `webgpu` package), the
+ * tuner's choices in a JSON file (VOXGRAD_TUNING_FILE, or ~/.cache/voxgrad/tuning.json), fit's
+ * automatic tuning budget from VOXGRAD_AUTOTUNE_MS when set (0 turns it off), and
+ * AsyncLocalStorage as the async context of tidyAsync's scopes.
  *
  * dawn.node's GPU object must stay strongly reachable for the device's whole life: if V8 collects
  * it, Dawn's instance dies under the device and the process crashes at random moments. `retain`
  * holds it while a device is open and drops it after, so the process can exit.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ValueError } from '../errors.js';
-import { type GpuRequest, type Platform, setPlatform } from '../platform.js';
+import { type AsyncContext, type GpuRequest, type Platform, setPlatform } from '../platform.js';
 import { flags } from '../tensor/flags.js';
 
 /** The open device's GPU object, held only to stay reachable (see the header). */
@@ -66,6 +68,10 @@ export const nodePlatform: Platform = {
     } catch {
       // A read-only home: tuning then lasts for the process only.
     }
+  },
+  asyncContext<T>(): AsyncContext<T> {
+    const storage = new AsyncLocalStorage<T>();
+    return { get: () => storage.getStore(), run: <R>(value: T, fn: () => R): R => storage.run(value, fn) };
   },
 };
 

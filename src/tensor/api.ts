@@ -1,8 +1,10 @@
 /** Engine-level user API: device lifecycle, scopes, memory counters, batched reads. */
+import { argMessage, ValueError } from '../errors.js';
 import type { DeviceLimits } from './backend.js';
 import type { DataArray } from './dtype.js';
-import { engine, type MemoryInfo } from './engine.js';
+import { engine, type MemoryInfo, type Scope } from './engine.js';
 import { definedKernels, type Kernel, type KernelVariant } from './kernel.js';
+import { checkTensor, describe } from './ops/check.js';
 import type { Tensor } from './tensor.js';
 import type { InitOptions } from './webgpu/device.js';
 
@@ -50,7 +52,12 @@ export function sync(): Promise<void> {
 }
 
 /** Reads several tensors back with one submit and one wait. */
-export function readAll(tensors: readonly Tensor[]): Promise<DataArray[]> {
+export async function readAll(tensors: readonly Tensor[]): Promise<DataArray[]> {
+  if (!Array.isArray(tensors))
+    throw new ValueError(argMessage('readAll', 'tensors', 'an array of Tensors', describe(tensors)));
+  tensors.forEach((t, i) => {
+    checkTensor('readAll', `tensors[${i}]`, t);
+  });
   return engine.readMany(tensors);
 }
 
@@ -64,42 +71,50 @@ export function releasePool(): void {
 }
 
 /**
- * Runs `fn` and disposes every tensor it created except those it returns (and `keep()`s).
- * For synchronous code.
+ * Runs `fn` and disposes every tensor it created except those it returns (and `keep()`s). An
+ * async `fn` (one returning a Promise) is run as `tidyAsync` would run it.
  */
 export function tidy<T>(fn: () => T): T {
-  engine.startScope();
+  if (typeof fn !== 'function') throw new ValueError(argMessage('tidy', 'fn', 'a function', describe(fn)));
+  const { scope, result } = engine.withScope(fn);
+  if (result instanceof Promise) return settleScope(scope, result) as T;
+  engine.endScope(result, scope);
+  return result;
+}
+
+/** Ends `scope` when `pending` settles: its result survives, everything else made meanwhile is freed. */
+async function settleScope<T>(scope: Scope, pending: Promise<T>): Promise<T> {
+  engine.markAsync(scope);
   let result: T;
   try {
-    result = fn();
+    result = await pending;
   } catch (e) {
-    engine.endScope(undefined);
+    engine.endScope(undefined, scope);
     throw e;
   }
-  if (result instanceof Promise) {
-    engine.endScope(undefined);
-    throw new TypeError('tidy: fn returned a Promise; use tidyAsync for async code');
-  }
-  engine.endScope(result);
+  engine.endScope(result, scope);
   return result;
 }
 
 /**
  * The async form of `tidy`: tensors created by `fn` across its awaits are disposed when it
- * settles, except those it returns. Scopes nest; do not interleave two tidyAsync calls
- * concurrently (they share one scope stack).
+ * settles, except those it returns. Scopes nest, and calls that run concurrently (awaited
+ * together) each keep their own tensors: in Node each call's scope follows its own awaits (an
+ * async context). Where there is no async context (browsers), concurrent calls share one stack of
+ * scopes: each still returns its results intact, but a tensor one call makes while another call's
+ * scope is innermost is freed when that call ends (using it later is a DisposedError that says so).
  */
-export async function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
-  engine.startScope();
-  let result: T;
+export function tidyAsync<T>(fn: () => Promise<T>): Promise<T> {
+  if (typeof fn !== 'function')
+    return Promise.reject(new ValueError(argMessage('tidyAsync', 'fn', 'a function', describe(fn))));
+  let scope: Scope;
+  let pending: Promise<T>;
   try {
-    result = await fn();
+    ({ scope, result: pending } = engine.withScope(() => Promise.resolve(fn())));
   } catch (e) {
-    engine.endScope(undefined);
-    throw e;
+    return Promise.reject(e);
   }
-  engine.endScope(result);
-  return result;
+  return settleScope(scope, pending);
 }
 
 /** Exempts a tensor from the scopes it was created in. */

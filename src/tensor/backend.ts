@@ -74,6 +74,11 @@ export interface Backend {
   copy(src: DeviceBuffer, srcOffset: number, dst: DeviceBuffer, dstOffset: number, bytes: number): void;
   /** Records one kernel dispatch. */
   dispatch<K extends Kernel>(kernel: K, call: KernelCall<K>): void;
+  /**
+   * Records the commands of one top-level op (`record` issues them): a device error they cause
+   * is a KernelError naming `op`, and never invalidates the commands of other ops.
+   */
+  recordOp<T>(op: string, record: () => T): T;
   /** Copies byte ranges of buffers to the host with one submit and one wait. */
   read(ranges: readonly { buffer: DeviceBuffer; offset?: number; bytes: number }[]): Promise<ArrayBuffer[]>;
   /** Submits everything recorded so far. */

@@ -3,7 +3,8 @@
  * which the autodiff tape observes top-level ops. Ops reach the device only through
  * `engine.backend`, the Backend seam.
  */
-import { DeviceError, NumericsError } from '../errors.js';
+import { DeviceError, KernelError, NumericsError } from '../errors.js';
+import { type AsyncContext, type Platform, platform } from '../platform.js';
 import type { Backend } from './backend.js';
 import { BYTES_PER_ELEMENT, type DataArray, type DType } from './dtype.js';
 import { flags } from './flags.js';
@@ -46,13 +47,22 @@ export interface MemoryInfo {
 
 class Engine {
   #opened: OpenedDevice | null = null;
+  /** The device being opened by an init() still in progress (a concurrent init() shares it). */
+  #opening: Promise<Backend> | null = null;
   /** Incremented each time a device is opened; tensors remember the one they were made on. */
   #generation = 0;
   #liveTensors = 0;
   #liveBuffers = 0;
   #liveBytes = 0;
   #peakBytes = 0;
-  readonly #scopes: Set<Tensor>[] = [];
+  /** The scopes, innermost last, where no async context is available (or outside any). */
+  readonly #globalScopes: Scope[] = [];
+  /** Each async scope's own stack (its enclosing scopes, then itself), across its awaits. */
+  #context: AsyncContext<Scope[]> | null = null;
+  /** The platform #context came from (a new platform brings its own). */
+  #contextOf: Platform | null = null;
+  /** Scopes of async functions not yet settled, when there is no async context. */
+  readonly #async = new WeakSet<Scope>();
   /** Depth of nested op calls: only depth-0 ops are recorded on the tape. */
   #opDepth = 0;
   observer: OpObserver | null = null;
@@ -73,11 +83,19 @@ class Engine {
   }
 
   async init(options?: InitOptions): Promise<Backend> {
+    if (this.#opening) return this.#opening;
     if (this.#opened && !this.#opened.backend.isLost) return this.#opened.backend;
-    if (this.#opened) await this.dispose();
-    this.#opened = await openDevice(options);
-    this.#generation++;
-    return this.#opened.backend;
+    this.#opening = (async () => {
+      if (this.#opened) await this.#close();
+      this.#opened = await openDevice(options);
+      this.#generation++;
+      return this.#opened.backend;
+    })();
+    try {
+      return await this.#opening;
+    } finally {
+      this.#opening = null;
+    }
   }
 
   /**
@@ -85,6 +103,12 @@ class Engine {
    * in flight, or letting the process exit before Dawn settles, crashes dawn.node.
    */
   async dispose(): Promise<void> {
+    // A device still being opened is closed once it is open.
+    if (this.#opening) await this.#opening.catch(() => {});
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
     if (!this.#opened) return;
     const opened = this.#opened;
     this.#opened = null;
@@ -166,7 +190,7 @@ class Engine {
   /** Registers a tensor object with the live counters and the current scope. */
   adopt<T extends Tensor>(t: T): T {
     this.#liveTensors++;
-    this.#scopes.at(-1)?.add(t);
+    this.#stack().at(-1)?.add(t);
     return t;
   }
 
@@ -186,7 +210,7 @@ class Engine {
 
   tensorDisposed(t: Tensor): void {
     this.#liveTensors--;
-    for (const scope of this.#scopes) scope.delete(t);
+    for (const scope of this.#stack()) scope.delete(t);
   }
 
   async read(t: Tensor): Promise<DataArray> {
@@ -235,34 +259,84 @@ class Engine {
 
   // --- scopes --------------------------------------------------------------------------------
 
-  startScope(): void {
-    this.#scopes.push(new Set());
+  /** The scopes of the code running now, innermost last. */
+  #stack(): Scope[] {
+    const p = platform();
+    if (p !== this.#contextOf) {
+      this.#contextOf = p;
+      this.#context = p.asyncContext<Scope[]>();
+    }
+    return this.#context?.get() ?? this.#globalScopes;
   }
 
-  /** Ends the innermost scope: disposes what it created except `result` tensors, which move to the parent. */
-  endScope(result: unknown): void {
-    const scope = this.#scopes.pop();
-    if (!scope) throw new Error('endScope without startScope');
+  /**
+   * Runs `fn` in a new scope: tensors created while it is the innermost one belong to it (end it
+   * with `endScope`). With an async context (Node), the scope is the innermost of `fn`'s own stack,
+   * which its continuations keep after every await: what an async `fn` makes after an await
+   * belongs to it even while other async scopes run, and the caller's own code is never in it.
+   */
+  withScope<T>(fn: () => T): { scope: Scope; result: T } {
+    const stack = this.#stack();
+    const scope: Scope = new Set();
+    const own = this.#context ? [...stack, scope] : null;
+    if (!own) stack.push(scope);
+    try {
+      return { scope, result: own ? this.#context!.run(own, fn) : fn() };
+    } catch (e) {
+      this.endScope(undefined, scope);
+      throw e;
+    }
+  }
+
+  /** Marks `scope` as the scope of an async function that has not settled yet. */
+  markAsync(scope: Scope): void {
+    if (!this.#context) this.#async.add(scope);
+  }
+
+  /**
+   * Ends `scope`: disposes what was created in it except the tensors in `result`, which move to
+   * the scope that encloses the code ending it. Without an async context, async scopes that run
+   * concurrently share one stack and end in any order: a scope is removed from where it is, and
+   * its results are also taken out of the scopes opened after it (its tensors may have been
+   * created while one of those was innermost), so a result is never freed by another's end.
+   */
+  endScope(result: unknown, scope: Scope): void {
+    const stack = this.#stack();
+    const at = stack.lastIndexOf(scope);
+    if (at >= 0) stack.splice(at, 1);
+    const later = at >= 0 ? stack.slice(at) : [];
+    const below = at >= 0 ? stack.slice(0, at) : stack;
+    // Without an async context, an async scope below a pending async one may be its sibling
+    // (started by the same caller), not its child: its results then go to the nearest scope that
+    // is not a pending async one, where no sibling's end can free them.
+    const parent = this.#async.has(scope) ? [...below].reverse().find((s) => !this.#async.has(s)) : below.at(-1);
+    this.#async.delete(scope);
     const keep = new Set<Tensor>();
     collectTensors(result, keep);
-    const parent = this.#scopes.at(-1);
+    for (const t of keep) {
+      if (!scope.has(t) && !later.some((l) => l.has(t))) continue;
+      for (const l of later) l.delete(t);
+      scope.delete(t);
+      parent?.add(t);
+    }
     for (const t of scope) {
-      if (keep.has(t)) parent?.add(t);
-      else if (!t.kept) t.dispose();
+      if (t.kept) continue;
+      t.freedByScope = true;
+      t.dispose();
     }
   }
 
   /** Removes a tensor from every scope so it outlives them. */
   keep<T extends Tensor>(t: T): T {
     t.kept = true;
-    for (const scope of this.#scopes) scope.delete(t);
+    for (const scope of this.#stack()) scope.delete(t);
     return t;
   }
 
   /** Undoes `keep`: the tensor belongs to the innermost scope again (as if created there). */
   unkeep<T extends Tensor>(t: T): T {
     t.kept = false;
-    this.#scopes.at(-1)?.add(t);
+    this.#stack().at(-1)?.add(t);
     return t;
   }
 
@@ -285,25 +359,30 @@ class Engine {
     // Every tensor the op creates is tracked, so an op that fails half-way (a binding over the
     // device's limit, a device lost mid-op) frees what it made instead of leaking it.
     const made = new Set<Tensor>();
-    this.#scopes.push(made);
+    const stack = this.#stack();
+    stack.push(made);
     let out: T;
     try {
-      out = forward();
+      // A top-level op records its commands in an error scope of its own (when a device is open:
+      // without one, the first allocation says so).
+      out = this.#opDepth === 1 && this.#opened ? this.#opened.backend.recordOp(name, forward) : forward();
     } catch (e) {
       for (const t of made) if (!t.kept) t.dispose();
-      throw this.#opDepth === 1 && e instanceof DeviceError && !e.message.startsWith(`${name}:`)
-        ? new DeviceError(`${name}: ${e.message}`)
-        : e;
+      throw this.#opDepth === 1 ? named(name, e) : e;
     } finally {
-      this.#scopes.splice(this.#scopes.lastIndexOf(made), 1);
+      stack.splice(stack.lastIndexOf(made), 1);
       this.#opDepth--;
     }
-    const parent = this.#scopes.at(-1);
-    if (parent) for (const t of made) parent.add(t);
-    if (recording && observer) {
-      const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
-      observer.record<N>({ name, inputs, outputs, attrs });
+    // An op leaves behind only what it returns: the intermediates of an op built from ops are
+    // freed here, whatever scope it was called in (or none).
+    const outputs: Tensor[] = Array.isArray(out) ? out : [out as Tensor];
+    const returned = new Set(outputs);
+    const parent = stack.at(-1);
+    for (const t of made) {
+      if (returned.has(t)) parent?.add(t);
+      else if (!t.kept) t.dispose();
     }
+    if (recording && observer) observer.record<N>({ name, inputs, outputs, attrs });
     if (flags.checkNumerics && this.#opDepth === 0 && !this.#probing && this.numericsProbe) this.#probe(name, out);
     return out;
   }
@@ -320,6 +399,19 @@ class Engine {
   }
 }
 
+/** A device or kernel error raised inside an op, with the op's name in front of its message. */
+function named(op: string, e: unknown): unknown {
+  if (!(e instanceof DeviceError || e instanceof KernelError) || e.message.startsWith(`${op}:`)) return e;
+  return e instanceof DeviceError ? new DeviceError(`${op}: ${e.message}`) : new KernelError(`${op}: ${e.message}`);
+}
+
+/** The tensors in a value (itself, or inside arrays, Maps and plain objects). */
+export function tensorsIn(x: unknown): Set<Tensor> {
+  const out = new Set<Tensor>();
+  collectTensors(x, out);
+  return out;
+}
+
 function collectTensors(x: unknown, into: Set<Tensor>, seen = new Set<unknown>()): void {
   if (x instanceof Tensor) {
     into.add(x);
@@ -332,6 +424,9 @@ function collectTensors(x: unknown, into: Set<Tensor>, seen = new Set<unknown>()
   else if (Object.getPrototypeOf(x) === Object.prototype)
     for (const v of Object.values(x)) collectTensors(v, into, seen);
 }
+
+/** The tensors created while a scope was the innermost one. */
+export type Scope = Set<Tensor>;
 
 export const engine = new Engine();
 setTensorHost(engine);

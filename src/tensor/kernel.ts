@@ -32,8 +32,9 @@ export interface Kernel<
   /** File name in kernels/. */
   readonly file: string;
   readonly source: string;
-  readonly prelude?: Prelude;
-  /** Params fields in WGSL order (the struct may live in the prelude). */
+  /** WGSL files placed in front of the kernel, in order (shared helpers, structs, params). */
+  readonly preludes: readonly Prelude[];
+  /** Params fields in WGSL order (the struct may live in a prelude). */
   readonly params: P;
   /** Storage bindings 1..n in order (binding 0 is always the Params uniform). */
   readonly bindings: readonly B[];
@@ -83,7 +84,7 @@ export function defineKernel<
   name: string;
   file: string;
   source: string;
-  prelude?: Prelude;
+  preludes?: readonly Prelude[];
   params: P;
   bindings: B;
   overrides?: O;
@@ -95,7 +96,7 @@ export function defineKernel<
     name: def.name,
     file: def.file,
     source: def.source,
-    prelude: def.prelude,
+    preludes: def.preludes ?? [],
     params: def.params,
     bindings: def.bindings,
     overrides: def.overrides ?? [],

@@ -47,6 +47,8 @@ export class Tensor {
   requiresGrad = false;
   /** Set by `keep()`: scopes leave this tensor alone. */
   kept = false;
+  /** Set when the end of a tidy / tidyAsync scope disposed it (for the message of a later use). */
+  freedByScope = false;
 
   constructor(shape: Shape, dtype: DType, storage: Storage) {
     this.shape = Object.freeze(shape.slice());
@@ -66,8 +68,11 @@ export class Tensor {
   /** The storage, or a DisposedError naming `fn` and `arg`. */
   storageFor(fn = 'tensor', arg = 'tensor'): Storage {
     if (this.#storage === null) {
+      const why = this.freedByScope
+        ? '; the end of a tidy / tidyAsync scope freed it (return it from the scope or keep() it; without an async context, as in browsers, a tensor made while another concurrent tidyAsync call is innermost belongs to that call)'
+        : '';
       throw new DisposedError(
-        `${fn}: argument '${arg}' expected a live tensor, got a disposed tensor (id ${this.id}, shape [${this.shape.join(', ')}], ${this.dtype})`,
+        `${fn}: argument '${arg}' expected a live tensor, got a disposed tensor (id ${this.id}, shape [${this.shape.join(', ')}], ${this.dtype})${why}`,
       );
     }
     if (host && this.#storage.generation !== host.generation) {

@@ -94,10 +94,13 @@ export class Dense extends Layer {
 
   call([x]: readonly Tensor[]): Tensor {
     const [w, b] = this.weights;
-    const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
-    let y = matmul(flat, w);
-    if (b) y = add(y, b);
-    if (x.rank !== 2) y = reshape(y, [...x.shape.slice(0, -1), this.units]);
-    return activate(this.activation, y);
+    // Only the output is left behind, whatever scope the call runs in.
+    return tidy(() => {
+      const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
+      let y = matmul(flat, w);
+      if (b) y = add(y, b);
+      if (x.rank !== 2) y = reshape(y, [...x.shape.slice(0, -1), this.units]);
+      return activate(this.activation, y);
+    });
   }
 }

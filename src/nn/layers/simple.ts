@@ -3,6 +3,7 @@
  * placeholder of the functional API.
  */
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
+import { tidy } from '../../tensor/api.js';
 import { cast } from '../../tensor/ops/cast.js';
 import { describe } from '../../tensor/ops/check.js';
 import { windowGeometryOfShape, windowOptions } from '../../tensor/ops/conv3d/index.js';
@@ -184,8 +185,12 @@ export class Dropout extends Layer {
   }
   call([x]: readonly Tensor[], training: boolean): Tensor {
     if (!training || this.rate === 0) return x;
-    // A fresh seed per call: a different mask every step, the same sequence every run.
-    const keep = cast(greater(randomUniform(x.shape, { seed: this.#nextSeed++ }), this.rate), 'float32');
-    return affine(mul(x, keep), 1 / (1 - this.rate));
+    // A fresh seed per call: a different mask every step, the same sequence every run. Only the
+    // output is left behind, whatever scope the call runs in.
+    const seed = this.#nextSeed++;
+    return tidy(() => {
+      const keep = cast(greater(randomUniform(x.shape, { seed }), this.rate), 'float32');
+      return affine(mul(x, keep), 1 / (1 - this.rate));
+    });
   }
 }

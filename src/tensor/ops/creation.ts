@@ -8,6 +8,7 @@ import { argMessage, DTypeError, ShapeError, show, ValueError } from '../../erro
 import { bind, bindingWindowElements, bindVec4, dispatch, workgroups } from '../dispatch.js';
 import { type DataArray, type DType, isDType, scalarBits } from '../dtype.js';
 import { engine } from '../engine.js';
+import { flattenNested, isNumberArray, type NumberArray } from '../host_data.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE, type NoAttrs } from '../op.js';
 import { checkShape, sizeOf } from '../shape.js';
@@ -43,37 +44,8 @@ const RANDOM = defineKernel({
   overrides: ['DIST'],
 });
 
-export type TensorLike = number | NestedArray | Float32Array | Int32Array | Uint8Array | number[];
-
-function inferShape(_fn: string, values: NestedArray): number[] {
-  const shape: number[] = [];
-  let v: NestedArray = values;
-  while (Array.isArray(v)) {
-    shape.push(v.length);
-    v = v[0];
-  }
-  return shape;
-}
-
-function flatten(fn: string, values: NestedArray, shape: number[], depth: number, out: number[]): void {
-  if (depth === shape.length) {
-    if (typeof values !== 'number')
-      throw new ValueError(argMessage(fn, 'values', 'numbers at the innermost level', typeof values));
-    out.push(values);
-    return;
-  }
-  if (!Array.isArray(values) || values.length !== shape[depth]) {
-    throw new ShapeError(
-      argMessage(
-        fn,
-        'values',
-        `a rectangular nested array (length ${shape[depth]} at depth ${depth})`,
-        Array.isArray(values) ? `length ${values.length}` : typeof values,
-      ),
-    );
-  }
-  for (const x of values) flatten(fn, x, shape, depth + 1, out);
-}
+/** Values `tensor` accepts: a number, nested arrays of numbers, or a typed array of numbers. */
+export type TensorLike = number | NestedArray | NumberArray;
 
 /**
  * A tensor from a typed array, nested arrays or a scalar. The shape is inferred from nested
@@ -85,18 +57,15 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
     throw new DTypeError(argMessage(fn, 'dtype', "'float32' or 'int32'", dtype));
   let flat: ArrayLike<number>;
   let inferred: number[];
-  if (ArrayBuffer.isView(values)) {
-    flat = values as ArrayLike<number>;
+  if (isNumberArray(fn, 'values', values)) {
+    flat = values;
     inferred = [flat.length];
     dtype ??= values instanceof Int32Array ? 'int32' : 'float32';
   } else if (typeof values === 'number') {
     flat = [values];
     inferred = [];
   } else if (Array.isArray(values)) {
-    inferred = inferShape(fn, values);
-    const out: number[] = [];
-    flatten(fn, values, inferred, 0, out);
-    flat = out;
+    ({ shape: inferred, flat } = flattenNested(fn, 'values', values));
   } else {
     throw new ValueError(argMessage(fn, 'values', 'a number, nested number arrays or a typed array', typeof values));
   }

@@ -26,6 +26,7 @@ import {
   outputRowsOfVoxels,
   outputSlab,
 } from './conv3d/windows.js';
+import { NUMPY_FLOATS } from './numpy_floats.js';
 
 declare module '../op.js' {
   interface OpAttrs {
@@ -42,7 +43,7 @@ const POOL3D = defineKernel({
   name: 'pool3d',
   file: 'pool3d.wgsl',
   source: pool3dSource,
-  prelude: CONV_GEOMETRY,
+  preludes: [NUMPY_FLOATS, CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['src', 'x', 'dst'],
   overrides: ['MODE'],

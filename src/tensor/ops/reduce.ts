@@ -8,7 +8,7 @@
  * in windows of whole rows.
  */
 import reduceSource from '../../../kernels/reduce.wgsl';
-import { DeviceError } from '../../errors.js';
+import { argMessage, DeviceError, ValueError } from '../../errors.js';
 import { bind, bindingWindowBytes, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
@@ -50,7 +50,7 @@ const REDUCE = defineKernel({
   },
   bindings: ['x', 'out'],
   overrides: ['OP', 'SERIAL'],
-  aliases: ['V'],
+  aliases: ['V', 'VU'],
 });
 
 /** Workgroups a pass aims for: enough to keep every core (or SM) busy, few enough to keep merges cheap. */
@@ -97,7 +97,7 @@ function reducePass(x: Tensor, O: number, R: number, I: number, op: number, chun
     bindings: { x: bind(x), out: bind(out) },
     workgroups: O * chunks * colTiles,
     overrides: { OP: op },
-    aliases: { V: width === 4 ? 'vec4<f32>' : 'f32' },
+    aliases: width === 4 ? { V: 'vec4<f32>', VU: 'vec4<u32>' } : { V: 'f32', VU: 'u32' },
   });
   return out;
 }
@@ -192,7 +192,8 @@ function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scal
   }
 }
 
-const IDENTITY: Record<ReduceName, number> = { sum: 0, mean: NaN, max: -Infinity, min: Infinity };
+/** The result of reducing no values (max and min of none are refused before this). */
+const IDENTITY: Record<ReduceName, number> = { sum: 0, mean: NaN, max: NaN, min: NaN };
 
 function reduceImpl(name: ReduceName, x: Tensor, axes: readonly number[], keepDims: boolean): Tensor {
   const finalShape = keepDims
@@ -234,6 +235,17 @@ function reduceImpl(name: ReduceName, x: Tensor, axes: readonly number[], keepDi
 function reduce(name: ReduceName, x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
   checkFloat(name, 'x', x);
   const axes = normalizeAxes(name, axis, x.rank);
+  // NumPy: a max or min over no values has no identity, even when the result is empty too.
+  if ((name === 'max' || name === 'min') && axes.some((a) => x.shape[a] === 0)) {
+    throw new ValueError(
+      argMessage(
+        name,
+        'x',
+        `values on every reduced axis (the ${name} of no values is undefined)`,
+        `shape [${x.shape.join(', ')}] reduced over axes [${axes.join(', ')}]`,
+      ),
+    );
+  }
   return engine.run(name, [x], { axes, keepDims }, () => reduceImpl(name, x, axes, keepDims));
 }
 

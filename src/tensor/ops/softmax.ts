@@ -8,6 +8,7 @@ import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat } from './check.js';
 import { exp, mul, sub } from './elementwise/index.js';
+import { NUMPY_FLOATS } from './numpy_floats.js';
 import { sum } from './reduce.js';
 
 declare module '../op.js' {
@@ -21,6 +22,7 @@ const SOFTMAX = defineKernel({
   name: 'softmax',
   file: 'softmax.wgsl',
   source: softmaxSource,
+  preludes: [NUMPY_FLOATS],
   params: { outer: 'u32', axis_len: 'u32', inner: 'u32', first: 'u32', end: 'u32', base: 'u32' },
   bindings: ['x', 'y'],
   overrides: ['LOG'],

@@ -6,11 +6,19 @@
  * slot in a uniform arena that is uploaded with one writeBuffer just before the submit, so batched
  * passes never see each other's parameters. Buffers freed while a batch is open return to the pool
  * only after that batch is submitted.
+ *
+ * One invalid command makes WebGPU drop its whole command buffer, so nothing invalid may enter a
+ * batch: every binding is checked against the pipeline's WGSL before it is recorded (a KernelError
+ * naming the op, thrown at once), and a pipeline the device has not yet confirmed as compiled runs
+ * in a submit of its own. Each op's commands are recorded inside a validation error scope, so
+ * anything the checks did not foresee is still a KernelError naming the op, at the next read, sync
+ * or dispatch.
  */
 import { DeviceError, KernelError } from '../../errors.js';
-import type { Backend, Counters, DeviceBuffer, DeviceLimits, KernelTiming, MemoryStats } from '../backend.js';
+import type { Backend, Binding, Counters, DeviceBuffer, DeviceLimits, KernelTiming, MemoryStats } from '../backend.js';
 import { flags } from '../flags.js';
 import type { Kernel, KernelCall, KernelVariant } from '../kernel.js';
+import type { StorageBinding } from './binding_layout.js';
 import { BufferPool, PooledBuffer } from './buffer_pool.js';
 import { waitThrottled } from './node_poll.js';
 import { packParams } from './params.js';
@@ -50,6 +58,10 @@ export class WebGPUBackend implements Backend {
   #uniformUsed = 0;
   #error: Error | null = null;
   #lost: string | null = null;
+  /** The top-level op whose commands are being recorded (for error messages). */
+  #op: string | null = null;
+  /** Asynchronous validity checks not yet settled (reads and syncs wait for them). */
+  readonly #checks = new Set<Promise<void>>();
   /** While `profileKernels` records: the query set and the kernel of each timed dispatch. */
   #profile: { querySet: GPUQuerySet; kernels: string[]; capacity: number } | null = null;
 
@@ -61,6 +73,7 @@ export class WebGPUBackend implements Backend {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);
+    this.pipelines.onCheck = (checked) => this.#track(checked);
     this.pool.onError = (e) => this.#recordError(e);
     this.#uniforms = device.createBuffer({
       size: flags.uniformArenaBytes,
@@ -86,6 +99,72 @@ export class WebGPUBackend implements Backend {
     // from the dispatches that used it: keep the root cause.
     const cascade = this.#error?.message.includes('invalid due to a previous error') ?? false;
     if (!this.#error || (cascade && !e.message.includes('invalid due to a previous error'))) this.#error = e;
+  }
+
+  #track(check: Promise<void>): void {
+    const settled = check.catch(() => {}).finally(() => this.#checks.delete(settled));
+    this.#checks.add(settled);
+  }
+
+  /** Waits for the validity checks pending now (so a read never returns what an invalid op left). */
+  async #settleChecks(): Promise<void> {
+    if (this.#checks.size > 0) await waitThrottled(() => Promise.all([...this.#checks]));
+  }
+
+  /**
+   * Records one top-level op (`record` issues its dispatches) inside a validation error scope: a
+   * validation error of its commands becomes a KernelError naming the op, thrown at the next read,
+   * sync or dispatch.
+   */
+  recordOp<T>(op: string, record: () => T): T {
+    const outer = this.#op;
+    this.#op = op;
+    this.device.pushErrorScope('validation');
+    try {
+      return record();
+    } finally {
+      this.#op = outer;
+      this.#track(
+        this.device.popErrorScope().then((err) => {
+          if (err) this.#recordError(new KernelError(`${op}: ${err.message}`));
+        }),
+      );
+    }
+  }
+
+  /**
+   * Checks a dispatch's bindings against the pipeline's storage bindings and the device's rules,
+   * throwing a KernelError (nothing recorded) where WebGPU would reject the command.
+   */
+  #checkBindings(kernel: Kernel, layout: readonly StorageBinding[], bindings: Readonly<Record<string, Binding>>): void {
+    const fail = (what: string): never => {
+      throw new KernelError(`kernel ${kernel.name} (kernels/${kernel.file}): ${what}`);
+    };
+    const align = this.limits.minStorageBufferOffsetAlignment;
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    const ranges: { name: string; buffer: PooledBuffer; start: number; end: number; writable: boolean }[] = [];
+    kernel.bindings.forEach((name, i) => {
+      const b = bindings[name];
+      if (!b) return fail(`no buffer given for binding '${name}'`);
+      if (!(b.buffer instanceof PooledBuffer)) return fail(`binding '${name}' is not a buffer of this device`);
+      if (!b.buffer.live) return fail(`binding '${name}' is a buffer already released (a tensor used after dispose)`);
+      if (b.size > maxBinding) {
+        throw new DeviceError(
+          `a tensor of ${b.size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
+        );
+      }
+      const minBytes = layout[i]?.minBytes ?? 4;
+      if (b.offset % align !== 0) fail(`binding '${name}' starts at byte ${b.offset}, not a multiple of ${align}`);
+      if (b.size % 4 !== 0 || b.size < minBytes)
+        fail(`binding '${name}' covers ${b.size} bytes; it needs a multiple of 4, at least ${minBytes}`);
+      if (b.offset + b.size > b.buffer.size)
+        fail(`binding '${name}' covers bytes [${b.offset}, ${b.offset + b.size}) of a buffer of ${b.buffer.size}`);
+      ranges.push({ name, buffer: b.buffer, start: b.offset, end: b.offset + b.size, writable: !!layout[i]?.writable });
+    });
+    for (const [i, r] of ranges.entries())
+      for (const q of ranges.slice(i + 1))
+        if (r.buffer === q.buffer && (r.writable || q.writable) && r.start < q.end && q.start < r.end)
+          fail(`bindings '${r.name}' and '${q.name}' overlap in one buffer and one of them is written`);
   }
 
   /** Throws (once) the first asynchronous GPU error, or a DeviceError once the device is lost. */
@@ -144,18 +223,18 @@ export class WebGPUBackend implements Backend {
     this.checkHealthy();
     if (call.workgroups === 0) return;
     const params = packParams(kernel.name, kernel.params, call.params);
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
-    const bindings = call.bindings as Readonly<Record<string, { buffer: DeviceBuffer; offset: number; size: number }>>;
-    const entries: GPUBindGroupEntry[] = [];
-    kernel.bindings.forEach((name, i) => {
+    const variant: KernelVariant = { overrides: call.overrides, consts: call.consts, aliases: call.aliases };
+    const cached = this.pipelines.get(kernel, variant, this.#op ?? undefined);
+    const bindings = call.bindings as Readonly<Record<string, Binding>>;
+    this.#checkBindings(kernel, cached.bindings, bindings);
+    const entries: GPUBindGroupEntry[] = kernel.bindings.map((name, i) => {
       const b = bindings[name];
-      if (b.size > maxBinding) {
-        throw new DeviceError(
-          `a tensor of ${b.size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
-        );
-      }
-      entries.push({ binding: i + 1, resource: { buffer: gpuBuffer(b.buffer), offset: b.offset, size: b.size } });
+      return { binding: i + 1, resource: { buffer: gpuBuffer(b.buffer), offset: b.offset, size: b.size } };
     });
+    // Until the device confirms the pipeline compiled, its commands are submitted on their own: if
+    // it did not, only they are lost.
+    const isolated = !cached.valid;
+    if (isolated) this.flush();
     const align = this.limits.minUniformBufferOffsetAlignment;
     const slot = Math.ceil(params.byteLength / align) * align;
     if (this.#uniformUsed + slot > this.#uniformStaging.byteLength) this.flush();
@@ -163,8 +242,7 @@ export class WebGPUBackend implements Backend {
     this.#uniformStaging.set(params, offset);
     this.#uniformUsed += slot;
     entries.unshift({ binding: 0, resource: { buffer: this.#uniforms, offset, size: params.byteLength } });
-    const variant: KernelVariant = { overrides: call.overrides, consts: call.consts, aliases: call.aliases };
-    const pipeline = this.pipelines.get(kernel, variant);
+    const pipeline = cached.pipeline;
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.#profile
       ? this.#profiledPass(call.consts ? `${kernel.name} ${JSON.stringify(call.consts)}` : kernel.name)
@@ -174,7 +252,7 @@ export class WebGPUBackend implements Backend {
     const [x, y, z] = this.grid(call.workgroups);
     pass.dispatchWorkgroups(x, y, z);
     this.counters.dispatches++;
-    if (++this.#batched >= flags.submitBatchSize) this.flush();
+    if (++this.#batched >= flags.submitBatchSize || isolated) this.flush();
   }
 
   /** A pass of its own for one dispatch, bracketed by timestamps (while profiling). */
@@ -259,6 +337,7 @@ export class WebGPUBackend implements Backend {
     this.flush();
     try {
       await waitThrottled(() => Promise.all(staging.map((s) => s.mapAsync(MAP_READ))));
+      await this.#settleChecks();
       this.counters.reads += ranges.length;
       return staging.map((s, i) =>
         s.getMappedRange(0, Math.ceil(ranges[i].bytes / 4) * 4 || 4).slice(0, ranges[i].bytes),
@@ -277,6 +356,7 @@ export class WebGPUBackend implements Backend {
     this.checkHealthy();
     this.flush();
     await waitThrottled(() => this.device.queue.onSubmittedWorkDone());
+    await this.#settleChecks();
     this.checkHealthy();
   }
 

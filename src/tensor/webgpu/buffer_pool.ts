@@ -14,6 +14,8 @@ const BUFFER_USAGE_STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | C
 
 /** The backend's DeviceBuffer: a GPUBuffer the rest of voxgrad sees only as opaque. */
 export class PooledBuffer implements DeviceBuffer {
+  /** Handed out and not yet released (a released buffer may be reused or destroyed at any submit). */
+  live = true;
   constructor(readonly gpu: GPUBuffer) {}
   get size(): number {
     return this.gpu.size;
@@ -67,11 +69,15 @@ export class BufferPool {
       this.#stats.allocatedBytes += size;
     }
     this.#stats.usedBytes += size;
+    buffer.live = true;
     return buffer;
   }
 
   /** Returns a buffer; it becomes reusable at the next `settle()`. */
   release(buffer: PooledBuffer): void {
+    // Pooling a buffer twice would hand it to two tensors.
+    if (!buffer.live) return;
+    buffer.live = false;
     this.#stats.usedBytes -= buffer.size;
     this.#pending.push(buffer);
   }

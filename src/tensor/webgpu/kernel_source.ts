@@ -1,5 +1,5 @@
 /**
- * A kernel's WGSL as a pipeline compiles it: the prelude (if any) in front of the kernel file,
+ * A kernel's WGSL as a pipeline compiles it: its preludes (if any) in front of the kernel file,
  * with the variant's `const` sizes and type aliases substituted. Pipelines are keyed by kernel and
  * variant, never by tensor sizes, so one pipeline serves every shape. Compile errors are mapped
  * back to `kernels/<file>:<line>` of the prelude or the kernel.
@@ -9,9 +9,8 @@ import type { Kernel, KernelVariant } from '../kernel.js';
 export interface KernelSource {
   readonly file: string;
   readonly code: string;
-  /** Lines the prelude takes at the top of `code` (0 without one). */
-  readonly preludeLines: number;
-  readonly preludeFile?: string;
+  /** The preludes at the top of `code`, in order, with the lines each takes. */
+  readonly preludes: readonly { readonly file: string; readonly lines: number }[];
 }
 
 export function variantKey(kernel: Kernel, v: KernelVariant = {}): string {
@@ -19,26 +18,25 @@ export function variantKey(kernel: Kernel, v: KernelVariant = {}): string {
 }
 
 export function kernelSource(kernel: Kernel, v: KernelVariant = {}): KernelSource {
-  const prelude = kernel.prelude
-    ? kernel.prelude.source.endsWith('\n')
-      ? kernel.prelude.source
-      : `${kernel.prelude.source}\n`
-    : '';
-  let code = prelude + kernel.source;
+  const texts = kernel.preludes.map((p) => (p.source.endsWith('\n') ? p.source : `${p.source}\n`));
+  let code = texts.join('') + kernel.source;
   if (v.aliases) code = specialise(kernel, code, v.aliases);
   if (v.consts) code = specialiseConsts(kernel, code, v.consts);
   return {
     file: kernel.file,
     code,
-    preludeLines: prelude ? prelude.split('\n').length - 1 : 0,
-    preludeFile: kernel.prelude?.file,
+    preludes: kernel.preludes.map((p, i) => ({ file: p.file, lines: texts[i].split('\n').length - 1 })),
   };
 }
 
-/** Maps a line of a kernel's full source to `kernels/<file>:<line>` (prelude or kernel file). */
+/** Maps a line of a kernel's full source to `kernels/<file>:<line>` (a prelude or the kernel file). */
 export function sourceLocation(s: KernelSource, line: number): string {
-  if (s.preludeFile && line <= s.preludeLines) return `kernels/${s.preludeFile}:${line}`;
-  return `kernels/${s.file}:${line - s.preludeLines}`;
+  let first = 0;
+  for (const p of s.preludes) {
+    if (line <= first + p.lines) return `kernels/${p.file}:${line - first}`;
+    first += p.lines;
+  }
+  return `kernels/${s.file}:${line - first}`;
 }
 
 /**

@@ -31,7 +31,7 @@ const CONV3D_GRAD_INPUT = defineKernel({
   name: 'conv3d_grad_input',
   file: 'conv3d_grad_input.wgsl',
   source: conv3dGradInputSource,
-  prelude: CONV_GEOMETRY,
+  preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['dy', 'wt', 'dx'],
   consts: ['VZ', 'CB4'],
@@ -41,7 +41,7 @@ const CONV3D_GRAD_WEIGHT = defineKernel({
   name: 'conv3d_grad_weight',
   file: 'conv3d_grad_weight.wgsl',
   source: conv3dGradWeightSource,
-  prelude: CONV_GEOMETRY,
+  preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'dy', 'partial'],
   consts: ['CO4', 'TB', 'CIB'],
@@ -52,6 +52,11 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
   return engine.run('conv3dGradInput', [dy, w], { geometry: g }, () => {
     const dx = engine.empty([g.B, ...g.input, g.CI], 'float32');
     if (dx.size === 0) return dx;
+    // No output channels or positions: every input gradient is an empty sum.
+    if (dy.size === 0) {
+      dx.dispose();
+      return fill(dx.shape, 0);
+    }
     const variant = chooseVariant(engine.backend.adapterName, convFamily('input'), rememberClass(g));
     // (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);

@@ -16,7 +16,8 @@ import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { chooseVariant } from '../../tuning.js';
 import { checkFloat, describe } from '../check.js';
-import { mul, unary } from '../elementwise/index.js';
+import { fill } from '../creation.js';
+import { add, mul, relu, unary } from '../elementwise/index.js';
 import { pad } from '../movement.js';
 import { sum } from '../reduce.js';
 import { conv3dGradInput, conv3dGradWeight } from './backward.js';
@@ -50,7 +51,7 @@ const CONV3D = defineKernel({
   name: 'conv3d',
   file: 'conv3d.wgsl',
   source: conv3dSource,
-  prelude: CONV_GEOMETRY,
+  preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'w', 'y', 'bias'],
   overrides: ['HAS_BIAS', 'ACT'],
@@ -75,12 +76,30 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
   return engine.run('conv3d', bias ? [x, w, bias] : [x, w], { geometry: g, activation }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
+    // No input channels: every output is an empty sum, 0 (as NumPy), then the bias and relu.
+    if (g.CI === 0) return emptySum(y, bias, activation);
     const variant = chooseVariant(engine.backend.adapterName, convFamily('forward'), rememberClass(g));
     const relu = activation === 'relu';
     if (variant in GEMM_TILES) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES[variant]!);
     else forwardDirect(x, w, bias, y, g, relu);
     return y;
   });
+}
+
+/** The output of a convolution over no input channels: the bias (or 0), then the activation. */
+function emptySum(y: Tensor, bias: Tensor | null, activation: 'linear' | 'relu'): Tensor {
+  if (!bias) {
+    y.dispose();
+    return fill(y.shape, 0);
+  }
+  const zero = fill(y.shape, 0);
+  const biased = add(zero, bias);
+  zero.dispose();
+  y.dispose();
+  if (activation === 'linear') return biased;
+  const activated = relu(biased);
+  biased.dispose();
+  return activated;
 }
 
 /** Output channels padded with zeros to a multiple of `multiple` (the kernel and the bias). */

@@ -49,6 +49,9 @@ export function conv3dGeometry(fn: string, x: Tensor, w: Tensor, options: Conv3d
       argMessage(fn, 'kernel', `${x.shape[4]} input channels (x's last axis) on axis 3`, describe(w)),
     );
   }
+  // A window of no taps has no output position (PyTorch refuses it too).
+  if (w.shape.slice(0, 3).some((d) => d === 0))
+    throw new ShapeError(argMessage(fn, 'kernel', 'at least one tap on each spatial axis', describe(w)));
   return windowGeometry(fn, x, [w.shape[0], w.shape[1], w.shape[2]], w.shape[4], options);
 }
 

@@ -24,6 +24,7 @@ import { broadcastShapes, broadcastStrides, shapesEqual } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import { checkFinite, checkFloat, checkSameDType, checkTensor } from '../check.js';
 import { scalar } from '../creation.js';
+import { NUMPY_FLOATS } from '../numpy_floats.js';
 import './gradients.js';
 import { affine } from './unary.js';
 
@@ -46,7 +47,7 @@ const BINARY = defineKernel({
   name: 'binary',
   file: 'binary.wgsl',
   source: binarySource,
-  prelude: opTable,
+  preludes: [NUMPY_FLOATS, opTable],
   params: {
     n: 'u32',
     rank: 'u32',
@@ -71,7 +72,7 @@ const BINARY_CONTIGUOUS = defineKernel({
   name: 'binary_contiguous',
   file: 'binary_contiguous.wgsl',
   source: binaryContiguousSource,
-  prelude: opTable,
+  preludes: [NUMPY_FLOATS, opTable],
   params: { n: 'u32' },
   bindings: ['a', 'b', 'out'],
   overrides: ['OP'],

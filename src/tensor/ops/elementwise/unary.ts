@@ -11,6 +11,7 @@ import { defineKernel, opCodes } from '../../kernel.js';
 import type { Tensor } from '../../tensor.js';
 import './gradients.js';
 import { checkFinite, checkFloat } from '../check.js';
+import { NUMPY_FLOATS } from '../numpy_floats.js';
 
 export const UNARY_OPS = [
   'neg',
@@ -53,6 +54,7 @@ const UNARY = defineKernel({
   name: 'unary',
   file: 'unary.wgsl',
   source: unarySource,
+  preludes: [NUMPY_FLOATS],
   params: { n: 'u32', alpha: 'f32', beta: 'f32' },
   bindings: ['x', 'y'],
   overrides: ['OP'],

@@ -23,7 +23,7 @@ const GROUP_NORM_GRAD_SUMS = defineKernel({
   name: 'group_norm_grad_sums',
   file: 'group_norm_grad_sums.wgsl',
   source: groupNormGradSumsSource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['x', 'dy', 'stats', 'partial'],
 });
@@ -32,7 +32,7 @@ const GROUP_NORM_GRAD_STATS = defineKernel({
   name: 'group_norm_grad_stats',
   file: 'group_norm_grad_stats.wgsl',
   source: groupNormGradStatsSource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['partial', 'gamma', 'coef', 'dparams'],
 });
@@ -41,7 +41,7 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
   name: 'group_norm_grad_apply',
   file: 'group_norm_grad_apply.wgsl',
   source: groupNormGradApplySource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['x', 'dy', 'stats', 'gamma', 'coef', 'dx'],
 });

@@ -32,7 +32,7 @@ const GROUP_NORM_MOMENTS = defineKernel({
   name: 'group_norm_moments',
   file: 'group_norm_moments.wgsl',
   source: groupNormMomentsSource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['x', 'partial'],
 });
@@ -41,7 +41,7 @@ const GROUP_NORM_STATS = defineKernel({
   name: 'group_norm_stats',
   file: 'group_norm_stats.wgsl',
   source: groupNormStatsSource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['partial', 'stats'],
 });
@@ -50,7 +50,7 @@ const GROUP_NORM_APPLY = defineKernel({
   name: 'group_norm_apply',
   file: 'group_norm_apply.wgsl',
   source: groupNormApplySource,
-  prelude: LAYOUT,
+  preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
   bindings: ['x', 'stats', 'gamma', 'beta', 'y'],
   overrides: ['ACT'],

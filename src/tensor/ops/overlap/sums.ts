@@ -16,6 +16,7 @@ import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { fill } from '../creation.js';
 import { reshape } from '../movement.js';
+import { NUMPY_FLOATS } from '../numpy_floats.js';
 import { sum } from '../reduce.js';
 import { type Activation, checkActivation, checkStats, type OverlapStats, overlapGeometry } from './geometry.js';
 import {
@@ -44,7 +45,7 @@ const OVERLAP_SUMS = defineKernel({
   name: 'overlap_sums',
   file: 'overlap_sums.wgsl',
   source: overlapSumsSource,
-  prelude: OVERLAP_VOXEL,
+  preludes: [NUMPY_FLOATS, OVERLAP_VOXEL],
   params: OVERLAP_PARAMS,
   bindings: ['y_true', 'labels', 'y_pred', 'partials'],
   overrides: OVERLAP_OVERRIDES,

@@ -9,6 +9,7 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
+import { NUMPY_FLOATS } from '../numpy_floats.js';
 import {
   OVERLAP_OVERRIDES,
   OVERLAP_PARAMS,
@@ -30,7 +31,7 @@ const OVERLAP_SUMS_GRAD = defineKernel({
   name: 'overlap_sums_grad',
   file: 'overlap_sums_grad.wgsl',
   source: overlapSumsGradSource,
-  prelude: OVERLAP_VOXEL,
+  preludes: [NUMPY_FLOATS, OVERLAP_VOXEL],
   params: OVERLAP_PARAMS,
   bindings: ['y_true', 'labels', 'y_pred', 'g', 'd_true', 'd_pred'],
   overrides: [...OVERLAP_OVERRIDES, 'OUT_TRUE', 'OUT_PRED'],
