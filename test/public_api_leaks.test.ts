@@ -390,6 +390,7 @@ const entries: Entry[] = [
   { name: 'modelFromJSON', run: () => vg.modelFromJSON(artifacts.modelJson) },
   { name: 'modelFromArtifacts', run: () => vg.modelFromArtifacts(artifacts.modelJson, artifacts.weights) },
   { name: 'saveModel', run: () => vg.saveModel(net, join(dir, 'saved')) },
+  { name: 'Model.save', run: () => net.save(join(dir, 'saved_by_model')) },
   {
     name: 'loadModel',
     run: async () => {
