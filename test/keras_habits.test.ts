@@ -427,6 +427,40 @@ t('the cross-entropies take classWeights; dice + CE gives per-sample values with
   vg.tidy(() => [yt, yp, got, perSample, meanValue].forEach((v) => v.dispose()));
 });
 
+t(
+  'named losses read an output as the model says (softmax / sigmoid logits) unless their options say otherwise',
+  async () => {
+    const { x, labels, seg } = data(7);
+    const input = vg.input({ shape: [S, S, S, 2], name: 'ra_x' });
+    const head = new vg.Dense({ units: C, seed: 3, name: 'ra_seg' }).apply(input);
+    const m = vg.model({ inputs: input, outputs: [head], outputActivations: { ra_seg: 'softmax' } });
+    const logits = await logitsOf(m, x, 'ra_seg');
+    const softmaxDice = mean(diceRows(logits, labels));
+    const cases: [vg.LossSpec, number][] = [
+      ['dice', softmaxDice],
+      [{ name: 'dice' }, softmaxDice],
+      ['categoricalCrossentropy', mean(kerasCce(logits, labels))],
+    ];
+    for (const [loss, want] of cases) {
+      m.compile({ optimizer: new vg.SGD({ learningRate: 0 }), loss });
+      close((await m.evaluate(x, seg)).loss, want, JSON.stringify(loss));
+    }
+    // Options that say how to read the prediction win: activation 'none' reads the logits as they are.
+    m.compile({
+      optimizer: new vg.SGD({ learningRate: 0 }),
+      loss: { name: 'dice', activation: 'none', predRange: 'any' },
+    });
+    const raw = (await m.evaluate(x, seg)).loss;
+    assert.ok(Math.abs(raw - softmaxDice) > 1e-3, 'activation none is not the softmax reading');
+    // A loss name that is an Object.prototype key is unknown, not a crash.
+    for (const name of ['__proto__', 'constructor', 'toString'])
+      assert.throws(() => m.compile({ optimizer: new vg.SGD(), loss: name }), /compile: argument 'loss'/);
+    m.dispose();
+    x.dispose();
+    seg.dispose();
+  },
+);
+
 t('compile: one number as lossWeights, refused weights, named losses with options checked up front', async () => {
   const { x, seg, fg } = data(5);
   const m = build('cmp_');

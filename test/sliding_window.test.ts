@@ -369,7 +369,7 @@ t(
       depth: 2,
       heads: { segmentation: { classes: 4, activation: 'softmax' } },
     });
-    m.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: 'diceCrossentropy' });
+    m.compile({ optimizer: new vg.Adam({ learningRate: 0.03 }), loss: 'dice' });
     const sampler = vg.data.patchSampler(train, {
       patch: [16, 16, 16],
       pos: 2,

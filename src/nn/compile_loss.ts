@@ -33,6 +33,7 @@ import { reshape } from '../tensor/ops/movement.js';
 import { mean, sum } from '../tensor/ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type ClassWeight, crossentropyClassWeights, overlapClassWeights } from './class_weight.js';
+import type { OutputActivation } from './model_options.js';
 
 /** A loss of (yTrue, yPred, sampleWeight?) returning a scalar. */
 export type LossFn = (yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor) => Tensor;
@@ -198,7 +199,7 @@ function unknownName(fn: string, where: string, name: unknown): ValueError {
 
 /** A named loss with its options, checked now: errors name the loss and the option. */
 function namedLoss(fn: string, where: string, name: string, options: Options): Resolved {
-  const entry = KINDS[name];
+  const entry = Object.hasOwn(KINDS, name) ? KINDS[name] : undefined;
   if (!entry) throw unknownName(fn, where, name);
   const context = `${fn}: ${where} '${name}'`;
   if ('reduction' in options)
@@ -226,7 +227,31 @@ function namedLoss(fn: string, where: string, name: string, options: Options): R
   };
 }
 
-function resolveSpec(fn: string, where: string, spec: unknown): Resolved | null {
+/**
+ * A named loss on an output the model reads through softmax or sigmoid (`outputActivations`,
+ * e.g. vg.unet3d's heads) applies that activation to the logits, unless its options say how to
+ * read the prediction: the model's outputs are logits, and a loss reading them as probabilities
+ * would train on nonsense without a word.
+ */
+function readAs(lossFn: string, options: Options, activation: OutputActivation | undefined): Options {
+  if (activation !== 'softmax' && activation !== 'sigmoid') return options;
+  switch (lossFn) {
+    case 'dice':
+    case 'iou':
+    case 'tversky':
+    case 'generalizedDice':
+    case 'diceCrossentropy':
+      return 'activation' in options ? options : { ...options, activation };
+    case 'categoricalCrossentropy':
+      return activation === 'softmax' && !('fromLogits' in options) ? { ...options, fromLogits: true } : options;
+    case 'binaryCrossentropy':
+      return activation === 'sigmoid' && !('fromLogits' in options) ? { ...options, fromLogits: true } : options;
+    default:
+      return options;
+  }
+}
+
+function resolveSpec(fn: string, where: string, spec: unknown, activation?: OutputActivation): Resolved | null {
   if (spec === null || spec === undefined) return null;
   if (typeof spec === 'function') {
     const f = spec as LossFn;
@@ -238,10 +263,11 @@ function resolveSpec(fn: string, where: string, spec: unknown): Resolved | null 
         what === 'classWeight' ? 'takes no class weights (weigh the classes inside it, or use a named loss)' : null,
     };
   }
-  if (typeof spec === 'string') return namedLoss(fn, where, spec, {});
+  if (typeof spec === 'string')
+    return namedLoss(fn, where, spec, readAs(Object.hasOwn(KINDS, spec) ? KINDS[spec]!.fn : '', {}, activation));
   if (isRecord(spec) && typeof spec.name === 'string') {
     const { name, ...options } = spec;
-    return namedLoss(fn, where, name, options);
+    return namedLoss(fn, where, name, readAs(Object.hasOwn(KINDS, name) ? KINDS[name]!.fn : '', options, activation));
   }
   throw unknownName(fn, where, spec);
 }
@@ -268,12 +294,16 @@ function checkWeight(fn: string, arg: string, w: unknown): number | null {
   return w;
 }
 
-/** Resolves `loss` and `lossWeights` against the model's output names (in model order). */
+/**
+ * Resolves `loss` and `lossWeights` against the model's output names (in model order); named
+ * losses read each output as `activations` says (see readAs).
+ */
 export function resolveLosses(
   outputNames: readonly string[],
   loss: LossArg,
   lossWeights?: WeightsArg | null,
   fn = 'compile',
+  activations: Readonly<Record<string, OutputActivation>> = {},
 ): ResolvedLoss[] {
   let perOutput: (Resolved | null)[];
   const shared = !Array.isArray(loss) && (!isRecord(loss) || isSingleNamedLoss(loss, outputNames));
@@ -288,13 +318,14 @@ export function resolveLosses(
         ),
       );
     }
-    perOutput = loss.map((l, i) => resolveSpec(fn, `loss[${i}]`, l));
+    perOutput = loss.map((l, i) => resolveSpec(fn, `loss[${i}]`, l, activations[outputNames[i]!]));
   } else if (!shared) {
     checkKeys(fn, 'loss', loss as object, outputNames, 'output');
-    perOutput = outputNames.map((n) => resolveSpec(fn, `loss['${n}']`, (loss as Record<string, LossSpec>)[n] ?? null));
+    perOutput = outputNames.map((n) =>
+      resolveSpec(fn, `loss['${n}']`, (loss as Record<string, LossSpec>)[n] ?? null, activations[n]),
+    );
   } else {
-    const one = resolveSpec(fn, 'loss', loss);
-    perOutput = outputNames.map(() => one);
+    perOutput = outputNames.map((n) => resolveSpec(fn, 'loss', loss, activations[n]));
   }
   let weights: (number | null)[] = outputNames.map(() => null);
   if (typeof lossWeights === 'number') {

@@ -291,7 +291,7 @@ export class Model {
     checkOptions(fn, o ?? undefined, ['optimizer', 'loss', 'lossWeights', 'metrics']);
     if (!o?.optimizer || typeof (o.optimizer as Optimizer).applyGradients !== 'function')
       throw new ValueError(argMessage(fn, 'optimizer', 'an optimizer (SGD, Adam, AdamW)', describe(o?.optimizer)));
-    this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights);
+    this.#losses = resolveLosses(this.outputNames, o.loss, o.lossWeights, 'compile', this.outputActivations);
     this.#metrics = resolveMetrics(this.outputNames, o.metrics ?? {});
     this.#optimizer = o.optimizer;
   }
