@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { DAWN_LIMIT_WARNING, runWithoutDawnWarnings } from '../src/cli/dawn_warnings.js';
 import { niftiBytes, readNifti } from '../src/cli/nifti.js';
 import { PREDICT_OPTIONS } from '../src/cli/predict.js';
-import { TRAIN_OPTIONS } from '../src/cli/train.js';
+import { TRAIN_OPTIONS } from '../src/cli/train_options.js';
 import { seededRandom } from '../src/data/synthetic.js';
 import * as vg from '../src/index.node.js';
 import { repoRoot, setup, suite } from './harness.js';
@@ -93,8 +93,8 @@ t('help: every command prints each option with its meaning and default, starts n
         .join(' ')
         .replace(/\s+/g, ' ');
       assert.ok(block.includes(spec.meaning.split(' ').slice(0, 4).join(' ')), `${what}: --${name} has its meaning`);
-      if (spec.default !== undefined)
-        assert.ok(block.includes(`(default: ${spec.default})`), `${what}: --${name} has its default`);
+      assert.ok(spec.default !== undefined, `${what}: --${name} declares its default`);
+      assert.ok(block.includes(`(default: ${spec.default})`), `${what}: --${name} has its default`);
     }
     assert.match(text, /--help\s+print this help/);
   };
@@ -333,6 +333,38 @@ t('predict labels an unseen volume of another size by sliding windows, keeping i
   }
   assert.equal(partials(), []);
   assert.not.ok(readdirSync(work).some((f) => f.includes('.partial-')));
+});
+
+t('--model small and --val 0: trains on synthetic cases without validation, and predict runs the small network', () => {
+  const out = join(work, 'small-run');
+  const r = run(
+    'train',
+    '--model',
+    'small',
+    '--base',
+    '4',
+    '--patch',
+    '8',
+    '--cases',
+    '2',
+    '--val',
+    '0',
+    '--epochs',
+    '1',
+    '--steps',
+    '2',
+    '--out',
+    out,
+  );
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^validation: none \(--val 0 or a single case\)$/m);
+  assert.match(r.stdout, /^model: small two-head network, 4 base channels, [\d,]+ parameters; patch 8x8x8$/m);
+  assert.not.match(r.stdout, /^ {4}dice/m, 'no validation table');
+  assert.equal(readdirSync(out).sort(), ['history.json', 'loss.svg', 'model.json', 'weights.safetensors']);
+  const labels = join(work, 'small_labels.nii.gz');
+  const p = run('predict', '--model', out, '--input', unseen, '--output', labels);
+  assert.is(p.status, 0, p.stderr);
+  assert.equal(readNifti(labels).dims, [11, 13, 9]);
 });
 
 t('images with NaN or infinite voxels are refused naming the file and the count, unless --nan-to', () => {

@@ -49,7 +49,7 @@ export function commandHelp(c: CommandHelp): string {
     '',
     'options:',
     ...Object.entries(c.options).flatMap(([n, s]) => optionLines(n, s, column)),
-    ...optionLines('help', { kind: 'flag', meaning: 'print this help and exit' }, column),
+    ...optionLines('help', { kind: 'flag', meaning: 'print this help and exit', default: 'off' }, column),
     '',
     'examples:',
     ...c.examples.map((e) => `  ${e}`),

@@ -28,13 +28,20 @@ export const PREDICT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   model: {
     kind: 'value',
     value: 'DIR',
-    meaning: 'model folder written by voxgrad train (model.json + weights.safetensors); required',
+    meaning: 'model folder written by voxgrad train (model.json + weights.safetensors)',
+    default: 'none; required',
   },
-  input: { kind: 'value', value: 'FILE', meaning: 'the NIfTI image to label (.nii or .nii.gz, any size); required' },
+  input: {
+    kind: 'value',
+    value: 'FILE',
+    meaning: 'the NIfTI image to label (.nii or .nii.gz, any size)',
+    default: 'none; required',
+  },
   output: {
     kind: 'value',
     value: 'FILE',
-    meaning: 'where to write the label map (.nii or .nii.gz: gzipped); required',
+    meaning: 'where to write the label map (.nii or .nii.gz: gzipped)',
+    default: 'none; required',
   },
   overlap: { kind: 'value', value: 'F', meaning: 'fraction of a window shared with its neighbour', default: '0.25' },
   blend: {
@@ -52,7 +59,8 @@ export const PREDICT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'nan-to': {
     kind: 'value',
     value: 'VALUE',
-    meaning: 'replace NaN and infinite voxels by VALUE (without it such images are refused)',
+    meaning: 'replace NaN and infinite voxels by VALUE',
+    default: 'none: images holding such voxels are refused',
   },
 };
 

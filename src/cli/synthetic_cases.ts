@@ -13,7 +13,7 @@ import type { VolumeCase } from '../data/volume.js';
 
 export const SYNTHETIC_CLASS_NAMES = ['background', 'sphere', 'box', 'shell'] as const;
 
-const INTENSITY = [0, 2.5, -2, 1];
+const INTENSITY = [0, 4, -2, 1];
 const NOISE = 0.4;
 
 /** `n` cases named synthetic-01, synthetic-02, …; the same seed gives the same cases. */

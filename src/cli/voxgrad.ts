@@ -17,10 +17,11 @@ import { type OptionSpec, parseArgs, wantsHelp } from './args.js';
 import { CHILD_ENV, runWithoutDawnWarnings } from './dawn_warnings.js';
 import { type CommandHelp, commandHelp, mainHelp } from './help.js';
 import { PREDICT_HELP, predict } from './predict.js';
-import { TRAIN_HELP, train } from './train.js';
+import { train } from './train.js';
+import { TRAIN_HELP } from './train_options.js';
 
 const BENCH_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  quick: { kind: 'flag', meaning: 'a short run (fewer repetitions and shapes)' },
+  quick: { kind: 'flag', meaning: 'a short run (fewer repetitions and shapes)', default: 'off' },
   json: {
     kind: 'value',
     value: 'FILE',
