@@ -1,5 +1,4 @@
-/** A per-epoch progress bar on a terminal (a line per epoch otherwise), with the epoch's logs. */
-import type { Logs } from '../nn/model.js';
+/** Training progress: a bar over the epoch's steps on a terminal, and one line per epoch. */
 
 export class Progress {
   #start = performance.now();
@@ -18,13 +17,11 @@ export class Progress {
     process.stdout.write(`\r  [${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${b + 1}/${this.steps}`);
   }
 
-  epoch(e: number, logs: Logs): void {
+  /** The epoch's line: its number, the time so far and `text`. */
+  epoch(e: number, text: string): void {
     if (this.quiet) return;
     const t = ((performance.now() - this.#start) / 1000).toFixed(1);
-    const parts = Object.entries(logs).map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toFixed(4) : v}`);
     if (this.#tty) process.stdout.write('\r\x1b[2K');
-    console.log(
-      `epoch ${String(e + 1).padStart(String(this.epochs).length)}/${this.epochs} ${t}s  ${parts.join('  ')}`,
-    );
+    console.log(`epoch ${String(e + 1).padStart(String(this.epochs).length)}/${this.epochs}  ${t} s  ${text}`);
   }
 }
