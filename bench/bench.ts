@@ -20,6 +20,7 @@ import { stepConvFlops, stepSetup, trainStep } from './models.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
 import { measureLimits, roofline } from './roofline.js';
+import { slidingWindowBench } from './sliding_window.js';
 import type { Timing } from './timing.js';
 import { bestMs, timeGpu } from './timing.js';
 import { torchUNetStep } from './torch_peer.js';
@@ -434,6 +435,24 @@ for (const size of quick ? [64] : [64, 96, 128]) {
   setup.dispose();
 }
 const torchStep = torchUNetStep(64, 1, quick ? 2 : 3);
+
+// --- whole-volume prediction -------------------------------------------------------------------
+// `voxgrad predict`'s work: sliding windows over a 128x128x96 volume, host volume to host result.
+for (const r of await slidingWindowBench(quick))
+  rows.push({
+    name: r.name,
+    shape: r.shape.join('x'),
+    ms: r.ms,
+    wallMs: r.ms,
+    gbps: null,
+    vsCopy: '',
+    vsShaderCopy: '',
+    note: r.note,
+    bytes: 0,
+    flops: 0,
+    rooflineMs: null,
+    rooflineShare: null,
+  });
 
 // --- report --------------------------------------------------------------------------------
 const timing = engine.backend.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
