@@ -4,7 +4,7 @@
  * Bandwidth counts bytes read plus bytes written. Times are medians; where the adapter has
  * timestamp queries the GPU time between timestamps is the headline figure and the wall time
  * (including the host's wait) is shown beside it.
- * Usage: npm run bench [-- --quick] [-- --json FILE] [-- --markdown FILE]
+ * Usage: npm run bench [-- --quick | --smoke] [-- --json FILE] [-- --markdown FILE]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,7 +26,10 @@ import { bestMs, timeGpu } from './timing.js';
 import { torchUNetStep } from './torch_peer.js';
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
+// --smoke: the test suite's run, --quick with the U-Net at 32³, no tuning beyond 5 s, no peer
+// installed (PyTorch only when present) and no sliding-window rows.
+const smoke = args.includes('--smoke');
+const quick = smoke || args.includes('--quick');
 const argValue = (name: string, fallback: string): string => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : fallback;
@@ -332,7 +335,7 @@ vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 const tuneLog: string[] = [];
 const tuneNew = async (): Promise<void> => {
   await vg.sync();
-  await vg.tune({ log: (line) => tuneLog.push(line) });
+  await vg.tune({ log: (line) => tuneLog.push(line), ...(smoke ? { budgetMs: 5000 } : {}) });
 };
 const variantOf = (family: string, shapeClass: string): string =>
   vg.tuning.choices()[`${family}|${shapeClass}`] ?? 'untuned default';
@@ -403,7 +406,8 @@ interface UNetRow {
   savedBytes: number;
 }
 const unetRows: UNetRow[] = [];
-for (const size of quick ? [64] : [64, 96, 128]) {
+const unetSizes = smoke ? [32] : quick ? [64] : [64, 96, 128];
+for (const size of unetSizes) {
   vg.releasePool();
   const setup = stepSetup('unet', size, 1, 16);
   const convFlops = stepConvFlops(setup);
@@ -435,11 +439,11 @@ for (const size of quick ? [64] : [64, 96, 128]) {
   });
   setup.dispose();
 }
-const torchStep = torchUNetStep(64, 1, quick ? 2 : 3);
+const torchStep = torchUNetStep(unetSizes[0]!, 1, quick ? 2 : 3, { install: !smoke });
 
 // --- whole-volume prediction -------------------------------------------------------------------
 // `voxgrad predict`'s work: sliding windows over a 128x128x96 volume, host volume to host result.
-for (const r of await slidingWindowBench(quick))
+for (const r of smoke ? [] : await slidingWindowBench(quick))
   rows.push({
     name: r.name,
     shape: r.shape.join('x'),
@@ -487,7 +491,7 @@ const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSeco
 const torchLine =
   'skipped' in torchStep
     ? `PyTorch CPU peer skipped: ${torchStep.skipped}`
-    : `PyTorch ${torchStep.version} on the CPU (${torchStep.threads} threads), the same U-Net step at 64³: ${torchStep.stepMs.toFixed(0)} ms`;
+    : `PyTorch ${torchStep.version} on the CPU (${torchStep.threads} threads), the same U-Net step at ${unetSizes[0]}³: ${torchStep.stepMs.toFixed(0)} ms`;
 const unetLines = [
   'U-Net training step (batch 1, two heads, 16 base channels, depth 3; wall ms):',
   ...unetRows.map(

@@ -19,8 +19,9 @@ function hasTorch(): boolean {
 }
 
 /** Installs python3-torch with apt when it is missing (as root only); the reason when it cannot. */
-function ensureTorch(): string | null {
+function ensureTorch(install: boolean): string | null {
   if (hasTorch()) return null;
+  if (!install) return 'python3-torch is not installed';
   if (process.getuid?.() !== 0) return 'python3-torch is not installed (run the benchmark as root to install it)';
   console.log('installing python3-torch for the CPU peer (apt-get) ...');
   const r = spawnSync('apt-get', ['install', '-y', '-q', 'python3-torch'], {
@@ -31,8 +32,13 @@ function ensureTorch(): string | null {
 }
 
 /** Median ms of one training step of the same U-Net at size³ on PyTorch's CPU, or the reason it did not run. */
-export function torchUNetStep(size: number, batch: number, runs: number): TorchStep | { skipped: string } {
-  const missing = ensureTorch();
+export function torchUNetStep(
+  size: number,
+  batch: number,
+  runs: number,
+  options: { install?: boolean } = {},
+): TorchStep | { skipped: string } {
+  const missing = ensureTorch(options.install ?? true);
   if (missing) return { skipped: missing };
   const script = fileURLToPath(new URL('../../bench/torch_unet.py', import.meta.url));
   const r = spawnSync(PYTHON, [script, String(size), String(batch), String(runs)], { encoding: 'utf8' });

@@ -1,4 +1,4 @@
-// A smoke test of the benchmark: `--quick` runs to the end and writes valid JSON and markdown.
+// A smoke test of the benchmark: `--smoke` (a shorter --quick) runs to the end and writes valid JSON and markdown.
 // (Speed is measured by the benchmark itself, never asserted in tests.)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { repoRoot, suite } from './harness.js';
 
 const t = suite('benchmark smoke test');
 
-t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and the peers', () => {
+t('npm run bench -- --smoke writes valid JSON with the limit, voxgrad rows and the peers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-'));
   const script = join(repoRoot(), 'build/bench/bench.js');
   const r = spawnSync(
     process.execPath,
-    [script, '--quick', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')],
+    [script, '--smoke', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')],
     { encoding: 'utf8' },
   );
   assert.is(
@@ -32,8 +32,16 @@ t('npm run bench -- --quick writes valid JSON with the limit, voxgrad rows and t
     'overlapSums fwd, one-hot',
     'dice fwd+bwd',
     'training step, two-head demo model',
+    'conv3d 3x3x3 8 -> 8, forward',
+    'matmul',
+    'U-Net step, two heads, 16 base channels',
   ])
     assert.ok(names.includes(n), n);
+  // Rooflines: the run measured both limits, and every row with bytes or FLOPs has its share.
+  assert.ok(json.measuredLimits.copyBytesPerSecond > 0 && json.measuredLimits.flopsPerSecond > 0);
+  const counted = json.rows.filter((x: { bytes: number; flops: number }) => x.bytes > 0 || x.flops > 0);
+  assert.ok(counted.length > 10, 'rows carry their bytes and FLOPs');
+  for (const x of counted) assert.ok(x.rooflineMs > 0 && x.rooflineShare > 0, `${x.name}: roofline and share`);
   assert.ok(json.rows.every((x: { ms: number }) => Number.isFinite(x.ms) && x.ms > 0));
   assert.ok(
     json.peers.length >= 6 && json.peers.every((p: { agrees: boolean }) => p.agrees),
