@@ -37,8 +37,11 @@ const list = (dir, suffix) =>
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'build'), { recursive: true, force: true });
 await Promise.all([
+  // The published files carry no source maps (with the sources inside they doubled the package);
+  // they are not minified, so a stack trace into them reads as the code.
   build({
     ...node,
+    sourcemap: false,
     outdir: join(root, 'dist'),
     outbase: join(root, 'src'),
     entryPoints: [
@@ -48,6 +51,7 @@ await Promise.all([
   }),
   build({
     ...common,
+    sourcemap: false,
     platform: 'browser',
     entryPoints: [join(root, 'src/index.ts')],
     outfile: join(root, 'dist/voxgrad.browser.js'),

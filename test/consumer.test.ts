@@ -69,6 +69,11 @@ t('npm pack: under 1 MB, the library, CLI, types and README only', () => {
       !(p.startsWith('dist/') || p === 'package.json' || p === 'README.md') || /(^|\/)(test|bench)\b|\.test\./.test(p),
   );
   assert.equal(stray, [], 'no tests, benchmarks or sources in the package');
+  assert.equal(
+    paths.filter((p) => p.endsWith('.map')),
+    [],
+    'no source maps (they hold the sources)',
+  );
   for (const p of [
     'dist/voxgrad.node.js',
     'dist/voxgrad.browser.js',
