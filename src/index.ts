@@ -56,6 +56,9 @@ export {
   MaxPool3D,
   UpSampling3D,
 } from './nn/layers/simple.js';
+export { input, Model, model } from './nn/model.js';
+export type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './nn/model_io.js';
+export { modelFromArtifacts, modelFromJSON } from './nn/model_io.js';
 export type {
   Callback,
   CompileOptions,
@@ -70,10 +73,7 @@ export type {
   TargetsArg,
   TensorsArg,
   TrainStepOptions,
-} from './nn/model.js';
-export { input, Model, model } from './nn/model.js';
-export type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './nn/model_io.js';
-export { modelFromArtifacts, modelFromJSON } from './nn/model_io.js';
+} from './nn/model_options.js';
 export * from './nn/optimizers/index.js';
 export type { Verbose } from './nn/progress.js';
 export type { Regularizer } from './nn/regularizers.js';

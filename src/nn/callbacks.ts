@@ -1,7 +1,7 @@
 /** Training callbacks: fit's check of them, and early stopping. */
 import { argMessage, ValueError } from '../errors.js';
 import { describe } from '../tensor/ops/check.js';
-import type { Callback, Logs } from './model.js';
+import type { Callback, Logs } from './model_options.js';
 
 /** fit's `callbacks`: a list of objects whose onBatchEnd / onEpochEnd, when present, are functions. */
 export function checkCallbacks(fn: string, value: unknown): readonly Callback[] {

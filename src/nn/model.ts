@@ -79,22 +79,6 @@ export function input(o: { shape: readonly number[]; name?: string }): SymbolicT
   return new SymbolicTensor(layer.outputShape(), layer, []);
 }
 
-export type {
-  Callback,
-  CompileOptions,
-  EvaluateOptions,
-  FitOptions,
-  History,
-  Logs,
-  MetricFn,
-  ModelConfig,
-  OutputActivation,
-  PredictOptions,
-  TargetsArg,
-  TensorsArg,
-  TrainStepOptions,
-} from './model_options.js';
-
 export class Model {
   readonly name: string;
   readonly inputs: readonly SymbolicTensor[];
