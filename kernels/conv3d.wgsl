@@ -4,13 +4,20 @@
 //
 // Bindings (group 0):
 //   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
-//   2 w  storage read  array<vec4<f32>>  (KX, KY, KZ, CI, CO4): the kernel with its output channels
-//                                         padded with zeros to whole blocks of CB4 vec4s (the host
-//                                         pads; CO4 = that padded count / 4)
+//   2 w  uniform       array<vec4<f32>, WU4>  (KX, KY, KZ, CIC, CO4): the kernel's input channels
+//                                         [extra.x, extra.x + CIC) (CIC = extra.y), its output
+//                                         channels padded with zeros to whole blocks of CB4 vec4s
+//                                         (the host slices and pads; CO4 = that padded count / 4),
+//                                         then zeros to WU4 vec4s
 //   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
 //                                         is 1 (else any vec4 buffer is bound)
 // Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
+// Input-channel chunks: the weights come through the uniform path (WU4 vec4s, at most the
+// device's maxUniformBufferBindingSize), where every invocation of a workgroup reads the same
+// address, so a kernel whose weights are larger is split over its input channels: one dispatch per
+// chunk, each adding its partial sums to y's (extra.z = 1 after the first), the last one (extra.w =
+// 1) adding the bias and applying the activation.
 // Fixed at shader creation (a variant the tuner chooses per adapter and shape class): VZ output
 // voxels per invocation (consecutive along z) and CB4 vec4 blocks of output channels per
 // invocation, so VZ · CB4 vec4 accumulators live in registers; and KZ, SZ, DZ, the kernel's z
@@ -30,6 +37,7 @@ const CB4: u32 = 2u;
 const KZ: u32 = 3u;
 const SZ: u32 = 1u;
 const DZ: u32 = 1u;
+const WU4: u32 = 4096u;
 // Input positions along z that VZ consecutive output voxels read through the KZ taps: each is
 // loaded once per (kx, ky, ci) and used by every (voxel, tap) pair that reads it.
 const ZWIN: u32 = (VZ - 1u) * SZ + (KZ - 1u) * DZ + 1u;
@@ -37,7 +45,7 @@ override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> w: array<vec4<f32>, WU4>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 
@@ -46,6 +54,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
+  // This dispatch's chunk of input channels.
+  let ci0 = params.extra.x;
+  let CIC = params.extra.y;
   // The kernel's output channels come in blocks of CB4 vec4s (the host pads them to whole blocks).
   let CBLOCKS = (CO + 4u * CB4 - 1u) / (4u * CB4);
   let CO4 = CBLOCKS * CB4;
@@ -75,15 +86,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var t = 0u; t < ZWIN; t++) {
         let pz = z0 + i32(t);
         keep[t] = row_in && pz >= 0 && pz < I.z;
-        xb[t] = (row + u32(clamp(pz, 0, I.z - 1))) * CI - params.window.z;
+        xb[t] = (row + u32(clamp(pz, 0, I.z - 1))) * CI + ci0 - params.window.z;
       }
-      let wb = (kx * params.ksize.y + ky) * KZ * CI * CO4 + cb * CB4;
-      for (var ci = 0u; ci < CI; ci++) {
+      let wb = (kx * params.ksize.y + ky) * KZ * CIC * CO4 + cb * CB4;
+      for (var ci = 0u; ci < CIC; ci++) {
         var xs: array<f32, ZWIN>;
         for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
         for (var kz = 0u; kz < KZ; kz++) {
           var wv: array<vec4<f32>, CB4>;
-          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (kz * CI + ci) * CO4 + c]; }
+          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (kz * CIC + ci) * CO4 + c]; }
           for (var j = 0u; j < VZ; j++) {
             let xv = xs[j * SZ + kz * DZ];
             for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[c]; }
@@ -93,8 +104,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
   if (i >= total || g >= params.window.y) { return; }
+  let partial = params.extra.z == 1u;
+  let last = params.extra.w == 1u;
   var b: array<vec4<f32>, CB4>;
-  if (HAS_BIAS == 1u) {
+  if (HAS_BIAS == 1u && last) {
     for (var c = 0u; c < CB4; c++) { b[c] = bias[cb * CB4 + c]; }
   }
   for (var j = 0u; j < VZ; j++) {
@@ -104,10 +117,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var c = 0u; c < CB4; c++) {
       var v = acc[j * CB4 + c] + b[c];
       // relu that keeps NaN.
-      if (ACT == 1u) { v = select(v, vec4<f32>(0.0), v < vec4<f32>(0.0)); }
+      let relu = ACT == 1u && last;
       for (var l = 0u; l < 4u; l++) {
         let ch = 4u * (cb * CB4 + c) + l;
-        if (ch < CO) { y[yb + ch] = v[l]; }
+        if (ch < CO) {
+          var r = v[l];
+          if (partial) { r += y[yb + ch]; }
+          if (relu && r < 0.0) { r = 0.0; }
+          y[yb + ch] = r;
+        }
       }
     }
   }

@@ -1,5 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { weightChunks } from '../src/tensor/ops/conv3d/conv3d.js';
 import { CONV_VARIANTS } from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
@@ -110,6 +111,37 @@ for (const variant of CONV_VARIANTS)
               }
       await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
     }),
+  );
+
+// The direct forward kernel reads its weights through the uniform path, at most 64 KiB a
+// dispatch: larger kernels are split over their input channels, each dispatch adding to the
+// partial sums of the one before, the last adding the bias and applying the relu; a kernel whose
+// single input channel is too large runs the GEMM variant instead.
+for (const [xs, ws, chunks] of [
+  [[1, 4, 5, 6, 40], [3, 3, 3, 40, 32], 3],
+  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 160], 3],
+  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 320], 9],
+  [[1, 3, 3, 3, 2], [3, 3, 3, 2, 640], 0],
+] as [number[], number[], number][])
+  t(
+    `direct forward: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} input-channel chunks, bias and relu on the last`,
+    () =>
+      withConvVariant('direct', async () => {
+        const CO4 = Math.ceil(ws[4]! / 8) * 2;
+        const found = weightChunks(27, ws[3]!, CO4);
+        assert.is(found?.length ?? 0, chunks);
+        if (found)
+          assert.is(
+            found.reduce((n, [, c]) => n + c, 0),
+            ws[3],
+          );
+        const [x, w, b] = [randomNd(xs, 21), randomNd(ws, 22), randomNd([ws[4]!], 23)];
+        await assertClose(
+          vg.conv3d(toGpu(x), toGpu(w), { padding: 'same', bias: toGpu(b), activation: 'relu' }),
+          fusedOracle(x, w, b, { padding: 'same' }, true),
+          { atol: 1e-4, rtol: 1e-4 },
+        );
+      }),
   );
 
 t('bad input is rejected before any GPU work', () => {

@@ -71,14 +71,14 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
       { index: 0, space: 'uniform', name: 'params' },
       `${k.name}: binding 0`,
     );
-    const storage = bindings.filter((b) => b.index > 0).sort((a, b) => a.index - b.index);
+    const buffers = bindings.filter((b) => b.index > 0).sort((a, b) => a.index - b.index);
     assert.equal(
-      storage.map((b) => b.index),
-      storage.map((_, i) => i + 1),
-      `${k.name}: storage bindings are numbered 1..n`,
+      buffers.map((b) => b.index),
+      buffers.map((_, i) => i + 1),
+      `${k.name}: buffer bindings are numbered 1..n`,
     );
     assert.equal(
-      storage.map((b) => b.name),
+      buffers.map((b) => b.name),
       [...k.bindings],
       `${k.name}: bindings`,
     );
@@ -92,17 +92,27 @@ t('every kernel definition matches its WGSL: Params field by field, bindings, ov
 });
 
 t(
-  "the backend's reading of every kernel's storage bindings (names, access, minimum size) matches the definition",
+  "the backend's reading of every kernel's buffer bindings (names, access, uniform or storage, minimum size) matches the definition",
   () => {
     for (const k of definedKernels()) {
-      const layout = storageBindings(wgsl(k));
+      const source = wgsl(k);
+      const layout = storageBindings(source);
       assert.equal(
         layout.map((b) => b.name),
         [...k.bindings],
-        `${k.name}: storage bindings`,
+        `${k.name}: buffer bindings`,
       );
       for (const b of layout) {
-        const decl = new RegExp(`var<storage, (read|read_write)> ${b.name}: array<(.+)>;`).exec(wgsl(k))!;
+        const uniform = new RegExp(`var<uniform> ${b.name}: array<(.+), (\\w+)>;`).exec(source);
+        if (uniform) {
+          // A uniform array is bound whole: its element bytes times its length (a specialised const).
+          const length = Number(new RegExp(`^const ${uniform[2]}: u32 = (\\d+)u;$`, 'm').exec(source)?.[1] ?? uniform[2]);
+          assert.ok(b.uniform && !b.writable, `${k.name}.${b.name}: a read-only uniform binding`);
+          assert.is(b.minBytes, (/vec4/.test(uniform[1]) ? 16 : 4) * length, `${k.name}.${b.name}: bytes`);
+          continue;
+        }
+        const decl = new RegExp(`var<storage, (read|read_write)> ${b.name}: array<(.+)>;`).exec(source)!;
+        assert.not.ok(b.uniform, `${k.name}.${b.name}: a storage binding`);
         assert.is(b.writable, decl[1] === 'read_write', `${k.name}.${b.name}: access`);
         assert.is(b.minBytes, /vec4/.test(decl[2]) ? 16 : 4, `${k.name}.${b.name}: element bytes (${decl[2]})`);
       }

@@ -26,6 +26,7 @@ export interface DeviceLimits {
   readonly maxComputeWorkgroupsPerDimension: number;
   readonly minStorageBufferOffsetAlignment: number;
   readonly minUniformBufferOffsetAlignment: number;
+  readonly maxUniformBufferBindingSize: number;
   readonly maxStorageBuffersPerShaderStage: number;
   readonly maxComputeWorkgroupStorageSize: number;
   readonly maxComputeInvocationsPerWorkgroup: number;

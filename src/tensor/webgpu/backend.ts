@@ -133,24 +133,34 @@ export class WebGPUBackend implements Backend {
   }
 
   /**
-   * Checks a dispatch's bindings against the pipeline's storage bindings and the device's rules,
+   * Checks a dispatch's bindings against the pipeline's buffer bindings and the device's rules,
    * throwing a KernelError (nothing recorded) where WebGPU would reject the command.
    */
   #checkBindings(kernel: Kernel, layout: readonly StorageBinding[], bindings: Readonly<Record<string, Binding>>): void {
     const fail = (what: string): never => {
       throw new KernelError(`kernel ${kernel.name} (kernels/${kernel.file}): ${what}`);
     };
-    const align = this.limits.minStorageBufferOffsetAlignment;
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
     const ranges: { name: string; buffer: PooledBuffer; start: number; end: number; writable: boolean }[] = [];
     kernel.bindings.forEach((name, i) => {
       const b = bindings[name];
       if (!b) return fail(`no buffer given for binding '${name}'`);
       if (!(b.buffer instanceof PooledBuffer)) return fail(`binding '${name}' is not a buffer of this device`);
       if (!b.buffer.live) return fail(`binding '${name}' is a buffer already released (a tensor used after dispose)`);
+      const uniform = !!layout[i]?.uniform;
+      const [limit, maxBinding, align] = uniform
+        ? [
+            'maxUniformBufferBindingSize',
+            this.limits.maxUniformBufferBindingSize,
+            this.limits.minUniformBufferOffsetAlignment,
+          ]
+        : [
+            'maxStorageBufferBindingSize',
+            this.limits.maxStorageBufferBindingSize,
+            this.limits.minStorageBufferOffsetAlignment,
+          ];
       if (b.size > maxBinding) {
         throw new DeviceError(
-          `a tensor of ${b.size} bytes exceeds this device's maxStorageBufferBindingSize (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
+          `a tensor of ${b.size} bytes exceeds this device's ${limit} (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
         );
       }
       const minBytes = layout[i]?.minBytes ?? 4;

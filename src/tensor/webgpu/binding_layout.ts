@@ -1,7 +1,8 @@
 /**
- * What each storage binding of a pipeline accepts, read from its specialised WGSL: whether the
- * kernel writes it, and the smallest range it may be bound over (one element of its runtime
- * array). The backend checks every dispatch against it before recording anything, so a binding
+ * What each buffer binding of a pipeline (binding 1 upwards) accepts, read from its specialised
+ * WGSL: whether the kernel writes it, whether it is a uniform buffer, and the smallest range it
+ * may be bound over (one element of a storage binding's runtime array; the whole fixed-size array
+ * of a uniform binding). The backend checks every dispatch against it before recording anything, so a binding
  * that WebGPU would reject (too small, past the buffer's end, misaligned, a writable range that
  * overlaps another binding of the same buffer) is a KernelError naming the op at once, and never
  * an invalid command that would take the rest of the batch down with it.
@@ -10,7 +11,9 @@
 export interface StorageBinding {
   readonly name: string;
   readonly writable: boolean;
-  /** Bytes of one element of the binding's runtime-sized array (WebGPU's minimum binding size). */
+  /** A `var<uniform>` array (bound with the uniform offset alignment and size limit). */
+  readonly uniform: boolean;
+  /** WebGPU's minimum binding size: one element of a runtime-sized array, or a whole fixed one. */
   readonly minBytes: number;
 }
 
@@ -27,17 +30,29 @@ function typeBytes(type: string, aliases: ReadonlyMap<string, string>, depth = 0
   return 4;
 }
 
-/** The storage bindings of group 0 (binding 1 upwards), in binding order. */
+/** The buffer bindings of group 0 from binding 1 (storage arrays, uniform arrays), in binding order. */
 export function storageBindings(code: string): StorageBinding[] {
   const aliases = new Map([...code.matchAll(/^alias (\w+) = (.+);$/gm)].map((m) => [m[1], m[2]] as const));
-  const found = [
+  const consts = new Map(
+    [...code.matchAll(/^const (\w+): u32 = (\d+)u;$/gm)].map((m) => [m[1], Number(m[2])] as const),
+  );
+  const storage = [
     ...code.matchAll(/@group\(0\) @binding\((\d+)\) var<storage, (read|read_write)> (\w+): array<(.+)>;/g),
-  ];
-  return found
-    .map((m) => ({
+  ].map((m) => ({
+    index: Number(m[1]),
+    binding: { name: m[3], writable: m[2] === 'read_write', uniform: false, minBytes: typeBytes(m[4], aliases) },
+  }));
+  // A uniform array's length is a literal or a `const` of the specialised source.
+  const uniform = [...code.matchAll(/@group\(0\) @binding\(([1-9]\d*)\) var<uniform> (\w+): array<(.+), (\w+)>;/g)].map(
+    (m) => ({
       index: Number(m[1]),
-      binding: { name: m[3], writable: m[2] === 'read_write', minBytes: typeBytes(m[4], aliases) },
-    }))
-    .sort((a, b) => a.index - b.index)
-    .map((b) => b.binding);
+      binding: {
+        name: m[2],
+        writable: false,
+        uniform: true,
+        minBytes: typeBytes(m[3], aliases) * (consts.get(m[4]) ?? (Number.parseInt(m[4], 10) || 1)),
+      },
+    }),
+  );
+  return [...storage, ...uniform].sort((a, b) => a.index - b.index).map((b) => b.binding);
 }

@@ -10,7 +10,9 @@ import { DeviceError } from '../../errors.js';
 import type { DeviceBuffer, MemoryStats } from '../backend.js';
 import { flags } from '../flags.js';
 
-const BUFFER_USAGE_STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+// Storage for every kernel, uniform for the kernels that read small operands (a conv kernel's
+// weights) through the uniform path, copies both ways.
+const BUFFER_USAGE_STORAGE = 0x0080 | 0x0040 | 0x0004 | 0x0008; // STORAGE | UNIFORM | COPY_SRC | COPY_DST
 
 /** The backend's DeviceBuffer: a GPUBuffer the rest of voxgrad sees only as opaque. */
 export class PooledBuffer implements DeviceBuffer {

@@ -42,6 +42,7 @@ function requiredLimits(adapter: GPUAdapter): Record<string, number> {
   const l = adapter.limits;
   return {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxUniformBufferBindingSize: l.maxUniformBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
     maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
