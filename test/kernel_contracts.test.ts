@@ -106,7 +106,9 @@ t(
         const uniform = new RegExp(`var<uniform> ${b.name}: array<(.+), (\\w+)>;`).exec(source);
         if (uniform) {
           // A uniform array is bound whole: its element bytes times its length (a specialised const).
-          const length = Number(new RegExp(`^const ${uniform[2]}: u32 = (\\d+)u;$`, 'm').exec(source)?.[1] ?? uniform[2]);
+          const length = Number(
+            new RegExp(`^const ${uniform[2]}: u32 = (\\d+)u;$`, 'm').exec(source)?.[1] ?? uniform[2],
+          );
           assert.ok(b.uniform && !b.writable, `${k.name}.${b.name}: a read-only uniform binding`);
           assert.is(b.minBytes, (/vec4/.test(uniform[1]) ? 16 : 4) * length, `${k.name}.${b.name}: bytes`);
           continue;
