@@ -12,7 +12,8 @@
 //   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
 //   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
 //                                         is 1 (else any vec4 buffer is bound)
-// Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu).
+// Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu), FLIP (1: the kernel's taps are
+// read in reverse order on every axis, for the input gradient of a unit-stride convolution).
 // Input-channel chunks: the weights come through the uniform path (WU4 vec4s, at most the
 // device's maxUniformBufferBindingSize), where every invocation of a workgroup reads the same
 // address, so a kernel whose weights are larger is split over its input channels: one dispatch per
@@ -43,6 +44,7 @@ const WU4: u32 = 4096u;
 const ZWIN: u32 = (VZ - 1u) * SZ + (KZ - 1u) * DZ + 1u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
+override FLIP: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<uniform> w: array<vec4<f32>, WU4>;
@@ -88,13 +90,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         keep[t] = row_in && pz >= 0 && pz < I.z;
         xb[t] = (row + u32(clamp(pz, 0, I.z - 1))) * CI + ci0 - params.window.z;
       }
-      let wb = (kx * params.ksize.y + ky) * KZ * CIC * CO4 + cb * CB4;
+      let tx = select(kx, params.ksize.x - 1u - kx, FLIP == 1u);
+      let ty = select(ky, params.ksize.y - 1u - ky, FLIP == 1u);
+      let wb = (tx * params.ksize.y + ty) * KZ * CIC * CO4 + cb * CB4;
       for (var ci = 0u; ci < CIC; ci++) {
         var xs: array<f32, ZWIN>;
         for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
         for (var kz = 0u; kz < KZ; kz++) {
           var wv: array<vec4<f32>, CB4>;
-          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (kz * CIC + ci) * CO4 + c]; }
+          let tz = select(kz, KZ - 1u - kz, FLIP == 1u);
+          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (tz * CIC + ci) * CO4 + c]; }
           for (var j = 0u; j < VZ; j++) {
             let xv = xs[j * SZ + kz * DZ];
             for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[c]; }

@@ -5,12 +5,18 @@
 //
 // Bindings (group 0):
 //   1 dy  storage read  array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
-//   2 wt  storage read  array<vec4<f32>>  (KX, KY, KZ, CO, CI4): the kernel with its two channel
+//   2 wt  uniform       array<vec4<f32>, WU4>  (KX, KY, KZ, COC, CI4): the kernel's output channels
+//                                          [extra.x, extra.x + COC) (COC = extra.y), its two channel
 //                                          axes swapped and the input channels padded with zeros
-//                                          to whole blocks of CB4 vec4s (the host prepares it)
+//                                          to whole blocks of CB4 vec4s, then zeros to WU4 vec4s
+//                                          (the host prepares it)
 //   3 dx  storage rw    array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
 // Fixed at shader creation (a variant the tuner chooses): VZ input voxels per invocation
 // (consecutive along z) and CB4 vec4 blocks of input channels per invocation.
+// Output-channel chunks: as in conv3d.wgsl, the weights come through the uniform path (WU4 vec4s,
+// at most the device's maxUniformBufferBindingSize), so a larger kernel is split over the output
+// channels it sums: one dispatch per chunk, each after the first (extra.z = 1) adding its partial
+// sums to dx's.
 // Workgroup: 64 threads. Dispatch: ceil(B·IX·IY·ceil(IZ / VZ) / 64) · CBLOCKS workgroups (folded by
 // the host; CBLOCKS = ceil(CI / (4·CB4))): workgroup g computes channel block g mod CBLOCKS of the
 // 64 voxel blocks g / CBLOCKS; a windowed dispatch covers workgroups [window.x, window.y). For each tap the
@@ -20,9 +26,10 @@
 
 const VZ: u32 = 4u;
 const CB4: u32 = 2u;
+const WU4: u32 = 4096u;
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> wt: array<vec4<f32>, WU4>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(64)
@@ -30,6 +37,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
+  // This dispatch's chunk of output channels.
+  let co0 = params.extra.x;
+  let COC = params.extra.y;
   // The input channels come in blocks of CB4 vec4s (the host pads wt to whole blocks).
   let CBLOCKS = (CI + 4u * CB4 - 1u) / (4u * CB4);
   let CI4 = CBLOCKS * CB4;
@@ -61,10 +71,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let tz = i32(z0 + j + params.pad.z) - i32(kz * params.dilation.z);
           let oz = tz / s.z;
           keep[j] = row_hit && tz >= 0 && tz % s.z == 0 && oz < O.z;
-          db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO - params.window.w;
+          db[j] = (row + u32(clamp(oz, 0, O.z - 1))) * CO + co0 - params.window.w;
         }
-        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * CO * CI4 + cb * CB4;
-        for (var co = 0u; co < CO; co++) {
+        let wb = ((kx * params.ksize.y + ky) * params.ksize.z + kz) * COC * CI4 + cb * CB4;
+        for (var co = 0u; co < COC; co++) {
           var wv: array<vec4<f32>, CB4>;
           for (var c = 0u; c < CB4; c++) { wv[c] = wt[wb + co * CI4 + c]; }
           for (var j = 0u; j < VZ; j++) {
@@ -83,7 +93,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var c = 0u; c < CB4; c++) {
       for (var l = 0u; l < 4u; l++) {
         let ch = 4u * (cb * CB4 + c) + l;
-        if (ch < CI) { dx[xb + ch] = acc[j * CB4 + c][l]; }
+        if (ch < CI) {
+          var r = acc[j * CB4 + c][l];
+          if (params.extra.z == 1u) { r += dx[xb + ch]; }
+          dx[xb + ch] = r;
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
-import { weightChunks } from '../src/tensor/ops/conv3d/conv3d.js';
+import { weightChunks } from '../src/tensor/ops/conv3d/uniform_weights.js';
 import { CONV_VARIANTS } from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
@@ -141,6 +141,55 @@ for (const [xs, ws, chunks] of [
           fusedOracle(x, w, b, { padding: 'same' }, true),
           { atol: 1e-4, rtol: 1e-4 },
         );
+      }),
+  );
+
+// The same for the input gradient, whose chunks split the output channels it sums (unit strides
+// run the forward kernel over dy with the taps flipped; strided ones their own kernel): dx against
+// the gradient of sum(conv3d(x, w) · dy) with respect to x, summed here in float64.
+for (const [xs, ws, s, chunks] of [
+  [[1, 4, 5, 6, 32], [3, 3, 3, 32, 40], 1, 3],
+  [[1, 3, 4, 5, 320], [3, 3, 3, 320, 9], 1, 9],
+  [[1, 3, 3, 3, 640], [3, 3, 3, 640, 2], 1, 0],
+  [[1, 5, 6, 7, 32], [3, 3, 3, 32, 40], 2, 3],
+] as [number[], number[], number, number][])
+  t(
+    `direct input gradient, strides ${s}: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} output-channel chunks`,
+    () =>
+      withConvVariant('direct', async () => {
+        assert.is(weightChunks(27, ws[4]!, Math.ceil(ws[3]! / 8) * 2)?.length ?? 0, chunks);
+        const [, X, Y, Z, CI] = xs as [number, number, number, number, number];
+        const CO = ws[4]!;
+        const [OX, OY, OZ] = [X, Y, Z].map((n) => Math.ceil(n / s)) as [number, number, number];
+        // 'same' padding before each axis (TensorFlow's rule).
+        const [px, py, pz] = [X, Y, Z].map((n, a) => Math.floor(Math.max(([OX, OY, OZ][a]! - 1) * s + 3 - n, 0) / 2));
+        const [x, w] = [randomNd(xs, 24), randomNd(ws, 25)];
+        const dy = randomNd([1, OX, OY, OZ, CO], 26);
+        const xg = toGpu(x);
+        const { grads } = vg.valueAndGrad(
+          () => vg.sum(vg.mul(vg.conv3d(xg, toGpu(w), { padding: 'same', strides: s }), toGpu(dy))),
+          [xg],
+        );
+        // dx[i, ci] = Σ over outputs o and taps k with i = o·s + k − pad of dy[o, co] · w[k, ci, co].
+        const expected = new Float64Array(x.size);
+        for (let ox = 0; ox < OX; ox++)
+          for (let oy = 0; oy < OY; oy++)
+            for (let oz = 0; oz < OZ; oz++)
+              for (let k = 0; k < 27; k++) {
+                const [ix, iy, iz] = [
+                  ox * s + Math.floor(k / 9) - px!,
+                  oy * s + (Math.floor(k / 3) % 3) - py!,
+                  oz * s + (k % 3) - pz!,
+                ];
+                if (ix < 0 || iy < 0 || iz < 0 || ix >= X || iy >= Y || iz >= Z) continue;
+                const o = ((ox * OY + oy) * OZ + oz) * CO;
+                for (let ci = 0; ci < CI; ci++) {
+                  let acc = 0;
+                  for (let co = 0; co < CO; co++) acc += dy.data[o + co]! * w.data[(k * CI + ci) * CO + co]!;
+                  expected[((ix * Y + iy) * Z + iz) * CI + ci] += acc;
+                }
+              }
+        await assertClose(grads[0]!, new Nd(x.shape, expected), { atol: 1e-4, rtol: 1e-4 });
       }),
   );
 

@@ -13,8 +13,10 @@ import { chooseVariant } from '../../tuning.js';
 import { fill } from '../creation.js';
 import { pad, reshape, transpose } from '../movement.js';
 import { sum } from '../reduce.js';
+import { forwardDirect } from './forward.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm, convGemmWeight } from './igemm.js';
+import { uniformWeights, weightChunks } from './uniform_weights.js';
 import { convBlocks, convFamily, GEMM_TILES, type GemmTiles, rememberClass } from './variants.js';
 import { inputRowsOf, inputRowsOfVoxels, inputSlab, outputRowsOf, outputRowsOfVoxels, outputSlab } from './windows.js';
 
@@ -34,7 +36,7 @@ const CONV3D_GRAD_INPUT = defineKernel({
   preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['dy', 'wt', 'dx'],
-  consts: ['VZ', 'CB4'],
+  consts: ['VZ', 'CB4', 'WU4'],
 });
 
 const CONV3D_GRAD_WEIGHT = defineKernel({
@@ -64,12 +66,36 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
       const wt = padLastAxis(swapped, 4);
       convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES[variant]!);
       if (wt !== swapped) wt.dispose();
+    } else if (g.strides.every((s) => s === 1)) {
+      // A full convolution of dy with the flipped kernel, on the forward kernel (which reuses each
+      // loaded dy value for every tap along z), or the GEMM where its weights are too large.
+      if (!forwardDirect(dy, swapped, null, dx, fullConvolution(g), false, true)) {
+        const wt = padLastAxis(swapped, 4);
+        convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES.gemm64x64!);
+        if (wt !== swapped) wt.dispose();
+      }
     } else {
       inputGradDirect(dy, swapped, dx, g);
     }
     swapped.dispose();
     return dx;
   });
+}
+
+/**
+ * The geometry of dx = conv(dy, flipped kernel) for a unit-stride convolution: dy's positions are
+ * the input, x's the output, and each axis is padded by (K − 1)·dilation − pad before it.
+ */
+function fullConvolution(g: Conv3dGeometry): Conv3dGeometry {
+  const before = (a: number): number => (g.kernel[a]! - 1) * g.dilation[a]! - g.padBefore[a]!;
+  return {
+    ...g,
+    input: g.output,
+    output: g.input,
+    CI: g.CO,
+    CO: g.CI,
+    padBefore: [before(0), before(1), before(2)],
+  };
 }
 
 /** The last axis padded with zeros to a multiple of `multiple`. */
@@ -86,6 +112,14 @@ function padLastAxis(t: Tensor, multiple: number): Tensor {
 function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeometry): void {
   const { VZ, CB4 } = convBlocks.direct(g.CI, g.input[2]);
   const CBLOCKS = Math.ceil(g.CI / (4 * CB4));
+  // The weights come through the uniform binding, in chunks of output channels that fit it.
+  const chunks = weightChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CO, CBLOCKS * CB4);
+  if (!chunks) {
+    const wt = padLastAxis(swapped, 4);
+    convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES.gemm64x64!);
+    if (wt !== swapped) wt.dispose();
+    return;
+  }
   // Invocation j of a channel block computes VZ voxels along z of one input row: block (b, x, y, z / VZ).
   const ZR = Math.ceil(g.input[2] / VZ);
   const blocks = g.B * g.input[0] * g.input[1] * ZR;
@@ -103,15 +137,19 @@ function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeome
     const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
     return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
   });
-  for (const win of windows) {
-    const [[x0, x1], [y0, y1]] = win.ranges;
-    dispatch(CONV3D_GRAD_INPUT, {
-      params: geometryParams(g, [], [win.w0, win.w1, x0, y0]),
-      bindings: { dy: bindRange(dy, y0, y1), wt: bind(wt), dx: bindRange(dx, x0, x1) },
-      workgroups: win.w1 - win.w0,
-      consts: { VZ, CB4 },
-    });
-  }
+  chunks.forEach(([co0, n], k) => {
+    const { weights, WU4 } = uniformWeights(wt, co0, n);
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      dispatch(CONV3D_GRAD_INPUT, {
+        params: geometryParams(g, [co0, n, k > 0 ? 1 : 0, 0], [win.w0, win.w1, x0, y0]),
+        bindings: { dy: bindRange(dy, y0, y1), wt: bind(weights), dx: bindRange(dx, x0, x1) },
+        workgroups: win.w1 - win.w0,
+        consts: { VZ, CB4, WU4 },
+      });
+    }
+    weights.dispose();
+  });
   if (wt !== swapped) wt.dispose();
 }
 

@@ -1,0 +1,117 @@
+/**
+ * The launchers of conv3d's forward kernel (kernels/conv3d.wgsl, the direct design) and of the
+ * implicit GEMM's forward pass. The input gradient of a convolution with unit strides is the same
+ * direct kernel run over dy with the kernel's taps flipped and its channel axes swapped (a "full"
+ * convolution: padding (K − 1)·dilation − pad before each axis), so backward.ts runs it too.
+ */
+import conv3dSource from '../../../../kernels/conv3d.wgsl';
+import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
+import { defineKernel } from '../../kernel.js';
+import type { Tensor } from '../../tensor.js';
+import { pad } from '../movement.js';
+import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
+import { convGemm } from './igemm.js';
+import { uniformWeights, weightChunks } from './uniform_weights.js';
+import { convBlocks, type GemmTiles } from './variants.js';
+import { inputRowsOf, inputSlab, outputRowsOfVoxels } from './windows.js';
+
+const CONV3D = defineKernel({
+  name: 'conv3d',
+  file: 'conv3d.wgsl',
+  source: conv3dSource,
+  preludes: [CONV_GEOMETRY],
+  params: GEOMETRY_PARAMS,
+  bindings: ['x', 'w', 'y', 'bias'],
+  overrides: ['HAS_BIAS', 'ACT', 'FLIP'],
+  consts: ['VZ', 'CB4', 'KZ', 'SZ', 'DZ', 'WU4'],
+});
+
+/** Output channels padded with zeros to a multiple of `multiple` (the kernel and the bias). */
+function padChannels(t: Tensor, multiple: number): Tensor {
+  const extra = Math.ceil(t.shape[t.rank - 1]! / multiple) * multiple - t.shape[t.rank - 1]!;
+  return extra === 0
+    ? t
+    : pad(
+        t,
+        t.shape.map((_, i) => [0, i === t.rank - 1 ? extra : 0] as [number, number]),
+      );
+}
+
+/**
+ * The direct forward kernel over x into y; `flip` reads the kernel's taps in reverse order on every
+ * axis (the input gradient's full convolution). False, with nothing written, when one summed
+ * channel's weights exceed the uniform binding (the caller runs a GEMM variant instead).
+ */
+export function forwardDirect(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  y: Tensor,
+  g: Conv3dGeometry,
+  relu: boolean,
+  flip = false,
+): boolean {
+  const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
+  // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
+  const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
+  const chunks = weightChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CI, CBLOCKS * CB4);
+  if (!chunks) return false;
+  const padded = padChannels(w, 4 * CB4);
+  const paddedBias = bias && padChannels(bias, 4 * CB4);
+  // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
+  const ZR = Math.ceil(g.output[2] / VZ);
+  const blocks = g.B * g.output[0] * g.output[1] * ZR;
+  const groups = workgroups(blocks, 64) * CBLOCKS;
+  const voxelOf = (j: number, end: boolean): number => {
+    const zr = j % ZR;
+    return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
+  };
+  const windows = splitWorkgroups(groups, (w0, w1) => {
+    const j0 = Math.floor(w0 / CBLOCKS) * 64;
+    const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
+    const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
+    const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+    return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
+  });
+  chunks.forEach(([c0, n], k) => {
+    const { weights, WU4 } = uniformWeights(padded, c0, n);
+    const chunk = [c0, n, k > 0 ? 1 : 0, k === chunks.length - 1 ? 1 : 0];
+    for (const win of windows) {
+      const [[x0, x1], [y0, y1]] = win.ranges;
+      // Without a bias the kernel reads none; the weights stand in for the binding.
+      dispatch(CONV3D, {
+        params: geometryParams(g, chunk, [win.w0, win.w1, x0, y0]),
+        bindings: {
+          x: bindRange(x, x0, x1),
+          w: bind(weights),
+          y: bindRange(y, y0, y1),
+          bias: bind(paddedBias ?? padded),
+        },
+        workgroups: win.w1 - win.w0,
+        overrides: { HAS_BIAS: bias ? 1 : 0, ACT: relu ? 1 : 0, FLIP: flip ? 1 : 0 },
+        consts: { VZ, CB4, KZ: g.kernel[2], SZ: g.strides[2], DZ: g.dilation[2], WU4 },
+      });
+    }
+    weights.dispose();
+  });
+  if (padded !== w) padded.dispose();
+  if (paddedBias !== bias) paddedBias?.dispose();
+  return true;
+}
+
+/** The forward pass as a tiled implicit GEMM: the kernel (K, CO) with CO padded to whole vec4s. */
+export function forwardGemm(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  y: Tensor,
+  g: Conv3dGeometry,
+  relu: boolean,
+  tiles: GemmTiles,
+): void {
+  const padded = padChannels(w, 4);
+  const paddedBias = bias && padChannels(bias, 4);
+  convGemm('forward', x, padded, paddedBias, y, g, relu, tiles);
+  if (padded !== w) padded.dispose();
+  if (paddedBias !== bias) paddedBias?.dispose();
+}

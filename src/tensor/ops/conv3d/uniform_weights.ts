@@ -1,0 +1,51 @@
+/**
+ * The weights of the direct conv3d kernels (forward and input gradient) come through a uniform
+ * binding rather than a storage one: every invocation of a workgroup reads the same weight at the
+ * same time, which is what the uniform path is for (a GPU's constant cache; on lavapipe a load
+ * without the per-lane branches and bounds checks of a storage load, twice the throughput of the
+ * 16-64-channel layers). A uniform binding holds at most the device's maxUniformBufferBindingSize
+ * (64 KiB at most here, WebGPU's guaranteed size), so a larger kernel is split over the channels
+ * its pass sums (input channels forward, output channels for the input gradient): one dispatch per
+ * chunk, each adding to the partial sums of the one before.
+ */
+import { engine } from '../../engine.js';
+import type { Tensor } from '../../tensor.js';
+import { pad, reshape, slice } from '../movement.js';
+
+/**
+ * The vec4s a direct kernel may read through its uniform weight binding: the device's
+ * maxUniformBufferBindingSize, at most 64 KiB (WebGPU's guaranteed size).
+ */
+export function uniformWeightVec4s(): number {
+  return Math.floor(Math.min(engine.backend.limits.maxUniformBufferBindingSize ?? 65536, 65536) / 16);
+}
+
+/**
+ * Chunks of the summed channels (`summed` of them, each with taps · C4 vec4s of weights, C4 the
+ * padded vec4s of the other channel axis) that fit the uniform binding: [first channel, channels]
+ * per dispatch, or null when one channel's weights alone exceed it (then the GEMM variant runs).
+ */
+export function weightChunks(taps: number, summed: number, C4: number): [number, number][] | null {
+  const fit = Math.floor(uniformWeightVec4s() / (taps * C4));
+  if (fit < 1) return null;
+  // As few chunks as fit, of one size but the last.
+  const size = Math.ceil(summed / Math.ceil(summed / fit));
+  const chunks: [number, number][] = [];
+  for (let c0 = 0; c0 < summed; c0 += size) chunks.push([c0, Math.min(size, summed - c0)]);
+  return chunks;
+}
+
+/**
+ * A chunk of a (KX, KY, KZ, summed, C) kernel as its uniform binding: summed channels
+ * [c0, c0 + n), flattened, then zeros up to WU4 vec4s (a power of two, so few pipeline variants).
+ */
+export function uniformWeights(w: Tensor, c0: number, n: number): { weights: Tensor; WU4: number } {
+  const [KX, KY, KZ, CI, C] = w.shape as [number, number, number, number, number];
+  const chunk = n === CI ? w : slice(w, [0, 0, 0, c0, 0], [KX, KY, KZ, n, C]);
+  const flat = reshape(chunk, [chunk.size]);
+  if (chunk !== w) chunk.dispose();
+  const WU4 = Math.min(uniformWeightVec4s(), 2 ** Math.ceil(Math.log2(Math.max(16, flat.size / 4))));
+  const weights = pad(flat, [[0, WU4 * 4 - flat.size]]);
+  flat.dispose();
+  return { weights, WU4 };
+}
