@@ -8,11 +8,14 @@
 //   0 params  uniform       Params
 //   1 src     storage read  array<u32>: raw 32-bit words of an int32 or float32 tensor
 //   2 dst     storage rw    array<u32>
-// Params: n (iteration elements), rank (<= 8), src_offset, dst_offset (element offsets),
+// Params: n (iteration runs), rank (<= 8), src_offset, dst_offset (element offsets),
 //   pad_bits (the pad value's 32-bit pattern), shape (iteration dims), src_shape (valid source
-//   extent per dim, for padding), src_strides, pad_lo (leading pad per dim), dst_strides.
+//   extent per dim, for padding), src_strides, pad_lo (leading pad per dim), dst_strides, run
+//   (elements per run: the host merges the innermost axes that are contiguous and unpadded in
+//   both tensors into a last axis of extent 1 here, whose run elements each invocation copies).
 // Workgroup: 256 x 1 x 1. Dispatch: ceil(n / 256) workgroups, folded into (x, y, z) by the host.
-// Each invocation moves one element; invocations past n return.
+// Each invocation moves one run, its index arithmetic (a division per axis) done once for all of
+// its elements; invocations past n return.
 
 struct Params {
   n: u32,
@@ -25,6 +28,7 @@ struct Params {
   src_strides: array<vec4<u32>, 2>,
   pad_lo: array<vec4<u32>, 2>,
   dst_strides: array<vec4<u32>, 2>,
+  run: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -53,7 +57,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (sc >= params.src_shape[q][e]) { inside = false; }
     s_off = s_off + sc * params.src_strides[q][e];
   }
-  var v = params.pad_bits;
-  if (inside) { v = src[s_off]; }
-  dst[d_off] = v;
+  if (!inside) {
+    for (var j = 0u; j < params.run; j++) { dst[d_off + j] = params.pad_bits; }
+    return;
+  }
+  for (var j = 0u; j < params.run; j++) { dst[d_off + j] = src[s_off + j]; }
 }

@@ -74,6 +74,47 @@ t('slices and concats along outer axes are device copies of contiguous runs, equ
   await assertClose(part, O.slice(O.concat([a, b], 1), [1, 2, 0, 0, 0], [1, 6, 6, 7, 3]), { atol: 0, rtol: 0 });
 });
 
+// Copies whose inner axes are contiguous in both tensors run one kernel invocation per run of
+// elements (a concat or slice of channels), with or without binding windows that split the runs;
+// a padded or transposed last axis stays element by element.
+t(
+  'channel concats, channel slices, padded and transposed copies, in runs and in windows, equal the oracle',
+  async () => {
+    const a = randomNd([2, 5, 6, 7, 3], 8);
+    const b = randomNd([2, 5, 6, 7, 16], 9);
+    const check = async (): Promise<void> => {
+      const joined = vg.concat([toGpu(a), toGpu(b)], -1);
+      await assertClose(joined, O.concat([a, b], 4), { atol: 0, rtol: 0 });
+      await assertClose(
+        vg.slice(joined, [0, 1, 0, 2, 2], [2, 3, 6, 4, 9]),
+        O.slice(O.concat([a, b], 4), [0, 1, 0, 2, 2], [2, 3, 6, 4, 9]),
+        {
+          atol: 0,
+          rtol: 0,
+        },
+      );
+      const p: [number, number][] = [
+        [0, 0],
+        [1, 0],
+        [0, 2],
+        [0, 0],
+        [2, 1],
+      ];
+      await assertClose(vg.pad(toGpu(b), p, 5), O.pad(b, p, 5), { atol: 0, rtol: 0 });
+      const perm = [0, 1, 2, 4, 3];
+      await assertClose(vg.transpose(toGpu(b), perm), O.transpose(b, perm), { atol: 0, rtol: 0 });
+    };
+    await check();
+    const saved = vg.flags.maxBindingWindowBytes;
+    vg.flags.maxBindingWindowBytes = 1024;
+    try {
+      await check();
+    } finally {
+      vg.flags.maxBindingWindowBytes = saved;
+    }
+  },
+);
+
 t('broadcastTo, expandDims, squeeze', async () => {
   const x = randomNd([3, 1], 8);
   await assertClose(vg.broadcastTo(toGpu(x), [2, 3, 4]), O.broadcastTo(x, [2, 3, 4]), { atol: 0 });

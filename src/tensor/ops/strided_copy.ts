@@ -28,6 +28,7 @@ const STRIDED_COPY = defineKernel({
     src_strides: 'array<vec4<u32>, 2>',
     pad_lo: 'array<vec4<u32>, 2>',
     dst_strides: 'array<vec4<u32>, 2>',
+    run: 'u32',
   },
   bindings: ['src', 'dst'],
 });
@@ -75,15 +76,7 @@ function extents(
  * unpadded, and the outer axes enumerated. Null when a kernel serves better.
  */
 function contiguousRuns(p: Required<CopyPlan>): { length: number; src: number[]; dst: number[] } | null {
-  let k = p.shape.length;
-  let length = 1;
-  while (k > 0) {
-    const a = k - 1;
-    const unpadded = p.padLo[a] === 0 && p.srcShape[a] === p.shape[a];
-    if (!unpadded || p.srcStrides[a] !== length || p.dstStrides[a] !== length) break;
-    length *= p.shape[a];
-    k = a;
-  }
+  const { k, length } = innerRun(p);
   const outer = p.shape.slice(0, k);
   const count = sizeOf(outer);
   if (length < MIN_RUN || count > MAX_RUNS) return null;
@@ -129,6 +122,47 @@ export function stridedCopy(src: Tensor, dst: Tensor, plan: CopyPlan): void {
     runs.src.forEach((s, i) => engine.backend.copy(src.buffer, s * 4, dst.buffer, runs.dst[i] * 4, runs.length * 4));
     return;
   }
+  copyBoxes(src, dst, mergeInnerRun(p));
+}
+
+/**
+ * The innermost axes [k, rank) that are contiguous and unpadded in both tensors, and the length of
+ * the run of elements they make.
+ */
+function innerRun(p: Required<CopyPlan>): { k: number; length: number } {
+  let k = p.shape.length;
+  let length = 1;
+  while (k > 0) {
+    const a = k - 1;
+    const unpadded = p.padLo[a] === 0 && p.srcShape[a] === p.shape[a];
+    if (!unpadded || p.srcStrides[a] !== length || p.dstStrides[a] !== length) break;
+    length *= p.shape[a];
+    k = a;
+  }
+  return { k, length };
+}
+
+/**
+ * The plan with its inner run merged into one last axis (a channel slice or concat copies runs of
+ * its channels): the kernel walks that axis as runs, one per invocation. Unchanged when at most
+ * the last axis makes the run.
+ */
+function mergeInnerRun(p: Required<CopyPlan>): Required<CopyPlan> {
+  const { k, length } = innerRun(p);
+  if (k >= p.shape.length - 1) return p;
+  const outer = <T>(xs: readonly T[], last: T): T[] => [...xs.slice(0, k), last];
+  return {
+    ...p,
+    shape: outer(p.shape, length),
+    srcShape: outer(p.srcShape, length),
+    srcStrides: outer(p.srcStrides, 1),
+    padLo: outer(p.padLo, 0),
+    dstStrides: outer(p.dstStrides, 1),
+  };
+}
+
+/** Records the copy in as many sub-boxes as the binding window needs. */
+function copyBoxes(src: Tensor, dst: Tensor, p: Required<CopyPlan>): void {
   const limit = bindingWindowElements();
   const span = (r: [number, number] | null): number => (r ? r[1] + 1 - alignDown(r[0]) : 0);
   const boxes: { lo: number[]; hi: number[] }[] = [{ lo: p.shape.map(() => 0), hi: [...p.shape] }];
@@ -171,7 +205,11 @@ function launch(
   hi: readonly number[],
   e: ReturnType<typeof extents>,
 ): void {
-  const shape = hi.map((h, k) => h - lo[k]);
+  const box = hi.map((h, k) => h - lo[k]);
+  // The last axis of the box is copied as runs when it is contiguous and unpadded in both tensors
+  // (else element by element).
+  const run = innerRun(p).k < box.length ? box[box.length - 1]! : 1;
+  const shape = [...box.slice(0, -1), box[box.length - 1]! / run];
   const n = sizeOf(shape);
   // A box that reads only padding binds one element of the source it never reads.
   const [s0, s1] = e.src ? [alignDown(e.src[0]), e.src[1] + 1] : [0, 1];
@@ -190,6 +228,7 @@ function launch(
       src_strides: p.srcStrides,
       pad_lo: p.padLo.map((v, k) => (v - lo[k]) >>> 0),
       dst_strides: p.dstStrides,
+      run,
     },
     bindings: { src: bindRange(src, s0, s1), dst: bindRange(dst, d0, d1) },
     workgroups: workgroups(n, 256),
