@@ -79,10 +79,14 @@ export function rememberClass(g: Conv3dGeometry): string {
 }
 
 export const convBlocks = {
-  /** The forward pass (channels = output channels) and the input gradient (channels = input channels). */
+  /**
+   * The forward pass (channels = output channels) and the input gradient (channels = input
+   * channels): 8 voxels by 8 channels, each weight read used for 8 voxels (on lavapipe a weight
+   * read costs about 8 multiply-adds, so 8 voxels beat 4 by 15-20% despite the register spills).
+   */
   direct(channels: number, zLength: number): DirectBlocks {
     const CB4 = Math.min(Math.ceil(channels / 4), 2);
-    return { VZ: Math.max(1, Math.min(channels <= 4 ? 8 : 4, zLength)), CB4 };
+    return { VZ: Math.max(1, Math.min(8, zLength)), CB4 };
   },
   /** The weight gradient, whose invocations each own TB · CIB · ceil(CO / 4) vec4 accumulators. */
   weight(CI: number, CO: number, taps: number): WeightBlocks {
