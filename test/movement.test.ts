@@ -103,6 +103,22 @@ t(
       await assertClose(vg.pad(toGpu(b), p, 5), O.pad(b, p, 5), { atol: 0, rtol: 0 });
       const perm = [0, 1, 2, 4, 3];
       await assertClose(vg.transpose(toGpu(b), perm), O.transpose(b, perm), { atol: 0, rtol: 0 });
+      // Every rank from 0: a scalar broadcast, rank-1 slices and pads, a rank-2 concat.
+      const v = randomNd([9], 10);
+      const scalar = new O.Nd([], new Float64Array([2.5]));
+      for (const copy of [
+        vg.broadcastTo(vg.tensor(2.5), []),
+        vg.transpose(vg.tensor(2.5)),
+        vg.slice(vg.tensor(2.5), [], []),
+        vg.pad(vg.tensor(2.5), []),
+      ])
+        await assertClose(copy, scalar, { atol: 0 });
+      const filled = new O.Nd([3, 2], new Float64Array(6).fill(2.5));
+      await assertClose(vg.broadcastTo(vg.tensor(2.5), [3, 2]), filled, { atol: 0 });
+      await assertClose(vg.slice(toGpu(v), [2], [5]), O.slice(v, [2], [5]), { atol: 0, rtol: 0 });
+      await assertClose(vg.pad(toGpu(v), [[1, 2]], 3), O.pad(v, [[1, 2]], 3), { atol: 0, rtol: 0 });
+      const m = randomNd([4, 3], 11);
+      await assertClose(vg.concat([toGpu(m), toGpu(m)], 1), O.concat([m, m], 1), { atol: 0, rtol: 0 });
     };
     await check();
     const saved = vg.flags.maxBindingWindowBytes;

@@ -207,9 +207,10 @@ function launch(
 ): void {
   const box = hi.map((h, k) => h - lo[k]);
   // The last axis of the box is copied as runs when it is contiguous and unpadded in both tensors
-  // (else element by element).
-  const run = innerRun(p).k < box.length ? box[box.length - 1]! : 1;
-  const shape = [...box.slice(0, -1), box[box.length - 1]! / run];
+  // (else element by element; a rank-0 copy is one element).
+  const last = box.length - 1;
+  const run = last >= 0 && innerRun(p).k <= last ? box[last]! : 1;
+  const shape = last >= 0 ? [...box.slice(0, last), box[last]! / run] : [];
   const n = sizeOf(shape);
   // A box that reads only padding binds one element of the source it never reads.
   const [s0, s1] = e.src ? [alignDown(e.src[0]), e.src[1] + 1] : [0, 1];
