@@ -19,7 +19,7 @@ import { stepMemory } from './memory.js';
 import { stepConvFlops, stepSetup, trainStep } from './models.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
-import { measureLimits, roofline } from './roofline.js';
+import { loadCosts, measureLimits, roofline } from './roofline.js';
 import { slidingWindowBench } from './sliding_window.js';
 import type { Timing } from './timing.js';
 import { bestMs, timeGpu } from './timing.js';
@@ -467,6 +467,11 @@ for (const r of smoke ? [] : await slidingWindowBench(quick))
     copyBytes: limits.copyBytes,
     flopsPerSecond: Math.max(limits.flopsPerSecond, end.flopsPerSecond),
     shaderCopyBytesPerSecond: Math.max(limits.shaderCopyBytesPerSecond, end.shaderCopyBytesPerSecond),
+    loads: {
+      storageF32: Math.max(limits.loads.storageF32, end.loads.storageF32),
+      storageVec4: Math.max(limits.loads.storageVec4, end.loads.storageVec4),
+      uniformVec4: Math.max(limits.loads.uniformVec4, end.loads.uniformVec4),
+    },
   };
   for (const r of rows) {
     if (r.rooflineMs === null) continue;
@@ -487,7 +492,8 @@ const limitNames = [
 ] as const;
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
 const share = (r: Row): string => (r.rooflineShare === null ? '' : `${(100 * r.rooflineShare).toFixed(0)}%`);
-const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains), a compute shader's own vec4 copy ${(limits.shaderCopyBytesPerSecond / 1e9).toFixed(1)} GB/s; roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
+const costs = loadCosts(limits);
+const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains), a compute shader's own vec4 copy ${(limits.shaderCopyBytesPerSecond / 1e9).toFixed(1)} GB/s; one float loaded by one invocation costs ${costs.storageF32.toFixed(1)} multiply-adds from storage as f32, ${costs.storageVec4.toFixed(1)} as vec4, ${costs.uniformVec4.toFixed(1)} from a uniform array (bench/kernels/load_probe.wgsl); roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
 const torchLine =
   'skipped' in torchStep
     ? `PyTorch CPU peer skipped: ${torchStep.skipped}`

@@ -11,6 +11,7 @@ import * as vg from '../src/index.node.js';
 import { bind, dispatch, workgroups } from '../src/tensor/dispatch.js';
 import { engine } from '../src/tensor/engine.js';
 import { defineKernel } from '../src/tensor/kernel.js';
+import loadProbeSource from './kernels/load_probe.wgsl';
 import peakFmaSource from './kernels/peak_fma.wgsl';
 import streamCopySource from './kernels/stream_copy.wgsl';
 import { bestMs, timeGpu } from './timing.js';
@@ -32,6 +33,15 @@ const STREAM_COPY = defineKernel({
   bindings: ['a', 'out'],
 });
 
+const LOAD_PROBE = defineKernel({
+  name: 'load_probe',
+  file: 'load_probe.wgsl',
+  source: loadProbeSource,
+  params: { iterations: 'u32' },
+  bindings: ['a', 'a4', 'u', 'out'],
+  consts: ['MODE'],
+});
+
 export interface Limits {
   /** Bytes per second (read + written) of a device-side copy of `copyBytes`. */
   copyBytesPerSecond: number;
@@ -40,6 +50,11 @@ export interface Limits {
   flopsPerSecond: number;
   /** Bytes per second (read + written) a compute shader copies with vec4 loads and stores. */
   shaderCopyBytesPerSecond: number;
+  /**
+   * Floats per second one invocation's loads deliver (bench/kernels/load_probe.wgsl): f32 and
+   * vec4 storage loads, and vec4s of a uniform array.
+   */
+  loads: { storageF32: number; storageVec4: number; uniformVec4: number };
 }
 
 /** Measures both limits (the copy over a 64 MiB buffer, or the largest the device allows). */
@@ -86,6 +101,44 @@ export async function measureLimits(runs: number): Promise<Limits> {
     copyBytes: bytes,
     flopsPerSecond: best,
     shaderCopyBytesPerSecond: (2 * bytes) / (shaderCopy / 1000),
+    loads: await measureLoads(runs),
+  };
+}
+
+/** Floats per second of the three kinds of load (64 × 1024 invocations, 256 vec4s each). */
+async function measureLoads(runs: number): Promise<Limits['loads']> {
+  const invocations = 64 * 1024;
+  const iterations = 256;
+  const a = vg.zeros([4 * 65536]);
+  const u = vg.zeros([4 * 4096]);
+  const out = vg.zeros([invocations]);
+  const rate = async (MODE: number): Promise<number> => {
+    const ms = bestMs(
+      await timeGpu(
+        () =>
+          dispatch(LOAD_PROBE, {
+            params: { iterations },
+            bindings: { a: bind(a), a4: bind(a), u: bind(u), out: bind(out) },
+            workgroups: workgroups(invocations, 64),
+            consts: { MODE },
+          }),
+        { runs },
+      ),
+    );
+    return (invocations * iterations * 4) / (ms / 1000);
+  };
+  const loads = { storageF32: await rate(0), storageVec4: await rate(1), uniformVec4: await rate(2) };
+  for (const t of [a, u, out]) t.dispose();
+  return loads;
+}
+
+/** How many multiply-adds (at the compute peak) one float of each kind of load costs. */
+export function loadCosts(limits: Limits): { storageF32: number; storageVec4: number; uniformVec4: number } {
+  const fmas = limits.flopsPerSecond / 2;
+  return {
+    storageF32: fmas / limits.loads.storageF32,
+    storageVec4: fmas / limits.loads.storageVec4,
+    uniformVec4: fmas / limits.loads.uniformVec4,
   };
 }
 
