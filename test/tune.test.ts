@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { definedKernels } from '../src/tensor/kernel.js';
+import { storeKey, tunableFamilies } from '../src/tensor/tuning.js';
 import { setup, suite } from './harness.js';
 
 const t = suite('tuning: per-adapter kernel variants');
@@ -30,7 +32,7 @@ t('tune() times the classes the program ran, keeps the fastest and stores it und
   }
   assert.equal(vg.tuning.pending(), []);
   const adapter = vg.deviceInfo().adapter;
-  const mine = stored().adapters[adapter]!;
+  const mine = stored().adapters[storeKey(adapter)]!;
   for (const r of results) assert.is(mine[`${r.family}|${r.shapeClass}`], r.variant);
   assert.equal(vg.tuning.choices(), mine);
   x.dispose();
@@ -46,7 +48,7 @@ t('a stored choice is what runs, and the results agree with the default variant'
   assert.ok(pending, 'the class is pending');
   const adapter = vg.deviceInfo().adapter;
   const key = `${pending.family}|${pending.shapeClass}`;
-  writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [adapter]: { [key]: 'gemm32x32' } } }));
+  writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [storeKey(adapter)]: { [key]: 'gemm32x32' } } }));
   vg.tuning.reload();
   assert.is(vg.tuning.choices()[key], 'gemm32x32');
   const before = vg.memory().dispatches;
@@ -72,13 +74,57 @@ t('a malformed or foreign tuning file is ignored, not trusted', () => {
   const [pending] = vg.tuning.pending();
   const key = `${pending!.family}|${pending!.shapeClass}`;
   const adapter = vg.deviceInfo().adapter;
-  writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [adapter]: { [key]: 'no-such-variant' } } }));
+  writeFileSync(
+    file(),
+    JSON.stringify({ version: 1, adapters: { [storeKey(adapter)]: { [key]: 'no-such-variant' } } }),
+  );
   vg.tuning.reload();
   vg.conv3d(x, w).dispose();
   assert.equal(
     vg.tuning.pending().map((p) => `${p.family}|${p.shapeClass}`),
     [key],
   );
+  x.dispose();
+  w.dispose();
+});
+
+t('every tunable family names the kernels/ files its variants run (they key the stored choices)', () => {
+  const files = new Set(definedKernels().map((k) => k.file));
+  for (const t of tunableFamilies()) {
+    assert.ok(t.kernelFiles.length > 0, t.family);
+    for (const f of t.kernelFiles) assert.ok(files.has(f), `${t.family}: ${f} is a defined kernel`);
+  }
+});
+
+t('choices timed on other kernels (another fingerprint of their sources) are not used, and are replaced', async () => {
+  vg.tuning.clear();
+  const x = vg.randomNormal([1, 5, 5, 5, 2], { seed: 5 });
+  const w = vg.randomNormal([3, 3, 3, 2, 5], { seed: 6 });
+  vg.conv3d(x, w).dispose();
+  const [pending] = vg.tuning.pending();
+  const key = `${pending!.family}|${pending!.shapeClass}`;
+  const adapter = vg.deviceInfo().adapter;
+  assert.match(
+    storeKey(adapter),
+    new RegExp(`^${adapter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\[kernels [0-9a-f]{8}\\]$`),
+  );
+  const stale = `${adapter} [kernels 00000000]`;
+  writeFileSync(
+    file(),
+    JSON.stringify({ version: 1, adapters: { [stale]: { [key]: 'gemm32x32' }, other: { [key]: 'direct' } } }),
+  );
+  vg.tuning.reload();
+  assert.equal(vg.tuning.choices(), {});
+  vg.conv3d(x, w).dispose();
+  assert.ok(
+    vg.tuning.pending().some((p) => `${p.family}|${p.shapeClass}` === key),
+    'the class is untuned',
+  );
+  await vg.tune({ repeats: 1 });
+  const adapters = stored().adapters;
+  assert.not.ok(stale in adapters, 'the stale entry is dropped');
+  assert.ok(key in adapters[storeKey(adapter)]!);
+  assert.equal(adapters.other, { [key]: 'direct' }, "another adapter's entry is kept");
   x.dispose();
   w.dispose();
 });

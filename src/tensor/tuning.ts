@@ -2,10 +2,12 @@
  * Which variant of a tunable kernel family runs for a shape class, and where that choice comes
  * from: a variant forced for the family (tests run every variant through the oracle), else the
  * tuner's choice timed on this adapter (in memory, persisted through the platform keyed by the
- * adapter's name), else the family's default. A class asked for without a choice is remembered
+ * adapter's name and a fingerprint of the tunable kernels' sources, so choices timed on other
+ * kernels are never reused), else the family's default. A class asked for without a choice is remembered
  * as pending, so `tune()` (src/tensor/tune.ts) knows what the program actually runs.
  */
 import { platform } from '../platform.js';
+import { definedKernels } from './kernel.js';
 
 /** A kernel family whose variants compute the same thing at different speeds. */
 export interface Tunable {
@@ -13,6 +15,8 @@ export interface Tunable {
   readonly family: string;
   /** The variants' names; the first is the default. */
   readonly variants: readonly string[];
+  /** The kernels/ files its variants run (their sources, preludes included, key the stored choices). */
+  readonly kernelFiles: readonly string[];
   /**
    * A trial of one shape class: `run(variant)` records the class's work with that variant (no
    * wait), `dispose()` frees the trial's inputs. Null when the class cannot be rebuilt.
@@ -27,8 +31,45 @@ const pending = new Map<string, { family: string; shapeClass: string }>();
 const forced = new Map<string, string>();
 let loadedFor: string | null = null;
 
-/** Stored format: { version, adapters: { [adapter name]: { [family|class]: variant } } }. */
+/**
+ * Stored format: { version, adapters: { [adapter name + kernels fingerprint]: { [family|class]:
+ * variant } } }.
+ */
 const FORMAT_VERSION = 1;
+
+/** FNV-1a of a string, as 8 hex digits. */
+function fnv1a(text: string, hash = 0x811c9dc5): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** A fingerprint of every tunable family: its name, variants and the sources of its kernels. */
+function kernelsFingerprint(): string {
+  const kernels = definedKernels();
+  let h = 0x811c9dc5;
+  for (const t of [...families.values()].sort((a, b) => a.family.localeCompare(b.family))) {
+    h = fnv1a(`${t.family}:${t.variants.join(',')}`, h);
+    for (const file of [...t.kernelFiles].sort())
+      for (const k of kernels.filter((k) => k.file === file))
+        for (const part of [...k.preludes.map((p) => p.source), k.source]) h = fnv1a(part, h);
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The stored entry of an adapter's choices: its name and the fingerprint of the kernels timed. */
+export function storeKey(adapter: string): string {
+  return `${adapter} [kernels ${kernelsFingerprint()}]`;
+}
+
+/** The store with this adapter's choices set (or removed), entries of its older kernels dropped. */
+function withEntry(adapter: string, entry: Record<string, string> | null): ReturnType<typeof readStore> {
+  const stored = readStore();
+  for (const name of Object.keys(stored.adapters))
+    if (name.startsWith(`${adapter} [kernels `)) delete stored.adapters[name];
+  if (entry) stored.adapters[storeKey(adapter)] = entry;
+  return stored;
+}
 
 export function registerTunable(t: Tunable): void {
   families.set(t.family, t);
@@ -100,9 +141,7 @@ export function recordChoice(adapter: string, family: string, shapeClass: string
   const key = `${family}|${shapeClass}`;
   chosen.set(key, variant);
   pending.delete(key);
-  const stored = readStore();
-  stored.adapters[adapter] = Object.fromEntries(chosen);
-  platform().saveTuning(stored);
+  platform().saveTuning(withEntry(adapter, Object.fromEntries(chosen)));
 }
 
 /** Forgets every choice (in memory and stored) for the adapter, and which classes are pending: a fresh start. */
@@ -110,9 +149,7 @@ export function clearChoices(adapter: string): void {
   loadChoices(adapter);
   chosen.clear();
   pending.clear();
-  const stored = readStore();
-  delete stored.adapters[adapter];
-  platform().saveTuning(stored);
+  platform().saveTuning(withEntry(adapter, null));
 }
 
 /** Reads the stored choices again at the next question (another process may have tuned). */
@@ -125,7 +162,7 @@ function loadChoices(adapter: string): void {
   loadedFor = adapter;
   chosen.clear();
   pending.clear();
-  const mine = readStore().adapters[adapter];
+  const mine = readStore().adapters[storeKey(adapter)];
   for (const [key, variant] of Object.entries(mine ?? {})) if (typeof variant === 'string') chosen.set(key, variant);
 }
 

@@ -87,6 +87,7 @@ function matmulClass(M: number, N: number, K: number, tA: boolean, tB: boolean):
 
 registerTunable({
   family: 'matmul',
+  kernelFiles: ['matmul.wgsl', 'matmul_direct.wgsl', 'matmul_rows.wgsl'],
   variants: [
     MATMUL_DEFAULT,
     ...[...Object.keys(MATMUL_TILES), ...Object.keys(MATMUL_ROWS_BLOCKS)].filter((v) => v !== MATMUL_DEFAULT),

@@ -16,6 +16,13 @@ function registerPass(pass: ConvPass): void {
   registerTunable({
     family,
     variants: CONV_VARIANTS,
+    kernelFiles: [
+      'conv3d.wgsl',
+      'conv3d_grad_input.wgsl',
+      'conv3d_grad_weight.wgsl',
+      'conv3d_igemm.wgsl',
+      'conv3d_igemm_wgrad.wgsl',
+    ],
     trial(shapeClass) {
       const seen = seenClasses.get(shapeClass);
       if (!seen) return null;
