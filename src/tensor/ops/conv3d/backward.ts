@@ -11,9 +11,9 @@ import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { chooseVariant } from '../../tuning.js';
 import { fill } from '../creation.js';
-import { pad, reshape, transpose } from '../movement.js';
+import { reshape, transpose } from '../movement.js';
 import { sum } from '../reduce.js';
-import { forwardDirect } from './forward.js';
+import { forwardDirect, padLastAxis } from './forward.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm, convGemmWeight } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
@@ -96,17 +96,6 @@ function fullConvolution(g: Conv3dGeometry): Conv3dGeometry {
     CO: g.CI,
     padBefore: [before(0), before(1), before(2)],
   };
-}
-
-/** The last axis padded with zeros to a multiple of `multiple`. */
-function padLastAxis(t: Tensor, multiple: number): Tensor {
-  const extra = Math.ceil(t.shape[t.rank - 1]! / multiple) * multiple - t.shape[t.rank - 1]!;
-  return extra === 0
-    ? t
-    : pad(
-        t,
-        t.shape.map((_, i) => [0, i === t.rank - 1 ? extra : 0] as [number, number]),
-      );
 }
 
 function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeometry): void {

@@ -26,8 +26,11 @@ const CONV3D = defineKernel({
   consts: ['VZ', 'CB4', 'KZ', 'SZ', 'DZ', 'WU4'],
 });
 
-/** Output channels padded with zeros to a multiple of `multiple` (the kernel and the bias). */
-function padChannels(t: Tensor, multiple: number): Tensor {
+/**
+ * The last axis (a kernel's or a bias's channels) padded with zeros to a multiple of `multiple`;
+ * `t` itself when it already is one.
+ */
+export function padLastAxis(t: Tensor, multiple: number): Tensor {
   const extra = Math.ceil(t.shape[t.rank - 1]! / multiple) * multiple - t.shape[t.rank - 1]!;
   return extra === 0
     ? t
@@ -56,8 +59,8 @@ export function forwardDirect(
   const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
   const chunks = weightChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CI, CBLOCKS * CB4);
   if (!chunks) return false;
-  const padded = padChannels(w, 4 * CB4);
-  const paddedBias = bias && padChannels(bias, 4 * CB4);
+  const padded = padLastAxis(w, 4 * CB4);
+  const paddedBias = bias && padLastAxis(bias, 4 * CB4);
   // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
   const ZR = Math.ceil(g.output[2] / VZ);
   const blocks = g.B * g.output[0] * g.output[1] * ZR;
@@ -109,8 +112,8 @@ export function forwardGemm(
   relu: boolean,
   tiles: GemmTiles,
 ): void {
-  const padded = padChannels(w, 4);
-  const paddedBias = bias && padChannels(bias, 4);
+  const padded = padLastAxis(w, 4);
+  const paddedBias = bias && padLastAxis(bias, 4);
   convGemm('forward', x, padded, paddedBias, y, g, relu, tiles);
   if (padded !== w) padded.dispose();
   if (paddedBias !== bias) paddedBias?.dispose();
