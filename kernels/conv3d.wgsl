@@ -30,7 +30,8 @@
 // Each weight block read is used for VZ voxels and each input value for 4·CB4 products. Taps
 // outside the input are read at a clamped position and weighted by 0 instead of skipped, so
 // control flow stays uniform and every invocation of a workgroup reads the same weights at the same
-// time (the weight loads are uniform: one load serves the whole SIMD group on a CPU adapter).
+// time: what a uniform binding serves best (a GPU's constant cache; lavapipe, which loads storage
+// elements lane by lane with a bounds check and a branch each, gathers uniform ones plainly).
 
 const VZ: u32 = 4u;
 const CB4: u32 = 2u;

@@ -1,8 +1,8 @@
 // matmul_rows.wgsl — batched C[b] = A[b] · B[b], A: (M, K), B: (K, N), without workgroup memory:
 // each invocation owns RM rows of C across one block of CB4 · 4 columns, and the 64 invocations
 // of a workgroup share the column block, so every load of B is the same for the whole workgroup
-// (uniform: one load and a broadcast on SIMD-over-invocations adapters such as lavapipe) and only
-// A is read per invocation. The variant for software adapters; tiled matmul.wgsl is the GPU's.
+// (one load and a broadcast where the compiler sees the address is uniform; lavapipe 25.0 still
+// loads it lane by lane) and only A is read per invocation. The variant for software adapters; tiled matmul.wgsl is the GPU's.
 //
 // Bindings (group 0):
 //   0 params  uniform       Params (as matmul.wgsl)
