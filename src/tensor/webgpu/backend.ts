@@ -18,7 +18,7 @@ import { DeviceError, KernelError } from '../../errors.js';
 import type { Backend, Binding, Counters, DeviceBuffer, DeviceLimits, KernelTiming, MemoryStats } from '../backend.js';
 import { flags } from '../flags.js';
 import type { Kernel, KernelCall, KernelVariant } from '../kernel.js';
-import type { StorageBinding } from './binding_layout.js';
+import { checkBindings } from './binding_check.js';
 import { BufferPool, PooledBuffer } from './buffer_pool.js';
 import { waitThrottled } from './node_poll.js';
 import { packParams } from './params.js';
@@ -132,51 +132,6 @@ export class WebGPUBackend implements Backend {
     }
   }
 
-  /**
-   * Checks a dispatch's bindings against the pipeline's buffer bindings and the device's rules,
-   * throwing a KernelError (nothing recorded) where WebGPU would reject the command.
-   */
-  #checkBindings(kernel: Kernel, layout: readonly StorageBinding[], bindings: Readonly<Record<string, Binding>>): void {
-    const fail = (what: string): never => {
-      throw new KernelError(`kernel ${kernel.name} (kernels/${kernel.file}): ${what}`);
-    };
-    const ranges: { name: string; buffer: PooledBuffer; start: number; end: number; writable: boolean }[] = [];
-    kernel.bindings.forEach((name, i) => {
-      const b = bindings[name];
-      if (!b) return fail(`no buffer given for binding '${name}'`);
-      if (!(b.buffer instanceof PooledBuffer)) return fail(`binding '${name}' is not a buffer of this device`);
-      if (!b.buffer.live) return fail(`binding '${name}' is a buffer already released (a tensor used after dispose)`);
-      const uniform = !!layout[i]?.uniform;
-      const [limit, maxBinding, align] = uniform
-        ? [
-            'maxUniformBufferBindingSize',
-            this.limits.maxUniformBufferBindingSize,
-            this.limits.minUniformBufferOffsetAlignment,
-          ]
-        : [
-            'maxStorageBufferBindingSize',
-            this.limits.maxStorageBufferBindingSize,
-            this.limits.minStorageBufferOffsetAlignment,
-          ];
-      if (b.size > maxBinding) {
-        throw new DeviceError(
-          `a tensor of ${b.size} bytes exceeds this device's ${limit} (${maxBinding} bytes), the most one binding of kernel ${kernel.name} may see, and this op does not split it`,
-        );
-      }
-      const minBytes = layout[i]?.minBytes ?? 4;
-      if (b.offset % align !== 0) fail(`binding '${name}' starts at byte ${b.offset}, not a multiple of ${align}`);
-      if (b.size % 4 !== 0 || b.size < minBytes)
-        fail(`binding '${name}' covers ${b.size} bytes; it needs a multiple of 4, at least ${minBytes}`);
-      if (b.offset + b.size > b.buffer.size)
-        fail(`binding '${name}' covers bytes [${b.offset}, ${b.offset + b.size}) of a buffer of ${b.buffer.size}`);
-      ranges.push({ name, buffer: b.buffer, start: b.offset, end: b.offset + b.size, writable: !!layout[i]?.writable });
-    });
-    for (const [i, r] of ranges.entries())
-      for (const q of ranges.slice(i + 1))
-        if (r.buffer === q.buffer && (r.writable || q.writable) && r.start < q.end && q.start < r.end)
-          fail(`bindings '${r.name}' and '${q.name}' overlap in one buffer and one of them is written`);
-  }
-
   /** Throws (once) the first asynchronous GPU error, or a DeviceError once the device is lost. */
   checkHealthy(): void {
     if (this.#lost !== null) throw new DeviceError(`the WebGPU device was lost (${this.#lost}); call init() again`);
@@ -236,7 +191,7 @@ export class WebGPUBackend implements Backend {
     const variant: KernelVariant = { overrides: call.overrides, consts: call.consts, aliases: call.aliases };
     const cached = this.pipelines.get(kernel, variant, this.#op ?? undefined);
     const bindings = call.bindings as Readonly<Record<string, Binding>>;
-    this.#checkBindings(kernel, cached.bindings, bindings);
+    checkBindings(kernel, cached.bindings, bindings, this.limits);
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((name, i) => {
       const b = bindings[name];
       return { binding: i + 1, resource: { buffer: gpuBuffer(b.buffer), offset: b.offset, size: b.size } };
