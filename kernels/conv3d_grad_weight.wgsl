@@ -1,89 +1,135 @@
 // conv3d_grad_weight.wgsl — dL/dw of conv3d.wgsl: dw[k, ci, co] = Σ_b Σ_o x[b, i(o, k), ci] ·
-// dy[b, o, co], split over chunks of the B·OX·OY·OZ output voxels (a weight gradient sums over
-// the whole batch volume): partial[s, k, ci, co] covers voxels [s·per_chunk, (s+1)·per_chunk),
-// and the host sums the chunks with the deterministic reduce kernel.
+// dy[b, o, co], split over chunks of the B·OX·OY output rows (a weight gradient sums over the
+// whole batch volume): partial[s, k, ci, co] covers rows [s·per_chunk, (s+1)·per_chunk), and the
+// host sums the chunks with the deterministic reduce kernel.
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
 //   1 x        storage read  array<f32>  (B, IX, IY, IZ, CI), a window from element window.z
 //   2 dy       storage read  array<f32>  (B, OX, OY, OZ, CO), a window from element window.w
 //   3 partial  storage rw    array<f32>  (chunks, KX, KY, KZ, CI, CO)
-// Params.extra: chunks, voxels per chunk. Fixed at shader creation: CO4 = ceil(CO / 4), and the
-// block of weights one invocation owns, TB consecutive taps × CIB consecutive input channels
-// (TB · CIB · CO4 vec4 accumulators, kept within a register budget by the host).
-// Workgroup: 64 threads. Dispatch: ceil(chunks · ceil(taps / TB) · ceil(CI / CIB) / 64) workgroups
-// (folded by the host); invocation order: channel block fastest, then tap block, then chunk.
-// For each voxel of its chunk an invocation reads the CO values of dy once and TB · CIB input
-// values, and does TB · CIB · CO4 vec4 multiply-adds. Padding taps are weighted by 0, not
-// skipped, so the invocations of a workgroup walk the same voxels in step.
+// Params.extra: chunks, output rows per chunk.
+// Fixed at shader creation (this pipeline's geometry and register block): KZ, SZ, DZ, the
+// kernel's z extent, stride and dilation; CIB input channels and COB4 vec4s of output channels
+// per invocation. An invocation owns one tap row (kx, ky) with all KZ taps along it, so its
+// KZ · CIB · COB4 vec4 accumulators take, for each output voxel, CIB input values per tap and
+// 4 · COB4 values of dy: each dy value is used KZ · CIB times and each input value 4 · COB4 times
+// per tap. Along z with SZ = DZ = 1 the KZ inputs of voxel oz + 1 are those of oz shifted by one,
+// so a voxel costs one new input load per channel, not KZ. Rows and voxels are walked by counters:
+// no index divisions per voxel.
+// Workgroup: 64 threads. Dispatch: ceil(chunks · KX·KY · ceil(CI / CIB) · ceil(CO / 4·COB4) / 64)
+// workgroups (folded by the host); invocation order: output-channel block fastest, then
+// input-channel block, then tap row, then chunk, so a workgroup's invocations share rows of dy.
+// Taps in the padding read 0: a row outside the input along x or y is skipped whole; along z the
+// value is read at a clamped position and replaced by 0 (a select, not a product with 0: an
+// infinity there would give NaN). Channels past CI or CO are computed from clamped reads and
+// never written.
 
-const CO4: u32 = 2u;
-const TB: u32 = 1u;
-const CIB: u32 = 8u;
+const KZ: u32 = 3u;
+const SZ: u32 = 1u;
+const DZ: u32 = 1u;
+const CIB: u32 = 4u;
+const COB4: u32 = 2u;
+// Consecutive output voxels along z share KZ − 1 of their KZ input positions.
+const SLIDE: bool = SZ == 1u && DZ == 1u;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+
+// The CIB input channels at position iz of the input row starting at flat index row (zeros
+// outside the input along z).
+fn input_values(row: u32, iz: i32, ci_at: array<u32, CIB>) -> array<f32, CIB> {
+  let IZ = i32(params.in_shape.z);
+  let keep = iz >= 0 && iz < IZ;
+  let b = (row + u32(clamp(iz, 0, IZ - 1))) * params.in_shape.w - params.window.z;
+  var v: array<f32, CIB>;
+  for (var c = 0u; c < CIB; c++) { v[c] = select(0.0, x[b + ci_at[c]], keep); }
+  return v;
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
-  let I = vec3<i32>(params.in_shape.xyz);
-  let taps = params.ksize.x * params.ksize.y * params.ksize.z;
+  let OZ = params.out_shape.z;
+  let I = vec2<i32>(params.in_shape.xy);
+  let co_blocks = (CO + 4u * COB4 - 1u) / (4u * COB4);
   let ci_blocks = (CI + CIB - 1u) / CIB;
-  let tap_blocks = (taps + TB - 1u) / TB;
+  let tap_rows = params.ksize.x * params.ksize.y;
   let chunks = params.extra.x;
   let per_chunk = params.extra.y;
   let i = linear_index(wid, nwg, lid);
-  let count = chunks * tap_blocks * ci_blocks;
+  let count = chunks * tap_rows * ci_blocks * co_blocks;
   let ii = min(i, count - 1u);
-  let ci0 = (ii % ci_blocks) * CIB;
-  let t0 = ((ii / ci_blocks) % tap_blocks) * TB;
-  let s = ii / (ci_blocks * tap_blocks);
-  // Each tap's offset from the strided output position (taps past the end repeat the last one
-  // and are never written).
-  var koff: array<vec3<i32>, TB>;
-  for (var t = 0u; t < TB; t++) {
-    let tap = min(t0 + t, taps - 1u);
-    let k = vec3<u32>(tap / (params.ksize.y * params.ksize.z), (tap / params.ksize.z) % params.ksize.y, tap % params.ksize.z);
-    koff[t] = vec3<i32>(k * params.dilation.xyz) - vec3<i32>(params.pad.xyz);
-  }
-  let total = params.ksize.w * params.out_shape.x * params.out_shape.y * params.out_shape.z;
-  let v_end = min(total, (s + 1u) * per_chunk);
-  var acc: array<vec4<f32>, TB * CIB * CO4>;
-  for (var v = s * per_chunk; v < v_end; v++) {
-    let db = v * CO - params.window.w;
-    var g: array<vec4<f32>, CO4>;
-    for (var c = 0u; c < CO4; c++) {
-      for (var l = 0u; l < 4u; l++) {
-        if (4u * c + l < CO) { g[c][l] = dy[db + 4u * c + l]; }
+  let co0 = (ii % co_blocks) * 4u * COB4;
+  let ci0 = ((ii / co_blocks) % ci_blocks) * CIB;
+  let tr = (ii / (co_blocks * ci_blocks)) % tap_rows;
+  let s = ii / (co_blocks * ci_blocks * tap_rows);
+  let k = vec2<u32>(tr / params.ksize.y, tr % params.ksize.y);
+  var ci_at: array<u32, CIB>;
+  for (var c = 0u; c < CIB; c++) { ci_at[c] = min(ci0 + c, CI - 1u); }
+  var co_at: array<u32, 4u * COB4>;
+  for (var c = 0u; c < 4u * COB4; c++) { co_at[c] = min(co0 + c, CO - 1u); }
+  let rows = params.ksize.w * params.out_shape.x * params.out_shape.y;
+  let r0 = min(rows, s * per_chunk);
+  let r_end = min(rows, r0 + per_chunk);
+  // The first row's (b, ox, oy), then advanced by counting.
+  var oy = r0 % params.out_shape.y;
+  var ox = (r0 / params.out_shape.y) % params.out_shape.x;
+  var b = r0 / (params.out_shape.y * params.out_shape.x);
+  var acc: array<vec4<f32>, KZ * CIB * COB4>;
+  for (var r = r0; r < r_end; r++) {
+    let p = vec2<i32>(vec2<u32>(ox, oy) * params.stride.xy + k * params.dilation.xy) - vec2<i32>(params.pad.xy);
+    if (all(p >= vec2<i32>(0)) && all(p < I)) {
+      let row = voxel_index(b, vec3<u32>(vec2<u32>(p), 0u), params.in_shape.xyz);
+      let z0 = -i32(params.pad.z);
+      // The inputs of voxel oz through taps 0..KZ−1: with SLIDE, taps 1..KZ−1 of voxel −1 first.
+      var xs: array<array<f32, CIB>, KZ>;
+      if (SLIDE) {
+        for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(t) - 1, ci_at); }
+      }
+      var d = r * OZ * CO - params.window.w;
+      for (var oz = 0u; oz < OZ; oz++) {
+        if (SLIDE) {
+          for (var t = 0u; t + 1u < KZ; t++) { xs[t] = xs[t + 1u]; }
+          xs[KZ - 1u] = input_values(row, z0 + i32(oz + KZ - 1u), ci_at);
+        } else {
+          for (var t = 0u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(oz * SZ + t * DZ), ci_at); }
+        }
+        var g: array<vec4<f32>, COB4>;
+        for (var c = 0u; c < COB4; c++) {
+          g[c] = vec4<f32>(dy[d + co_at[4u * c]], dy[d + co_at[4u * c + 1u]], dy[d + co_at[4u * c + 2u]], dy[d + co_at[4u * c + 3u]]);
+        }
+        for (var t = 0u; t < KZ; t++) {
+          for (var cb = 0u; cb < CIB; cb++) {
+            for (var c = 0u; c < COB4; c++) { acc[(t * CIB + cb) * COB4 + c] += xs[t][cb] * g[c]; }
+          }
+        }
+        d += CO;
       }
     }
-    let o = voxel_coords(v, params.out_shape.xyz);
-    let base = vec3<i32>(o.yzw * params.stride.xyz);
-    for (var t = 0u; t < TB; t++) {
-      let p = base + koff[t];
-      // Taps in the padding read 0 (selected: a product with 0 would turn an infinity into NaN).
-      let keep = all(p >= vec3<i32>(0)) && all(p < I);
-      let q = vec3<u32>(clamp(p, vec3<i32>(0), I - vec3<i32>(1)));
-      let xb = voxel_index(o.x, q, params.in_shape.xyz) * CI - params.window.z;
-      for (var cb = 0u; cb < CIB; cb++) {
-        let xv = select(0.0, x[xb + min(ci0 + cb, CI - 1u)], keep);
-        for (var c = 0u; c < CO4; c++) { acc[(t * CIB + cb) * CO4 + c] += xv * g[c]; }
+    oy++;
+    if (oy == params.out_shape.y) {
+      oy = 0u;
+      ox++;
+      if (ox == params.out_shape.x) {
+        ox = 0u;
+        b++;
       }
     }
   }
   if (i >= last_invocation(count)) { return; }
-  for (var t = 0u; t < TB; t++) {
-    if (t0 + t >= taps) { break; }
+  let taps = tap_rows * KZ;
+  for (var t = 0u; t < KZ; t++) {
+    let tap = tr * KZ + t;
     for (var cb = 0u; cb < CIB; cb++) {
       if (ci0 + cb >= CI) { break; }
-      let pb = ((s * taps + t0 + t) * CI + ci0 + cb) * CO;
-      for (var c = 0u; c < CO4; c++) {
+      let pb = ((s * taps + tap) * CI + ci0 + cb) * CO + co0;
+      for (var c = 0u; c < COB4; c++) {
         for (var l = 0u; l < 4u; l++) {
-          if (4u * c + l < CO) { partial[pb + 4u * c + l] = acc[(t * CIB + cb) * CO4 + c][l]; }
+          if (co0 + 4u * c + l < CO) { partial[pb + 4u * c + l] = acc[(t * CIB + cb) * COB4 + c][l]; }
         }
       }
     }

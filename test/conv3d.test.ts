@@ -83,39 +83,56 @@ for (const variant of CONV_VARIANTS) {
   }
 }
 
+// Channel counts that leave partial channel blocks (11 → 13 channels) and a kernel with a long z
+// extent whose 'same' padding differs from 1 (the direct kernel's z taps slide along each row).
+const chunkedCases: [number, number, [number, number, number]][] = [
+  [3, 4, [3, 3, 3]],
+  [11, 13, [3, 3, 3]],
+  [2, 3, [2, 3, 5]],
+];
 for (const variant of CONV_VARIANTS)
-  t(`a weight gradient over many voxels is split into chunks and stays exact (${variant})`, () =>
-    withConvVariant(variant, async () => {
-      const x = randomNd([2, 12, 12, 12, 3], 5);
-      const w = randomNd([3, 3, 3, 3, 4], 6);
-      const xg = toGpu(x);
-      const wg = toGpu(w);
-      const dy = randomNd([2, 12, 12, 12, 4], 7);
-      const { grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))), [wg]);
-      // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co]: the oracle's weight gradient is the convolution of x with dy.
-      const expected = new Float64Array(w.size);
-      const [B, N, , , CI] = x.shape;
-      for (let kx = 0; kx < 3; kx++)
-        for (let ky = 0; ky < 3; ky++)
-          for (let kz = 0; kz < 3; kz++)
-            for (let ci = 0; ci < CI; ci++)
-              for (let co = 0; co < 4; co++) {
-                let acc = 0;
-                for (let b = 0; b < B; b++)
-                  for (let ox = 0; ox < N; ox++)
-                    for (let oy = 0; oy < N; oy++)
-                      for (let oz = 0; oz < N; oz++) {
-                        const [ix, iy, iz] = [ox + kx - 1, oy + ky - 1, oz + kz - 1];
-                        if (ix < 0 || iy < 0 || iz < 0 || ix >= N || iy >= N || iz >= N) continue;
-                        acc +=
-                          x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
-                          dy.data[(((b * N + ox) * N + oy) * N + oz) * 4 + co];
-                      }
-                expected[(((kx * 3 + ky) * 3 + kz) * CI + ci) * 4 + co] = acc;
-              }
-      await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
-    }),
-  );
+  for (const [CI, CO, K] of chunkedCases)
+    t(
+      `a weight gradient over many voxels is split into chunks and stays exact: ${CI} → ${CO} channels, kernel ${K.join('x')} (${variant})`,
+      () =>
+        withConvVariant(variant, async () => {
+          const N = CI > 8 ? 9 : 12;
+          const x = randomNd([2, N, N, N, CI], 5);
+          const w = randomNd([...K, CI, CO], 6);
+          const xg = toGpu(x);
+          const wg = toGpu(w);
+          const dy = randomNd([2, N, N, N, CO], 7);
+          const { grads } = vg.valueAndGrad(
+            () => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))),
+            [wg],
+          );
+          // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co], with 'same' padding floor((K − 1) / 2) before.
+          const expected = new Float64Array(w.size);
+          const pad = K.map((k) => Math.floor((k - 1) / 2));
+          const B = 2;
+          const at = (ix: number, iy: number, iz: number): boolean =>
+            ix >= 0 && iy >= 0 && iz >= 0 && ix < N && iy < N && iz < N;
+          for (let kx = 0; kx < K[0]; kx++)
+            for (let ky = 0; ky < K[1]; ky++)
+              for (let kz = 0; kz < K[2]; kz++)
+                for (let ci = 0; ci < CI; ci++)
+                  for (let co = 0; co < CO; co++) {
+                    let acc = 0;
+                    for (let b = 0; b < B; b++)
+                      for (let ox = 0; ox < N; ox++)
+                        for (let oy = 0; oy < N; oy++)
+                          for (let oz = 0; oz < N; oz++) {
+                            const [ix, iy, iz] = [ox + kx - pad[0]!, oy + ky - pad[1]!, oz + kz - pad[2]!];
+                            if (!at(ix, iy, iz)) continue;
+                            acc +=
+                              x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
+                              dy.data[(((b * N + ox) * N + oy) * N + oz) * CO + co];
+                          }
+                    expected[(((kx * K[1] + ky) * K[2] + kz) * CI + ci) * CO + co] = acc;
+                  }
+          await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
+        }),
+    );
 
 // The direct forward kernel reads its weights through the uniform path, at most 64 KiB a
 // dispatch: larger kernels are split over their input channels, each dispatch adding to the

@@ -46,7 +46,7 @@ const CONV3D_GRAD_WEIGHT = defineKernel({
   preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'dy', 'partial'],
-  consts: ['CO4', 'TB', 'CIB'],
+  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4'],
 });
 
 /** dL/dx of conv3d from dy (B, OX, OY, OZ, Cout). */
@@ -145,45 +145,42 @@ function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeome
 /** The direct weight gradient's (chunks, taps · CI · CO) partial sums. */
 function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
   const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
-  const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
-  // Each invocation owns TB taps × CIB channels × all output channels (at most 32 vec4
-  // accumulators, the best measured on lavapipe); enough chunks of at least 256 voxels to give the device ~4096 invocations.
-  const CO4 = Math.ceil(g.CO / 4);
-  const { TB, CIB } = convBlocks.weight(g.CI, g.CO, taps);
-  const blocks = Math.ceil(taps / TB) * Math.ceil(g.CI / CIB);
-  let chunks = Math.max(1, Math.min(Math.ceil(voxels / 256), Math.ceil(4096 / blocks)));
+  const rows = g.B * g.output[0] * g.output[1];
+  const OZ = g.output[2];
+  // Each invocation owns one tap row × CIB input channels × COB4 vec4s of output channels;
+  // enough chunks of the output rows to give the device ~4096 invocations.
+  const { CIB, COB4 } = convBlocks.weight(g.CI, g.CO, g.kernel[2]);
+  const blocks = g.kernel[0] * g.kernel[1] * Math.ceil(g.CI / CIB) * Math.ceil(g.CO / (4 * COB4));
+  let chunks = Math.max(1, Math.min(rows, Math.ceil(4096 / blocks)));
   // When x or dy is larger than one binding window, chunks get small enough that the chunks one
-  // workgroup of 64 invocations spans (their output voxels, and the input under them) fit one.
+  // workgroup of 64 invocations spans (their output rows, and the input under them) fit one.
   const window = bindingWindowElements();
   if (x.size > window || dy.size > window) {
     const span = Math.ceil(64 / blocks) + 1;
-    const perVoxel = g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2];
-    chunks = Math.max(chunks, Math.ceil(voxels / Math.max(1, Math.floor(window / (2 * span * perVoxel)))));
+    const perRow = OZ * (g.CO + g.CI * g.strides[0] * g.strides[1] * g.strides[2]);
+    chunks = Math.max(chunks, Math.ceil(rows / Math.max(1, Math.floor(window / (2 * span * perRow)))));
   }
-  const perChunk = Math.ceil(voxels / chunks);
+  const perChunk = Math.ceil(rows / chunks);
+  chunks = Math.ceil(rows / perChunk);
   const partial = engine.empty([chunks, taps * g.CI * g.CO], 'float32');
   // Invocation i works on chunk floor(i / blocks): a range of invocations reads the output
-  // voxels of a range of chunks, and the input rows under them.
+  // rows of a range of chunks, and the input rows under them.
   const count = chunks * blocks;
   const windows = splitWorkgroups(workgroups(count, 64), (w0, w1) => {
     const s0 = Math.floor((w0 * 64) / blocks);
     const s1 = Math.floor((Math.min(count, w1 * 64) - 1) / blocks);
-    const [v0, v1] = [Math.min(voxels, s0 * perChunk), Math.min(voxels, (s1 + 1) * perChunk)];
-    if (v1 <= v0)
-      return [
-        [0, 1],
-        [0, 1],
-      ];
+    const [v0, v1] = [Math.min(rows, s0 * perChunk) * OZ, Math.min(rows, (s1 + 1) * perChunk) * OZ];
     const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
     return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
   });
+  const [KZ, SZ, DZ] = [g.kernel[2], g.strides[2], g.dilation[2]];
   for (const win of windows) {
     const [[x0, x1], [y0, y1]] = win.ranges;
     dispatch(CONV3D_GRAD_WEIGHT, {
       params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
       bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
       workgroups: win.w1 - win.w0,
-      consts: { CO4, TB, CIB },
+      consts: { KZ, SZ, DZ, CIB, COB4 },
     });
   }
   return partial;
