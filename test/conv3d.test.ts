@@ -39,6 +39,8 @@ for (const variant of CONV_VARIANTS) {
     [[1, 4, 5, 3, 2], [3, 3, 3, 2, 3], { padding: 'same' }],
     [[2, 5, 4, 5, 3], [3, 2, 3, 3, 2], { padding: 'valid', strides: [2, 1, 2] }],
     [[1, 6, 5, 5, 2], [3, 3, 3, 2, 2], { padding: 'same', strides: [2, 2, 2], dilation: [1, 2, 1] }],
+    // The last input row along x is read by no output (6 = 2·2 + 1 + a remainder).
+    [[1, 6, 4, 6, 2], [3, 2, 3, 2, 2], { padding: 'valid', strides: [2, 1, 2] }],
     // Unit strides: the input gradient is a full convolution with the flipped kernel, padded
     // (K − 1)·dilation − pad before each axis ('valid', and 'same' with an even kernel and dilation).
     [[1, 5, 6, 5, 2], [3, 3, 3, 2, 3], { padding: 'valid' }],

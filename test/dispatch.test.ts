@@ -1,6 +1,6 @@
 // The window arithmetic every split op relies on, as properties over generated shapes (fast-check):
-// the element range a strided operand reads for an interval of the iteration, and the split of a
-// grid into dispatches whose bindings fit the window.
+// the element range a strided operand reads for an interval of the iteration, the split of a
+// grid into dispatches whose bindings fit the window, and the rows a sliding window reads.
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
@@ -11,6 +11,7 @@ import {
   stridedRange,
   windowAlignElements,
 } from '../src/tensor/dispatch.js';
+import { inputRowsOf, outputRowsOf } from '../src/tensor/ops/conv3d/windows.js';
 import { setup, suite } from './harness.js';
 
 const t = suite('binding windows: strided ranges and grid splits (property tests)');
@@ -84,6 +85,52 @@ t('splitWorkgroups covers the grid in order with windows that fit, or says which
   } finally {
     vg.flags.maxBindingWindowBytes = saved;
   }
+});
+
+t('outputRowsOf and inputRowsOf stay inside their volumes and hold every row that reads or is read', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        k: fc.integer({ min: 1, max: 4 }),
+        s: fc.integer({ min: 1, max: 4 }),
+        d: fc.integer({ min: 1, max: 3 }),
+      }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.boolean(),
+      fc.nat(),
+      fc.nat(),
+      ({ k, s, d }, IX, same, a, b) => {
+        const span = (k - 1) * d + 1;
+        const OX = same ? Math.ceil(IX / s) : Math.floor((IX - span) / s) + 1;
+        if (OX < 1) return;
+        const pad = same ? Math.floor(Math.max(0, (OX - 1) * s + span - IX) / 2) : 0;
+        const g = {
+          input: [IX, 1, 1],
+          output: [OX, 1, 1],
+          kernel: [k, 1, 1],
+          strides: [s, 1, 1],
+          dilation: [d, 1, 1],
+          padBefore: [pad, 0, 0],
+        };
+        const geometry = g as unknown as Parameters<typeof outputRowsOf>[0];
+        // Output row o reads input rows o·s − pad + t·d for taps t.
+        const reads = (o: number): number[] =>
+          Array.from({ length: k }, (_, t) => o * s - pad + t * d).filter((i) => i >= 0 && i < IX);
+        const [i0, i1] = [a % IX, (a % IX) + (b % (IX - (a % IX)))];
+        const [o0, o1] = outputRowsOf(geometry, i0, i1);
+        assert.ok(0 <= o0 && o0 <= o1 && o1 < OX, `output rows [${o0}, ${o1}] of ${OX}`);
+        for (let o = 0; o < OX; o++)
+          if (reads(o).some((i) => i >= i0 && i <= i1))
+            assert.ok(o >= o0 && o <= o1, `output row ${o} reads [${i0}, ${i1}]`);
+        const [ox0, ox1] = [a % OX, (a % OX) + (b % (OX - (a % OX)))];
+        const [r0, r1] = inputRowsOf(geometry, ox0, ox1);
+        assert.ok(0 <= r0 && r0 <= r1 && r1 < IX, `input rows [${r0}, ${r1}] of ${IX}`);
+        for (let o = ox0; o <= ox1; o++)
+          for (const i of reads(o)) assert.ok(i >= r0 && i <= r1, `row ${i} read by ${o}`);
+      },
+    ),
+    { numRuns: 500, seed: 3 },
+  );
 });
 
 t.run();

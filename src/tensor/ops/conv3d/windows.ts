@@ -20,11 +20,19 @@ export function inputRowsOf(g: Conv3dGeometry, ox0: number, ox1: number): [numbe
   return [first, Math.max(first, last)];
 }
 
-/** The output rows that read input rows [ix0, ix1] (clipped to the output). */
+/**
+ * The output rows that read input rows [ix0, ix1], clipped to the output: input rows that no
+ * output reads (past the last window, or between strided windows) give a neighbouring row, so the
+ * range always lies inside the output.
+ */
 export function outputRowsOf(g: Conv3dGeometry, ix0: number, ix1: number): [number, number] {
-  const first = Math.max(0, Math.ceil((ix0 + g.padBefore[0] - (g.kernel[0] - 1) * g.dilation[0]) / g.strides[0]));
-  const last = Math.min(g.output[0] - 1, Math.floor((ix1 + g.padBefore[0]) / g.strides[0]));
-  return [first, Math.max(first, last)];
+  const end = g.output[0] - 1;
+  const first = Math.min(
+    end,
+    Math.max(0, Math.ceil((ix0 + g.padBefore[0] - (g.kernel[0] - 1) * g.dilation[0]) / g.strides[0])),
+  );
+  const last = Math.max(0, Math.min(end, Math.floor((ix1 + g.padBefore[0]) / g.strides[0])));
+  return [Math.min(first, last), Math.max(first, last)];
 }
 
 /** Elements of an input-shaped tensor from row xa of sample b0 through row xb of sample b1. */
