@@ -10,14 +10,19 @@
 //   MODE 2 max grad      dx[b, i, c] = Σ over windows o whose first maximal tap is i of dy[b, o, c]
 //                        (the first NaN tap, when the window holds one: the tap the max returned)
 //   MODE 3 average grad  dx[b, i, c] = Σ over windows o containing i of dy[b, o, c] / count(o)
+//   MODE 4 max grad of non-overlapping windows (stride ≥ window on every axis), as a scatter:
+//                        each window writes dy[b, o, c] to its first maximal tap and 0 to its other
+//                        taps inside the input (no other window writes them; positions that no
+//                        window covers are zeroed by the host first). One search per window,
+//                        where the gather searches once per input element.
 // Bindings (group 0):
 //   1 src  storage read  array<f32>  MODE 0, 1: x (B, IX, IY, IZ, C); MODE 2, 3: dy (B, OX, OY, OZ, C)
-//   2 x    storage read  array<f32>  MODE 2: x, to find each window's maximum; otherwise a dummy
-//   3 dst  storage rw    array<f32>  MODE 0, 1: y; MODE 2, 3: dx
+//   2 x    storage read  array<f32>  MODE 2, 4: x, to find each window's maximum; otherwise a dummy
+//   3 dst  storage rw    array<f32>  MODE 0, 1: y; MODE 2, 3, 4: dx
 // Each is a window: input-shaped ones (x, dx) from element window.z, output-shaped ones (y, dy)
-// from window.w; the dispatch covers elements [window.x, window.y) of dst.
+// from window.w; the dispatch covers elements [window.x, window.y) of dst (MODE 4: of dy).
 // Workgroup: 64 threads. Dispatch: ceil(elements of dst / 64) workgroups (folded by the host);
-// one element of dst per invocation.
+// one element of dst per invocation (MODE 4: ceil(elements of dy / 64), one window per invocation).
 
 override MODE: u32 = 0u;
 
@@ -65,6 +70,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let B = params.ksize.w;
   let i = linear_index(wid, nwg, lid);
   let c = i % C;
+  if (MODE == 4u) {
+    if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C)) { return; }
+    let o = voxel_coords(i / C, params.out_shape.xyz);
+    let at = argmax_position(o.x, o.yzw, c);
+    let g = src[i - params.window.w];
+    for (var kx = 0u; kx < params.ksize.x; kx++) {
+      for (var ky = 0u; ky < params.ksize.y; ky++) {
+        for (var kz = 0u; kz < params.ksize.z; kz++) {
+          let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
+          if (!inside(p)) { continue; }
+          dst[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z] = select(0.0, g, all(p == at));
+        }
+      }
+    }
+    return;
+  }
   if (MODE <= 1u) {
     if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C)) { return; }
     let o = voxel_coords(i / C, params.out_shape.xyz);
@@ -88,17 +109,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   if (i >= last_invocation(B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C)) { return; }
   let q = voxel_coords(i / C, params.in_shape.xyz);
+  // The outputs whose windows hold input q: o·stride ≤ q + pad ≤ o·stride + (ksize − 1) on each
+  // axis, a range walked directly (one output per axis for non-overlapping windows) instead of
+  // testing every tap with divisions.
+  let qp = vec3<i32>(q.yzw + params.pad.xyz);
+  let s = vec3<i32>(params.stride.xyz);
+  let lo_num = qp - vec3<i32>(params.ksize.xyz) + vec3<i32>(1);
+  let lo = select(vec3<i32>(0), (lo_num + s - vec3<i32>(1)) / s, lo_num > vec3<i32>(0));
+  let hi = min(qp / s, vec3<i32>(params.out_shape.xyz) - vec3<i32>(1));
   var acc = 0.0;
-  for (var kx = 0u; kx < params.ksize.x; kx++) {
-    for (var ky = 0u; ky < params.ksize.y; ky++) {
-      for (var kz = 0u; kz < params.ksize.z; kz++) {
-        let k = vec3<u32>(kx, ky, kz);
-        // The output whose window reaches input q through tap k: o = (q + pad − k) / stride.
-        let t = vec3<i32>(q.yzw + params.pad.xyz) - vec3<i32>(k);
-        let s = vec3<i32>(params.stride.xyz);
-        if (any(t < vec3<i32>(0)) || any(t % s != vec3<i32>(0))) { continue; }
-        let o = vec3<u32>(t / s);
-        if (any(o >= params.out_shape.xyz)) { continue; }
+  for (var ox = lo.x; ox <= hi.x; ox++) {
+    for (var oy = lo.y; oy <= hi.y; oy++) {
+      for (var oz = lo.z; oz <= hi.z; oz++) {
+        let o = vec3<u32>(vec3<i32>(ox, oy, oz));
         let g = src[voxel_index(q.x, o, params.out_shape.xyz) * C + c - params.window.w];
         if (MODE == 3u) {
           acc += g / window_count(o);

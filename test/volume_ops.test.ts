@@ -14,6 +14,10 @@ const poolCases: [number[], PoolOpts][] = [
   [[1, 7, 5, 9, 2], { poolSize: [2, 2, 2], padding: 'same' }],
   [[1, 7, 7, 6, 3], { poolSize: [3, 3, 3], strides: [2, 2, 2], padding: 'same' }],
   [[2, 5, 6, 7, 1], { poolSize: [3, 2, 2], strides: [1, 2, 3], padding: 'valid' }],
+  // Windows that do not overlap but leave gaps between them, and a 'valid' remainder no window
+  // covers (the max gradient's scatter zeroes them).
+  [[1, 7, 6, 8, 2], { poolSize: [2, 2, 2], strides: [3, 2, 3] }],
+  [[2, 7, 5, 6, 2], { poolSize: [2, 1, 2], padding: 'valid' }],
 ];
 for (const kind of ['max', 'avg'] as const) {
   for (const [xs, o] of poolCases) {

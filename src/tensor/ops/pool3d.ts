@@ -26,6 +26,7 @@ import {
   outputRowsOfVoxels,
   outputSlab,
 } from './conv3d/windows.js';
+import { fill } from './creation.js';
 import { NUMPY_FLOATS } from './numpy_floats.js';
 
 declare module '../op.js' {
@@ -37,7 +38,7 @@ declare module '../op.js' {
 }
 
 /** MODE of kernels/pool3d.wgsl: forward max / average, then their input gradients. */
-const MODE = { max: 0, avg: 1, maxGrad: 2, avgGrad: 3 } as const;
+const MODE = { max: 0, avg: 1, maxGrad: 2, avgGrad: 3, maxGradScatter: 4 } as const;
 
 const POOL3D = defineKernel({
   name: 'pool3d',
@@ -72,24 +73,43 @@ function pool(name: 'maxPool3d' | 'avgPool3d', x: Tensor, options: Pool3dOptions
   return engine.run(name, [x], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    // One output element per invocation: a range of them reads the input rows under its rows.
-    const C = g.CO;
-    const windows = splitWorkgroups(workgroups(y.size, 64), (w0, w1) => {
-      const [e0, e1] = [w0 * 64, Math.min(y.size, w1 * 64)];
-      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
-      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [e0, e1]];
-    });
-    for (const win of windows) {
-      const [[x0, x1], [y0, y1]] = win.ranges;
-      dispatch(POOL3D, {
-        params: geometryParams(g, [], [win.w0 * 64, Math.min(y.size, win.w1 * 64), x0, y0]),
-        bindings: { src: bindRange(x, x0, x1), x: bindRange(x, x0, x1), dst: bindRange(y, y0, y1) },
-        workgroups: win.w1 - win.w0,
-        overrides: { MODE: name === 'maxPool3d' ? MODE.max : MODE.avg },
-      });
-    }
+    dispatchPerWindow(g, y.size, name === 'maxPool3d' ? MODE.max : MODE.avg, x, x, y);
     return y;
   });
+}
+
+/**
+ * One invocation per output element (a window and a channel): a range of them reads the input
+ * rows under its rows. `out` is output-shaped (the forward's y) or input-shaped (the scatter's dx).
+ */
+function dispatchPerWindow(
+  g: Conv3dGeometry,
+  elements: number,
+  mode: number,
+  src: Tensor,
+  x: Tensor,
+  out: Tensor,
+): void {
+  const C = g.CO;
+  const windows = splitWorkgroups(workgroups(elements, 64), (w0, w1) => {
+    const [e0, e1] = [w0 * 64, Math.min(elements, w1 * 64)];
+    const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
+    return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [e0, e1]];
+  });
+  const scatter = mode === MODE.maxGradScatter;
+  for (const win of windows) {
+    const [[x0, x1], [y0, y1]] = win.ranges;
+    dispatch(POOL3D, {
+      params: geometryParams(g, [], [win.w0 * 64, Math.min(elements, win.w1 * 64), x0, y0]),
+      bindings: {
+        src: bindRange(src, scatter ? y0 : x0, scatter ? y1 : x1),
+        x: bindRange(x, x0, x1),
+        dst: scatter ? bindRange(out, x0, x1) : bindRange(out, y0, y1),
+      },
+      workgroups: win.w1 - win.w0,
+      overrides: { MODE: mode },
+    });
+  }
 }
 
 /** Maximum over each window. */
@@ -105,8 +125,16 @@ export function avgPool3d(x: Tensor, options: Pool3dOptions = {}): Tensor {
 /** dL/dx of a pooling from dy (and x, which the max gradient needs to find each maximum). */
 export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3dGeometry): Tensor {
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
+    if (x.size === 0) return engine.empty(x.shape, 'float32');
+    // Windows that do not overlap scatter: each searches its maximum once and writes all its
+    // taps; positions no window covers (strides past the window, or a 'valid' remainder) start at 0.
+    if (kind === 'max' && dy.size > 0 && g.strides.every((s, a) => s >= g.kernel[a]!)) {
+      const covered = g.strides.every((s, a) => s === g.kernel[a] && g.output[a]! * s - g.padBefore[a]! >= g.input[a]!);
+      const dx = covered ? engine.empty(x.shape, 'float32') : fill(x.shape, 0);
+      dispatchPerWindow(g, dy.size, MODE.maxGradScatter, dy, x, dx);
+      return dx;
+    }
     const dx = engine.empty(x.shape, 'float32');
-    if (dx.size === 0) return dx;
     // One dx element per invocation: it gathers dy over the windows that contain it, and (max)
     // reads x over those whole windows, a slab of input rows around its own (bound from one base).
     const C = g.CI;
