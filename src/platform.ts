@@ -25,8 +25,6 @@ export interface Platform {
   gpu(request: GpuRequest): Promise<GPU>;
   /** What to do when no adapter is found. */
   readonly noAdapterHelp: string;
-  /** Called once a device is open on `gpu` (dawn.node must keep it alive), and when it is closed. */
-  retain(gpu: GPU | null): void;
   /** Reads and writes the tuner's choices (a small JSON value); null when nothing is stored. */
   loadTuning(): unknown;
   saveTuning(value: unknown): void;
@@ -48,7 +46,6 @@ const browserPlatform: Platform = {
     return gpu;
   },
   noAdapterHelp: 'Use a browser with WebGPU enabled (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu).',
-  retain() {},
   loadTuning() {
     try {
       const text = (globalThis as { localStorage?: Storage }).localStorage?.getItem(TUNING_KEY);

@@ -1,5 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { nodePlatform } from '../src/node/platform.js';
 import type { Kernel, Prelude } from '../src/tensor/kernel.js';
 import { openDevice } from '../src/tensor/webgpu/device.js';
 import { setup, suite } from './harness.js';
@@ -88,6 +89,16 @@ t('compile errors after shared preludes name the right file and line', async () 
       assert.match((e as Error).message, where);
     }
   }
+});
+
+// dawn.node's instance must outlive everything it scheduled, even for a destroyed device: Node's
+// platform creates one per adapter request and keeps it for the life of the process.
+t('the Node platform hands out one Dawn instance per adapter request, kept across devices', async () => {
+  const first = await nodePlatform.gpu({});
+  await vg.dispose();
+  await vg.init();
+  assert.ok((await nodePlatform.gpu({})) === first, 'the same GPU object after dispose and init');
+  assert.ok((await nodePlatform.gpu({ backend: 'vulkan' })) !== first, 'another request, another instance');
 });
 
 t.run();

@@ -54,4 +54,55 @@ t('after device.destroy() calls fail clearly, old tensors are refused, init() wo
   assert.equal(out.after, [3, 3, 3, 3]);
 });
 
+// Devices lost with a readback in flight, disposed and garbage-collected at once, twelve times,
+// then a fresh device, in a process that must end by itself: every round reports the loss, the
+// last device computes, and nothing of the lost ones (dawn.node's instance, which now lives as
+// long as the process) keeps the process alive or crashes it.
+const churn = `
+import * as vg from ${JSON.stringify(lib)};
+const settle = () => new Promise((r) => setTimeout(r, 2));
+let lost = 0;
+for (let round = 0; round < 12; round++) {
+  await vg.init();
+  vg.flags.loseDeviceAfterDispatches = 2;
+  const x = vg.ones([1024]);
+  const pending = vg.add(x, 1).data().catch(() => null);
+  try {
+    for (let i = 0; i < 4; i++) vg.mul(x, 2);
+  } catch (e) {
+    if (e.constructor.name === 'DeviceError') lost++;
+  }
+  vg.flags.loseDeviceAfterDispatches = 0;
+  // Disposed while the readback still waits (its polling deferred by voxgrad's throttle).
+  await vg.dispose();
+  globalThis.gc();
+  await settle();
+  globalThis.gc();
+  await pending;
+}
+await vg.init();
+const after = Array.from(await vg.add(vg.ones([2]), 2).data());
+await vg.dispose();
+globalThis.gc();
+console.log(JSON.stringify({ lost, after }));
+`;
+
+t(
+  'devices lost with work in flight, disposed and collected in a loop: no crash, and the process exits by itself',
+  () => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', churn], {
+      encoding: 'utf8',
+      cwd: repoRoot(),
+      timeout: 120_000,
+    });
+    const stderr = r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('Warning'))
+      .join('\n');
+    assert.is(r.signal, null, `killed by ${r.signal}: ${stderr}`);
+    assert.is(r.status, 0, stderr);
+    assert.equal(JSON.parse(r.stdout.trim().split('\n').pop()!), { lost: 12, after: [3, 3] });
+  },
+);
+
 t.run();

@@ -4,9 +4,12 @@
  * automatic tuning budget from VOXGRAD_AUTOTUNE_MS when set (0 turns it off), and
  * AsyncLocalStorage as the async context of tidyAsync's scopes.
  *
- * dawn.node's GPU object must stay strongly reachable for the device's whole life: if V8 collects
- * it, Dawn's instance dies under the device and the process crashes at random moments. `retain`
- * holds it while a device is open and drops it after, so the process can exit.
+ * dawn.node's GPU object (its Dawn instance) must stay strongly reachable while anything of it is
+ * alive, including the event processing dawn.node schedules after a device is destroyed: if V8
+ * collects it, the instance dies under that work and the process crashes at random moments (a
+ * destroyed device's pending callbacks then ran on a freed instance). So each instance lives as
+ * long as the process, one per adapter request, shared by every device opened on it (as a
+ * browser's navigator.gpu); holding it does not keep Node from exiting.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -16,8 +19,8 @@ import { ValueError } from '../errors.js';
 import { type AsyncContext, type GpuRequest, type Platform, setPlatform } from '../platform.js';
 import { flags } from '../tensor/flags.js';
 
-/** The open device's GPU object, held only to stay reachable (see the header). */
-const held: { gpu: GPU | null } = { gpu: null };
+/** Dawn's GPU objects by their creation flags, held for the life of the process (see the header). */
+const instances = new Map<string, GPU>();
 
 async function dawn(request: GpuRequest): Promise<GPU> {
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
@@ -34,7 +37,13 @@ async function dawn(request: GpuRequest): Promise<GPU> {
   const flags: string[] = [];
   if (request.adapter) flags.push(`adapter=${request.adapter}`);
   if (request.backend) flags.push(`backend=${request.backend}`);
-  return mod.create(flags);
+  const key = flags.join(' ');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = mod.create(flags);
+    instances.set(key, gpu);
+  }
+  return gpu;
 }
 
 const tuningFile = (): string => process.env.VOXGRAD_TUNING_FILE ?? join(homedir(), '.cache', 'voxgrad', 'tuning.json');
@@ -47,9 +56,6 @@ export const nodePlatform: Platform = {
         "Mesa's software driver (lavapipe, Mesa 23 or later): as root, run `bash scripts/install-software-vulkan.sh` " +
         'from the voxgrad repository (Debian bookworm: mesa-vulkan-drivers and libvulkan1 from bookworm-backports).'
       : 'Install a GPU driver with Vulkan, Metal or Direct3D 12 support.',
-  retain(gpu) {
-    held.gpu = gpu;
-  },
   loadTuning() {
     try {
       return JSON.parse(readFileSync(tuningFile(), 'utf8'));

@@ -61,7 +61,7 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
   if (options.device) {
     return { backend: new WebGPUBackend(options.device, 'user-provided device'), owned: false };
   }
-  const { gpu, adapter } = await requestAdapter(options);
+  const { adapter } = await requestAdapter(options);
   const features: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   let device: GPUDevice;
   try {
@@ -69,7 +69,6 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
   } catch (e) {
     throw new DeviceError(`init: the adapter refused to create a device: ${(e as Error).message}`);
   }
-  platform().retain(gpu);
   // Let the event processing scheduled for requestDevice finish (in dawn.node, destroying the
   // device while that is still queued crashes the process at exit).
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -83,8 +82,6 @@ export async function closeDevice(opened: OpenedDevice): Promise<void> {
   if (!opened.owned) return;
   opened.backend.destroy();
   await opened.backend.device.lost;
-  // One more turn lets dawn.node finish the callbacks it queued; then dropping the last
-  // reference to its GPU object lets Node exit.
+  // One more turn lets dawn.node finish the callbacks it queued.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  platform().retain(null);
 }
