@@ -292,6 +292,33 @@ t('constant blending is the exact mean of the windows, Gaussian their MONAI-weig
   disposeModel(m);
 });
 
+t('by default a model call takes the windows that hold about 131,072 voxels, at most 32', async () => {
+  for (const [size, perCall] of [
+    [[8, 8, 8], 32],
+    [[16, 16, 24], 21],
+  ] as const) {
+    const [m] = convModels(3, 1, [[...size]]);
+    const calls: number[] = [];
+    const predict = m.predict.bind(m);
+    m.predict = ((x: vg.Tensor, ...rest: unknown[]) => {
+      calls.push(x.shape[0]!);
+      return (predict as (...a: unknown[]) => Record<string, vg.Tensor>)(x, ...rest);
+    }) as typeof m.predict;
+    // Windows 6 (8³) or 12 × 12 × 18 voxels apart: 7 × 7 × 4 = 196 windows, or 4 × 4 × 3 = 48.
+    const dims = size[0] === 8 ? [40, 40, 24] : [52, 52, 60];
+    const windows = size[0] === 8 ? 196 : 48;
+    await vg.slidingWindowInference(m, randomVolume(dims, 1, 9));
+    assert.equal(calls.slice(0, -1), Array(calls.length - 1).fill(perCall), `${size}: full calls`);
+    assert.ok(calls.at(-1)! <= perCall, `${size}: the last call`);
+    assert.is(
+      calls.reduce((a, b) => a + b, 0),
+      windows,
+      `${size}: every window once`,
+    );
+    disposeModel(m);
+  }
+});
+
 t('batchSize, tensor or host volumes and batches of volumes give the same result; nothing leaks', async () => {
   const dims = [13, 9, 10];
   const [m] = convModels(3, 2, [[8, 8, 8]]);
@@ -299,10 +326,10 @@ t('batchSize, tensor or host volumes and batches of volumes give the same result
   const b = randomVolume(dims, 2, 6);
   await vg.sync();
   const before = vg.memory();
-  const ref = await vg.slidingWindowInference(m, a, { output: 'seg' });
-  for (const batchSize of [2, 5, 100]) {
+  const ref = await vg.slidingWindowInference(m, a, { output: 'seg', batchSize: 1 });
+  for (const batchSize of [2, 5, 100, undefined]) {
     const r = await vg.slidingWindowInference(m, a, { output: 'seg', batchSize });
-    assert.equal(r.data, ref.data, `batchSize ${batchSize}: bitwise the same`);
+    assert.equal(r.data, ref.data, `batchSize ${batchSize ?? 'by default'}: bitwise the same`);
   }
   const t4 = vg.tensor(a.image, a.shape);
   const fromTensor = await vg.slidingWindowInference(m, t4, { output: 'seg', batchSize: 4 });

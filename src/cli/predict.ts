@@ -53,8 +53,9 @@ export const PREDICT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'batch-size': {
     kind: 'value',
     value: 'N',
-    meaning: 'windows per model call (more uses more GPU memory; the result is the same)',
-    default: '2',
+    meaning:
+      'windows per model call (more uses more GPU memory; the result is the same); by default as many as hold about 131,072 voxels, at most 32',
+    default: 'by window size',
   },
   'nan-to': {
     kind: 'value',
@@ -93,7 +94,7 @@ export async function predict(argv: readonly string[]): Promise<void> {
   const inference = {
     overlap: numberOption(o, 'overlap', 0.25, { min: 0, max: 0.95 }),
     blend: choiceOption(o, 'blend', ['gaussian', 'constant'] as const, 'gaussian'),
-    batchSize: intOption(o, 'batch-size', 2, 1, 256),
+    batchSize: o['batch-size'] === undefined ? undefined : intOption(o, 'batch-size', 1, 1, 256),
   };
   const nanText = stringOption(o, 'nan-to');
   const nanTo = nanText === undefined ? undefined : numberOption(o, 'nan-to', 0);

@@ -78,7 +78,7 @@ export const TRAIN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'batch-size': {
     kind: 'value',
     value: 'N',
-    meaning: 'patches per training step (and windows per model call in validation)',
+    meaning: 'patches per training step',
     default: String(DEFAULTS.batchSize),
   },
   epochs: {
@@ -261,7 +261,6 @@ export function settingsOf(o: Options): Settings {
     inference: {
       overlap: numberOption(o, 'overlap', DEFAULTS.overlap, { min: 0, max: 0.95 }),
       blend: choiceOption(o, 'blend', ['gaussian', 'constant'] as const, 'gaussian'),
-      batchSize: intOption(o, 'batch-size', DEFAULTS.batchSize, 1, 256),
     },
     seed: intOption(o, 'seed', DEFAULTS.seed, 0, 2 ** 31 - 1),
     out,

@@ -15,8 +15,8 @@ import type { Model } from '../nn/model.js';
 export interface InferenceOptions {
   overlap: number;
   blend: 'gaussian' | 'constant';
-  /** Windows per model call. */
-  batchSize: number;
+  /** Windows per model call (default: slidingWindowInference's, by the windows' size). */
+  batchSize?: number;
 }
 
 export interface CaseDice {

@@ -46,7 +46,11 @@ export interface SlidingWindowOptions {
   blend?: 'gaussian' | 'constant';
   /** σ of the Gaussian as a fraction of the window size: one number or one per axis (default 0.125). */
   sigmaScale?: number | readonly number[];
-  /** Windows per `model.predict` call (default 1); does not change the result. */
+  /**
+   * Windows per `model.predict` call; does not change the result. Default: as many windows as hold
+   * about WINDOW_VOXELS_PER_CALL voxels, at most 32 (32 windows of 16³, 4 of 32³, one of 64³ or
+   * larger): small windows are cheap to batch, and each call has a fixed cost (its dispatches).
+   */
   batchSize?: number;
   /** Only this output of a multi-output model (the result is then one prediction, not a record). */
   output?: string;
@@ -69,6 +73,15 @@ export interface VolumePrediction {
 }
 
 const KEYS = ['patch', 'overlap', 'blend', 'sigmaScale', 'batchSize', 'output', 'padValue', 'activate'];
+
+/** Voxels of the windows one model call takes by default (see `batchSize`). */
+export const WINDOW_VOXELS_PER_CALL = 131_072;
+
+/** The default windows per call for windows of `patch`. */
+export function defaultWindowBatch(patch: readonly number[]): number {
+  const voxels = patch.reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(32, Math.floor(WINDOW_VOXELS_PER_CALL / voxels)));
+}
 
 /** A window: the volume of the batch it reads, and its first voxel (negative where padded). */
 interface Window {
@@ -149,7 +162,7 @@ function planInference(model: Model, volume: Tensor | HostVolume | NiftiVolume, 
   if (blend !== 'gaussian' && blend !== 'constant')
     throw new ValueError(argMessage(fn, 'blend', "'gaussian' or 'constant'", describe(blend)));
   const sigmaScale = perAxis(fn, 'sigmaScale', o.sigmaScale ?? 0.125, (v) => v > 0, '> 0');
-  const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 1);
+  const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? defaultWindowBatch(patch));
   const padValue = finite(fn, 'padValue', o.padValue ?? 0);
   if (o.activate !== undefined && typeof o.activate !== 'boolean')
     throw new ValueError(argMessage(fn, 'activate', 'a boolean', describe(o.activate)));
