@@ -208,7 +208,7 @@ export class WebGPUBackend implements Backend {
     this.#uniformUsed += slot;
     entries.unshift({ binding: 0, resource: { buffer: this.#uniforms, offset, size: params.byteLength } });
     const pipeline = cached.pipeline;
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({ layout: cached.layout, entries });
     const pass = this.#profile
       ? this.#profiledPass(call.consts ? `${kernel.name} ${JSON.stringify(call.consts)}` : kernel.name)
       : this.#ensurePass();

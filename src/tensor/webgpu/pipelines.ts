@@ -14,6 +14,8 @@ import { type KernelSource, kernelSource, sourceLocation, variantKey } from './k
 
 export interface CachedPipeline {
   readonly pipeline: GPUComputePipeline;
+  /** Its bind group layout, asked for once (each getBindGroupLayout call makes a new object). */
+  readonly layout: GPUBindGroupLayout;
   /** The storage bindings 1..n as the compiled source declares them. */
   readonly bindings: readonly StorageBinding[];
   /** True once the device has confirmed that the pipeline compiled. */
@@ -75,7 +77,13 @@ export class PipelineCache {
     this.#device.pushErrorScope('validation');
     const { module, source } = this.#module(kernel, variant);
     const pipeline = this.#device.createComputePipeline(this.#descriptor(kernel, variant, module));
-    const entry: CachedPipeline = { pipeline, bindings: storageBindings(source.code), valid: false, error: null };
+    const entry: CachedPipeline = {
+      pipeline,
+      layout: pipeline.getBindGroupLayout(0),
+      bindings: storageBindings(source.code),
+      valid: false,
+      error: null,
+    };
     const checked = this.#device.popErrorScope().then(async (err) => {
       if (!err) {
         entry.valid = true;
@@ -110,7 +118,13 @@ export class PipelineCache {
         async (pipeline) => {
           const err = await moduleError;
           if (err) throw new KernelError(await describeCompileError(module, source, err.message));
-          this.#pipelines.set(key, { pipeline, bindings: storageBindings(source.code), valid: true, error: null });
+          this.#pipelines.set(key, {
+            pipeline,
+            layout: pipeline.getBindGroupLayout(0),
+            bindings: storageBindings(source.code),
+            valid: true,
+            error: null,
+          });
           return pipeline;
         },
         async (err: unknown) => {
