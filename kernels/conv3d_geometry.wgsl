@@ -19,7 +19,7 @@ struct Params {
   stride: vec4<u32>,      // sx, sy, sz, -
   dilation: vec4<u32>,    // dx, dy, dz, -
   pad: vec4<u32>,         // padding before on x, y, z, -
-  extra: vec4<u32>,       // kernel-specific (conv3d_grad_weight: chunks, voxels per chunk)
+  extra: vec4<u32>,       // kernel-specific (conv3d_grad_weight: chunks, output rows per chunk)
   window: vec4<u32>,      // first invocation, end invocation, input-shaped base, output-shaped base
 }
 
