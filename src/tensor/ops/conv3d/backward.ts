@@ -18,7 +18,15 @@ import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } f
 import { convGemm, convGemmWeight } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
 import { convBlocks, convFamily, GEMM_TILES, type GemmTiles, rememberClass } from './variants.js';
-import { inputRowsOf, inputRowsOfVoxels, inputSlab, outputRowsOf, outputRowsOfVoxels, outputSlab } from './windows.js';
+import {
+  inputRowsOf,
+  inputRowsOfVoxels,
+  inputSlab,
+  outputRowsOf,
+  outputRowsOfVoxels,
+  outputSlab,
+  zBlockVoxels,
+} from './windows.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -115,14 +123,8 @@ function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeome
   const groups = workgroups(blocks, 64) * CBLOCKS;
   // Input channels padded to whole blocks.
   const wt = padLastAxis(swapped, 4 * CB4);
-  const voxelOf = (j: number, end: boolean): number => {
-    const zr = j % ZR;
-    return Math.floor(j / ZR) * g.input[2] + (end ? Math.min(g.input[2], (zr + 1) * VZ) : zr * VZ);
-  };
   const windows = splitWorkgroups(groups, (w0, w1) => {
-    const j0 = Math.floor(w0 / CBLOCKS) * 64;
-    const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
-    const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
+    const [v0, v1] = zBlockVoxels(w0, w1, CBLOCKS, blocks, g.input[2], VZ);
     const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, v0, v1);
     return [[v0 * g.CI, v1 * g.CI], outputSlab(g, b0, outputRowsOf(g, i0, i0)[0], b1, outputRowsOf(g, i1, i1)[1])];
   });

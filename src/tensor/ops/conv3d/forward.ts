@@ -13,7 +13,7 @@ import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } f
 import { convGemm } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
 import { convBlocks, type GemmTiles } from './variants.js';
-import { inputRowsOf, inputSlab, outputRowsOfVoxels } from './windows.js';
+import { inputRowsOf, inputSlab, outputRowsOfVoxels, zBlockVoxels } from './windows.js';
 
 const CONV3D = defineKernel({
   name: 'conv3d',
@@ -65,14 +65,8 @@ export function forwardDirect(
   const ZR = Math.ceil(g.output[2] / VZ);
   const blocks = g.B * g.output[0] * g.output[1] * ZR;
   const groups = workgroups(blocks, 64) * CBLOCKS;
-  const voxelOf = (j: number, end: boolean): number => {
-    const zr = j % ZR;
-    return Math.floor(j / ZR) * g.output[2] + (end ? Math.min(g.output[2], (zr + 1) * VZ) : zr * VZ);
-  };
   const windows = splitWorkgroups(groups, (w0, w1) => {
-    const j0 = Math.floor(w0 / CBLOCKS) * 64;
-    const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64);
-    const [v0, v1] = [voxelOf(j0, false), voxelOf(j1 - 1, true)];
+    const [v0, v1] = zBlockVoxels(w0, w1, CBLOCKS, blocks, g.output[2], VZ);
     const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
     return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
   });

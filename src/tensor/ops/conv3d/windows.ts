@@ -47,6 +47,25 @@ export function outputSlab(g: Conv3dGeometry, b0: number, oa: number, b1: number
   return [(b0 * g.output[0] + oa) * row, (b1 * g.output[0] + ob + 1) * row];
 }
 
+/**
+ * The voxels [v0, v1) that workgroups [w0, w1) cover in the direct kernels' grid: workgroup w is
+ * channel block w mod CBLOCKS of the 64 blocks w / CBLOCKS, and block j holds VZ consecutive voxels
+ * along z of one row of extent Z (ceil(Z / VZ) blocks a row, `blocks` in all).
+ */
+export function zBlockVoxels(
+  w0: number,
+  w1: number,
+  CBLOCKS: number,
+  blocks: number,
+  Z: number,
+  VZ: number,
+): [number, number] {
+  const ZR = Math.ceil(Z / VZ);
+  const j0 = Math.floor(w0 / CBLOCKS) * 64;
+  const j1 = Math.min(blocks, (Math.floor((w1 - 1) / CBLOCKS) + 1) * 64) - 1;
+  return [Math.floor(j0 / ZR) * Z + (j0 % ZR) * VZ, Math.floor(j1 / ZR) * Z + Math.min(Z, ((j1 % ZR) + 1) * VZ)];
+}
+
 /** Output voxels [v0, v1) (v1 > v0) as (sample, row) of their first and last voxel. */
 export function outputRowsOfVoxels(
   g: Conv3dGeometry,
