@@ -9,22 +9,22 @@
 import { argMessage, DisposedError, ValueError } from '../errors.js';
 import { lossReach, noGrad } from '../grad/api.js';
 import type { Variable } from '../grad/variable.js';
-import { diceMetric, iouMetric } from '../losses/metrics.js';
-import { checkKeys, checkOptions } from '../options.js';
+import { checkOptions } from '../options.js';
 import { keep, tidy } from '../tensor/api.js';
 import { engine } from '../tensor/engine.js';
 import { checkInt, describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat } from '../tensor/ops/movement.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { autoTune } from '../tensor/tune.js';
 import { BatchMeans, type Logs } from './batch_means.js';
 import { checkCallbacks } from './callbacks.js';
 import { bindClassWeight, type ClassWeight } from './class_weight.js';
 import type { ResolvedLoss } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
+import { type CompiledMetric, resolveMetrics } from './compile_metrics.js';
+import { type FitSettings, fitEpochs } from './fit_loop.js';
+import { graphJSON, graphOrder, runGraph } from './graph.js';
 import type { Layer } from './layer.js';
-import { layerClassName } from './layers/registry.js';
 import { InputLayer } from './layers/simple.js';
 import {
   bindData,
@@ -35,21 +35,18 @@ import {
   inputParts,
   range,
   type Signature,
-  shuffled,
   takeBatch,
   takeRows,
 } from './model_data.js';
 import { modelFolderWriter } from './model_folder.js';
-import type { LayerJSON, LayerRef, ModelArtifacts, ModelJSON } from './model_io.js';
+import type { ModelArtifacts, ModelJSON } from './model_io.js';
 import {
-  type Callback,
   type CompileOptions,
   EVALUATE_KEYS,
   type EvaluateOptions,
   FIT_KEYS,
   type FitOptions,
   type History,
-  type MetricFn,
   type ModelConfig,
   type OutputActivation,
   PREDICT_KEYS,
@@ -64,10 +61,6 @@ import { checkVerbose, Progress } from './progress.js';
 import { loadWeights, saveWeights } from './safetensors.js';
 import { checkSampleWeighting } from './sample_weight.js';
 import { SymbolicTensor } from './symbolic.js';
-
-/** What `model.toJSON()` writes as format and version (model_io.ts reads it). */
-export const MODEL_FORMAT = 'voxgrad-model';
-export const MODEL_FORMAT_VERSION = 1;
 
 /** A model input placeholder of the given per-sample shape. */
 export function input(o: { shape: readonly number[]; name?: string }): SymbolicTensor {
@@ -87,7 +80,7 @@ export class Model {
   /** Layer calls in an order where every call comes after its inputs. */
   readonly #nodes: SymbolicTensor[];
   #losses: ResolvedLoss[] | null = null;
-  #metrics: { output: string; name: string; fn: MetricFn }[] = [];
+  #metrics: CompiledMetric[] = [];
   #optimizer: Optimizer | null = null;
   #disposed = false;
   stopTraining = false;
@@ -119,22 +112,7 @@ export class Model {
       if (!(x instanceof SymbolicTensor))
         throw new ValueError(argMessage(fn, 'inputs/outputs', 'symbolic tensors', typeof x));
     }
-    this.#nodes = [];
-    const seen = new Set<number>();
-    const visit = (t: SymbolicTensor): void => {
-      if (seen.has(t.id)) return;
-      seen.add(t.id);
-      if (t.layer instanceof InputLayer) {
-        if (!this.inputs.includes(t))
-          throw new ValueError(
-            `${fn}: the output depends on the input '${t.name}', which is not among the model's inputs`,
-          );
-        return;
-      }
-      t.inputs.forEach(visit);
-      this.#nodes.push(t);
-    };
-    this.outputs.forEach(visit);
+    this.#nodes = graphOrder(fn, this.inputs, this.outputs);
   }
 
   /** Every layer, in call order. */
@@ -152,45 +130,10 @@ export class Model {
     return this.#run(bindInputs('call', this.inputs, x), training);
   }
 
-  /**
-   * Runs the graph. Each layer call runs in its own scope, so what a layer makes besides its
-   * output is freed at once, and each intermediate value is disposed as soon as its last consumer
-   * has run (the tape keeps its own handles on what backward needs): a forward pass holds only
-   * what is still to be read (for a U-Net, the skip connections and the current level) and
-   * leaves behind only its outputs.
-   */
+  /** Runs the graph on real inputs (graph.ts): the outputs by name. */
   #run(inputs: readonly Tensor[], training: boolean): Record<string, Tensor> {
-    const values = new Map<number, Tensor>();
-    this.inputs.forEach((s, i) => values.set(s.id, inputs[i]));
-    // Pending reads of each tensor object (a layer may return its input unchanged); the inputs
-    // and outputs are never disposed here.
-    const pending = new Map<Tensor, number>();
-    const kept = new Set<Tensor>(inputs);
-    const release = (t: Tensor): void => {
-      const left = (pending.get(t) ?? 0) - 1;
-      pending.set(t, left);
-      if (left <= 0 && !kept.has(t)) t.dispose();
-    };
-    const reads = new Map<number, number>();
-    for (const node of this.#nodes) for (const i of node.inputs) reads.set(i.id, (reads.get(i.id) ?? 0) + 1);
-    for (const o of this.outputs) reads.set(o.id, (reads.get(o.id) ?? 0) + 1);
-    const outputIds = new Set(this.outputs.map((o) => o.id));
-    this.inputs.forEach((s, i) => pending.set(inputs[i], (pending.get(inputs[i]) ?? 0) + (reads.get(s.id) ?? 0)));
-    try {
-      for (const node of this.#nodes) {
-        const args = node.inputs.map((i) => values.get(i.id)!);
-        const out = tidy(() => node.layer.call(args, training));
-        values.set(node.id, out);
-        pending.set(out, (pending.get(out) ?? 0) + (reads.get(node.id) ?? 0));
-        if (outputIds.has(node.id)) kept.add(out);
-        for (const a of args) release(a);
-      }
-    } catch (e) {
-      // A layer failed: free every value made so far (the inputs are the caller's).
-      for (const t of new Set(values.values())) if (!inputs.includes(t)) t.dispose();
-      throw e;
-    }
-    return Object.fromEntries(this.outputNames.map((n, i) => [n, values.get(this.outputs[i].id)!]));
+    const values = runGraph(this.#nodes, this.inputs, this.outputs, inputs, training);
+    return Object.fromEntries(this.outputNames.map((n, i) => [n, values[i]]));
   }
 
   /**
@@ -482,76 +425,35 @@ export class Model {
     }
   }
 
-  async #train(
+  /** Keras' epoch loop (fit_loop.ts) over this model's training step and its validation. */
+  #train(
     fn: string,
     data: Data,
     trainRows: readonly number[],
     validation: { data: Data; rows: number[] } | null,
-    o: {
-      epochs: number;
-      batchSize: number;
-      shuffle: boolean;
-      seed: number;
-      verbose: 0 | 1 | 2;
-      callbacks: readonly Callback[];
-      classWeight: ClassWeight | null;
-      losses: readonly ResolvedLoss[];
-    },
+    o: FitSettings & { classWeight: ClassWeight | null; losses: readonly ResolvedLoss[] },
   ): Promise<History> {
-    const { epochs, batchSize, losses } = o;
-    const history: History = { epoch: [], history: {} };
-    const steps = Math.ceil(trainRows.length / batchSize);
-    const batchLogs = o.callbacks.some((c) => c.onBatchEnd);
+    const { batchSize, losses } = o;
     this.stopTraining = false;
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      const order = o.shuffle
-        ? shuffled(trainRows.length, o.seed * 7919 + epoch).map((i) => trainRows[i])
-        : [...trainRows];
-      const progress = new Progress(steps, o.verbose, `Epoch ${epoch + 1}/${epochs}`);
-      const readEachStep = batchLogs || progress.wantsStepLogs;
-      const means = this.#batchMeans(losses);
-      let logs: Logs;
-      try {
-        for (let start = 0, batch = 0; start < order.length; start += batchSize, batch++) {
-          const idx = order.slice(start, start + batchSize);
-          const values = tidy(() => {
-            const b = takeBatch(data, idx);
-            const { total, perOutput } = this.#step(fn, b.x, b.y, b.sw, o.classWeight, losses);
-            return [
-              total,
-              ...losses.map((l) => perOutput[l.output]),
-              ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
-            ];
-          });
-          means.add(values, idx.length);
-          // The first step has run each kernel shape class of this model once: time the variants
-          // of the classes new to this adapter, within the process's budget (flags.autoTuneMs).
-          if (epoch === 0 && batch === 0) await autoTune();
-          if (!readEachStep) continue;
-          await means.read();
-          const running = means.means();
-          progress.update(batch + 1, running);
-          for (const c of o.callbacks) await c.onBatchEnd?.(batch, { ...running });
-        }
-        await means.read();
-        logs = means.means();
-      } finally {
-        means.dispose();
-      }
-      if (validation)
-        Object.assign(
-          logs,
-          prefixed(await this.#evaluateRows(fn, validation.data, validation.rows, batchSize, losses, null), 'val_'),
-        );
-      progress.finish(logs);
-      history.epoch.push(epoch);
-      for (const [k, v] of Object.entries(logs)) {
-        history.history[k] ??= [];
-        history.history[k].push(v);
-      }
-      for (const c of o.callbacks) if ((await c.onEpochEnd?.(epoch, { ...logs })) === true) this.stopTraining = true;
-    }
-    return history;
+    return fitEpochs(trainRows, o, {
+      means: () => this.#batchMeans(losses),
+      step: (idx) => {
+        const b = takeBatch(data, idx);
+        const { total, perOutput } = this.#step(fn, b.x, b.y, b.sw, o.classWeight, losses);
+        return [
+          total,
+          ...losses.map((l) => perOutput[l.output]),
+          ...this.#metrics.map((m) => perOutput[`${m.output}_${m.name}`]),
+        ];
+      },
+      validate: validation
+        ? () => this.#evaluateRows(fn, validation.data, validation.rows, batchSize, losses, null)
+        : null,
+      stopped: () => this.stopTraining,
+      stop: () => {
+        this.stopTraining = true;
+      },
+    });
   }
 
   /**
@@ -560,40 +462,8 @@ export class Model {
    * the outputs and how each is read. `modelFromJSON` rebuilds the model (Keras' model.to_json).
    */
   toJSON(): ModelJSON {
-    const fn = 'model.toJSON';
-    // Each layer's calls in this graph, in order: a layer used twice is written once.
-    const calls = new Map<Layer, SymbolicTensor[]>();
-    for (const n of this.#nodes) {
-      const list = calls.get(n.layer);
-      if (list) list.push(n);
-      else calls.set(n.layer, [n]);
-    }
-    const layers = [...this.inputs.map((i) => i.layer), ...calls.keys()];
-    const names = new Set<string>();
-    for (const l of layers) {
-      if (names.has(l.name))
-        throw new ValueError(argMessage(fn, 'layers', 'layers with distinct names', `two layers named '${l.name}'`));
-      names.add(l.name);
-    }
-    // A layer's output by name (its first call) or as [name, call] for a later call.
-    const ref = (t: SymbolicTensor): LayerRef => {
-      const k = calls.get(t.layer)?.indexOf(t) ?? 0;
-      return k === 0 ? t.name : [t.name, k];
-    };
-    const entry = (layer: Layer): LayerJSON => ({
-      className: layerClassName(fn, layer),
-      config: layer.getConfig(),
-      inbound: (calls.get(layer) ?? []).map((n) => n.inputs.map(ref)),
-    });
-    return {
-      format: MODEL_FORMAT,
-      version: MODEL_FORMAT_VERSION,
-      name: this.name,
-      layers: layers.map(entry),
-      inputs: this.inputs.map((i) => i.name),
-      outputs: this.outputNames.map((name, i) => ({ name, from: ref(this.outputs[i]) })),
-      outputActivations: { ...this.outputActivations },
-    };
+    const { name, inputs, outputs, outputNames, outputActivations } = this;
+    return graphJSON('model.toJSON', { name, inputs, outputs, outputNames, outputActivations, order: this.#nodes });
   }
 
   /**
@@ -710,29 +580,6 @@ export class Model {
 /** A functional model from its inputs and outputs (a list, or a record keyed by output name). */
 export function model(config: ModelConfig): Model {
   return new Model(config);
-}
-
-function resolveMetrics(
-  outputs: readonly string[],
-  metrics: Readonly<Record<string, readonly (string | MetricFn)[]>>,
-): { output: string; name: string; fn: MetricFn }[] {
-  const fn = 'compile';
-  const out: { output: string; name: string; fn: MetricFn }[] = [];
-  for (const [output, list] of Object.entries(metrics)) {
-    checkKeys(fn, 'metrics', { [output]: list }, outputs, 'output');
-    for (const m of list) {
-      if (m === 'dice') out.push({ output, name: 'dice', fn: (t, p) => diceMetric(t, p) });
-      else if (m === 'iou') out.push({ output, name: 'iou', fn: (t, p) => iouMetric(t, p) });
-      else if (typeof m === 'function' && m.name) out.push({ output, name: m.name, fn: m });
-      else
-        throw new ValueError(argMessage(fn, `metrics['${output}']`, "'dice', 'iou' or a named function", describe(m)));
-    }
-  }
-  return out;
-}
-
-function prefixed(logs: Logs, prefix: string): Logs {
-  return Object.fromEntries(Object.entries(logs).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 function positiveInt(fn: string, arg: string, v: unknown): number {

@@ -11,11 +11,12 @@
 import { argMessage, ValueError, VoxgradError } from '../errors.js';
 import { checkKeys } from '../options.js';
 import { describe } from '../tensor/ops/check.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from './graph.js';
 import type { Layer, LayerConfig } from './layer.js';
 import { buildLayer } from './layers/registry.js';
 import type { InputLayer } from './layers/simple.js';
 import type { Model } from './model.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, model as makeModel } from './model.js';
+import { model as makeModel } from './model.js';
 import type { OutputActivation } from './model_options.js';
 import { RESERVED_NAMES } from './safetensors.js';
 import { SymbolicTensor } from './symbolic.js';
