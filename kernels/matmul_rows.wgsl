@@ -1,5 +1,5 @@
 // matmul_rows.wgsl — batched C[b] = A[b] · B[b], A: (M, K), B: (K, N), without workgroup memory:
-// each invocation owns RM rows of C across one block of CB4 · 4 columns, and the 64 invocations
+// each invocation owns RM rows of C across one block of CB4 · 4 columns, and the WG invocations
 // of a workgroup share the column block, so every load of B is the same for the whole workgroup
 // (one load and a broadcast where the compiler sees the address is uniform; lavapipe 25.0 still
 // loads it lane by lane) and only A is read per invocation. The variant for software adapters; tiled matmul.wgsl is the GPU's.
@@ -9,12 +9,13 @@
 //   1 a       storage read  array<f32>
 //   2 b       storage read  array<f32>
 //   3 c       storage rw    array<f32>, batch * M * N elements, contiguous
-// Constants: RM rows and CB4 vec4 blocks of columns per invocation.
-// Dispatch: ceil(M / (64 · RM)) · ceil(N / (4 · CB4)) · batch workgroups of 64 (folded by the
+// Constants: RM rows and CB4 vec4 blocks of columns per invocation, WG invocations per workgroup.
+// Dispatch: ceil(M / (WG · RM)) · ceil(N / (4 · CB4)) · batch workgroups of WG (folded by the
 //   host), ordered (batch, column block, row block) with row blocks fastest.
 
 const RM: u32 = 2u;
 const CB4: u32 = 4u;
+const WG: u32 = 64u;
 
 struct Params {
   M: u32,
@@ -34,14 +35,14 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
-  let row_blocks = (params.M + 64u * RM - 1u) / (64u * RM);
+  let row_blocks = (params.M + WG * RM - 1u) / (WG * RM);
   let col_blocks = (params.N + 4u * CB4 - 1u) / (4u * CB4);
   if (w >= row_blocks * col_blocks * params.batch) { return; }
-  let m0 = (w % row_blocks) * 64u * RM + lid * RM;
+  let m0 = (w % row_blocks) * WG * RM + lid * RM;
   let n0 = ((w / row_blocks) % col_blocks) * 4u * CB4;
   let bi = w / (row_blocks * col_blocks);
   let a0 = bi * params.a_batch;
