@@ -132,6 +132,9 @@ interface PeerRow extends Omit<PeerResult, 'gradient'> {
   voxgradFwdBwdMs: number;
 }
 const peers: PeerRow[] = [];
+// The peers run after every voxgrad row, so that no other engine's device, threads or memory
+// exist in this process while voxgrad is timed: each comparison is queued here, run at the end.
+const peerJobs: (() => Promise<void>)[] = [];
 // Printed with the results (the package does not export its version).
 const packageVersion = (path: string): string =>
   (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
@@ -233,28 +236,30 @@ for (const shape of shapes) {
       vg.tidy(() => [value, grads[0]!].forEach((x) => x.dispose()));
       const oursFwd = rows.find((r) => r.shape === key && r.name === `${kind} fwd`)!;
       const oursBoth = rows.find((r) => r.shape === key && r.name === `${kind} fwd+bwd`)!;
-      const results: (PeerResult | null)[] = [];
-      if (shape[1] === 32)
-        results.push(await tfjsLoss('cpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
-      else {
-        results.push(await tfjsLoss('webgpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
-        results.push(await jaxLoss(kind, shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
-      }
-      for (const r of results) {
-        if (!r) continue;
-        const gradError = relativeDifference([ourGrad], [r.gradient]);
-        const agrees = Math.abs(r.value - ours[0]) <= 1e-4 && gradError <= 1e-3;
-        const { gradient: _, ...rest } = r;
-        peers.push({
-          ...rest,
-          shape: key,
-          voxgradValue: ours[0],
-          gradError,
-          agrees,
-          voxgradFwdMs: oursFwd.wallMs,
-          voxgradFwdBwdMs: oursBoth.wallMs,
-        });
-      }
+      peerJobs.push(async () => {
+        const results: (PeerResult | null)[] = [];
+        if (shape[1] === 32)
+          results.push(await tfjsLoss('cpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
+        else {
+          results.push(await tfjsLoss('webgpu', kind, shape, truth as Float32Array, pred as Float32Array, peerRuns));
+          results.push(await jaxLoss(kind, shape, truth as Float32Array, pred as Float32Array, peerRuns, jaxVersion));
+        }
+        for (const r of results) {
+          if (!r) continue;
+          const gradError = relativeDifference([ourGrad], [r.gradient]);
+          const agrees = Math.abs(r.value - ours[0]) <= 1e-4 && gradError <= 1e-3;
+          const { gradient: _, ...rest } = r;
+          peers.push({
+            ...rest,
+            shape: key,
+            voxgradValue: ours[0],
+            gradError,
+            agrees,
+            voxgradFwdMs: oursFwd.wallMs,
+            voxgradFwdBwdMs: oursBoth.wallMs,
+          });
+        }
+      });
     }
   }
   if (!quick || shape[0] === 1) {
@@ -313,20 +318,23 @@ const stepProfile =
       demoModel.trainStep(demoX, [demoSeg, demoFg]);
     }),
   )) ?? [];
-const theirSteps: StepResult[] = [
-  await tfjsTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef),
-];
-const jaxStep = await jaxTrainStep(
-  trainShape,
-  demoData.image,
-  demoData.labels,
-  SYNTHETIC_CLASSES,
-  8,
-  quick ? 3 : 5,
-  stepRef,
-  jaxVersion,
-);
-if (jaxStep) theirSteps.push(jaxStep);
+const theirSteps: StepResult[] = [];
+peerJobs.push(async () => {
+  theirSteps.push(
+    await tfjsTrainStep(trainShape, demoData.image, demoData.labels, SYNTHETIC_CLASSES, 8, quick ? 3 : 5, stepRef),
+  );
+  const jaxStep = await jaxTrainStep(
+    trainShape,
+    demoData.image,
+    demoData.labels,
+    SYNTHETIC_CLASSES,
+    8,
+    quick ? 3 : 5,
+    stepRef,
+    jaxVersion,
+  );
+  if (jaxStep) theirSteps.push(jaxStep);
+});
 vg.tidy(() => [demoX, demoSeg, demoFg].forEach((t) => t.dispose()));
 
 // --- convolutions, matmul and the U-Net step, against the compute peak ------------------------
@@ -481,6 +489,7 @@ for (const r of smoke ? [] : await slidingWindowBench(quick))
     if (r.gbps !== null) r.vsShaderCopy = `${((100 * r.gbps * 1e9) / limits.shaderCopyBytesPerSecond).toFixed(0)}%`;
   }
 }
+for (const job of peerJobs) await job();
 const timing = engine.backend.hasTimestamps ? 'GPU timestamps (median)' : 'wall clock (median)';
 const limitNames = [
   'maxStorageBufferBindingSize',
