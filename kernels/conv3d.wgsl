@@ -1,6 +1,7 @@
 // conv3d.wgsl — 3D convolution, channels-last, forward: y[b, o, co] = act(Σ_k Σ_ci x[b, i(o, k), ci] · w[k, ci, co] + bias[co]),
 // with the bias and a relu fused in (HAS_BIAS, ACT), so a conv layer is one pass over its output.
-// (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
+// (Preceded by conv3d_weights.wgsl or conv3d_weights_subgroup.wgsl, which read the weights of an
+// input channel, and conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
 //   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
@@ -54,7 +55,8 @@ override FLIP: u32 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+        @builtin(local_invocation_index) lid: u32, lanes: Lanes) {
+  lanes_begin(lanes);
   let CI = params.in_shape.w;
   let CO = params.out_shape.w;
   // This dispatch's chunk of input channels.
@@ -97,13 +99,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var ci = 0u; ci < CIC; ci++) {
         var xs: array<f32, ZWIN>;
         for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
+        let wv = channel_weights(wb, ci, CIC, CO4);
         for (var kz = 0u; kz < KZ; kz++) {
-          var wv: array<vec4<f32>, CB4>;
-          let tz = select(kz, KZ - 1u - kz, FLIP == 1u);
-          for (var c = 0u; c < CB4; c++) { wv[c] = w[wb + (tz * CIC + ci) * CO4 + c]; }
           for (var j = 0u; j < VZ; j++) {
             let xv = xs[j * SZ + kz * DZ];
-            for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[c]; }
+            for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[kz * CB4 + c]; }
           }
         }
       }

@@ -1,7 +1,8 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { engine } from '../src/tensor/engine.js';
 import { weightChunks } from '../src/tensor/ops/conv3d/uniform_weights.js';
-import { CONV_VARIANTS } from '../src/tensor/ops/conv3d/variants.js';
+import { CONV_VARIANTS, DIRECT_SUBGROUP } from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
@@ -136,6 +137,43 @@ for (const variant of CONV_VARIANTS)
         }),
     );
 
+// Both forms of the direct kernel: each invocation loading its weights, and one load per subgroup
+// shared by shuffles (the latter runs as the former on a device without subgroups of 8 or more).
+const DIRECT_VARIANTS = ['direct', DIRECT_SUBGROUP];
+
+t(
+  'direct-subgroup runs the subgroup kernel where the device has subgroups of 8 or more, the plain one elsewhere',
+  async () => {
+    const x = vg.randomNormal([1, 6, 6, 6, 4], { seed: 1 });
+    const w = vg.randomNormal([3, 3, 3, 4, 8], { seed: 2 });
+    // The kernels a forward pass and an input gradient dispatch (null without timestamp queries).
+    const kernelsOf = (variant: string) =>
+      withConvVariant(variant, () =>
+        engine.backend.profileKernels(() =>
+          vg.tidy(() => {
+            vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [x]);
+          }),
+        ),
+      );
+    const plain = await kernelsOf('direct');
+    const shared = await kernelsOf(DIRECT_SUBGROUP);
+    x.dispose();
+    w.dispose();
+    if (plain === null || shared === null) return;
+    const names = (k: typeof plain) => k.map((e) => e.kernel.split(' ')[0]);
+    const expected = engine.backend.subgroupMinSize >= 8 ? 'conv3d_subgroup' : 'conv3d';
+    assert.equal(
+      names(shared).filter((n) => n.startsWith('conv3d')),
+      [expected, expected],
+      `kernels run: ${names(shared).join(', ')}`,
+    );
+    assert.equal(
+      names(plain).filter((n) => n.startsWith('conv3d')),
+      ['conv3d', 'conv3d'],
+    );
+  },
+);
+
 // The direct forward kernel reads its weights through the uniform path, at most 64 KiB a
 // dispatch: larger kernels are split over their input channels, each dispatch adding to the
 // partial sums of the one before, the last adding the bias and applying the relu; a kernel whose
@@ -146,26 +184,27 @@ for (const [xs, ws, chunks] of [
   [[2, 3, 4, 5, 9], [3, 3, 3, 9, 320], 9],
   [[1, 3, 3, 3, 2], [3, 3, 3, 2, 640], 0],
 ] as [number[], number[], number][])
-  t(
-    `direct forward: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} input-channel chunks, bias and relu on the last`,
-    () =>
-      withConvVariant('direct', async () => {
-        const CO4 = Math.ceil(ws[4]! / 8) * 2;
-        const found = weightChunks(27, ws[3]!, CO4);
-        assert.is(found?.length ?? 0, chunks);
-        if (found)
-          assert.is(
-            found.reduce((n, [, c]) => n + c, 0),
-            ws[3],
+  for (const variant of DIRECT_VARIANTS)
+    t(
+      `direct forward: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} input-channel chunks, bias and relu on the last (${variant})`,
+      () =>
+        withConvVariant(variant, async () => {
+          const CO4 = Math.ceil(ws[4]! / 8) * 2;
+          const found = weightChunks(27, ws[3]!, CO4);
+          assert.is(found?.length ?? 0, chunks);
+          if (found)
+            assert.is(
+              found.reduce((n, [, c]) => n + c, 0),
+              ws[3],
+            );
+          const [x, w, b] = [randomNd(xs, 21), randomNd(ws, 22), randomNd([ws[4]!], 23)];
+          await assertClose(
+            vg.conv3d(toGpu(x), toGpu(w), { padding: 'same', bias: toGpu(b), activation: 'relu' }),
+            fusedOracle(x, w, b, { padding: 'same' }, true),
+            { atol: 1e-4, rtol: 1e-4 },
           );
-        const [x, w, b] = [randomNd(xs, 21), randomNd(ws, 22), randomNd([ws[4]!], 23)];
-        await assertClose(
-          vg.conv3d(toGpu(x), toGpu(w), { padding: 'same', bias: toGpu(b), activation: 'relu' }),
-          fusedOracle(x, w, b, { padding: 'same' }, true),
-          { atol: 1e-4, rtol: 1e-4 },
-        );
-      }),
-  );
+        }),
+    );
 
 // The same for the input gradient, whose chunks split the output channels it sums (unit strides
 // run the forward kernel over dy with the taps flipped; strided ones their own kernel): dx against
@@ -176,45 +215,46 @@ for (const [xs, ws, s, chunks] of [
   [[1, 3, 3, 3, 640], [3, 3, 3, 640, 2], 1, 0],
   [[1, 5, 6, 7, 32], [3, 3, 3, 32, 40], 2, 3],
 ] as [number[], number[], number, number][])
-  t(
-    `direct input gradient, strides ${s}: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} output-channel chunks`,
-    () =>
-      withConvVariant('direct', async () => {
-        assert.is(weightChunks(27, ws[4]!, Math.ceil(ws[3]! / 8) * 2)?.length ?? 0, chunks);
-        const [, X, Y, Z, CI] = xs as [number, number, number, number, number];
-        const CO = ws[4]!;
-        const [OX, OY, OZ] = [X, Y, Z].map((n) => Math.ceil(n / s)) as [number, number, number];
-        // 'same' padding before each axis (TensorFlow's rule).
-        const [px, py, pz] = [X, Y, Z].map((n, a) => Math.floor(Math.max(([OX, OY, OZ][a]! - 1) * s + 3 - n, 0) / 2));
-        const [x, w] = [randomNd(xs, 24), randomNd(ws, 25)];
-        const dy = randomNd([1, OX, OY, OZ, CO], 26);
-        const xg = toGpu(x);
-        const { grads } = vg.valueAndGrad(
-          () => vg.sum(vg.mul(vg.conv3d(xg, toGpu(w), { padding: 'same', strides: s }), toGpu(dy))),
-          [xg],
-        );
-        // dx[i, ci] = Σ over outputs o and taps k with i = o·s + k − pad of dy[o, co] · w[k, ci, co].
-        const expected = new Float64Array(x.size);
-        for (let ox = 0; ox < OX; ox++)
-          for (let oy = 0; oy < OY; oy++)
-            for (let oz = 0; oz < OZ; oz++)
-              for (let k = 0; k < 27; k++) {
-                const [ix, iy, iz] = [
-                  ox * s + Math.floor(k / 9) - px!,
-                  oy * s + (Math.floor(k / 3) % 3) - py!,
-                  oz * s + (k % 3) - pz!,
-                ];
-                if (ix < 0 || iy < 0 || iz < 0 || ix >= X || iy >= Y || iz >= Z) continue;
-                const o = ((ox * OY + oy) * OZ + oz) * CO;
-                for (let ci = 0; ci < CI; ci++) {
-                  let acc = 0;
-                  for (let co = 0; co < CO; co++) acc += dy.data[o + co]! * w.data[(k * CI + ci) * CO + co]!;
-                  expected[((ix * Y + iy) * Z + iz) * CI + ci] += acc;
+  for (const variant of DIRECT_VARIANTS)
+    t(
+      `direct input gradient, strides ${s}: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} output-channel chunks (${variant})`,
+      () =>
+        withConvVariant(variant, async () => {
+          assert.is(weightChunks(27, ws[4]!, Math.ceil(ws[3]! / 8) * 2)?.length ?? 0, chunks);
+          const [, X, Y, Z, CI] = xs as [number, number, number, number, number];
+          const CO = ws[4]!;
+          const [OX, OY, OZ] = [X, Y, Z].map((n) => Math.ceil(n / s)) as [number, number, number];
+          // 'same' padding before each axis (TensorFlow's rule).
+          const [px, py, pz] = [X, Y, Z].map((n, a) => Math.floor(Math.max(([OX, OY, OZ][a]! - 1) * s + 3 - n, 0) / 2));
+          const [x, w] = [randomNd(xs, 24), randomNd(ws, 25)];
+          const dy = randomNd([1, OX, OY, OZ, CO], 26);
+          const xg = toGpu(x);
+          const { grads } = vg.valueAndGrad(
+            () => vg.sum(vg.mul(vg.conv3d(xg, toGpu(w), { padding: 'same', strides: s }), toGpu(dy))),
+            [xg],
+          );
+          // dx[i, ci] = Σ over outputs o and taps k with i = o·s + k − pad of dy[o, co] · w[k, ci, co].
+          const expected = new Float64Array(x.size);
+          for (let ox = 0; ox < OX; ox++)
+            for (let oy = 0; oy < OY; oy++)
+              for (let oz = 0; oz < OZ; oz++)
+                for (let k = 0; k < 27; k++) {
+                  const [ix, iy, iz] = [
+                    ox * s + Math.floor(k / 9) - px!,
+                    oy * s + (Math.floor(k / 3) % 3) - py!,
+                    oz * s + (k % 3) - pz!,
+                  ];
+                  if (ix < 0 || iy < 0 || iz < 0 || ix >= X || iy >= Y || iz >= Z) continue;
+                  const o = ((ox * OY + oy) * OZ + oz) * CO;
+                  for (let ci = 0; ci < CI; ci++) {
+                    let acc = 0;
+                    for (let co = 0; co < CO; co++) acc += dy.data[o + co]! * w.data[(k * CI + ci) * CO + co]!;
+                    expected[((ix * Y + iy) * Z + iz) * CI + ci] += acc;
+                  }
                 }
-              }
-        await assertClose(grads[0]!, new Nd(x.shape, expected), { atol: 1e-4, rtol: 1e-4 });
-      }),
-  );
+          await assertClose(grads[0]!, new Nd(x.shape, expected), { atol: 1e-4, rtol: 1e-4 });
+        }),
+    );
 
 t('bad input is rejected before any GPU work', () => {
   const x = vg.zeros([1, 4, 4, 4, 2]);

@@ -166,7 +166,10 @@ t('fit tunes the classes its first step ran, within flags.autoTuneMs, and only o
 
 t('forcing an unknown family or variant is an error naming what exists', () => {
   assert.throws(() => vg.tuning.force('conv9d', 'direct'), /unknown kernel family 'conv9d'/);
-  assert.throws(() => vg.tuning.force('conv3d.forward', 'fast'), /no variant 'fast' \(it has direct, gemm64x16/);
+  assert.throws(
+    () => vg.tuning.force('conv3d.forward', 'fast'),
+    /no variant 'fast' \(it has direct, direct-subgroup, gemm64x16/,
+  );
 });
 
 t.run();

@@ -62,6 +62,11 @@ export interface Backend {
   /** A software adapter (lavapipe, SwiftShader): a few CPU cores, where fewer, larger workgroups win. */
   readonly isCpuAdapter: boolean;
   readonly limits: DeviceLimits;
+  /**
+   * The device's smallest subgroup size when its 'subgroups' feature is on, else 0: kernels that
+   * share loads across a subgroup (conv3d_weights_subgroup.wgsl) run where it is at least 8.
+   */
+  readonly subgroupMinSize: number;
   readonly counters: Readonly<Counters>;
   readonly isLost: boolean;
 

@@ -46,6 +46,7 @@ export class WebGPUBackend implements Backend {
   readonly limits: DeviceLimits;
   readonly adapterName: string;
   readonly isCpuAdapter: boolean;
+  readonly subgroupMinSize: number;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly counters: Counters = { dispatches: 0, submits: 0, reads: 0 };
@@ -70,6 +71,9 @@ export class WebGPUBackend implements Backend {
     this.limits = limitsOf(device);
     this.adapterName = adapterName;
     this.isCpuAdapter = /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
+    // adapterInfo is recent in WebGPU; a device without it is treated as having no subgroups.
+    const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    this.subgroupMinSize = device.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);

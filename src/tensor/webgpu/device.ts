@@ -62,7 +62,8 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
     return { backend: new WebGPUBackend(options.device, 'user-provided device'), owned: false };
   }
   const { adapter } = await requestAdapter(options);
-  const features: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Timestamps for profiling; subgroups let the direct kernels share loads across SIMD lanes.
+  const features = (['timestamp-query', 'subgroups'] as const).filter((f) => adapter.features.has(f));
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter), requiredFeatures: features });

@@ -17,7 +17,15 @@ import { forwardDirect, padLastAxis } from './forward.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm, convGemmWeight } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
-import { convBlocks, convFamily, GEMM_TILES, type GemmTiles, rememberClass } from './variants.js';
+import {
+  convBlocks,
+  convFamily,
+  DIRECT_SUBGROUP,
+  defaultConvVariant,
+  GEMM_TILES,
+  type GemmTiles,
+  rememberClass,
+} from './variants.js';
 import {
   inputRowsOf,
   inputRowsOfVoxels,
@@ -67,7 +75,12 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
       dx.dispose();
       return fill(dx.shape, 0);
     }
-    const variant = chooseVariant(engine.backend.adapterName, convFamily('input'), rememberClass(g));
+    const variant = chooseVariant(
+      engine.backend.adapterName,
+      convFamily('input'),
+      rememberClass(g),
+      defaultConvVariant('input'),
+    );
     // (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
     if (variant in GEMM_TILES) {
@@ -77,7 +90,7 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
     } else if (g.strides.every((s) => s === 1)) {
       // A full convolution of dy with the flipped kernel, on the forward kernel (which reuses each
       // loaded dy value for every tap along z), or the GEMM where its weights are too large.
-      if (!forwardDirect(dy, swapped, null, dx, fullConvolution(g), false, true)) {
+      if (!forwardDirect(dy, swapped, null, dx, fullConvolution(g), false, true, variant === DIRECT_SUBGROUP)) {
         const wt = padLastAxis(swapped, 4);
         convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES.gemm64x64!);
         if (wt !== swapped) wt.dispose();

@@ -19,7 +19,7 @@ import { sum } from '../reduce.js';
 import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import { forwardDirect, forwardGemm } from './forward.js';
 import { type Conv3dGeometry, type Conv3dOptions, conv3dGeometry } from './geometry.js';
-import { convFamily, GEMM_TILES, rememberClass } from './variants.js';
+import { convFamily, DIRECT_SUBGROUP, defaultConvVariant, GEMM_TILES, rememberClass } from './variants.js';
 
 /** What conv3d can fuse into its output pass. */
 export interface Conv3dFused {
@@ -55,11 +55,13 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
     if (y.size === 0) return y;
     // No input channels: every output is an empty sum, 0 (as NumPy), then the bias and relu.
     if (g.CI === 0) return emptySum(y, bias, activation);
-    const variant = chooseVariant(engine.backend.adapterName, convFamily('forward'), rememberClass(g));
+    const family = convFamily('forward');
+    const variant = chooseVariant(engine.backend.adapterName, family, rememberClass(g), defaultConvVariant('forward'));
     const relu = activation === 'relu';
     if (variant in GEMM_TILES) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES[variant]!);
     // The direct kernel, or the GEMM where one input channel's weights exceed its uniform binding.
-    else if (!forwardDirect(x, w, bias, y, g, relu)) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES.gemm64x64!);
+    else if (!forwardDirect(x, w, bias, y, g, relu, false, variant === DIRECT_SUBGROUP))
+      forwardGemm(x, w, bias, y, g, relu, GEMM_TILES.gemm64x64!);
     return y;
   });
 }

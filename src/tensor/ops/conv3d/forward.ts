@@ -5,6 +5,8 @@
  * convolution: padding (K − 1)·dilation − pad before each axis), so backward.ts runs it too.
  */
 import conv3dSource from '../../../../kernels/conv3d.wgsl';
+import conv3dWeightsSource from '../../../../kernels/conv3d_weights.wgsl';
+import conv3dWeightsSubgroupSource from '../../../../kernels/conv3d_weights_subgroup.wgsl';
 import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
 import { defineKernel } from '../../kernel.js';
 import type { Tensor } from '../../tensor.js';
@@ -12,18 +14,30 @@ import { pad } from '../movement.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
-import { convBlocks, type GemmTiles } from './variants.js';
+import { convBlocks, type GemmTiles, subgroupsUsable } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels, zBlockVoxels } from './windows.js';
 
-const CONV3D = defineKernel({
-  name: 'conv3d',
+const CONV3D_DEFINITION = {
   file: 'conv3d.wgsl',
   source: conv3dSource,
-  preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'w', 'y', 'bias'],
   overrides: ['HAS_BIAS', 'ACT', 'FLIP'],
   consts: ['VZ', 'CB4', 'KZ', 'SZ', 'DZ', 'WU4'],
+} as const;
+
+/** The direct kernel with each invocation loading its own weights. */
+const CONV3D = defineKernel({
+  ...CONV3D_DEFINITION,
+  name: 'conv3d',
+  preludes: [{ file: 'conv3d_weights.wgsl', source: conv3dWeightsSource }, CONV_GEOMETRY],
+});
+
+/** The direct kernel with weight loads shared across each subgroup (`enable subgroups` comes first). */
+const CONV3D_SUBGROUP = defineKernel({
+  ...CONV3D_DEFINITION,
+  name: 'conv3d_subgroup',
+  preludes: [{ file: 'conv3d_weights_subgroup.wgsl', source: conv3dWeightsSubgroupSource }, CONV_GEOMETRY],
 });
 
 /**
@@ -42,8 +56,9 @@ export function padLastAxis(t: Tensor, multiple: number): Tensor {
 
 /**
  * The direct forward kernel over x into y; `flip` reads the kernel's taps in reverse order on every
- * axis (the input gradient's full convolution). False, with nothing written, when one summed
- * channel's weights exceed the uniform binding (the caller runs a GEMM variant instead).
+ * axis (the input gradient's full convolution), `subgroup` shares the weight loads across each
+ * subgroup where the device can. False, with nothing written, when one summed channel's weights
+ * exceed the uniform binding (the caller runs a GEMM variant instead).
  */
 export function forwardDirect(
   x: Tensor,
@@ -53,7 +68,9 @@ export function forwardDirect(
   g: Conv3dGeometry,
   relu: boolean,
   flip = false,
+  subgroup = false,
 ): boolean {
+  const kernel = subgroup && subgroupsUsable() ? CONV3D_SUBGROUP : CONV3D;
   const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
   // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
   const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
@@ -76,7 +93,7 @@ export function forwardDirect(
     for (const win of windows) {
       const [[x0, x1], [y0, y1]] = win.ranges;
       // Without a bias the kernel reads none; the weights stand in for the binding.
-      dispatch(CONV3D, {
+      dispatch(kernel, {
         params: geometryParams(g, chunk, [win.w0, win.w1, x0, y0]),
         bindings: {
           x: bindRange(x, x0, x1),

@@ -9,13 +9,13 @@ import { randomNormal } from '../creation.js';
 import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import { conv3d } from './conv3d.js';
 import { type Conv3dOptions, conv3dGeometry } from './geometry.js';
-import { CONV_VARIANTS, type ConvPass, convFamily, seenClasses, TUNE_EXTENT } from './variants.js';
+import { type ConvPass, convFamily, convVariants, seenClasses, TUNE_EXTENT } from './variants.js';
 
 function registerPass(pass: ConvPass): void {
   const family = convFamily(pass);
   registerTunable({
     family,
-    variants: CONV_VARIANTS,
+    variants: convVariants(pass),
     kernelFiles: [
       'conv3d.wgsl',
       'conv3d_grad_input.wgsl',

@@ -5,11 +5,14 @@
  *   from storage; no workgroup memory, no barriers. The default, and the fastest measured on
  *   software adapters, where a workgroup runs on one CPU core and barriers cost more than the
  *   reuse they buy.
+ * - direct-subgroup (forward and input gradient): the direct kernel sharing each weight load
+ *   across a subgroup; the default where the device has subgroups of 8 or more.
  * - gemm<TM>x<TN> (kernels/conv3d_igemm*.wgsl): the tiled implicit GEMM of GPUs, with the tile
  *   shapes below.
  * The tuner (src/tensor/tune.ts) times them per adapter and shape class; the register blocks of
  * the direct kernels are fixed by the shapes here.
  */
+import { engine } from '../../engine.js';
 import type { Conv3dGeometry } from './geometry.js';
 
 export interface DirectBlocks {
@@ -47,10 +50,34 @@ export const GEMM_TILES: Readonly<Record<string, GemmTiles>> = {
   gemm128x32: { TM: 128, TN: 32, TK: 8, RM: 8, RN: 4 },
 };
 
-/** Every variant of a pass, the default first. */
-export const CONV_VARIANTS: readonly string[] = ['direct', ...Object.keys(GEMM_TILES)];
+/**
+ * The direct forward kernel (also the input gradient's) with the weights of each input channel
+ * loaded once per subgroup and shared by shuffles (kernels/conv3d_weights_subgroup.wgsl), on
+ * devices whose subgroups have at least 8 invocations; elsewhere it runs as 'direct'.
+ */
+export const DIRECT_SUBGROUP = 'direct-subgroup';
 
 export type ConvPass = 'forward' | 'input' | 'weight';
+
+/** The variants of a pass (the weight gradient has no subgroup form). */
+export function convVariants(pass: ConvPass): readonly string[] {
+  return pass === 'weight'
+    ? ['direct', ...Object.keys(GEMM_TILES)]
+    : ['direct', DIRECT_SUBGROUP, ...Object.keys(GEMM_TILES)];
+}
+
+/** Every variant of any pass (the tests run each through the oracle). */
+export const CONV_VARIANTS: readonly string[] = convVariants('forward');
+
+/** Whether this device runs DIRECT_SUBGROUP as itself: subgroups of at least 8 invocations. */
+export function subgroupsUsable(): boolean {
+  return engine.backend.subgroupMinSize >= 8;
+}
+
+/** A pass's variant before tuning: the direct kernel, sharing weight loads where the device can. */
+export function defaultConvVariant(pass: ConvPass): string {
+  return pass !== 'weight' && subgroupsUsable() ? DIRECT_SUBGROUP : 'direct';
+}
 
 /** The tuner's family name of a pass. */
 export const convFamily = (pass: ConvPass): string => `conv3d.${pass}`;
