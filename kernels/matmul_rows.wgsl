@@ -37,7 +37,8 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+        @builtin(local_invocation_index) lid: u32, lanes: Lanes) {
+  lanes_begin(lanes);
   let w = wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
   let row_blocks = (params.M + WG * RM - 1u) / (WG * RM);
   let col_blocks = (params.N + 4u * CB4 - 1u) / (4u * CB4);
@@ -57,16 +58,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     bcol[j] = b0 + min(n, vec4<u32>(params.N - 1u)) * params.b_cs;
   }
   var acc: array<vec4<f32>, RM * CB4>;
-  for (var k = 0u; k < params.K; k++) {
-    var bk: array<vec4<f32>, CB4>;
-    let kb = k * params.b_rs;
-    for (var j = 0u; j < CB4; j++) {
-      let at = bcol[j] + vec4<u32>(kb);
-      bk[j] = vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
-    }
-    for (var i = 0u; i < RM; i++) {
-      let av = a[arow[i] + k * params.a_cs];
-      for (var j = 0u; j < CB4; j++) { acc[i * CB4 + j] += av * bk[j]; }
+  for (var k0 = 0u; k0 < params.K; k0 += KR) {
+    let bk = b_rows(k0, bcol);
+    for (var r = 0u; r < KR; r++) {
+      let k = k0 + r;
+      if (k >= params.K) { break; }
+      for (var i = 0u; i < RM; i++) {
+        let av = a[arow[i] + k * params.a_cs];
+        for (var j = 0u; j < CB4; j++) { acc[i * CB4 + j] += av * bk[r][j]; }
+      }
     }
   }
   for (var i = 0u; i < RM; i++) {

@@ -1,4 +1,6 @@
+import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { engine } from '../src/tensor/engine.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { randomNd } from './helpers.js';
@@ -153,6 +155,8 @@ for (const variant of vg.tuning.families().matmul!)
         // Large enough for the tiled kernels (the gradients are products of the same sizes).
         [[20, 40], [40, 24], false, false],
         [[2, 40, 20], [24, 40], true, true],
+        // An odd K (the subgroup row blocks step over two rows of B at a time) and partial blocks.
+        [[18, 37], [37, 20], false, false],
       ];
       for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
         await checkGrad({
@@ -166,6 +170,32 @@ for (const variant of vg.tuning.families().matmul!)
       vg.tuning.force('matmul', null);
     }
   });
+
+t("a '-subgroup' matmul block runs the subgroup kernel where the device has subgroups of 8 or more", async () => {
+  const a = vg.randomNormal([64, 48], { seed: 1 });
+  const b = vg.randomNormal([48, 40], { seed: 2 });
+  const kernelsOf = async (variant: string) => {
+    vg.tuning.force('matmul', variant);
+    try {
+      return await engine.backend.profileKernels(() => vg.tidy(() => void vg.matmul(a, b)));
+    } finally {
+      vg.tuning.force('matmul', null);
+    }
+  };
+  const shared = await kernelsOf('rows8x16-subgroup');
+  const plain = await kernelsOf('rows8x16');
+  a.dispose();
+  b.dispose();
+  if (shared === null || plain === null) return;
+  assert.equal(
+    shared.map((k) => k.kernel.split(' ')[0]),
+    [engine.backend.subgroupMinSize >= 8 ? 'matmul_rows_subgroup' : 'matmul_rows'],
+  );
+  assert.equal(
+    plain.map((k) => k.kernel.split(' ')[0]),
+    ['matmul_rows'],
+  );
+});
 
 t('movement ops', async () => {
   const x = randomNd(R5, 70);
