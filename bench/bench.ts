@@ -479,6 +479,7 @@ for (const r of smoke ? [] : await slidingWindowBench(quick))
       storageF32: Math.max(limits.loads.storageF32, end.loads.storageF32),
       storageVec4: Math.max(limits.loads.storageVec4, end.loads.storageVec4),
       uniformVec4: Math.max(limits.loads.uniformVec4, end.loads.uniformVec4),
+      uniformSharedVec4: Math.max(limits.loads.uniformSharedVec4, end.loads.uniformSharedVec4),
     },
   };
   for (const r of rows) {
@@ -502,7 +503,7 @@ const limitNames = [
 const limitsUsed = Object.fromEntries(limitNames.map((n) => [n, engine.backend.limits[n]]));
 const share = (r: Row): string => (r.rooflineShare === null ? '' : `${(100 * r.rooflineShare).toFixed(0)}%`);
 const costs = loadCosts(limits);
-const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains), a compute shader's own vec4 copy ${(limits.shaderCopyBytesPerSecond / 1e9).toFixed(1)} GB/s; one float loaded by one invocation costs ${costs.storageF32.toFixed(1)} multiply-adds from storage as f32, ${costs.storageVec4.toFixed(1)} as vec4, ${costs.uniformVec4.toFixed(1)} from a uniform array (bench/kernels/load_probe.wgsl); roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
+const limitsLine = `limits measured in this run: copy ${(limits.copyBytesPerSecond / 1e9).toFixed(1)} GB/s (read + written), compute peak ${(limits.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s (independent vec4 FMA chains), a compute shader's own vec4 copy ${(limits.shaderCopyBytesPerSecond / 1e9).toFixed(1)} GB/s; one float loaded by one invocation costs ${costs.storageF32.toFixed(1)} multiply-adds from storage as f32, ${costs.storageVec4.toFixed(1)} as vec4, ${costs.uniformVec4.toFixed(1)} from a uniform array, ${costs.uniformSharedVec4.toFixed(1)} from one at an address the whole workgroup reads (bench/kernels/load_probe.wgsl); roofline = max(bytes / copy bandwidth, FLOPs / peak), share = roofline / time`;
 const torchLine =
   'skipped' in torchStep
     ? `PyTorch CPU peer skipped: ${torchStep.skipped}`

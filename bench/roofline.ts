@@ -52,9 +52,9 @@ export interface Limits {
   shaderCopyBytesPerSecond: number;
   /**
    * Floats per second one invocation's loads deliver (bench/kernels/load_probe.wgsl): f32 and
-   * vec4 storage loads, and vec4s of a uniform array.
+   * vec4 storage loads, and vec4s of a uniform array at per-invocation addresses and at one shared address.
    */
-  loads: { storageF32: number; storageVec4: number; uniformVec4: number };
+  loads: { storageF32: number; storageVec4: number; uniformVec4: number; uniformSharedVec4: number };
 }
 
 /** Measures both limits (the copy over a 64 MiB buffer, or the largest the device allows). */
@@ -105,7 +105,7 @@ export async function measureLimits(runs: number): Promise<Limits> {
   };
 }
 
-/** Floats per second of the three kinds of load (64 × 1024 invocations, 256 vec4s each). */
+/** Floats per second of the four kinds of load (64 × 1024 invocations, 256 vec4s each). */
 async function measureLoads(runs: number): Promise<Limits['loads']> {
   const invocations = 64 * 1024;
   const iterations = 256;
@@ -127,18 +127,24 @@ async function measureLoads(runs: number): Promise<Limits['loads']> {
     );
     return (invocations * iterations * 4) / (ms / 1000);
   };
-  const loads = { storageF32: await rate(0), storageVec4: await rate(1), uniformVec4: await rate(2) };
+  const loads = {
+    storageF32: await rate(0),
+    storageVec4: await rate(1),
+    uniformVec4: await rate(2),
+    uniformSharedVec4: await rate(3),
+  };
   for (const t of [a, u, out]) t.dispose();
   return loads;
 }
 
 /** How many multiply-adds (at the compute peak) one float of each kind of load costs. */
-export function loadCosts(limits: Limits): { storageF32: number; storageVec4: number; uniformVec4: number } {
+export function loadCosts(limits: Limits): Limits['loads'] {
   const fmas = limits.flopsPerSecond / 2;
   return {
     storageF32: fmas / limits.loads.storageF32,
     storageVec4: fmas / limits.loads.storageVec4,
     uniformVec4: fmas / limits.loads.uniformVec4,
+    uniformSharedVec4: fmas / limits.loads.uniformSharedVec4,
   };
 }
 

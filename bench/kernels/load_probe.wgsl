@@ -4,6 +4,9 @@
 // uniform load is a plain gather, and either costs many multiply-adds; a GPU's are nearly free.
 //   MODE 0: four f32 storage loads (consecutive elements)   MODE 1: one vec4<f32> storage load
 //   MODE 2: one vec4 from a uniform array (the address differs per invocation)
+//   MODE 3: one vec4 from a uniform array at the address every invocation reads at that step
+//           (lavapipe 25.0 still gathers it lane by lane: only a compile-time constant address
+//           is loaded once and broadcast)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
@@ -37,6 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (MODE == 0u) { s += vec4<f32>(a[4u * q], a[4u * q + 1u], a[4u * q + 2u], a[4u * q + 3u]); }
     if (MODE == 1u) { s += a4[q]; }
     if (MODE == 2u) { s += u[q % 4096u]; }
+    if (MODE == 3u) { s += u[k % 4096u]; }
   }
   out[i] = s.x + s.y + s.z + s.w;
 }
