@@ -174,6 +174,33 @@ t(
   },
 );
 
+// Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
+// subgroup form loads in several rounds of 8 lanes.
+for (const variant of DIRECT_VARIANTS)
+  for (const [xs, ws] of [
+    [
+      [1, 4, 5, 7, 3],
+      [3, 3, 5, 3, 8],
+    ],
+    [
+      [1, 3, 4, 9, 2],
+      [1, 1, 7, 2, 6],
+    ],
+  ] as [number[], number[]][])
+    t(`weights of ${ws[2]! * 2} vec4s an input channel: forward and gradients x[${xs}] w[${ws}] (${variant})`, () =>
+      withConvVariant(variant, async () => {
+        const o: Opts = { padding: 'same' };
+        const [x, w] = [randomNd(xs, 31), randomNd(ws, 32)];
+        await assertClose(vg.conv3d(toGpu(x), toGpu(w), o), conv3dOracle(x, w, o), { atol: 1e-4, rtol: 1e-4 });
+        await checkGrad({
+          label: 'conv3d',
+          inputs: [x, w],
+          gpu: (a, b) => vg.conv3d(a, b, o),
+          oracle: (a, b) => conv3dOracle(a, b, o),
+        });
+      }),
+    );
+
 // The direct forward kernel reads its weights through the uniform path, at most 64 KiB a
 // dispatch: larger kernels are split over their input channels, each dispatch adding to the
 // partial sums of the one before, the last adding the bias and applying the relu; a kernel whose
