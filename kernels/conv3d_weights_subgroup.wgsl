@@ -1,10 +1,11 @@
 // conv3d_weights_subgroup.wgsl — conv3d_weights.wgsl for devices with subgroups of at least 8
-// invocations: the KZ · CB4 weight vec4s of an input channel are loaded once per subgroup, lane j
-// loading vec4 j (and j + 8, ...), then handed to every lane with subgroupShuffle. On lavapipe
-// 25.0, which gathers a uniform address lane by lane unless it is a compile-time constant, this
-// turns 8 loads of one address into one useful load and makes the 16-64-channel layers 1.5x
-// faster. The weights of a workgroup are the same for all its invocations, and the caller keeps
-// control flow uniform, as subgroupShuffle requires.
+// invocations that the kernel's workgroups of 64 fill (src/tensor/subgroups.ts): the KZ · CB4
+// weight vec4s of an input channel are loaded once per subgroup, lane j loading vec4 j (and
+// j + 8, ...), then handed to every lane with subgroupShuffle. On lavapipe 25.0, which gathers a
+// uniform address lane by lane unless it is a compile-time constant, this turns 8 loads of one
+// address into one useful load and makes the 16-64-channel layers 1.5x faster. The weights of a
+// workgroup are the same for all its invocations, and the caller keeps control flow uniform, as
+// subgroupShuffle requires.
 //
 // Lanes: the entry point's extra builtins (the invocation's lane in its subgroup).
 

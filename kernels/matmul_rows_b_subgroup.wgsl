@@ -1,8 +1,9 @@
 // matmul_rows_b_subgroup.wgsl — matmul_rows_b.wgsl for devices with subgroups of at least 8
-// invocations: the 8 / CB4 rows of B a step needs are loaded once per subgroup, lane l loading
-// vec4 l mod CB4 of row l / CB4, and handed to every lane with subgroupShuffle, instead of every
-// lane loading every value (lavapipe 25.0 gathers a uniform address lane by lane unless it is a
-// compile-time constant). The caller keeps control flow uniform, as subgroupShuffle requires.
+// invocations that the kernel's workgroups of WG fill (src/tensor/subgroups.ts): the 8 / CB4
+// rows of B a step needs are loaded once per subgroup, lane l loading vec4 l mod CB4 of row
+// l / CB4, and handed to every lane with subgroupShuffle, instead of every lane loading every
+// value (lavapipe 25.0 gathers a uniform address lane by lane unless it is a compile-time
+// constant). The caller keeps control flow uniform, as subgroupShuffle requires.
 //
 // Lanes: the entry point's extra builtins (the invocation's lane in its subgroup).
 
@@ -23,6 +24,7 @@ fn lanes_begin(l: Lanes) {
 
 // Rows of B per step: one vec4 for each of the first 8 lanes (CB4 divides 8).
 const KR: u32 = SUBGROUP_MIN / CB4;
+const_assert SUBGROUP_MIN % CB4 == 0u;
 
 // As in matmul_rows_b.wgsl: rows k .. k + KR − 1 of B (clamped to row K − 1): [r][j].
 fn b_rows(k: u32, bcol: array<vec4<u32>, CB4>) -> array<array<vec4<f32>, CB4>, KR> {

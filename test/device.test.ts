@@ -41,7 +41,18 @@ t('dispatches of more than 65535 workgroups are folded into y and z', async () =
 
 /** A kernel definition that is not registered (so warmup() of every kernel never sees it). */
 function testKernel(file: string, source: string, ...preludes: Prelude[]): Kernel {
-  return { name: file, file, source, preludes, params: {}, bindings: [], overrides: [], consts: [], aliases: [] };
+  return {
+    name: file,
+    file,
+    source,
+    preludes,
+    params: {},
+    bindings: [],
+    overrides: [],
+    consts: [],
+    aliases: [],
+    requires: [],
+  };
 }
 
 t('kernel compile errors name the kernel file and line', async () => {

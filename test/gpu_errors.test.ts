@@ -118,6 +118,7 @@ t('a kernel that fails to compile: the error names the op and the line, the batc
     overrides: [],
     consts: [],
     aliases: [],
+    requires: [],
   };
   const before = vg.memory();
   const first = unrelatedWork();

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { engine } from '../src/tensor/engine.js';
 import { definedKernels } from '../src/tensor/kernel.js';
 import { storeKey, tunableFamilies } from '../src/tensor/tuning.js';
 import { setup, suite } from './harness.js';
@@ -31,7 +32,7 @@ t('tune() times the classes the program ran, keeps the fastest and stores it und
     assert.is(r.times[r.variant], best, 'the fastest is chosen');
   }
   assert.equal(vg.tuning.pending(), []);
-  const adapter = vg.deviceInfo().adapter;
+  const adapter = engine.backend.tuningKey;
   const mine = stored().adapters[storeKey(adapter)]!;
   for (const r of results) assert.is(mine[`${r.family}|${r.shapeClass}`], r.variant);
   assert.equal(vg.tuning.choices(), mine);
@@ -46,7 +47,7 @@ t('a stored choice is what runs, and the results agree with the default variant'
   const direct = await vg.conv3d(x, w).data();
   const [pending] = vg.tuning.pending();
   assert.ok(pending, 'the class is pending');
-  const adapter = vg.deviceInfo().adapter;
+  const adapter = engine.backend.tuningKey;
   const key = `${pending.family}|${pending.shapeClass}`;
   writeFileSync(file(), JSON.stringify({ version: 1, adapters: { [storeKey(adapter)]: { [key]: 'gemm32x32' } } }));
   vg.tuning.reload();
@@ -73,7 +74,7 @@ t('a malformed or foreign tuning file is ignored, not trusted', () => {
   vg.conv3d(x, w).dispose();
   const [pending] = vg.tuning.pending();
   const key = `${pending!.family}|${pending!.shapeClass}`;
-  const adapter = vg.deviceInfo().adapter;
+  const adapter = engine.backend.tuningKey;
   writeFileSync(
     file(),
     JSON.stringify({ version: 1, adapters: { [storeKey(adapter)]: { [key]: 'no-such-variant' } } }),
@@ -103,7 +104,7 @@ t('choices timed on other kernels (another fingerprint of their sources) are not
   vg.conv3d(x, w).dispose();
   const [pending] = vg.tuning.pending();
   const key = `${pending!.family}|${pending!.shapeClass}`;
-  const adapter = vg.deviceInfo().adapter;
+  const adapter = engine.backend.tuningKey;
   assert.match(
     storeKey(adapter),
     new RegExp(`^${adapter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\[kernels [0-9a-f]{8}\\]$`),

@@ -123,12 +123,13 @@ export function keep<T extends Tensor>(t: T): T {
 }
 
 /**
- * Compiles kernels ahead of use, in parallel: the given variants, or every defined kernel's
- * default pipeline.
+ * Compiles kernels ahead of use, in parallel: the given variants, or the default pipeline of
+ * every defined kernel the device can run (those that need a feature it lacks, such as
+ * subgroups, are left out).
  */
-export async function warmup(
-  kernels: readonly { kernel: Kernel; variant?: KernelVariant }[] = definedKernels().map((kernel) => ({ kernel })),
-): Promise<void> {
+export async function warmup(kernels?: readonly { kernel: Kernel; variant?: KernelVariant }[]): Promise<void> {
   const backend = engine.backend;
-  await Promise.all(kernels.map((k) => backend.compile(k.kernel, k.variant)));
+  const list: readonly { kernel: Kernel; variant?: KernelVariant }[] =
+    kernels ?? definedKernels().flatMap((kernel) => (backend.supports(kernel) ? [{ kernel }] : []));
+  await Promise.all(list.map((k) => backend.compile(k.kernel, k.variant)));
 }

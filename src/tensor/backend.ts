@@ -59,6 +59,12 @@ export interface KernelTiming {
 
 export interface Backend {
   readonly adapterName: string;
+  /**
+   * The adapter as the tuner's stored choices know it: its name and the features that decide
+   * which kernels a variant runs (subgroups), so choices timed without them are never reused with
+   * them.
+   */
+  readonly tuningKey: string;
   /** A software adapter (lavapipe, SwiftShader): a few CPU cores, where fewer, larger workgroups win. */
   readonly isCpuAdapter: boolean;
   readonly limits: DeviceLimits;
@@ -67,6 +73,10 @@ export interface Backend {
    * share loads across a subgroup (conv3d_weights_subgroup.wgsl) run where it is at least 8.
    */
   readonly subgroupMinSize: number;
+  /** The device's largest subgroup size when its 'subgroups' feature is on, else 0. */
+  readonly subgroupMaxSize: number;
+  /** Whether the device has every feature `kernel` needs (`Kernel.requires`). */
+  supports(kernel: Kernel): boolean;
   readonly counters: Readonly<Counters>;
   readonly isLost: boolean;
 

@@ -44,6 +44,8 @@ export interface Kernel<
   readonly consts: readonly C[];
   /** `alias NAME = type;` lines a pipeline may replace (element types). */
   readonly aliases: readonly A[];
+  /** Device features its WGSL enables (`enable subgroups;`): it compiles only where the device has them. */
+  readonly requires: readonly GPUFeatureName[];
 }
 
 /** Values for each Params field: numbers, or lists of up to 4 / 8 unsigned values for vectors. */
@@ -90,6 +92,7 @@ export function defineKernel<
   overrides?: O;
   consts?: C;
   aliases?: A;
+  requires?: readonly GPUFeatureName[];
 }): Kernel<P, B[number], O[number], C[number], A[number]> {
   if (registry.has(def.name)) throw new Error(`kernel '${def.name}' defined twice`);
   const kernel: Kernel<P, B[number], O[number], C[number], A[number]> = {
@@ -102,6 +105,7 @@ export function defineKernel<
     overrides: def.overrides ?? [],
     consts: def.consts ?? [],
     aliases: def.aliases ?? [],
+    requires: def.requires ?? [],
   };
   registry.set(def.name, kernel);
   return kernel;

@@ -44,7 +44,7 @@ const now = (): number => globalThis.performance.now();
 export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
   const budget = options.budgetMs ?? Number.POSITIVE_INFINITY;
   const repeats = Math.max(1, Math.floor(options.repeats ?? 3));
-  const adapter = engine.backend.adapterName;
+  const adapter = engine.backend.tuningKey;
   const start = now();
   const results: TuneResult[] = [];
   for (const { family, shapeClass } of pendingClasses()) {
@@ -53,16 +53,17 @@ export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
     const trial = t?.trial(shapeClass);
     if (!t || !trial) continue;
     const times: Record<string, number> = {};
+    const variants = t.variants.filter((v) => t.usable?.(v) ?? true);
     try {
-      for (const variant of t.variants) times[variant] = await timeVariant(() => trial.run(variant), repeats);
+      for (const variant of variants) times[variant] = await timeVariant(() => trial.run(variant), repeats);
     } finally {
       trial.dispose();
     }
-    const variant = t.variants.reduce((best, v) => (times[v]! < times[best]! ? v : best), t.variants[0]!);
+    const variant = variants.reduce((best, v) => (times[v]! < times[best]! ? v : best), variants[0]!);
     recordChoice(adapter, family, shapeClass, variant);
     results.push({ family, shapeClass, variant, times });
     options.log?.(
-      `${family} ${shapeClass}: ${variant} (${t.variants.map((v) => `${v} ${times[v]!.toFixed(2)} ms`).join(', ')})`,
+      `${family} ${shapeClass}: ${variant} (${variants.map((v) => `${v} ${times[v]!.toFixed(2)} ms`).join(', ')})`,
     );
   }
   return results;
@@ -108,7 +109,7 @@ export async function autoTune(): Promise<TuneResult[]> {
 /** What the tuner knows on the current adapter, and test and benchmark controls. */
 export const tuning = {
   /** Every choice made for this adapter, `family|shape class` → variant. */
-  choices: (): Record<string, string> => currentChoices(engine.backend.adapterName),
+  choices: (): Record<string, string> => currentChoices(engine.backend.tuningKey),
   /** The classes run since without a timed choice. */
   pending: pendingClasses,
   /** Forces a variant of a family for every class (null: back to the tuned choices). */
@@ -119,5 +120,5 @@ export const tuning = {
   /** Reads the stored choices again (another process may have tuned). */
   reload: reloadChoices,
   /** Forgets this adapter's choices, in memory and stored, and the pending classes. */
-  clear: (): void => clearChoices(engine.backend.adapterName),
+  clear: (): void => clearChoices(engine.backend.tuningKey),
 };

@@ -22,6 +22,11 @@ export interface Tunable {
    * wait), `dispose()` frees the trial's inputs. Null when the class cannot be rebuilt.
    */
   trial(shapeClass: string): { run(variant: string): void; dispose(): void } | null;
+  /**
+   * Whether a variant runs as itself on this device (one that needs a feature the device lacks
+   * runs another variant's kernels, so the tuner does not time it). Absent: all do.
+   */
+  usable?(variant: string): boolean;
 }
 
 const families = new Map<string, Tunable>();

@@ -13,6 +13,7 @@ import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
+import { subgroupsFit } from '../subgroups.js';
 import type { Tensor } from '../tensor.js';
 import { chooseVariant, registerTunable, withVariant } from '../tuning.js';
 import { checkFloat } from './check.js';
@@ -73,6 +74,7 @@ const MATMUL_ROWS = defineKernel({
 const MATMUL_ROWS_SUBGROUP = defineKernel({
   ...MATMUL_ROWS_DEFINITION,
   name: 'matmul_rows_subgroup',
+  requires: ['subgroups'],
   preludes: [{ file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource }],
 });
 
@@ -82,7 +84,7 @@ const MATMUL_ROWS_SUBGROUP = defineKernel({
  * load (about 26 GFLOP/s at 512³, half its compute peak; 32 rows spill and run 4x slower), and
  * workgroups of 8-16 invocations keep both cores busy on a 256³ product (16 row blocks, not 4).
  * The '-subgroup' blocks load each row of B once per subgroup (matmul_rows_b_subgroup.wgsl) where
- * the device has subgroups of 8 or more, else they run as the plain kernel: on lavapipe 8 × 16
+ * the device's subgroups fit them (src/tensor/subgroups.ts), else they run as the plain kernel: on lavapipe 8 × 16
  * of them reach 27-30 GFLOP/s at 256³-512³.
  */
 export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: number; WG: number; subgroup?: boolean }>> =
@@ -108,6 +110,12 @@ const MATMUL_DEFAULT = 'tiled64';
 const MATMUL_DEFAULT_CPU = 'rows16x16w16';
 const MATMUL_DEFAULT_CPU_SUBGROUP = 'rows8x16w32-subgroup';
 
+/** Whether a variant runs as itself here: a '-subgroup' block needs subgroups that fit its workgroup. */
+function rowsRunAsThemselves(variant: string): boolean {
+  const rows = MATMUL_ROWS_BLOCKS[variant];
+  return !rows?.subgroup || subgroupsFit(rows.WG);
+}
+
 /** The tuner's shape class of a product: M, N, K rounded up to powers of two (at most 1024), and the transposes. */
 function matmulClass(M: number, N: number, K: number, tA: boolean, tB: boolean): string {
   const cap = (d: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(Math.max(1, d))));
@@ -121,6 +129,7 @@ registerTunable({
     MATMUL_DEFAULT,
     ...[...Object.keys(MATMUL_TILES), ...Object.keys(MATMUL_ROWS_BLOCKS)].filter((v) => v !== MATMUL_DEFAULT),
   ],
+  usable: rowsRunAsThemselves,
   trial(shapeClass) {
     const m = /^m(\d+) n(\d+) k(\d+) ([nt])([nt])$/.exec(shapeClass);
     if (!m) return null;
@@ -308,14 +317,13 @@ function product(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
   let out: Tensor;
   if (!plan) {
     out = engine.empty(outShape, 'float32');
-    const subgroups = engine.backend.subgroupMinSize >= 8;
-    const cpu = subgroups ? MATMUL_DEFAULT_CPU_SUBGROUP : MATMUL_DEFAULT_CPU;
+    const cpu = rowsRunAsThemselves(MATMUL_DEFAULT_CPU_SUBGROUP) ? MATMUL_DEFAULT_CPU_SUBGROUP : MATMUL_DEFAULT_CPU;
     const fallback = engine.backend.isCpuAdapter ? cpu : MATMUL_DEFAULT;
-    const variant = chooseVariant(engine.backend.adapterName, 'matmul', matmulClass(M, N, K, tA, tB), fallback);
+    const variant = chooseVariant(engine.backend.tuningKey, 'matmul', matmulClass(M, N, K, tA, tB), fallback);
     const rows = MATMUL_ROWS_BLOCKS[variant];
     const tiles = MATMUL_TILES[variant] ?? MATMUL_TILES[MATMUL_DEFAULT]!;
     if (rows)
-      dispatch(rows.subgroup && subgroups ? MATMUL_ROWS_SUBGROUP : MATMUL_ROWS, {
+      dispatch(rows.subgroup && subgroupsFit(rows.WG) ? MATMUL_ROWS_SUBGROUP : MATMUL_ROWS, {
         params,
         bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
         workgroups: Math.ceil(M / (rows.WG * rows.RM)) * Math.ceil(N / (4 * rows.CB4)) * batch,

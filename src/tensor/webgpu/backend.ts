@@ -47,6 +47,8 @@ export class WebGPUBackend implements Backend {
   readonly adapterName: string;
   readonly isCpuAdapter: boolean;
   readonly subgroupMinSize: number;
+  readonly subgroupMaxSize: number;
+  readonly tuningKey: string;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly counters: Counters = { dispatches: 0, submits: 0, reads: 0 };
@@ -73,7 +75,12 @@ export class WebGPUBackend implements Backend {
     this.isCpuAdapter = /llvmpipe|lavapipe|swiftshader|software/i.test(adapterName);
     // adapterInfo is recent in WebGPU; a device without it is treated as having no subgroups.
     const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    this.subgroupMinSize = device.features.has('subgroups') ? (info?.subgroupMinSize ?? 0) : 0;
+    const subgroups = device.features.has('subgroups');
+    this.subgroupMinSize = subgroups ? (info?.subgroupMinSize ?? 0) : 0;
+    this.subgroupMaxSize = subgroups ? (info?.subgroupMaxSize ?? 0) : 0;
+    this.tuningKey = subgroups
+      ? `${adapterName} (subgroups ${this.subgroupMinSize}-${this.subgroupMaxSize})`
+      : adapterName;
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.pipelines.onError = (e) => this.#recordError(e);
@@ -268,6 +275,10 @@ export class WebGPUBackend implements Backend {
     this.checkHealthy();
     if (data.byteLength === 0) return;
     this.device.queue.writeBuffer(gpuBuffer(buffer), byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  supports(kernel: Kernel): boolean {
+    return kernel.requires.every((f) => this.device.features.has(f));
   }
 
   async compile(kernel: Kernel, variant: KernelVariant = {}): Promise<void> {

@@ -67,8 +67,15 @@ export async function openDevice(options: InitOptions = {}): Promise<OpenedDevic
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter), requiredFeatures: features });
-  } catch (e) {
-    throw new DeviceError(`init: the adapter refused to create a device: ${(e as Error).message}`);
+  } catch (first) {
+    // The optional features are only speed and profiling: without them, every kernel has a plain form.
+    try {
+      device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter) });
+    } catch (e) {
+      throw new DeviceError(
+        `init: the adapter refused to create a device: ${(e as Error).message} (with features ${features.join(', ') || 'none'}: ${(first as Error).message})`,
+      );
+    }
   }
   // Let the event processing scheduled for requestDevice finish (in dawn.node, destroying the
   // device while that is still queued crashes the process at exit).

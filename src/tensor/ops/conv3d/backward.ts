@@ -76,7 +76,7 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
       return fill(dx.shape, 0);
     }
     const variant = chooseVariant(
-      engine.backend.adapterName,
+      engine.backend.tuningKey,
       convFamily('input'),
       rememberClass(g),
       defaultConvVariant('input'),
@@ -229,7 +229,7 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
     if (voxels === 0 || taps * g.CI === 0 || g.CO === 0) return fill(wShape, 0);
-    const variant = chooseVariant(engine.backend.adapterName, convFamily('weight'), rememberClass(g));
+    const variant = chooseVariant(engine.backend.tuningKey, convFamily('weight'), rememberClass(g));
     const partial = variant in GEMM_TILES ? weightGradGemm(x, dy, g, GEMM_TILES[variant]!) : weightGradDirect(x, dy, g);
     const summed = sum(partial, 0);
     partial.dispose();

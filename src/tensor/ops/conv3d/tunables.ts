@@ -9,13 +9,22 @@ import { randomNormal } from '../creation.js';
 import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import { conv3d } from './conv3d.js';
 import { type Conv3dOptions, conv3dGeometry } from './geometry.js';
-import { type ConvPass, convFamily, convVariants, seenClasses, TUNE_EXTENT } from './variants.js';
+import {
+  type ConvPass,
+  convFamily,
+  convVariants,
+  DIRECT_SUBGROUP,
+  directSubgroupRuns,
+  seenClasses,
+  TUNE_EXTENT,
+} from './variants.js';
 
 function registerPass(pass: ConvPass): void {
   const family = convFamily(pass);
   registerTunable({
     family,
     variants: convVariants(pass),
+    usable: (variant) => variant !== DIRECT_SUBGROUP || directSubgroupRuns(),
     kernelFiles: [
       'conv3d.wgsl',
       'conv3d_grad_input.wgsl',

@@ -13,6 +13,7 @@
  * the direct kernels are fixed by the shapes here.
  */
 import { engine } from '../../engine.js';
+import { subgroupsFit } from '../../subgroups.js';
 import type { Conv3dGeometry } from './geometry.js';
 
 export interface DirectBlocks {
@@ -69,14 +70,18 @@ export function convVariants(pass: ConvPass): readonly string[] {
 /** Every variant of any pass (the tests run each through the oracle). */
 export const CONV_VARIANTS: readonly string[] = convVariants('forward');
 
-/** Whether this device runs DIRECT_SUBGROUP as itself: subgroups of at least 8 invocations. */
-export function subgroupsUsable(): boolean {
-  return engine.backend.subgroupMinSize >= 8;
+/** Whether DIRECT_SUBGROUP runs as itself here (the direct kernels' workgroups hold 64 invocations). */
+export function directSubgroupRuns(): boolean {
+  return subgroupsFit(64);
 }
 
-/** A pass's variant before tuning: the direct kernel, sharing weight loads where the device can. */
+/**
+ * A pass's variant before tuning: the direct kernel, sharing weight loads on a software adapter
+ * that can (measured on lavapipe; a GPU's constant cache serves the plain kernel's shared weight
+ * reads, so there the tuner decides).
+ */
 export function defaultConvVariant(pass: ConvPass): string {
-  return pass !== 'weight' && subgroupsUsable() ? DIRECT_SUBGROUP : 'direct';
+  return pass !== 'weight' && engine.backend.isCpuAdapter && directSubgroupRuns() ? DIRECT_SUBGROUP : 'direct';
 }
 
 /** The tuner's family name of a pass. */
