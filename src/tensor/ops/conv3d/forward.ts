@@ -9,13 +9,12 @@ import conv3dWeightsSource from '../../../../kernels/conv3d_weights.wgsl';
 import conv3dWeightsSubgroupSource from '../../../../kernels/conv3d_weights_subgroup.wgsl';
 import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
 import { defineKernel } from '../../kernel.js';
-import { subgroupsFit } from '../../subgroups.js';
 import type { Tensor } from '../../tensor.js';
 import { pad } from '../movement.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm } from './igemm.js';
 import { uniformWeights, weightChunks } from './uniform_weights.js';
-import { convBlocks, type GemmTiles } from './variants.js';
+import { convBlocks, directSubgroupRuns, type GemmTiles } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels, zBlockVoxels } from './windows.js';
 
 const CONV3D_DEFINITION = {
@@ -72,7 +71,7 @@ export function forwardDirect(
   flip = false,
   subgroup = false,
 ): boolean {
-  const kernel = subgroup && subgroupsFit(64) ? CONV3D_SUBGROUP : CONV3D;
+  const kernel = subgroup && directSubgroupRuns() ? CONV3D_SUBGROUP : CONV3D;
   const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
   // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
   const CBLOCKS = Math.ceil(g.CO / (4 * CB4));

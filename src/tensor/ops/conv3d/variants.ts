@@ -6,7 +6,7 @@
  *   software adapters, where a workgroup runs on one CPU core and barriers cost more than the
  *   reuse they buy.
  * - direct-subgroup (forward and input gradient): the direct kernel sharing each weight load
- *   across a subgroup; the default where the device has subgroups of 8 or more.
+ *   across a subgroup; the default on software adapters whose subgroups fit it.
  * - gemm<TM>x<TN> (kernels/conv3d_igemm*.wgsl): the tiled implicit GEMM of GPUs, with the tile
  *   shapes below.
  * The tuner (src/tensor/tune.ts) times them per adapter and shape class; the register blocks of
@@ -53,8 +53,8 @@ export const GEMM_TILES: Readonly<Record<string, GemmTiles>> = {
 
 /**
  * The direct forward kernel (also the input gradient's) with the weights of each input channel
- * loaded once per subgroup and shared by shuffles (kernels/conv3d_weights_subgroup.wgsl), on
- * devices whose subgroups have at least 8 invocations; elsewhere it runs as 'direct'.
+ * loaded once per subgroup and shared by shuffles (kernels/conv3d_weights_subgroup.wgsl), where
+ * the device's subgroups fit it (src/tensor/subgroups.ts); elsewhere it runs as 'direct'.
  */
 export const DIRECT_SUBGROUP = 'direct-subgroup';
 
