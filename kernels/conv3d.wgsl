@@ -1,7 +1,8 @@
 // conv3d.wgsl — 3D convolution, channels-last, forward: y[b, o, co] = act(Σ_k Σ_ci x[b, i(o, k), ci] · w[k, ci, co] + bias[co]),
 // with the bias and a relu fused in (HAS_BIAS, ACT), so a conv layer is one pass over its output.
-// (Preceded by conv3d_weights.wgsl or conv3d_weights_subgroup.wgsl, which read the weights of an
-// input channel, and conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
+// (Preceded by lanes.wgsl and conv3d_weights.wgsl, or by lanes_subgroup.wgsl and
+// conv3d_weights_subgroup.wgsl, which read the weights of an input channel; then by
+// conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
 //   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z

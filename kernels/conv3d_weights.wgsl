@@ -1,17 +1,9 @@
 // conv3d_weights.wgsl — how the direct conv3d kernel (conv3d.wgsl, which the registry puts after
-// this prelude and conv3d_geometry.wgsl) reads the weights of one input channel: every invocation
-// loads each of the KZ · CB4 vec4s itself from the uniform binding w. Where every invocation of a
-// workgroup reads the same address this is the GPU's constant-cache broadcast; lavapipe 25.0
-// loads any non-constant uniform address lane by lane, so on devices with subgroups
-// conv3d_weights_subgroup.wgsl takes this file's place.
-//
-// Lanes: the entry point's extra builtins (none needed here; this one is unused).
-
-struct Lanes {
-  @builtin(local_invocation_id) unused: vec3<u32>,
-}
-
-fn lanes_begin(l: Lanes) {}
+// lanes.wgsl, this prelude and conv3d_geometry.wgsl) reads the weights of one input channel:
+// every invocation loads each of the KZ · CB4 vec4s itself from the uniform binding w. Where
+// every invocation of a workgroup reads the same address this is the GPU's constant-cache
+// broadcast; lavapipe 25.0 loads any non-constant uniform address lane by lane, so on devices
+// with subgroups conv3d_weights_subgroup.wgsl takes this file's place.
 
 // The weights of input channel ci for the KZ taps along z of tap row wb (the index of its first
 // vec4): [kz · CB4 + c] = w[wb + (tz · CIC + ci) · CO4 + c], tz the tap read (flipped with FLIP).

@@ -6,23 +6,7 @@
 // address into one useful load and makes the 16-64-channel layers 1.5x faster. The weights of a
 // workgroup are the same for all its invocations, and the caller keeps control flow uniform, as
 // subgroupShuffle requires.
-//
-// Lanes: the entry point's extra builtins (the invocation's lane in its subgroup).
-
-enable subgroups;
-
-// The subgroup size the kernel relies on: vec4 j of a channel comes from lane j mod 8.
-const SUBGROUP_MIN: u32 = 8u;
-
-struct Lanes {
-  @builtin(subgroup_invocation_id) id: u32,
-}
-
-var<private> lane: u32;
-
-fn lanes_begin(l: Lanes) {
-  lane = l.id;
-}
+// (Preceded by lanes_subgroup.wgsl: `enable subgroups`, SUBGROUP_MIN and this invocation's lane.)
 
 // As in conv3d_weights.wgsl: [kz · CB4 + c] = w[wb + (tz · CIC + ci) · CO4 + c].
 fn channel_weights(wb: u32, ci: u32, CIC: u32, CO4: u32) -> array<vec4<f32>, KZ * CB4> {

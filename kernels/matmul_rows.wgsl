@@ -2,7 +2,9 @@
 // each invocation owns RM rows of C across one block of CB4 · 4 columns, and the WG invocations
 // of a workgroup share the column block, so every load of B is the same for the whole workgroup
 // (one load and a broadcast where the compiler sees the address is uniform; lavapipe 25.0 still
-// loads it lane by lane) and only A is read per invocation. The variant for software adapters; tiled matmul.wgsl is the GPU's.
+// loads it lane by lane) and only A is read per invocation. The variant for software adapters;
+// tiled matmul.wgsl is the GPU's. (Preceded by lanes.wgsl and matmul_rows_b.wgsl, or by
+// lanes_subgroup.wgsl and matmul_rows_b_subgroup.wgsl, which read the rows of B.)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params (as matmul.wgsl)

@@ -1,15 +1,7 @@
-// matmul_rows_b.wgsl — how matmul_rows.wgsl (which the registry puts after this prelude) reads
-// B: every invocation loads the CB4 vec4s of a row of B itself, one row per step. Every
-// invocation of a workgroup reads the same addresses: a GPU's broadcast; on devices with
+// matmul_rows_b.wgsl — how matmul_rows.wgsl (which the registry puts after lanes.wgsl and this
+// prelude) reads B: every invocation loads the CB4 vec4s of a row of B itself, one row per step.
+// Every invocation of a workgroup reads the same addresses: a GPU's broadcast; on devices with
 // subgroups, matmul_rows_b_subgroup.wgsl takes this file's place.
-//
-// Lanes: the entry point's extra builtins (none needed here; this one is unused).
-
-struct Lanes {
-  @builtin(local_invocation_id) unused: vec3<u32>,
-}
-
-fn lanes_begin(l: Lanes) {}
 
 // Rows of B per step.
 const KR: u32 = 1u;

@@ -4,23 +4,7 @@
 // l / CB4, and handed to every lane with subgroupShuffle, instead of every lane loading every
 // value (lavapipe 25.0 gathers a uniform address lane by lane unless it is a compile-time
 // constant). The caller keeps control flow uniform, as subgroupShuffle requires.
-//
-// Lanes: the entry point's extra builtins (the invocation's lane in its subgroup).
-
-enable subgroups;
-
-// The subgroup size the kernel relies on: value q of a step comes from lane q.
-const SUBGROUP_MIN: u32 = 8u;
-
-struct Lanes {
-  @builtin(subgroup_invocation_id) id: u32,
-}
-
-var<private> lane: u32;
-
-fn lanes_begin(l: Lanes) {
-  lane = l.id;
-}
+// (Preceded by lanes_subgroup.wgsl: `enable subgroups`, SUBGROUP_MIN and this invocation's lane.)
 
 // Rows of B per step: one vec4 for each of the first 8 lanes (CB4 divides 8).
 const KR: u32 = SUBGROUP_MIN / CB4;

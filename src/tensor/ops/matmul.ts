@@ -13,7 +13,7 @@ import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { broadcastShapes } from '../shape.js';
-import { subgroupsFit } from '../subgroups.js';
+import { LANES, LANES_SUBGROUP, subgroupsFit } from '../subgroups.js';
 import type { Tensor } from '../tensor.js';
 import { chooseVariant, registerTunable, withVariant } from '../tuning.js';
 import { checkFloat } from './check.js';
@@ -67,7 +67,7 @@ const MATMUL_ROWS_DEFINITION = {
 const MATMUL_ROWS = defineKernel({
   ...MATMUL_ROWS_DEFINITION,
   name: 'matmul_rows',
-  preludes: [{ file: 'matmul_rows_b.wgsl', source: matmulRowsBSource }],
+  preludes: [LANES, { file: 'matmul_rows_b.wgsl', source: matmulRowsBSource }],
 });
 
 /** Row blocks with the rows of B loaded once per subgroup (`enable subgroups` comes first). */
@@ -75,7 +75,7 @@ const MATMUL_ROWS_SUBGROUP = defineKernel({
   ...MATMUL_ROWS_DEFINITION,
   name: 'matmul_rows_subgroup',
   requires: ['subgroups'],
-  preludes: [{ file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource }],
+  preludes: [LANES_SUBGROUP, { file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource }],
 });
 
 /**

@@ -9,6 +9,7 @@ import conv3dWeightsSource from '../../../../kernels/conv3d_weights.wgsl';
 import conv3dWeightsSubgroupSource from '../../../../kernels/conv3d_weights_subgroup.wgsl';
 import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
 import { defineKernel } from '../../kernel.js';
+import { LANES, LANES_SUBGROUP } from '../../subgroups.js';
 import type { Tensor } from '../../tensor.js';
 import { pad } from '../movement.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
@@ -30,7 +31,7 @@ const CONV3D_DEFINITION = {
 const CONV3D = defineKernel({
   ...CONV3D_DEFINITION,
   name: 'conv3d',
-  preludes: [{ file: 'conv3d_weights.wgsl', source: conv3dWeightsSource }, CONV_GEOMETRY],
+  preludes: [LANES, { file: 'conv3d_weights.wgsl', source: conv3dWeightsSource }, CONV_GEOMETRY],
 });
 
 /** The direct kernel with weight loads shared across each subgroup (`enable subgroups` comes first). */
@@ -38,7 +39,11 @@ const CONV3D_SUBGROUP = defineKernel({
   ...CONV3D_DEFINITION,
   name: 'conv3d_subgroup',
   requires: ['subgroups'],
-  preludes: [{ file: 'conv3d_weights_subgroup.wgsl', source: conv3dWeightsSubgroupSource }, CONV_GEOMETRY],
+  preludes: [
+    LANES_SUBGROUP,
+    { file: 'conv3d_weights_subgroup.wgsl', source: conv3dWeightsSubgroupSource },
+    CONV_GEOMETRY,
+  ],
 });
 
 /**
