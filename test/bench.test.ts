@@ -1,10 +1,10 @@
 // A smoke test of the benchmark: `--smoke` (a shorter --quick) runs to the end and writes valid JSON and markdown.
 // (Speed is measured by the benchmark itself, never asserted in tests.)
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
+import { runNode } from './child.js';
 import { repoRoot, suite } from './harness.js';
 
 const t = suite('benchmark smoke test');
@@ -12,19 +12,7 @@ const t = suite('benchmark smoke test');
 t('npm run bench -- --smoke writes valid JSON with the limit, voxgrad rows and the peers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxgrad-bench-'));
   const script = join(repoRoot(), 'build/bench/bench.js');
-  const r = spawnSync(
-    process.execPath,
-    [script, '--smoke', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')],
-    { encoding: 'utf8' },
-  );
-  assert.is(
-    r.status,
-    0,
-    r.stderr
-      .split('\n')
-      .filter((l) => !l.startsWith('Warning'))
-      .join('\n'),
-  );
+  runNode([script, '--smoke', '--json', join(dir, 'b.json'), '--markdown', join(dir, 'b.md')]);
   const json = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
   const names = json.rows.map((x: { name: string }) => x.name);
   for (const n of [

@@ -1,23 +1,17 @@
 // Device loss, in a child process (the suite's own device stays untouched): after the device is
 // destroyed every call fails with a clear DeviceError, tensors of the old device are refused, and
 // a new init() works again in the same process.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as assert from 'uvu/assert';
+import { deviceScript, lastJson, runNode } from './child.js';
 import { repoRoot, suite } from './harness.js';
 
 const t = suite('device loss and re-initialisation');
 
 const lib = pathToFileURL(join(repoRoot(), 'dist/voxgrad.node.js')).href;
 
-const script = `
-import * as vg from ${JSON.stringify(lib)};
-import { create, globals } from 'webgpu';
-Object.assign(globalThis, globals);
-const gpu = create([]);
-const adapter = await gpu.requestAdapter();
-const device = await adapter.requestDevice();
+const script = deviceScript(`
 await vg.init({ device });
 const a = vg.ones([4]);
 const before = Array.from(await vg.add(a, 1).data());
@@ -35,19 +29,12 @@ const after = Array.from(await vg.add(vg.ones([4]), 2).data());
 await vg.dispose();
 console.log(JSON.stringify({ before, errors, old, after }));
 process.exit(0);
-`;
+`);
 
 t('after device.destroy() calls fail clearly, old tensors are refused, init() works again', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot() });
-  assert.is(
-    r.status,
-    0,
-    r.stderr
-      .split('\n')
-      .filter((l) => !l.startsWith('Warning'))
-      .join('\n'),
+  const out = lastJson<{ before: number[]; errors: string[]; old: string; after: number[] }>(
+    runNode(['--input-type=module', '-e', script]),
   );
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(out.before, [2, 2, 2, 2]);
   for (const e of out.errors) assert.match(e, /^DeviceError: .*device was lost.*call init\(\) again/);
   assert.match(out.old, /^DeviceError: add: argument 'a' .* lives on a WebGPU device that was lost or released/);
@@ -90,18 +77,10 @@ console.log(JSON.stringify({ lost, after }));
 t(
   'devices lost with work in flight, disposed and collected in a loop: no crash, and the process exits by itself',
   () => {
-    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', churn], {
-      encoding: 'utf8',
-      cwd: repoRoot(),
-      timeout: 120_000,
-    });
-    const stderr = r.stderr
-      .split('\n')
-      .filter((l) => !l.startsWith('Warning'))
-      .join('\n');
-    assert.is(r.signal, null, `killed by ${r.signal}: ${stderr}`);
-    assert.is(r.status, 0, stderr);
-    assert.equal(JSON.parse(r.stdout.trim().split('\n').pop()!), { lost: 12, after: [3, 3] });
+    const out = lastJson<{ lost: number; after: number[] }>(
+      runNode(['--expose-gc', '--input-type=module', '-e', churn], 120_000),
+    );
+    assert.equal(out, { lost: 12, after: [3, 3] });
   },
 );
 

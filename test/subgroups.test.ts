@@ -1,13 +1,11 @@
 // Where the device has subgroups (lavapipe 25.0's are 8 wide) the direct convolution kernels and
 // matmul's row blocks share loads across them; elsewhere every variant still runs and agrees.
 // The kernels themselves are checked against the oracle in conv3d.test.ts and gradients.test.ts.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
-import { repoRoot, setup, suite } from './harness.js';
+import { deviceScript, lastJson, runNode } from './child.js';
+import { setup, suite } from './harness.js';
 
 const t = suite('subgroups: detection, and devices without them');
 t.before(setup);
@@ -25,18 +23,10 @@ t('lavapipe (the adapter of this project’s CI) is detected with subgroups of 8
   );
 });
 
-const lib = pathToFileURL(join(repoRoot(), 'dist/voxgrad.node.js')).href;
-
 // A device made without the 'subgroups' feature (requestDevice's defaults): warmup() compiles
 // every kernel that device can run, the subgroup variants run their plain kernels with the same
 // results, and the tuner does not time them.
-const script = `
-import * as vg from ${JSON.stringify(lib)};
-import { create, globals } from 'webgpu';
-Object.assign(globalThis, globals);
-const gpu = create([]);
-const adapter = await gpu.requestAdapter();
-const device = await adapter.requestDevice();
+const script = deviceScript(`
 await vg.init({ device });
 await vg.warmup();
 const x = vg.randomNormal([1, 6, 7, 8, 4], { seed: 1 });
@@ -60,21 +50,14 @@ await vg.tune({ log: (l) => lines.push(l) });
 console.log(JSON.stringify({ same: JSON.stringify(plain) === JSON.stringify(shared), timed: lines.join('\\n'), features: [...device.features] }));
 await vg.dispose();
 process.exit(0);
-`;
+`);
 
 t(
   'a device without subgroups: warmup() works, the subgroup variants run the plain kernels, the tuner skips them',
   () => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot() });
-    assert.is(
-      r.status,
-      0,
-      r.stderr
-        .split('\n')
-        .filter((l) => !l.startsWith('Warning'))
-        .join('\n'),
+    const out = lastJson<{ same: boolean; timed: string; features: string[] }>(
+      runNode(['--input-type=module', '-e', script]),
     );
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.not.ok(out.features.includes('subgroups'), 'the child device has no subgroups');
     assert.ok(out.same, 'subgroup variants give the plain kernels’ results');
     assert.match(out.timed, /conv3d\.forward /, 'the tuner timed the convolution');
