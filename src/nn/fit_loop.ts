@@ -1,17 +1,21 @@
 /**
- * Keras' epoch loop for `fit`: each epoch visits the training rows in batches (shuffled by a seed
+ * Keras' `fit` apart from what a step is: its options checked, the validation rows (data or a
+ * split), and the epoch loop. Each epoch visits the training rows in batches (shuffled by a seed
  * and the epoch), keeps the batch values on the GPU and reads them once at its end (after every
  * batch only when a callback or the progress bar wants them), adds the validation logs with a
  * 'val_' prefix, and records the History. A callback's onEpochEnd returning true, or `stop()`
  * from anywhere (model.stopTraining), ends training after the epoch.
  */
+import { argMessage, ValueError } from '../errors.js';
 import { tidy } from '../tensor/api.js';
+import { checkInt, describe } from '../tensor/ops/check.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { autoTune } from '../tensor/tune.js';
 import type { BatchMeans, Logs } from './batch_means.js';
-import { shuffled } from './model_data.js';
-import type { Callback, History } from './model_options.js';
-import { Progress } from './progress.js';
+import { checkCallbacks } from './callbacks.js';
+import { type Data, range, shuffled } from './model_data.js';
+import { type Callback, type FitOptions, type History, positiveInt } from './model_options.js';
+import { checkVerbose, Progress } from './progress.js';
 
 /** The checked settings of `fit` the loop reads. */
 export interface FitSettings {
@@ -21,6 +25,60 @@ export interface FitSettings {
   readonly seed: number;
   readonly verbose: 0 | 1 | 2;
   readonly callbacks: readonly Callback[];
+}
+
+/** fit's loop options, checked (every one before the first step). */
+export function fitSettings(fn: string, o: FitOptions): FitSettings {
+  const epochs = positiveInt(fn, 'epochs', o.epochs ?? 1);
+  const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
+  const shuffle = o.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new ValueError(argMessage(fn, 'shuffle', 'true or false', describe(shuffle)));
+  const seed = checkInt(fn, 'seed', o.seed ?? 1, 0, 2 ** 32 - 1);
+  return {
+    epochs,
+    batchSize,
+    shuffle,
+    seed,
+    verbose: checkVerbose(fn, o.verbose),
+    callbacks: checkCallbacks(fn, o.callbacks),
+  };
+}
+
+/**
+ * The rows fit trains on and its validation (Keras 3): `validationData` ([x, y] or [x, y,
+ * sampleWeight], bound by `bind`), or the last `validationSplit` of the samples before any
+ * shuffling (both parts non-empty), or none.
+ */
+export function splitValidation(
+  fn: string,
+  o: FitOptions,
+  data: Data,
+  bind: (v: readonly unknown[]) => Data,
+): { trainRows: number[]; validation: { data: Data; rows: number[] } | null } {
+  if (o.validationData !== undefined && o.validationData !== null) {
+    const v: unknown = o.validationData;
+    if (!Array.isArray(v) || v.length < 2 || v.length > 3)
+      throw new ValueError(argMessage(fn, 'validationData', '[x, y] or [x, y, sampleWeight]', describe(v)));
+    const vd = bind(v);
+    return { trainRows: range(0, data.n), validation: { data: vd, rows: range(0, vd.n) } };
+  }
+  if (o.validationSplit !== undefined && o.validationSplit !== 0) {
+    const split = o.validationSplit;
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      throw new ValueError(argMessage(fn, 'validationSplit', 'a number in [0, 1)', describe(split)));
+    const at = Math.floor(data.n * (1 - split));
+    if (at === 0 || at === data.n)
+      throw new ValueError(
+        argMessage(
+          fn,
+          'validationSplit',
+          `a fraction that leaves samples for both training and validation (${data.n} samples)`,
+          `${split} (${data.n - at} for validation)`,
+        ),
+      );
+    return { trainRows: range(0, at), validation: { data, rows: range(at, data.n) } };
+  }
+  return { trainRows: range(0, data.n), validation: null };
 }
 
 /** What the loop runs: the model's training step and its validation. */

@@ -12,17 +12,16 @@ import type { Variable } from '../grad/variable.js';
 import { checkOptions } from '../options.js';
 import { keep, tidy } from '../tensor/api.js';
 import { engine } from '../tensor/engine.js';
-import { checkInt, describe } from '../tensor/ops/check.js';
+import { describe } from '../tensor/ops/check.js';
 import { add } from '../tensor/ops/elementwise/index.js';
 import { concat } from '../tensor/ops/movement.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { BatchMeans, type Logs } from './batch_means.js';
-import { checkCallbacks } from './callbacks.js';
 import { bindClassWeight, type ClassWeight } from './class_weight.js';
 import type { ResolvedLoss } from './compile_loss.js';
 import { computeLosses, resolveLosses } from './compile_loss.js';
 import { type CompiledMetric, resolveMetrics } from './compile_metrics.js';
-import { type FitSettings, fitEpochs } from './fit_loop.js';
+import { type FitSettings, fitEpochs, fitSettings, splitValidation } from './fit_loop.js';
 import { graphJSON, graphOrder, runGraph } from './graph.js';
 import type { Layer } from './layer.js';
 import { InputLayer } from './layers/simple.js';
@@ -51,6 +50,7 @@ import {
   type OutputActivation,
   PREDICT_KEYS,
   type PredictOptions,
+  positiveInt,
   type TargetsArg,
   type TensorsArg,
   TRAIN_STEP_KEYS,
@@ -368,58 +368,20 @@ export class Model {
     this.#alive(fn);
     const o = checkOptions(fn, options ?? undefined, FIT_KEYS) as FitOptions;
     const losses = this.#compiled(fn);
-    const epochs = positiveInt(fn, 'epochs', o.epochs ?? 1);
-    const batchSize = positiveInt(fn, 'batchSize', o.batchSize ?? 32);
-    const shuffle = o.shuffle ?? true;
-    if (typeof shuffle !== 'boolean')
-      throw new ValueError(argMessage(fn, 'shuffle', 'true or false', describe(shuffle)));
-    const seed = checkInt(fn, 'seed', o.seed ?? 1, 0, 2 ** 32 - 1);
-    const verbose = checkVerbose(fn, o.verbose);
-    const callbacks = checkCallbacks(fn, o.callbacks);
+    const settings = fitSettings(fn, o);
     const owned: Tensor[] = [];
     try {
       const data = this.#bindData(fn, losses, x, y, o.sampleWeight);
       owned.push(...data.owned);
       checkSampleWeighting(fn, 'sampleWeight', data.sw, losses);
       const classWeight = this.#bindClassWeight(fn, o.classWeight, data, losses);
-      let trainRows = range(0, data.n);
-      let validation: { data: Data; rows: number[] } | null = null;
-      if (o.validationData !== undefined && o.validationData !== null) {
-        const v = o.validationData;
-        if (!Array.isArray(v) || v.length < 2 || v.length > 3)
-          throw new ValueError(argMessage(fn, 'validationData', '[x, y] or [x, y, sampleWeight]', describe(v)));
+      const { trainRows, validation } = splitValidation(fn, o, data, (v) => {
         const vd = this.#bindData(fn, losses, v[0], v[1], v[2], 'validationData');
         owned.push(...vd.owned);
         checkSampleWeighting(fn, 'validationData[2]', vd.sw, losses);
-        validation = { data: vd, rows: range(0, vd.n) };
-      } else if (o.validationSplit !== undefined && o.validationSplit !== 0) {
-        const split = o.validationSplit;
-        if (typeof split !== 'number' || !(split > 0 && split < 1))
-          throw new ValueError(argMessage(fn, 'validationSplit', 'a number in [0, 1)', describe(split)));
-        // Keras: the last samples, before any shuffling; both parts must be non-empty.
-        const at = Math.floor(data.n * (1 - split));
-        if (at === 0 || at === data.n)
-          throw new ValueError(
-            argMessage(
-              fn,
-              'validationSplit',
-              `a fraction that leaves samples for both training and validation (${data.n} samples)`,
-              `${split} (${data.n - at} for validation)`,
-            ),
-          );
-        trainRows = range(0, at);
-        validation = { data, rows: range(at, data.n) };
-      }
-      return await this.#train(fn, data, trainRows, validation, {
-        epochs,
-        batchSize,
-        shuffle,
-        seed,
-        verbose,
-        callbacks,
-        classWeight,
-        losses,
+        return vd;
       });
+      return await this.#train(fn, data, trainRows, validation, { ...settings, classWeight, losses });
     } finally {
       for (const t of owned) t.dispose();
     }
@@ -580,10 +542,4 @@ export class Model {
 /** A functional model from its inputs and outputs (a list, or a record keyed by output name). */
 export function model(config: ModelConfig): Model {
   return new Model(config);
-}
-
-function positiveInt(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-    throw new ValueError(argMessage(fn, arg, 'a positive integer', describe(v)));
-  return v;
 }

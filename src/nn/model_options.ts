@@ -3,6 +3,8 @@
  * predict and trainStep, the option keys each accepts (unknown keys are refused by name), and
  * the history fit returns.
  */
+import { argMessage, ValueError } from '../errors.js';
+import { describe } from '../tensor/ops/check.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Logs } from './batch_means.js';
 import type { ClassWeight } from './class_weight.js';
@@ -107,4 +109,11 @@ export interface ModelConfig {
   name?: string;
   /** How each output is read (default 'linear'); see `Model.outputActivations`. */
   outputActivations?: Readonly<Record<string, OutputActivation>>;
+}
+
+/** An option that must be a positive integer (epochs, batchSize), checked. */
+export function positiveInt(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ValueError(argMessage(fn, arg, 'a positive integer', describe(v)));
+  return v;
 }
