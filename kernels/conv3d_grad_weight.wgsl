@@ -5,13 +5,16 @@
 // (Preceded by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
-//   1 x        storage read  array<f32>  (B, IX, IY, IZ, CI), a window from element window.z
-//   2 dy       storage read  array<f32>  (B, OX, OY, OZ, CO), a window from element window.w
+//   1 x        storage read  array<V>    (B, IX, IY, IZ, CI), a window from element window.z
+//   2 dy       storage read  array<V>    (B, OX, OY, OZ, CO), a window from element window.w
 //   3 partial  storage rw    array<f32>  (chunks, KX, KY, KZ, CI, CO)
 // Params.extra: chunks, output rows per chunk.
 // Fixed at shader creation (this pipeline's geometry and register block): KZ, SZ, DZ, the
 // kernel's z extent, stride and dilation; CIB input channels and COB4 vec4s of output channels
-// per invocation. An invocation owns one tap row (kx, ky) with all KZ taps along it, so its
+// per invocation; V, the element type x and dy are read as, f32 or (where CI, CO and CIB are
+// multiples of 4) vec4<f32>, and VW its width: on lavapipe a float read as part of a vec4 costs
+// about two thirds of one read alone (bench/kernels/load_probe.wgsl), and the weight gradient
+// reads 8 + 8 floats for each 192 multiply-adds. An invocation owns one tap row (kx, ky) with all KZ taps along it, so its
 // KZ · CIB · COB4 vec4 accumulators take, for each output voxel, CIB input values per tap and
 // 4 · COB4 values of dy: each dy value is used KZ · CIB times and each input value 4 · COB4 times
 // per tap. Along z with SZ = DZ = 1 the KZ inputs of voxel oz + 1 are those of oz shifted by one,
@@ -30,22 +33,39 @@ const SZ: u32 = 1u;
 const DZ: u32 = 1u;
 const CIB: u32 = 4u;
 const COB4: u32 = 2u;
+alias V = f32;
+const VW: u32 = 1u;
 // Consecutive output voxels along z share KZ − 1 of their KZ input positions.
 const SLIDE: bool = SZ == 1u && DZ == 1u;
 
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read> dy: array<V>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-// The CIB input channels at position iz of the input row starting at flat index row (zeros
-// outside the input along z).
-fn input_values(row: u32, iz: i32, ci_at: array<u32, CIB>) -> array<f32, CIB> {
+// The CIB input channels from ci0 at position iz of the input row starting at flat index row
+// (zeros outside the input along z; channels past CI repeat the last load and are never written).
+fn input_values(row: u32, iz: i32, ci0: u32) -> array<f32, CIB> {
   let IZ = i32(params.in_shape.z);
+  let CI = params.in_shape.w;
   let keep = iz >= 0 && iz < IZ;
-  let b = (row + u32(clamp(iz, 0, IZ - 1))) * params.in_shape.w - params.window.z;
+  let b = (row + u32(clamp(iz, 0, IZ - 1))) * CI - params.window.z;
   var v: array<f32, CIB>;
-  for (var c = 0u; c < CIB; c++) { v[c] = select(0.0, x[b + ci_at[c]], keep); }
+  for (var c = 0u; c < CIB; c += VW) {
+    let e = select(vec4<f32>(0.0), vec4<f32>(x[(b + min(ci0 + c, CI - VW)) / VW]), keep);
+    for (var l = 0u; l < VW; l++) { v[c + l] = e[l]; }
+  }
   return v;
+}
+
+// The 4 · COB4 channels from co0 of dy at flat index d (channels past CO as in input_values).
+fn dy_values(d: u32, co0: u32) -> array<vec4<f32>, COB4> {
+  let CO = params.out_shape.w;
+  var g: array<vec4<f32>, COB4>;
+  for (var c = 0u; c < 4u * COB4; c += VW) {
+    let e = vec4<f32>(dy[(d + min(co0 + c, CO - VW)) / VW]);
+    for (var l = 0u; l < VW; l++) { g[(c + l) / 4u][(c + l) % 4u] = e[l]; }
+  }
+  return g;
 }
 
 @compute @workgroup_size(64)
@@ -68,10 +88,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tr = (ii / (co_blocks * ci_blocks)) % tap_rows;
   let s = ii / (co_blocks * ci_blocks * tap_rows);
   let k = vec2<u32>(tr / params.ksize.y, tr % params.ksize.y);
-  var ci_at: array<u32, CIB>;
-  for (var c = 0u; c < CIB; c++) { ci_at[c] = min(ci0 + c, CI - 1u); }
-  var co_at: array<u32, 4u * COB4>;
-  for (var c = 0u; c < 4u * COB4; c++) { co_at[c] = min(co0 + c, CO - 1u); }
   let rows = params.ksize.w * params.out_shape.x * params.out_shape.y;
   let r0 = min(rows, s * per_chunk);
   let r_end = min(rows, r0 + per_chunk);
@@ -88,20 +104,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       // The inputs of voxel oz through taps 0..KZ−1: with SLIDE, taps 1..KZ−1 of voxel −1 first.
       var xs: array<array<f32, CIB>, KZ>;
       if (SLIDE) {
-        for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(t) - 1, ci_at); }
+        for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(t) - 1, ci0); }
       }
       var d = r * OZ * CO - params.window.w;
       for (var oz = 0u; oz < OZ; oz++) {
         if (SLIDE) {
           for (var t = 0u; t + 1u < KZ; t++) { xs[t] = xs[t + 1u]; }
-          xs[KZ - 1u] = input_values(row, z0 + i32(oz + KZ - 1u), ci_at);
+          xs[KZ - 1u] = input_values(row, z0 + i32(oz + KZ - 1u), ci0);
         } else {
-          for (var t = 0u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(oz * SZ + t * DZ), ci_at); }
+          for (var t = 0u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(oz * SZ + t * DZ), ci0); }
         }
-        var g: array<vec4<f32>, COB4>;
-        for (var c = 0u; c < COB4; c++) {
-          g[c] = vec4<f32>(dy[d + co_at[4u * c]], dy[d + co_at[4u * c + 1u]], dy[d + co_at[4u * c + 2u]], dy[d + co_at[4u * c + 3u]]);
-        }
+        let g = dy_values(d, co0);
         for (var t = 0u; t < KZ; t++) {
           for (var cb = 0u; cb < CIB; cb++) {
             for (var c = 0u; c < COB4; c++) { acc[(t * CIB + cb) * COB4 + c] += xs[t][cb] * g[c]; }

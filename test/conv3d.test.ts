@@ -46,6 +46,12 @@ for (const variant of CONV_VARIANTS) {
     // (K − 1)·dilation − pad before each axis ('valid', and 'same' with an even kernel and dilation).
     [[1, 5, 6, 5, 2], [3, 3, 3, 2, 3], { padding: 'valid' }],
     [[1, 7, 6, 7, 2], [3, 2, 3, 2, 2], { padding: 'same', dilation: [2, 1, 2] }],
+    // Channels in multiples of 4, which the direct weight gradient reads as vec4s: whole blocks,
+    // blocks past the last channel (12 input channels in blocks of 8, 12 output channels in
+    // blocks of 8), and taps along z that do not slide (stride 2, dilation 2).
+    [[1, 4, 5, 6, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
+    [[1, 5, 4, 6, 12], [3, 3, 3, 12, 4], { padding: 'valid', strides: [1, 2, 2] }],
+    [[1, 4, 3, 7, 8], [1, 2, 5, 8, 12], { padding: 'same', dilation: [1, 1, 2] }],
   ] as [number[], number[], Opts][]) {
     t(`gradients x[${xs}] w[${ws}] ${JSON.stringify(o)} (${variant})`, () =>
       withConvVariant(variant, () =>
@@ -173,6 +179,38 @@ t(
     );
   },
 );
+
+t('the direct weight gradient reads x and dy as vec4s where its channels and blocks are multiples of 4', async () => {
+  // The weight-gradient kernels a conv3d(x, w) gradient dispatches, with their constants.
+  const kernelsOf = (CI: number, CO: number) => {
+    const x = vg.randomNormal([1, 5, 5, 5, CI], { seed: 1 });
+    const w = vg.randomNormal([3, 3, 3, CI, CO], { seed: 2 });
+    return withConvVariant('direct', async () => {
+      const run = await engine.backend.profileKernels(() =>
+        vg.tidy(() => {
+          vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [w]);
+        }),
+      );
+      x.dispose();
+      w.dispose();
+      return run?.map((e) => e.kernel).filter((k) => k.startsWith('conv3d_grad_weight')) ?? null;
+    });
+  };
+  const widths = async (CI: number, CO: number) =>
+    (await kernelsOf(CI, CO))?.map((k) => (JSON.parse(k.slice(k.indexOf('{'))) as { VW: number }).VW) ?? null;
+  const cases: [number, number, number][] = [
+    [8, 16, 4],
+    [12, 4, 4],
+    [4, 6, 1],
+    [6, 8, 1],
+    [1, 16, 1],
+  ];
+  for (const [CI, CO, VW] of cases) {
+    const found = await widths(CI, CO);
+    if (found === null) return;
+    assert.equal(found, [VW], `${CI} -> ${CO} channels`);
+  }
+});
 
 // Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
 // subgroup form loads in several rounds of 8 lanes.

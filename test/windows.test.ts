@@ -223,6 +223,13 @@ const cases: Case[] = [
     window: 24 * KiB,
   },
   {
+    name: "conv3d 'same' over channels in multiples of 4 (the weight gradient's vec4 reads)",
+    inputs: [nd([2, 24, 8, 7, 4], 36), nd([3, 3, 3, 4, 8], 37), nd([8], 38)],
+    run: (x, w, b) => vg.conv3d(x, w, { padding: 'same', bias: b }),
+    oracle: (x, w, b) => fusedOracle(x, w, b, { padding: 'same' }, false),
+    window: 24 * KiB,
+  },
+  {
     name: "conv3d stride 2 'same'",
     inputs: [nd([1, 24, 16, 16, 2], 27), nd([3, 3, 3, 2, 4], 28)],
     run: (x, w) => vg.conv3d(x, w, { padding: 'same', strides: 2 }),

@@ -62,7 +62,8 @@ const CONV3D_GRAD_WEIGHT = defineKernel({
   preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'dy', 'partial'],
-  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4'],
+  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4', 'VW'],
+  aliases: ['V'],
 });
 
 /** dL/dx of conv3d from dy (B, OX, OY, OZ, Cout). */
@@ -189,13 +190,16 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
     return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
   });
   const [KZ, SZ, DZ] = [g.kernel[2], g.strides[2], g.dilation[2]];
+  // x and dy read as vec4s where every load is 4 whole channels (window bases are multiples of 64).
+  const VW = g.CI % 4 === 0 && g.CO % 4 === 0 && CIB % 4 === 0 ? 4 : 1;
   for (const win of windows) {
     const [[x0, x1], [y0, y1]] = win.ranges;
     dispatch(CONV3D_GRAD_WEIGHT, {
       params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
       bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
       workgroups: win.w1 - win.w0,
-      consts: { KZ, SZ, DZ, CIB, COB4 },
+      consts: { KZ, SZ, DZ, CIB, COB4, VW },
+      aliases: { V: VW === 4 ? 'vec4<f32>' : 'f32' },
     });
   }
   return partial;

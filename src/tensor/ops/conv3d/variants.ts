@@ -124,10 +124,12 @@ export const convBlocks = {
    * The weight gradient, whose invocations each own KZ · CIB · COB4 vec4 accumulators: per output
    * voxel CIB input and 4 · COB4 dy loads feed KZ · CIB · 4 · COB4 multiply-adds. Measured on
    * lavapipe (3×3×3, 16 to 64 channels): 8 × 8 channels is as fast as 16 × 8, 8 × 16 or 4 × 16,
-   * while 32 × 8 (192 vec4 accumulators) runs 4-5× slower; hence at most 48.
+   * while 32 × 8 (192 vec4 accumulators) runs 4-5× slower; hence at most 48. With CI a multiple
+   * of 4, CIB is one too where it can be, so the kernel reads the input as vec4s.
    */
   weight(CI: number, CO: number, KZ: number): WeightBlocks {
     const COB4 = Math.min(Math.ceil(CO / 4), 2);
-    return { CIB: Math.max(1, Math.min(CI, 8, Math.floor(48 / (KZ * COB4)))), COB4 };
+    const CIB = Math.max(1, Math.min(CI, 8, Math.floor(48 / (KZ * COB4))));
+    return { CIB: CI % 4 === 0 && CIB >= 4 ? CIB - (CIB % 4) : CIB, COB4 };
   },
 };
