@@ -6,9 +6,14 @@
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
-//   1 src     storage read  array<u32>: raw 32-bit words of an int32 or float32 tensor
-//   2 dst     storage rw    array<u32>
-// Params: n (iteration runs), rank (<= 8), src_offset, dst_offset (element offsets),
+//   1 src     storage read  array<W>: raw 32-bit words of an int32 or float32 tensor, one word a
+//                                     W = u32, or four where W = vec4<u32>
+//   2 dst     storage rw    array<W>
+// W = vec4<u32> where runs, offsets and the strides of the outer axes are all multiples of 4
+// words (a channels-last concat or slice of 4k channels): the host then gives offsets, strides
+// and run in units of W, while shapes, extents and padding stay in coordinates. On lavapipe,
+// which loads storage lane by lane, a word costs a third less read as part of a vec4.
+// Params: n (iteration runs), rank (<= 8), src_offset, dst_offset (offsets in units of W),
 //   pad_bits (the pad value's 32-bit pattern), shape (iteration dims), src_shape (valid source
 //   extent per dim, for padding), src_strides, pad_lo (leading pad per dim), dst_strides, run
 //   (elements per run: the host merges the innermost axes that are contiguous and unpadded in
@@ -31,9 +36,11 @@ struct Params {
   run: u32,
 }
 
+alias W = u32;
+
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(1) var<storage, read> src: array<W>;
+@group(0) @binding(2) var<storage, read_write> dst: array<W>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -58,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     s_off = s_off + sc * params.src_strides[q][e];
   }
   if (!inside) {
-    for (var j = 0u; j < params.run; j++) { dst[d_off + j] = params.pad_bits; }
+    for (var j = 0u; j < params.run; j++) { dst[d_off + j] = W(params.pad_bits); }
     return;
   }
   for (var j = 0u; j < params.run; j++) { dst[d_off + j] = src[s_off + j]; }

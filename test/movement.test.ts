@@ -1,5 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { coalesceAxes, copyWidth } from '../src/tensor/ops/strided_copy.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import * as O from './oracle.js';
@@ -64,6 +65,60 @@ t('pad and concat', async () => {
   );
 });
 
+t('a copy moves vec4s of words only where its run, offsets and outer strides are whole vec4s', () => {
+  assert.is(copyWidth(16, [0, 8], [112, 4, 24, 96]), 4);
+  assert.is(copyWidth(16, [-8, 4], [112, 4]), 4, 'an offset before the bound window');
+  assert.is(copyWidth(16, [0, 3], [112, 19]), 1, 'a destination offset of 3 words');
+  assert.is(copyWidth(6, [0, 0], [12, 12]), 1, 'runs of 6 words');
+  assert.is(copyWidth(8, [0, 0], [12, 10]), 1, 'an outer stride of 10 words');
+  assert.is(copyWidth(1, [0, 0], []), 1);
+});
+
+t('a copy iterates neighbouring axes as one where one index walks both in both tensors', () => {
+  const plan = (shape: number[], srcStrides: number[], dstStrides: number[], padLo?: number[], srcShape?: number[]) =>
+    coalesceAxes({
+      shape,
+      srcOffset: 0,
+      srcShape: srcShape ?? shape,
+      srcStrides,
+      padLo: padLo ?? shape.map(() => 0),
+      padBits: 0,
+      dstOffset: 0,
+      dstStrides,
+    });
+  // The second half of a channel concat of (2, 4, 5, 6, 16) volumes into 32 channels.
+  const cat = plan([2, 4, 5, 6, 16], [1920, 480, 96, 16, 1], [3840, 960, 192, 32, 1]);
+  assert.equal(
+    [cat.shape, cat.srcStrides, cat.dstStrides],
+    [
+      [240, 16],
+      [16, 1],
+      [32, 1],
+    ],
+  );
+  // A broadcast over the two outer axes into a contiguous tensor.
+  const wide = plan([3, 4, 5], [0, 0, 1], [20, 5, 1]);
+  assert.equal(
+    [wide.shape, wide.srcStrides, wide.dstStrides],
+    [
+      [12, 5],
+      [0, 1],
+      [5, 1],
+    ],
+  );
+  // A transpose keeps its axes; a padded axis merges with neither neighbour.
+  assert.equal(plan([4, 5, 6], [6, 24, 1], [30, 6, 1]).shape, [4, 5, 6]);
+  const padded = plan([2, 6, 5, 3], [60, 15, 3, 1], [90, 15, 3, 1], [0, 1, 0, 0], [2, 4, 5, 3]);
+  assert.equal(
+    [padded.shape, padded.padLo, padded.srcShape],
+    [
+      [2, 6, 15],
+      [0, 1, 0],
+      [2, 4, 15],
+    ],
+  );
+});
+
 t('slices and concats along outer axes are device copies of contiguous runs, equal to the oracle', async () => {
   const [a, b] = [randomNd([2, 5, 6, 7, 3], 1), randomNd([2, 4, 6, 7, 3], 2)];
   const before = vg.memory().dispatches;
@@ -119,6 +174,26 @@ t(
       await assertClose(vg.pad(toGpu(v), [[1, 2]], 3), O.pad(v, [[1, 2]], 3), { atol: 0, rtol: 0 });
       const m = randomNd([4, 3], 11);
       await assertClose(vg.concat([toGpu(m), toGpu(m)], 1), O.concat([m, m], 1), { atol: 0, rtol: 0 });
+      // Runs of 4k channels at offsets of 4k words move as vec4s: a concat of 8 and 16 channels,
+      // a slice of channels [4, 20), outer axes padded around runs of 8 channels (int32 too).
+      const c = randomNd([2, 5, 6, 7, 8], 12);
+      const wide = vg.concat([toGpu(c), toGpu(b)], -1);
+      await assertClose(wide, O.concat([c, b], 4), { atol: 0, rtol: 0 });
+      await assertClose(
+        vg.slice(wide, [0, 1, 0, 2, 4], [2, 3, 6, 4, 16]),
+        O.slice(O.concat([c, b], 4), [0, 1, 0, 2, 4], [2, 3, 6, 4, 16]),
+        { atol: 0, rtol: 0 },
+      );
+      const outer: [number, number][] = [
+        [1, 0],
+        [0, 2],
+        [1, 1],
+        [2, 0],
+        [0, 0],
+      ];
+      await assertClose(vg.pad(toGpu(c), outer, -3), O.pad(c, outer, -3), { atol: 0, rtol: 0 });
+      const ci = c.map((x) => Math.round(x * 1000));
+      await assertClose(vg.pad(toGpu(ci, 'int32'), outer, 7), O.pad(ci, outer, 7), { atol: 0, rtol: 0 });
     };
     await check();
     const saved = vg.flags.maxBindingWindowBytes;

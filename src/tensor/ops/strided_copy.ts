@@ -31,7 +31,16 @@ const STRIDED_COPY = defineKernel({
     run: 'u32',
   },
   bindings: ['src', 'dst'],
+  aliases: ['W'],
 });
+
+/**
+ * The words one kernel element moves: 4 (a vec4<u32>) where the run, both offsets and the strides
+ * of the outer axes are whole vec4s of words, else 1.
+ */
+export function copyWidth(run: number, offsets: readonly number[], outerStrides: readonly number[]): 1 | 4 {
+  return [run, ...offsets, ...outerStrides].every((v) => v % 4 === 0) ? 4 : 1;
+}
 
 export interface CopyPlan {
   /** The iteration box. */
@@ -116,13 +125,53 @@ export function stridedCopy(src: Tensor, dst: Tensor, plan: CopyPlan): void {
     dstOffset: plan.dstOffset ?? 0,
     dstStrides: plan.dstStrides ?? stridesOf(plan.shape),
   };
+  const q = coalesceAxes(p);
   // A few long contiguous runs are device copies (no kernel, and no binding limit).
-  const runs = contiguousRuns(p);
+  const runs = contiguousRuns(q);
   if (runs) {
     runs.src.forEach((s, i) => engine.backend.copy(src.buffer, s * 4, dst.buffer, runs.dst[i] * 4, runs.length * 4));
     return;
   }
-  copyBoxes(src, dst, mergeInnerRun(p));
+  copyBoxes(src, dst, mergeInnerRun(q));
+}
+
+/**
+ * The plan with neighbouring axes merged where one index walks both in both tensors (unpadded,
+ * and each tensor's stride of the outer axis is its inner stride times the inner extent): a
+ * channel concat of (B, X, Y, Z, C) volumes iterates (B·X·Y·Z) runs, so the kernel divides once
+ * per run instead of once per axis (integer division is scalarised on software adapters).
+ */
+export function coalesceAxes(p: Required<CopyPlan>): Required<CopyPlan> {
+  const unpadded = (a: number): boolean => p.padLo[a] === 0 && p.srcShape[a] === p.shape[a];
+  const out = {
+    shape: [] as number[],
+    srcShape: [] as number[],
+    srcStrides: [] as number[],
+    padLo: [] as number[],
+    dstStrides: [] as number[],
+  };
+  for (let k = 0; k < p.shape.length; k++) {
+    const j = out.shape.length - 1;
+    if (
+      j >= 0 &&
+      unpadded(k) &&
+      unpadded(k - 1) &&
+      out.srcStrides[j] === p.srcStrides[k] * p.shape[k] &&
+      out.dstStrides[j] === p.dstStrides[k] * p.shape[k]
+    ) {
+      out.shape[j] *= p.shape[k];
+      out.srcShape[j] *= p.shape[k];
+      out.srcStrides[j] = p.srcStrides[k];
+      out.dstStrides[j] = p.dstStrides[k];
+      continue;
+    }
+    out.shape.push(p.shape[k]);
+    out.srcShape.push(p.srcShape[k]);
+    out.srcStrides.push(p.srcStrides[k]);
+    out.padLo.push(p.padLo[k]);
+    out.dstStrides.push(p.dstStrides[k]);
+  }
+  return { ...p, ...out };
 }
 
 /**
@@ -216,22 +265,28 @@ function launch(
   const [s0, s1] = e.src ? [alignDown(e.src[0]), e.src[1] + 1] : [0, 1];
   const [d0, d1] = [alignDown(e.dst[0]), e.dst[1] + 1];
   const dstOffset = p.dstOffset + lo.reduce((a, l, k) => a + l * p.dstStrides[k], 0) - d0;
+  // Offsets, strides and the run in kernel elements (the last axis, walked as one run, has
+  // coordinate 0 when the run is more than one element).
+  const outer = (strides: readonly number[]) => strides.slice(0, run > 1 ? last : strides.length);
+  const w = copyWidth(run, [p.srcOffset - s0, dstOffset], [...outer(p.srcStrides), ...outer(p.dstStrides)]);
+  const units = (strides: readonly number[]) => strides.map((v, k) => (run > 1 && k === last ? 0 : v / w));
   dispatch(STRIDED_COPY, {
     params: {
       n,
       rank: shape.length,
       // Offsets and padding may be negative relative to the box: the kernel's u32 arithmetic wraps.
-      src_offset: (p.srcOffset - s0) >>> 0,
-      dst_offset: dstOffset,
+      src_offset: ((p.srcOffset - s0) / w) >>> 0,
+      dst_offset: dstOffset / w,
       pad_bits: p.padBits,
       shape,
       src_shape: p.srcShape,
-      src_strides: p.srcStrides,
+      src_strides: units(p.srcStrides),
       pad_lo: p.padLo.map((v, k) => (v - lo[k]) >>> 0),
-      dst_strides: p.dstStrides,
-      run,
+      dst_strides: units(p.dstStrides),
+      run: run / w,
     },
     bindings: { src: bindRange(src, s0, s1), dst: bindRange(dst, d0, d1) },
     workgroups: workgroups(n, 256),
+    aliases: { W: w === 4 ? 'vec4<u32>' : 'u32' },
   });
 }
