@@ -62,6 +62,9 @@ t('groupNorm (and instance norm as groups = channels): forward and gradients', a
     [[2, 3, 4, 3, 6], 3],
     [[1, 5, 3, 3, 4], 4],
     [[2, 3, 3, 3, 2], 1],
+    // Channels in multiples of 4, read as vec4s, with groups of 4 and of 2 channels.
+    [[2, 3, 2, 3, 12], 3],
+    [[1, 4, 3, 2, 8], 4],
   ] as [number[], number][]) {
     const C = xs[4];
     const x = randomNd(xs, 11);
@@ -82,28 +85,29 @@ t('groupNorm (and instance norm as groups = channels): forward and gradients', a
   }
 });
 
-t('groupNorm with a fused relu: forward and gradients', async () => {
-  const x = randomNd([2, 3, 4, 3, 6], 21);
-  const gamma = randomNd([6], 22, 0.5, 1.5);
-  const beta = randomNd([6], 23);
-  const relu = (y: Nd): Nd =>
-    new Nd(
-      y.shape,
-      y.data.map((v) => Math.max(v, 0)),
+for (const C of [6, 8])
+  t(`groupNorm with a fused relu: forward and gradients (${C} channels)`, async () => {
+    const x = randomNd([2, 3, 4, 3, C], 21);
+    const gamma = randomNd([C], 22, 0.5, 1.5);
+    const beta = randomNd([C], 23);
+    const relu = (y: Nd): Nd =>
+      new Nd(
+        y.shape,
+        y.data.map((v) => Math.max(v, 0)),
+      );
+    await assertClose(
+      vg.groupNorm(toGpu(x), toGpu(gamma), toGpu(beta), { groups: C / 2, activation: 'relu' }),
+      relu(groupNormOracle(x, gamma, beta, C / 2)),
+      { atol: 1e-4, rtol: 1e-4 },
     );
-  await assertClose(
-    vg.groupNorm(toGpu(x), toGpu(gamma), toGpu(beta), { groups: 3, activation: 'relu' }),
-    relu(groupNormOracle(x, gamma, beta, 3)),
-    { atol: 1e-4, rtol: 1e-4 },
-  );
-  await checkGrad({
-    label: 'groupNorm + relu',
-    inputs: [x, gamma, beta],
-    gpu: (a, g, b) => vg.groupNorm(a, g, b, { groups: 3, activation: 'relu' }),
-    oracle: (a, g, b) => relu(groupNormOracle(a, g, b, 3)),
-    tol: 3e-3,
+    await checkGrad({
+      label: 'groupNorm + relu',
+      inputs: [x, gamma, beta],
+      gpu: (a, g, b) => vg.groupNorm(a, g, b, { groups: C / 2, activation: 'relu' }),
+      oracle: (a, g, b) => relu(groupNormOracle(a, g, b, C / 2)),
+      tol: 3e-3,
+    });
   });
-});
 
 t('groupNorm over many chunks of voxels, without gamma/beta, with a large offset, and for gamma alone', async () => {
   // 720 voxels per sample: 12 partial chunks of 60 merged by Chan's formula.

@@ -258,6 +258,13 @@ const cases: Case[] = [
     window: 4 * KiB,
   },
   {
+    name: 'groupNorm with gamma and beta over channels read as vec4s',
+    inputs: [nd([2, 9, 8, 7, 8], 39, -2, 3), nd([8], 40), nd([8], 41)],
+    run: (x, g, b) => vg.groupNorm(x, g, b, { groups: 2 }),
+    oracle: (x, g, b) => groupNormOracle(x, g, b, 2),
+    window: 8 * KiB,
+  },
+  {
     name: 'groupNorm with gamma and beta',
     inputs: [nd([2, 9, 8, 7, 6], 33, -2, 3), nd([6], 34), nd([6], 35)],
     run: (x, g, b) => vg.groupNorm(x, g, b, { groups: 3 }),

@@ -10,7 +10,7 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
-import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
+import { channelVectors, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -34,7 +34,7 @@ const GROUP_NORM_GRAD_STATS = defineKernel({
   source: groupNormGradStatsSource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['partial', 'gamma', 'coef', 'dparams'],
+  bindings: ['partial', 'gamma', 'stats', 'coef', 'dparams'],
 });
 
 const GROUP_NORM_GRAD_APPLY = defineKernel({
@@ -43,7 +43,9 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
   source: groupNormGradApplySource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'dy', 'stats', 'gamma', 'coef', 'dx'],
+  bindings: ['x', 'dy', 'coef', 'dx'],
+  consts: ['VW'],
+  aliases: ['V'],
 });
 
 /**
@@ -62,7 +64,8 @@ export function groupNormGrad(
     const { B, C, G } = layout;
     const params = layoutParams(layout);
     const partial = engine.empty([B, params.chunks, C, 2], 'float32');
-    const coef = engine.empty([B, G, 2], 'float32');
+    // The per-(sample, channel) coefficients of dx = a·dy + b·x + d.
+    const coef = engine.empty([B, 3, C], 'float32');
     const dparams = engine.empty([2, C], 'float32');
     for (const w of volumeWindows(layout, 'slot')) {
       dispatch(GROUP_NORM_GRAD_SUMS, {
@@ -78,7 +81,13 @@ export function groupNormGrad(
     }
     dispatch(GROUP_NORM_GRAD_STATS, {
       params,
-      bindings: { partial: bind(partial), gamma: bind(gamma ?? stats), coef: bind(coef), dparams: bind(dparams) },
+      bindings: {
+        partial: bind(partial),
+        gamma: bind(gamma ?? stats),
+        stats: bind(stats),
+        coef: bind(coef),
+        dparams: bind(dparams),
+      },
       workgroups: workgroups(B * G + C, 64),
     });
     partial.dispose();
@@ -91,12 +100,11 @@ export function groupNormGrad(
           bindings: {
             x: bindRange(x, ...w.range),
             dy: bindRange(dy, ...w.range),
-            stats: bind(stats),
-            gamma: bind(gamma ?? stats),
             coef: bind(coef),
             dx: bindRange(dx, ...w.range),
           },
           workgroups: w.workgroups,
+          ...channelVectors(C),
         });
       }
     }

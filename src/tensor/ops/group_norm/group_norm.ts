@@ -20,7 +20,7 @@ import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
 import { mul, step } from '../elementwise/index.js';
 import { groupNormGrad } from './backward.js';
-import { type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
+import { channelVectors, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -43,7 +43,7 @@ const GROUP_NORM_STATS = defineKernel({
   source: groupNormStatsSource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['partial', 'stats'],
+  bindings: ['partial', 'stats', 'gamma', 'beta', 'coef'],
 });
 
 const GROUP_NORM_APPLY = defineKernel({
@@ -52,8 +52,10 @@ const GROUP_NORM_APPLY = defineKernel({
   source: groupNormApplySource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'stats', 'gamma', 'beta', 'y'],
+  bindings: ['x', 'coef', 'y'],
   overrides: ['ACT'],
+  consts: ['VW'],
+  aliases: ['V'],
 });
 
 export interface GroupNormOptions {
@@ -110,27 +112,31 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
         workgroups: w.workgroups,
       });
     }
+    // The per-(sample, channel) scale and shift the output pass reads. Without gamma or beta the
+    // kernel reads neither; the partial sums stand in for the binding.
+    const coef = engine.empty([layout.B, 2, C], 'float32');
     dispatch(GROUP_NORM_STATS, {
       params,
-      bindings: { partial: bind(partial), stats: bind(st) },
+      bindings: {
+        partial: bind(partial),
+        stats: bind(st),
+        gamma: bind(gamma ?? partial),
+        beta: bind(beta ?? partial),
+        coef: bind(coef),
+      },
       workgroups: workgroups(layout.B * G, 64),
     });
     partial.dispose();
-    // Without gamma or beta the kernel reads neither; the stats stand in for the binding.
     for (const w of volumeWindows(layout, 'voxel')) {
       dispatch(GROUP_NORM_APPLY, {
         params: w.params,
-        bindings: {
-          x: bindRange(x, ...w.range),
-          stats: bind(st),
-          gamma: bind(gamma ?? st),
-          beta: bind(beta ?? st),
-          y: bindRange(out, ...w.range),
-        },
+        bindings: { x: bindRange(x, ...w.range), coef: bind(coef), y: bindRange(out, ...w.range) },
         workgroups: w.workgroups,
         overrides: { ACT: activation === 'relu' ? 1 : 0 },
+        ...channelVectors(C),
       });
     }
+    coef.dispose();
     return [out, st];
   });
   stats.dispose();

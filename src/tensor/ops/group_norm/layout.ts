@@ -101,3 +101,13 @@ export function volumeWindows(l: GroupNormLayout, per: 'voxel' | 'slot'): Volume
     range: w.ranges[0],
   }));
 }
+
+/**
+ * The element type of the per-voxel kernels (group_norm_apply.wgsl, group_norm_grad_apply.wgsl):
+ * vec4s of channels where C is a multiple of 4 (window bases are multiples of 64 elements).
+ */
+export function channelVectors(C: number): { consts: { VW: number }; aliases: { V: string } } {
+  return C % 4 === 0
+    ? { consts: { VW: 4 }, aliases: { V: 'vec4<f32>' } }
+    : { consts: { VW: 1 }, aliases: { V: 'f32' } };
+}
