@@ -2,6 +2,7 @@
 // capped (flags.maxBindingWindowBytes) so that each op splits its work into several dispatches,
 // and then the forward pass must match the float64 oracle and the gradients must match those of
 // the same op run in one binding (themselves checked against finite differences elsewhere).
+import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { GEMM_TILES } from '../src/tensor/ops/conv3d/variants.js';
@@ -287,6 +288,75 @@ for (const c of cases) t(c.name, () => check(c));
 for (const c of cases.filter((k) => k.name.startsWith('conv3d')))
   for (const variant of Object.keys(GEMM_TILES))
     t(`${c.name} (${variant})`, () => withConvVariant(variant, () => check(c)));
+
+// Data movement in random binding windows against the oracle (fast-check): slices, pads,
+// concatenations along any axis, transposes and broadcasts of float32 and int32 tensors whose
+// runs of contiguous elements (merged across axes) the windows cut anywhere, at any offset.
+const COPY_RUNS = Number(process.env.VOXGRAD_COPY_RUNS ?? 120);
+t(`data movement in random binding windows equals the oracle (${COPY_RUNS} generated copies)`, async () => {
+  const dim = fc.integer({ min: 1, max: 6 });
+  const shapeArb = fc.tuple(fc.array(dim, { minLength: 0, maxLength: 3 }), fc.integer({ min: 1, max: 40 }));
+  const copyArb = fc.record({
+    shape: shapeArb.map(([outer, last]) => [...outer, last]),
+    op: fc.constantFrom('slice', 'pad', 'concat', 'transpose', 'broadcast'),
+    int: fc.boolean(),
+    window: fc.constantFrom(0, 256, 512, 1024, 2048, 4096),
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(copyArb, async ({ shape, op, int, window, seed }) => {
+      const r = rng(seed);
+      const pick = (n: number): number => Math.floor(r() * n);
+      const host = randomNd(shape, seed, -1, 1).map((v) => (int ? Math.round(v * 1000) : v));
+      const dtype = int ? 'int32' : 'float32';
+      let run: (x: vg.Tensor) => vg.Tensor;
+      let expected: Nd;
+      if (op === 'slice') {
+        const begin = shape.map((d) => pick(d));
+        const size = shape.map((d, k) => 1 + pick(d - begin[k]!));
+        run = (x) => vg.slice(x, begin, size);
+        expected = O.slice(host, begin, size);
+      } else if (op === 'pad') {
+        const p = shape.map(() => [pick(3), pick(3)] as [number, number]);
+        run = (x) => vg.pad(x, p, 7);
+        expected = O.pad(host, p, 7);
+      } else if (op === 'concat') {
+        const axis = pick(shape.length);
+        const other = randomNd(
+          shape.map((d, k) => (k === axis ? 1 + pick(5) : d)),
+          seed + 1,
+          -1,
+          1,
+        ).map((v) => (int ? Math.round(v * 1000) : v));
+        run = (x) => vg.concat([x, toGpu(other, dtype), x], axis);
+        expected = O.concat([host, other, host], axis);
+      } else if (op === 'transpose') {
+        const perm = shape.map((_, k) => k).sort(() => r() - 0.5);
+        run = (x) => vg.transpose(x, perm);
+        expected = O.transpose(host, perm);
+      } else {
+        const target = [1 + pick(4), ...shape];
+        run = (x) => vg.broadcastTo(x, target);
+        expected = O.broadcastTo(host, target);
+      }
+      vg.flags.maxBindingWindowBytes = window;
+      try {
+        const x = toGpu(host, dtype);
+        const y = vg.tidy(() => run(x));
+        await assertClose(y, expected, {
+          atol: 0,
+          rtol: 0,
+          label: `${op} of ${dtype} [${shape}] in ${window}-byte windows`,
+        });
+        x.dispose();
+        y.dispose();
+      } finally {
+        vg.flags.maxBindingWindowBytes = 0;
+      }
+    }),
+    { numRuns: COPY_RUNS, seed: 7 },
+  );
+});
 
 t('cast float32 -> int32 -> float32 in windows', async () => {
   const x = nd([5000], 40, -50, 50);

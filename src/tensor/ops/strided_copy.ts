@@ -265,23 +265,26 @@ function launch(
   const [s0, s1] = e.src ? [alignDown(e.src[0]), e.src[1] + 1] : [0, 1];
   const [d0, d1] = [alignDown(e.dst[0]), e.dst[1] + 1];
   const dstOffset = p.dstOffset + lo.reduce((a, l, k) => a + l * p.dstStrides[k], 0) - d0;
-  // Offsets, strides and the run in kernel elements (the last axis, walked as one run, has
-  // coordinate 0 when the run is more than one element).
-  const outer = (strides: readonly number[]) => strides.slice(0, run > 1 ? last : strides.length);
-  const w = copyWidth(run, [p.srcOffset - s0, dstOffset], [...outer(p.srcStrides), ...outer(p.dstStrides)]);
-  const units = (strides: readonly number[]) => strides.map((v, k) => (run > 1 && k === last ? 0 : v / w));
+  // Offsets, strides and the run in kernel elements. A last axis walked as one run has kernel
+  // coordinate 0 in both tensors, so where the box starts along it goes into the offsets (the
+  // destination's already holds it).
+  const walked = run > 1;
+  const outer = (strides: readonly number[]) => strides.slice(0, walked ? last : strides.length);
+  const srcOffset = p.srcOffset - s0 + (walked ? lo[last]! * p.srcStrides[last]! : 0);
+  const w = copyWidth(run, [srcOffset, dstOffset], [...outer(p.srcStrides), ...outer(p.dstStrides)]);
+  const units = (strides: readonly number[]) => strides.map((v, k) => (walked && k === last ? 0 : v / w));
   dispatch(STRIDED_COPY, {
     params: {
       n,
       rank: shape.length,
       // Offsets and padding may be negative relative to the box: the kernel's u32 arithmetic wraps.
-      src_offset: ((p.srcOffset - s0) / w) >>> 0,
+      src_offset: (srcOffset / w) >>> 0,
       dst_offset: dstOffset / w,
       pad_bits: p.padBits,
       shape,
       src_shape: p.srcShape,
       src_strides: units(p.srcStrides),
-      pad_lo: p.padLo.map((v, k) => (v - lo[k]) >>> 0),
+      pad_lo: p.padLo.map((v, k) => (walked && k === last ? 0 : v - lo[k]) >>> 0),
       dst_strides: units(p.dstStrides),
       run: run / w,
     },
