@@ -1,10 +1,8 @@
 // group_norm_grad_stats.wgsl — backward, pass 2 of 3: sums the chunk partials (fixed order,
 // deterministic) into
-//   per (b, g): m_dy = Σ γ_c·dy / (N · CG), m_dyx = Σ γ_c·dy·x̂ / (N · CG) over the group's values,
-//               folded with the group's mean and rstd into the per-channel coefficients of
-//               dx = rstd · (γ_c·dy − m_dy − x̂ · m_dyx) = a·dy + b·x + d that
-//               group_norm_grad_apply.wgsl reads: a = rstd·γ_c, b = −rstd²·m_dyx,
-//               d = rstd · (mean · rstd · m_dyx − m_dy), and
+//   per (b, g): m_dy, m_dyx = (Σ γ_c·dy, Σ γ_c·dy·x̂) / (N · CG) over the group's values, written
+//               with the group's mean and rstd beside each of its channels for the input-gradient
+//               pass (group_norm_grad_apply.wgsl), which loads them as vec4s of channels, and
 //   per c:      dgamma = Σ_b Σ dy·x̂, dbeta = Σ_b Σ dy.
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
@@ -12,7 +10,7 @@
 //   1 partial  storage read  array<f32>  (B, chunks, C, 2) from group_norm_grad_sums.wgsl
 //   2 gamma    storage read  array<f32>  (C), read only when params.affine bit 0 is set
 //   3 stats    storage read  array<f32>  (B, G, 2) from the forward pass: mean, rstd
-//   4 coef     storage rw    array<f32>  (B, 3, C): a, then b, then d
+//   4 chan     storage rw    array<f32>  (B, 4, C): each channel's group mean, rstd, m_dy, m_dyx
 //   5 dparams  storage rw    array<f32>  (2, C): dgamma then dbeta
 // Workgroup: 64 threads. Dispatch: ceil((B·G + C) / 64) workgroups: invocations [0, B·G) each
 // reduce one (b, g), the next C each one channel.
@@ -20,7 +18,7 @@
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(4) var<storage, read_write> chan: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dparams: array<f32>;
 
 fn channel_sums(b: u32, c: u32) -> vec2<f32> {
@@ -48,16 +46,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       s += gc * channel_sums(b, c);
     }
     let m = f32(params.N * CG);
-    let m_dy = s.x / m;
-    let m_dyx = s.y / m;
-    let mean = stats[2u * i];
-    let rstd = stats[2u * i + 1u];
+    let values = vec4<f32>(stats[2u * i], stats[2u * i + 1u], s.x / m, s.y / m);
     for (var c = g * CG; c < (g + 1u) * CG; c++) {
-      var gc = 1.0;
-      if ((params.affine & 1u) != 0u) { gc = gamma[c]; }
-      coef[3u * b * params.C + c] = rstd * gc;
-      coef[(3u * b + 1u) * params.C + c] = -rstd * rstd * m_dyx;
-      coef[(3u * b + 2u) * params.C + c] = rstd * (mean * rstd * m_dyx - m_dy);
+      for (var q = 0u; q < 4u; q++) { chan[(4u * b + q) * params.C + c] = values[q]; }
     }
   } else if (i < groups + params.C) {
     let c = i - groups;

@@ -1,23 +1,18 @@
 // group_norm_stats.wgsl — forward, pass 2 of 3: merges the chunk moments of the CG channels of a
 // group (Chan's parallel formula, in a fixed order: deterministic) into the group's mean and
-// 1 / sqrt(variance + eps), and folds them with gamma and beta into the per-channel coefficients
-// group_norm_apply.wgsl reads: scale = rstd · gamma[c], shift = beta[c] − mean · scale.
+// 1 / sqrt(variance + eps), and writes both beside each channel of the group for the output pass
+// (group_norm_apply.wgsl), which then loads them as vec4s of channels.
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
 //   1 partial  storage read  array<f32>  (B, chunks, C, 2) from group_norm_moments.wgsl
 //   2 stats    storage rw    array<f32>  (B, G, 2): mean, rstd (saved for the gradient)
-//   3 gamma    storage read  array<f32>  (C), read only when params.affine bit 0 is set (else any
-//                                        buffer is bound)
-//   4 beta     storage read  array<f32>  (C), read only when bit 1 is set
-//   5 coef     storage rw    array<f32>  (B, 2, C): scale, then shift
+//   3 chan     storage rw    array<f32>  (B, 2, C): each channel's group mean, then its rstd
 // Workgroup: 64 threads. Dispatch: ceil(B·G / 64) workgroups; one (b, g) per invocation.
 
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(3) var<storage, read> gamma: array<f32>;
-@group(0) @binding(4) var<storage, read> beta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(3) var<storage, read_write> chan: array<f32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -47,11 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   stats[2u * i] = mean;
   stats[2u * i + 1u] = rstd;
   for (var c = g * CG; c < (g + 1u) * CG; c++) {
-    var scale = rstd;
-    if ((params.affine & 1u) != 0u) { scale *= gamma[c]; }
-    var shift = 0.0;
-    if ((params.affine & 2u) != 0u) { shift = beta[c]; }
-    coef[2u * b * params.C + c] = scale;
-    coef[(2u * b + 1u) * params.C + c] = shift - mean * scale;
+    chan[2u * b * params.C + c] = mean;
+    chan[(2u * b + 1u) * params.C + c] = rstd;
   }
 }

@@ -134,6 +134,17 @@ t('groupNorm over many chunks of voxels, without gamma/beta, with a large offset
     atol: 2e-3,
     rtol: 1e-3,
   });
+  // The output is (x − mean) · rstd · gamma + beta in that order: a gamma near float32's largest
+  // value stays finite (folding rstd · gamma and beta − mean · rstd · gamma first would overflow).
+  const huge = new Nd([4], Float64Array.from([1e38, 1, 2, 1e37]));
+  const shifted = new Nd(
+    x.shape,
+    x.data.map((v) => 5 + v),
+  );
+  const hugeOut = vg.groupNorm(toGpu(shifted), toGpu(huge), toGpu(zeros), { groups: 2 });
+  const [hugeValues] = await vg.readAll([hugeOut]);
+  assert.ok(hugeValues!.every(Number.isFinite), 'every output finite');
+  await assertClose(hugeOut, groupNormOracle(shifted, huge, zeros, 2), { atol: 1e33, rtol: 1e-4 });
   // Only gamma's gradient asked for: dx is never computed, dbeta is freed.
   const small = randomNd([1, 3, 3, 2, 4], 22);
   const gamma = randomNd([4], 23, 0.5, 1.5);

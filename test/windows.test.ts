@@ -266,6 +266,17 @@ const cases: Case[] = [
     window: 8 * KiB,
   },
   {
+    name: 'groupNorm with gamma, beta and relu over blocks of 4 voxels an invocation',
+    inputs: [nd([2, 9, 8, 8, 4], 42, -2, 3), nd([4], 43), nd([4], 44)],
+    run: (x, g, b) => vg.groupNorm(x, g, b, { groups: 2, activation: 'relu' }),
+    oracle: (x, g, b) =>
+      new Nd(
+        x.shape,
+        groupNormOracle(x, g, b, 2).data.map((v) => Math.max(v, 0)),
+      ),
+    window: 12 * KiB,
+  },
+  {
     name: 'groupNorm with gamma and beta',
     inputs: [nd([2, 9, 8, 7, 6], 33, -2, 3), nd([6], 34), nd([6], 35)],
     run: (x, g, b) => vg.groupNorm(x, g, b, { groups: 3 }),

@@ -10,7 +10,7 @@ import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
-import { channelVectors, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
+import { applyVariant, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -34,7 +34,7 @@ const GROUP_NORM_GRAD_STATS = defineKernel({
   source: groupNormGradStatsSource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['partial', 'gamma', 'stats', 'coef', 'dparams'],
+  bindings: ['partial', 'gamma', 'stats', 'chan', 'dparams'],
 });
 
 const GROUP_NORM_GRAD_APPLY = defineKernel({
@@ -43,8 +43,8 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
   source: groupNormGradApplySource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'dy', 'coef', 'dx'],
-  consts: ['VW'],
+  bindings: ['x', 'dy', 'chan', 'gamma', 'dx'],
+  consts: ['VW', 'VPI'],
   aliases: ['V'],
 });
 
@@ -64,8 +64,9 @@ export function groupNormGrad(
     const { B, C, G } = layout;
     const params = layoutParams(layout);
     const partial = engine.empty([B, params.chunks, C, 2], 'float32');
-    // The per-(sample, channel) coefficients of dx = a·dy + b·x + d.
-    const coef = engine.empty([B, 3, C], 'float32');
+    // Each channel's group mean, rstd and gradient means, which the input-gradient pass loads as
+    // vec4s of channels.
+    const chan = engine.empty([B, 4, C], 'float32');
     const dparams = engine.empty([2, C], 'float32');
     for (const w of volumeWindows(layout, 'slot')) {
       dispatch(GROUP_NORM_GRAD_SUMS, {
@@ -85,7 +86,7 @@ export function groupNormGrad(
         partial: bind(partial),
         gamma: bind(gamma ?? stats),
         stats: bind(stats),
-        coef: bind(coef),
+        chan: bind(chan),
         dparams: bind(dparams),
       },
       workgroups: workgroups(B * G + C, 64),
@@ -94,21 +95,24 @@ export function groupNormGrad(
     let dx: Tensor | null = null;
     if (needX) {
       dx = engine.empty(x.shape, 'float32');
-      for (const w of volumeWindows(layout, 'voxel')) {
+      const { voxelsPerInvocation, consts, aliases } = applyVariant(layout);
+      for (const w of volumeWindows(layout, 'voxel', voxelsPerInvocation)) {
         dispatch(GROUP_NORM_GRAD_APPLY, {
           params: w.params,
           bindings: {
             x: bindRange(x, ...w.range),
             dy: bindRange(dy, ...w.range),
-            coef: bind(coef),
+            chan: bind(chan),
+            gamma: bind(gamma ?? chan),
             dx: bindRange(dx, ...w.range),
           },
           workgroups: w.workgroups,
-          ...channelVectors(C),
+          consts,
+          aliases,
         });
       }
     }
-    coef.dispose();
+    chan.dispose();
     const dgamma = engine.empty([C], 'float32');
     const dbeta = engine.empty([C], 'float32');
     engine.backend.copy(dparams.buffer, 0, dgamma.buffer, 0, C * 4);

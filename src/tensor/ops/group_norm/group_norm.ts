@@ -20,7 +20,7 @@ import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
 import { mul, step } from '../elementwise/index.js';
 import { groupNormGrad } from './backward.js';
-import { channelVectors, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
+import { applyVariant, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
 declare module '../../op.js' {
   interface OpAttrs {
@@ -43,7 +43,7 @@ const GROUP_NORM_STATS = defineKernel({
   source: groupNormStatsSource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['partial', 'stats', 'gamma', 'beta', 'coef'],
+  bindings: ['partial', 'stats', 'chan'],
 });
 
 const GROUP_NORM_APPLY = defineKernel({
@@ -52,9 +52,9 @@ const GROUP_NORM_APPLY = defineKernel({
   source: groupNormApplySource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'coef', 'y'],
+  bindings: ['x', 'chan', 'gamma', 'beta', 'y'],
   overrides: ['ACT'],
-  consts: ['VW'],
+  consts: ['VW', 'VPI'],
   aliases: ['V'],
 });
 
@@ -112,31 +112,33 @@ export function groupNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
         workgroups: w.workgroups,
       });
     }
-    // The per-(sample, channel) scale and shift the output pass reads. Without gamma or beta the
-    // kernel reads neither; the partial sums stand in for the binding.
-    const coef = engine.empty([layout.B, 2, C], 'float32');
+    // Each channel's group mean and rstd, which the output pass loads as vec4s of channels.
+    const chan = engine.empty([layout.B, 2, C], 'float32');
     dispatch(GROUP_NORM_STATS, {
       params,
-      bindings: {
-        partial: bind(partial),
-        stats: bind(st),
-        gamma: bind(gamma ?? partial),
-        beta: bind(beta ?? partial),
-        coef: bind(coef),
-      },
+      bindings: { partial: bind(partial), stats: bind(st), chan: bind(chan) },
       workgroups: workgroups(layout.B * G, 64),
     });
     partial.dispose();
-    for (const w of volumeWindows(layout, 'voxel')) {
+    // Without gamma or beta the kernel reads neither; the channel statistics stand in for the binding.
+    const { voxelsPerInvocation, consts, aliases } = applyVariant(layout);
+    for (const w of volumeWindows(layout, 'voxel', voxelsPerInvocation)) {
       dispatch(GROUP_NORM_APPLY, {
         params: w.params,
-        bindings: { x: bindRange(x, ...w.range), coef: bind(coef), y: bindRange(out, ...w.range) },
+        bindings: {
+          x: bindRange(x, ...w.range),
+          chan: bind(chan),
+          gamma: bind(gamma ?? chan),
+          beta: bind(beta ?? chan),
+          y: bindRange(out, ...w.range),
+        },
         workgroups: w.workgroups,
         overrides: { ACT: activation === 'relu' ? 1 : 0 },
-        ...channelVectors(C),
+        consts,
+        aliases,
       });
     }
-    coef.dispose();
+    chan.dispose();
     return [out, st];
   });
   stats.dispose();

@@ -76,14 +76,15 @@ export interface VolumeWindow {
 
 /**
  * The dispatches of a kernel over the (B, N, C) tensors, each binding them within one window:
- * `per: 'voxel'` for one invocation per voxel (apply), `per: 'slot'` for one per (b, chunk, c)
- * partial-sum slot (moments, gradient sums).
+ * `per: 'voxel'` for one invocation per block of `voxelsPerInvocation` voxels (the apply passes),
+ * `per: 'slot'` for one per (b, chunk, c) partial-sum slot (moments, gradient sums).
  */
-export function volumeWindows(l: GroupNormLayout, per: 'voxel' | 'slot'): VolumeWindow[] {
+export function volumeWindows(l: GroupNormLayout, per: 'voxel' | 'slot', voxelsPerInvocation = 1): VolumeWindow[] {
   const params = layoutParams(l);
-  const count = per === 'voxel' ? l.B * l.N : l.B * params.chunks * l.C;
+  const vpi = per === 'voxel' ? voxelsPerInvocation : 1;
+  const count = per === 'voxel' ? (l.B * l.N) / vpi : l.B * params.chunks * l.C;
   const voxelRange = (i0: number, i1: number): [number, number] => {
-    if (per === 'voxel') return [i0, i1];
+    if (per === 'voxel') return [i0 * vpi, i1 * vpi];
     // Slot i = (b · chunks + k) · C + c covers voxels [k · per_chunk, ...) of sample b.
     const [bk0, bk1] = [Math.floor(i0 / l.C), Math.floor((i1 - 1) / l.C)];
     const start = (bk: number, end: boolean): number => {
@@ -103,11 +104,17 @@ export function volumeWindows(l: GroupNormLayout, per: 'voxel' | 'slot'): Volume
 }
 
 /**
- * The element type of the per-voxel kernels (group_norm_apply.wgsl, group_norm_grad_apply.wgsl):
- * vec4s of channels where C is a multiple of 4 (window bases are multiples of 64 elements).
+ * How the per-voxel kernels (group_norm_apply.wgsl, group_norm_grad_apply.wgsl) read: vec4s of
+ * channels where C is a multiple of 4 (window bases are multiples of 64 elements), and 4 voxels
+ * an invocation, each channel block's statistics loaded once for them, where N is a multiple of 4
+ * (a block never spans two samples) and a workgroup's 256 voxels fit a binding window twice over.
  */
-export function channelVectors(C: number): { consts: { VW: number }; aliases: { V: string } } {
-  return C % 4 === 0
-    ? { consts: { VW: 4 }, aliases: { V: 'vec4<f32>' } }
-    : { consts: { VW: 1 }, aliases: { V: 'f32' } };
+export function applyVariant(l: GroupNormLayout): {
+  voxelsPerInvocation: number;
+  consts: { VW: number; VPI: number };
+  aliases: { V: string };
+} {
+  const VW = l.C % 4 === 0 ? 4 : 1;
+  const VPI = l.N % 4 === 0 && 2 * 256 * l.C <= bindingWindowElements() ? 4 : 1;
+  return { voxelsPerInvocation: VPI, consts: { VW, VPI }, aliases: { V: VW === 4 ? 'vec4<f32>' : 'f32' } };
 }
