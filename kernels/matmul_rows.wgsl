@@ -37,6 +37,39 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
+// acc[i · CB4 + j] += A[row i, k] · B[k, vec4 j] for the KR steps k from k0. In the last round
+// (`tail`) the steps past K add 0 · 0: their loads are clamped into the matrices, and 0 times a
+// clamped infinity would be NaN.
+fn accumulate(acc: ptr<function, array<vec4<f32>, RM * CB4>>, k0: u32, arow: array<u32, RM>,
+              bcol: array<vec4<u32>, CB4>, tail: bool) {
+  let bk = b_rows(k0, bcol);
+  if (KR == 1u) {
+    // One row of B a round: each value of A is loaded just before its products.
+    for (var i = 0u; i < RM; i++) {
+      let av = a[arow[i] + k0 * params.a_cs];
+      for (var j = 0u; j < CB4; j++) { (*acc)[i * CB4 + j] += av * bk[0][j]; }
+    }
+    return;
+  }
+  // Several rows a round (shuffled from a subgroup): the round's values of A are loaded first,
+  // then each vec4 of B is used across all RM rows. On lavapipe this order is 12-20% faster here
+  // at 512³-1024³, and 15-20% slower with one row a round.
+  var in_k: array<bool, KR>;
+  for (var r = 0u; r < KR; r++) { in_k[r] = !tail || k0 + r < params.K; }
+  var ak: array<array<f32, KR>, RM>;
+  for (var i = 0u; i < RM; i++) {
+    for (var r = 0u; r < KR; r++) {
+      ak[i][r] = select(0.0, a[arow[i] + min(k0 + r, params.K - 1u) * params.a_cs], in_k[r]);
+    }
+  }
+  for (var r = 0u; r < KR; r++) {
+    for (var j = 0u; j < CB4; j++) {
+      let bv = select(vec4<f32>(0.0), bk[r][j], in_k[r]);
+      for (var i = 0u; i < RM; i++) { (*acc)[i * CB4 + j] += ak[i][r] * bv; }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32, lanes: Lanes) {
@@ -60,17 +93,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     bcol[j] = b0 + min(n, vec4<u32>(params.N - 1u)) * params.b_cs;
   }
   var acc: array<vec4<f32>, RM * CB4>;
-  for (var k0 = 0u; k0 < params.K; k0 += KR) {
-    let bk = b_rows(k0, bcol);
-    for (var r = 0u; r < KR; r++) {
-      let k = k0 + r;
-      if (k >= params.K) { break; }
-      for (var i = 0u; i < RM; i++) {
-        let av = a[arow[i] + k * params.a_cs];
-        for (var j = 0u; j < CB4; j++) { acc[i * CB4 + j] += av * bk[r][j]; }
-      }
-    }
-  }
+  // Whole rounds of KR steps of K, then the rest of K in one round with a bound check.
+  let whole = params.K - params.K % KR;
+  for (var k0 = 0u; k0 < whole; k0 += KR) { accumulate(&acc, k0, arow, bcol, false); }
+  if (whole < params.K) { accumulate(&acc, whole, arow, bcol, true); }
   for (var i = 0u; i < RM; i++) {
     let row = m0 + i;
     if (row >= params.M) { break; }

@@ -169,6 +169,32 @@ t('softmax and logSoftmax: NaN lines, one or several +inf logits, -inf logits, o
   }
 });
 
+for (const variant of vg.tuning.families().matmul!)
+  t(`matmul (${variant}): an infinity in the last step of an odd K gives ±inf, not NaN`, async () => {
+    // Row blocks step over K several rows at a time and clamp the loads past K into the matrices:
+    // those steps must add nothing, not 0 · inf. Ordinary values elsewhere, so only the infinities'
+    // rows and columns of C are not finite.
+    const [M, K, N] = [18, 37, 20];
+    const a = specialNd([M, K], 21, 0);
+    const b = specialNd([K, N], 22, 0);
+    a.data[2 * K + K - 1] = Infinity;
+    b.data[(K - 1) * N + 3] = -Infinity;
+    const bt = O.transpose(b, [1, 0]);
+    vg.tuning.force('matmul', variant);
+    try {
+      await check('matmul', () => vg.matmul(toGpu(a), toGpu(b)), f32(O.matmul(a, b)), 1e-5, 1e-5);
+      await check(
+        'matmul, B transposed',
+        () => vg.matmul(toGpu(a), toGpu(bt), { transposeB: true }),
+        f32(O.matmul(a, b)),
+        1e-5,
+        1e-5,
+      );
+    } finally {
+      vg.tuning.force('matmul', null);
+    }
+  });
+
 t(
   'matmul, conv3d (with its fused relu), pooling and groupNorm carry NaN and infinities as the oracle does',
   async () => {
