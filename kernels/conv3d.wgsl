@@ -101,10 +101,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var xs: array<f32, ZWIN>;
         for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
         let wv = channel_weights(wb, ci, CIC, CO4);
-        for (var kz = 0u; kz < KZ; kz++) {
+        // Each accumulator takes its KZ products in a row (the same additions in the same order
+        // as taps outermost): the accumulators outnumber the registers, and on lavapipe one
+        // visit per accumulator and input channel, weights outermost, runs 10-15% faster.
+        for (var c = 0u; c < CB4; c++) {
           for (var j = 0u; j < VZ; j++) {
-            let xv = xs[j * SZ + kz * DZ];
-            for (var c = 0u; c < CB4; c++) { acc[j * CB4 + c] += xv * wv[kz * CB4 + c]; }
+            var s = acc[j * CB4 + c];
+            for (var kz = 0u; kz < KZ; kz++) { s += xs[j * SZ + kz * DZ] * wv[kz * CB4 + c]; }
+            acc[j * CB4 + c] = s;
           }
         }
       }
