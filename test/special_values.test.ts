@@ -216,6 +216,25 @@ t(
     // A window of -inf only stays -inf; a NaN anywhere in a window makes its max and mean NaN.
     const v = specialNd([1, 4, 4, 4, 2], 15, 0.08);
     for (let i = 0; i < 8; i++) v.data[i * 2] = -Infinity;
+    // The same over channels in fours (read as vec4s): a NaN stays in its own channel.
+    const v4 = specialNd([1, 4, 4, 4, 4], 16, 0.08);
+    for (let i = 0; i < 8; i++) v4.data[i * 4 + 1] = -Infinity;
+    for (const padding of ['same', 'valid'] as const) {
+      await check(
+        `maxPool3d ${padding}, 4 channels`,
+        () => vg.maxPool3d(toGpu(v4), { padding }),
+        poolOracle('max', v4, { poolSize: [2, 2, 2], padding }),
+        0,
+        0,
+      );
+      await check(
+        `avgPool3d ${padding}, 4 channels`,
+        () => vg.avgPool3d(toGpu(v4), { padding }),
+        f32(poolOracle('avg', v4, { poolSize: [2, 2, 2], padding })),
+        1e-5,
+        1e-6,
+      );
+    }
     for (const padding of ['same', 'valid'] as const) {
       await check(
         `maxPool3d ${padding}`,

@@ -1,10 +1,11 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
+import { windowSums } from '../src/tensor/ops/upsample.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
-import { groupNormOracle, type PoolOpts, poolOracle, upsampleOracle } from './volume_oracle.js';
+import { blockSumOracle, groupNormOracle, type PoolOpts, poolOracle, upsampleOracle } from './volume_oracle.js';
 
 const t = suite('pooling, upsampling, group norm (float64 oracle, finite differences)');
 t.before(setup);
@@ -18,6 +19,9 @@ const poolCases: [number[], PoolOpts][] = [
   // covers (the max gradient's scatter zeroes them).
   [[1, 7, 6, 8, 2], { poolSize: [2, 2, 2], strides: [3, 2, 3] }],
   [[2, 7, 5, 6, 2], { poolSize: [2, 1, 2], padding: 'valid' }],
+  // Channels in fours: the forward kernel takes 4 of a voxel an invocation, as vec4s.
+  [[1, 7, 5, 9, 4], { poolSize: [2, 2, 2], padding: 'same' }],
+  [[2, 5, 6, 7, 8], { poolSize: [3, 2, 2], strides: [1, 2, 3] }],
 ];
 for (const kind of ['max', 'avg'] as const) {
   for (const [xs, o] of poolCases) {
@@ -56,6 +60,42 @@ t('upSampling3d: nearest neighbour, odd sizes and unequal factors, with gradient
     });
   }
 });
+
+t(
+  "upSampling3d's gradient: block sums in one pass of the pooling kernel (NaN and infinities as the oracle), differentiable themselves",
+  async () => {
+    for (const [xs, f] of [
+      [
+        [2, 6, 4, 6, 4],
+        [2, 2, 2],
+      ],
+      // Unequal blocks, and extents they do not divide (the last partial blocks are left out).
+      [
+        [1, 7, 5, 9, 3],
+        [2, 1, 3],
+      ],
+    ] as [number[], number[]][]) {
+      const x = randomNd(xs, 12);
+      for (const [i, v] of [NaN, Infinity, -Infinity, Infinity].entries()) x.data[7 + 29 * i] = v;
+      await assertClose(windowSums(toGpu(x), f), blockSumOracle(x, f), { atol: 1e-6, rtol: 1e-6 });
+      await checkGrad({
+        label: 'windowSums',
+        inputs: [randomNd(xs, 14)],
+        gpu: (a) => windowSums(a, f),
+        oracle: (a) => blockSumOracle(a, f),
+      });
+    }
+    // The gradient is that one pass (the broadcast's rule reduced the three block axes one at a time).
+    const x = toGpu(randomNd([1, 4, 4, 4, 4], 13));
+    const dy = vg.fill([1, 8, 8, 8, 4], 1);
+    const before = vg.memory().dispatches;
+    const [g] = vg.grad(() => vg.upSampling3d(x, 2), [x], { dy });
+    const dispatches = vg.memory().dispatches - before;
+    await assertClose(g!, new Nd([1, 4, 4, 4, 4], new Float64Array(256).fill(8)), { atol: 0, rtol: 0 });
+    for (const t of [x, dy, g!]) t.dispose();
+    assert.equal(dispatches, 2, 'the forward copy, then one block sum');
+  },
+);
 
 t('groupNorm (and instance norm as groups = channels): forward and gradients', async () => {
   for (const [xs, G] of [

@@ -131,6 +131,23 @@ export function upsampleOracle(x: Nd, f: number[]): Nd {
   return new Nd([B, O[0], O[1], O[2], C], y);
 }
 
+/** The sum of each f-block of x (blocks that do not fit at the far end left out): upsampling's gradient. */
+export function blockSumOracle(x: Nd, f: number[]): Nd {
+  const [B, X, Y, Z, C] = x.shape;
+  const O = [Math.floor(X / f[0]), Math.floor(Y / f[1]), Math.floor(Z / f[2])];
+  const y = new Float64Array(B * O[0] * O[1] * O[2] * C);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < O[0] * f[0]; i++)
+      for (let j = 0; j < O[1] * f[1]; j++)
+        for (let k = 0; k < O[2] * f[2]; k++)
+          for (let c = 0; c < C; c++) {
+            const o =
+              (((b * O[0] + Math.floor(i / f[0])) * O[1] + Math.floor(j / f[1])) * O[2] + Math.floor(k / f[2])) * C + c;
+            y[o] += x.data[(((b * X + i) * Y + j) * Z + k) * C + c];
+          }
+  return new Nd([B, O[0], O[1], O[2], C], y);
+}
+
 export function groupNormOracle(x: Nd, gamma: Nd, beta: Nd, G: number, eps = 1e-5): Nd {
   const B = x.shape[0];
   const C = x.shape[x.shape.length - 1];

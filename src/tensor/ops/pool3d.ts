@@ -1,9 +1,11 @@
 /**
- * Max and average pooling over 3D windows of channels-last volumes (kernels/pool3d.wgsl), with
- * strides and 'same' / 'valid' padding as conv3d. Average pooling excludes padding from the
- * count; the max gradient goes to the first maximal tap of each window.
+ * Max and average pooling over 3D windows of channels-last volumes (kernels/pool3d.wgsl, their
+ * gradients kernels/pool3d_grad.wgsl), with strides and 'same' / 'valid' padding as conv3d.
+ * Average pooling excludes padding from the count; the max gradient goes to the first maximal tap
+ * of each window. The same kernel sums windows, for upsampling's gradient.
  */
 import pool3dSource from '../../../kernels/pool3d.wgsl';
+import pool3dGradSource from '../../../kernels/pool3d_grad.wgsl';
 import { argMessage, ValueError } from '../../errors.js';
 import { bindRange, dispatch, splitWorkgroups, workgroups } from '../dispatch.js';
 import { engine } from '../engine.js';
@@ -37,8 +39,10 @@ declare module '../op.js' {
   }
 }
 
-/** MODE of kernels/pool3d.wgsl: forward max / average, then their input gradients. */
-const MODE = { max: 0, avg: 1, maxGrad: 2, avgGrad: 3, maxGradScatter: 4 } as const;
+/** MODE of kernels/pool3d.wgsl. */
+const MODE = { max: 0, avg: 1, sum: 2 } as const;
+/** MODE of kernels/pool3d_grad.wgsl. */
+const GRAD_MODE = { max: 0, avg: 1, maxScatter: 2 } as const;
 
 const POOL3D = defineKernel({
   name: 'pool3d',
@@ -46,7 +50,19 @@ const POOL3D = defineKernel({
   source: pool3dSource,
   preludes: [NUMPY_FLOATS, CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
-  bindings: ['src', 'x', 'dst'],
+  bindings: ['x', 'y'],
+  overrides: ['MODE'],
+  consts: ['VW'],
+  aliases: ['V', 'VU'],
+});
+
+const POOL3D_GRAD = defineKernel({
+  name: 'pool3d_grad',
+  file: 'pool3d_grad.wgsl',
+  source: pool3dGradSource,
+  preludes: [NUMPY_FLOATS, CONV_GEOMETRY],
+  params: GEOMETRY_PARAMS,
+  bindings: ['dy', 'x', 'dx'],
   overrides: ['MODE'],
 });
 
@@ -73,43 +89,48 @@ function pool(name: 'maxPool3d' | 'avgPool3d', x: Tensor, options: Pool3dOptions
   return engine.run(name, [x], { geometry: g }, () => {
     const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
     if (y.size === 0) return y;
-    dispatchPerWindow(g, y.size, name === 'maxPool3d' ? MODE.max : MODE.avg, x, x, y);
+    poolForward(g, name === 'maxPool3d' ? MODE.max : MODE.avg, x, y);
     return y;
   });
 }
 
 /**
- * One invocation per output element (a window and a channel): a range of them reads the input
- * rows under its rows. `out` is output-shaped (the forward's y) or input-shaped (the scatter's dx).
+ * Work split by windows (a range of invocations reads the input rows under its output rows):
+ * `units` invocations of `per` elements of the output-shaped tensor (channels of one voxel),
+ * each window's binding ranges of the input- and output-shaped tensors to `run`.
  */
-function dispatchPerWindow(
+function perOutputWindows(
   g: Conv3dGeometry,
-  elements: number,
-  mode: number,
-  src: Tensor,
-  x: Tensor,
-  out: Tensor,
+  units: number,
+  per: number,
+  run: (w0: number, w1: number, input: [number, number], output: [number, number]) => void,
 ): void {
   const C = g.CO;
-  const windows = splitWorkgroups(workgroups(elements, 64), (w0, w1) => {
-    const [e0, e1] = [w0 * 64, Math.min(elements, w1 * 64)];
+  const windows = splitWorkgroups(workgroups(units, 64), (w0, w1) => {
+    const [e0, e1] = [w0 * 64 * per, Math.min(units, w1 * 64) * per];
     const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
     return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [e0, e1]];
   });
-  const scatter = mode === MODE.maxGradScatter;
   for (const win of windows) {
-    const [[x0, x1], [y0, y1]] = win.ranges;
-    dispatch(POOL3D, {
-      params: geometryParams(g, [], [win.w0 * 64, Math.min(elements, win.w1 * 64), x0, y0]),
-      bindings: {
-        src: bindRange(src, scatter ? y0 : x0, scatter ? y1 : x1),
-        x: bindRange(x, x0, x1),
-        dst: scatter ? bindRange(out, x0, x1) : bindRange(out, y0, y1),
-      },
-      workgroups: win.w1 - win.w0,
-      overrides: { MODE: mode },
-    });
+    const [input, output] = win.ranges as [[number, number], [number, number]];
+    run(win.w0, win.w1, input, output);
   }
+}
+
+/** y = the max, mean or sum of each window of x (kernels/pool3d.wgsl), 4 channels an invocation where C allows. */
+function poolForward(g: Conv3dGeometry, mode: number, x: Tensor, y: Tensor): void {
+  const VW = g.CO % 4 === 0 ? 4 : 1;
+  const units = y.size / VW;
+  perOutputWindows(g, units, VW, (w0, w1, [x0, x1], [y0, y1]) => {
+    dispatch(POOL3D, {
+      params: geometryParams(g, [], [w0 * 64, Math.min(units, w1 * 64), x0, y0]),
+      bindings: { x: bindRange(x, x0, x1), y: bindRange(y, y0, y1) },
+      workgroups: w1 - w0,
+      overrides: { MODE: mode },
+      consts: { VW },
+      aliases: VW === 4 ? { V: 'vec4<f32>', VU: 'vec4<u32>' } : { V: 'f32', VU: 'u32' },
+    });
+  });
 }
 
 /** Maximum over each window. */
@@ -122,6 +143,13 @@ export function avgPool3d(x: Tensor, options: Pool3dOptions = {}): Tensor {
   return pool('avgPool3d', x, options);
 }
 
+/** The sum of each window of x in one pass of the pooling kernel (the op is upsample.ts's windowSums). */
+export function poolSums(x: Tensor, g: Conv3dGeometry): Tensor {
+  const y = engine.empty([g.B, ...g.output, g.CO], 'float32');
+  if (y.size > 0) poolForward(g, MODE.sum, x, y);
+  return y;
+}
+
 /** dL/dx of a pooling from dy (and x, which the max gradient needs to find each maximum). */
 export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3dGeometry): Tensor {
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
@@ -131,7 +159,14 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
     if (kind === 'max' && dy.size > 0 && g.strides.every((s, a) => s >= g.kernel[a]!)) {
       const covered = g.strides.every((s, a) => s === g.kernel[a] && g.output[a]! * s - g.padBefore[a]! >= g.input[a]!);
       const dx = covered ? engine.empty(x.shape, 'float32') : fill(x.shape, 0);
-      dispatchPerWindow(g, dy.size, MODE.maxGradScatter, dy, x, dx);
+      perOutputWindows(g, dy.size, 1, (w0, w1, [x0, x1], [y0, y1]) => {
+        dispatch(POOL3D_GRAD, {
+          params: geometryParams(g, [], [w0 * 64, Math.min(dy.size, w1 * 64), x0, y0]),
+          bindings: { dy: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dx: bindRange(dx, x0, x1) },
+          workgroups: w1 - w0,
+          overrides: { MODE: GRAD_MODE.maxScatter },
+        });
+      });
       return dx;
     }
     const dx = engine.empty(x.shape, 'float32');
@@ -148,11 +183,11 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
     });
     for (const win of windows) {
       const [[x0, x1], [y0, y1], [, d1]] = win.ranges;
-      dispatch(POOL3D, {
+      dispatch(POOL3D_GRAD, {
         params: geometryParams(g, [], [win.w0 * 64, Math.min(dx.size, win.w1 * 64), x0, y0]),
-        bindings: { src: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dst: bindRange(dx, x0, Math.max(x1, d1)) },
+        bindings: { dy: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dx: bindRange(dx, x0, Math.max(x1, d1)) },
         workgroups: win.w1 - win.w0,
-        overrides: { MODE: kind === 'max' ? MODE.maxGrad : MODE.avgGrad },
+        overrides: { MODE: GRAD_MODE[kind] },
       });
     }
     return dx;

@@ -1,12 +1,24 @@
 /**
  * Nearest-neighbour 3D upsampling of channels-last volumes: each voxel repeated f_x · f_y · f_z
- * times. Built from a reshape, a broadcast and a reshape (no kernel of its own), so its gradient,
- * the sum over each block, comes from the broadcast's rule.
+ * times, as a reshape, a broadcast and a reshape (no kernel of its own). Its gradient, the sum
+ * over each block, is one pass of the pooling kernel (windowSums) rather than the broadcast's
+ * rule, which would reduce the three block axes one at a time.
  */
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
+import { engine } from '../engine.js';
+import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, describe } from './check.js';
-import { broadcastTo, reshape } from './movement.js';
+import { windowGeometry } from './conv3d/geometry.js';
+import { broadcastTo, pad, reshape } from './movement.js';
+import { poolSums } from './pool3d.js';
+
+declare module '../op.js' {
+  interface OpAttrs {
+    upSampling3d: { size: readonly number[] };
+    windowSums: { size: readonly number[] };
+  }
+}
 
 export function upSampling3d(x: Tensor, size: number | readonly number[] = 2): Tensor {
   const fn = 'upSampling3d';
@@ -16,11 +28,41 @@ export function upSampling3d(x: Tensor, size: number | readonly number[] = 2): T
   if (!Array.isArray(f) || f.length !== 3 || f.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ValueError(argMessage(fn, 'size', 'a positive integer or three of them [x, y, z]', describe(size)));
   }
-  const [B, X, Y, Z, C] = x.shape;
-  const spread = reshape(x, [B, X, 1, Y, 1, Z, 1, C]);
-  const tiled = broadcastTo(spread, [B, X, f[0], Y, f[1], Z, f[2], C]);
-  const out = reshape(tiled, [B, X * f[0], Y * f[1], Z * f[2], C]);
-  spread.dispose();
-  tiled.dispose();
-  return out;
+  const factors = [...f];
+  return engine.run(fn, [x], { size: factors }, () => {
+    const [B, X, Y, Z, C] = x.shape;
+    const [fx, fy, fz] = factors;
+    const spread = reshape(x, [B, X, 1, Y, 1, Z, 1, C]);
+    const tiled = broadcastTo(spread, [B, X, fx, Y, fy, Z, fz, C]);
+    return reshape(tiled, [B, X * fx, Y * fy, Z * fz, C]);
+  });
 }
+
+/**
+ * The sum of each size[0] × size[1] × size[2] block of x (B, X, Y, Z, C), blocks that do not fit
+ * at the far end of an axis left out: upsampling's gradient, in one pass (kernels/pool3d.wgsl).
+ */
+export function windowSums(x: Tensor, size: readonly number[]): Tensor {
+  const g = windowGeometry('windowSums', x, size, x.shape[4]!, { strides: size, padding: 'valid' });
+  return engine.run('windowSums', [x], { size }, () => poolSums(x, g));
+}
+
+defineOp('upSampling3d', {
+  grad: (dy, s) => [() => windowSums(dy, s.attrs.size)],
+});
+// Each value of a block receives its block's gradient; values past the last whole block get 0.
+defineOp('windowSums', {
+  grad: (dy, s) => [
+    () => {
+      const up = upSampling3d(dy, s.attrs.size);
+      const shape = s.inputShapes[0]!;
+      if (up.shape.every((d, a) => d === shape[a])) return up;
+      const padded = pad(
+        up,
+        shape.map((d, a) => [0, d - up.shape[a]!] as const),
+      );
+      up.dispose();
+      return padded;
+    },
+  ],
+});
