@@ -459,6 +459,28 @@ t(
   },
 );
 
+t('gradients through the volume ops of an input with an empty spatial axis: empty, nothing left behind', async () => {
+  const cases: [string, number[], (v: vg.Tensor) => vg.Tensor][] = [
+    ['upSampling3d', [1, 0, 2, 2, 1], (v) => vg.upSampling3d(v, 2)],
+    ['upSampling3d, unequal factors', [1, 3, 0, 2, 4], (v) => vg.upSampling3d(v, [1, 2, 3])],
+    ["maxPool3d 'same'", [1, 0, 4, 4, 4], (v) => vg.maxPool3d(v, { padding: 'same' })],
+    ["avgPool3d 'same'", [1, 4, 4, 0, 1], (v) => vg.avgPool3d(v, { padding: 'same' })],
+    ["conv3d 'same'", [1, 4, 0, 4, 1], (v) => vg.conv3d(v, vg.ones([3, 3, 3, 1, 2]), { padding: 'same' })],
+    ['groupNorm', [1, 0, 4, 4, 4], (v) => vg.groupNorm(v, null, null, { groups: 2 })],
+  ];
+  for (const [label, shape, f] of cases) {
+    const v = vg.variable(vg.zeros(shape), { name: 'volume' });
+    const before = vg.memory().liveTensors;
+    const { value, grads } = vg.valueAndGrad(() => vg.sum(f(v)), [v]);
+    assert.equal(Array.from(await value.data()), [0], label);
+    assert.equal([...grads[0]!.shape], shape, label);
+    value.dispose();
+    grads[0]!.dispose();
+    assert.is(vg.memory().liveTensors, before, `${label}: nothing left behind`);
+    v.dispose();
+  }
+});
+
 t('gradients through zero-size tensors: empty where the input is empty, zeros where the sum is empty', async () => {
   const x = vg.variable(vg.zeros([0, 3]), { name: 'empty' });
   const w = vg.variable(vg.ones([3]), { name: 'w' });

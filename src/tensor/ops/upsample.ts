@@ -43,8 +43,13 @@ export function upSampling3d(x: Tensor, size: number | readonly number[] = 2): T
  * at the far end of an axis left out: upsampling's gradient, in one pass (kernels/pool3d.wgsl).
  */
 export function windowSums(x: Tensor, size: readonly number[]): Tensor {
-  const g = windowGeometry('windowSums', x, size, x.shape[4]!, { strides: size, padding: 'valid' });
-  return engine.run('windowSums', [x], { size }, () => poolSums(x, g));
+  const [B, X, Y, Z, C] = x.shape;
+  const out = [B!, ...[X!, Y!, Z!].map((d, a) => Math.floor(d / size[a]!)), C!];
+  return engine.run('windowSums', [x], { size }, () => {
+    // An axis shorter than one block (an empty one included) has no whole block: an empty result.
+    if (out.includes(0)) return engine.empty(out, 'float32');
+    return poolSums(x, windowGeometry('windowSums', x, size, C!, { strides: size, padding: 'valid' }));
+  });
 }
 
 defineOp('upSampling3d', {
