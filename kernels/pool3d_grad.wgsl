@@ -11,19 +11,27 @@
 //                        window covers are zeroed by the host first). One search per window,
 //                        where the gather searches once per input element.
 // Bindings (group 0):
-//   1 dy   storage read  array<f32>  (B, OX, OY, OZ, C)
-//   2 x    storage read  array<f32>  MODE 0, 2: x, to find each window's maximum; MODE 1: a dummy
-//   3 dx   storage rw    array<f32>  (B, IX, IY, IZ, C)
-// Each is a window: x and dx from element window.z, dy from window.w; the dispatch covers
-// elements [window.x, window.y) of dx (MODE 2: of dy).
-// Workgroup: 64 threads. Dispatch: ceil(elements of dx / 64) workgroups (folded by the host);
-// one element of dx per invocation (MODE 2: ceil(elements of dy / 64), one window per invocation).
+//   1 dy   storage read  array<V>  (B, OX, OY, OZ, C)
+//   2 x    storage read  array<V>  MODE 0, 2: x, to find each window's maximum; MODE 1 does not read it
+//   3 dx   storage rw    array<V>  (B, IX, IY, IZ, C)
+// Each is a window: x and dx from element window.z, dy from window.w.
+// V: the element read and written, f32 or, where C is a multiple of 4, vec4<f32> (4 channels of
+// a voxel, each with its own maximum: one index computation and one load per tap for all 4);
+// VW its width, VU and VB the unsigned integer and bool of its shape.
+// Workgroup: 64 threads. Dispatch: ceil(elements of dx / (64 · VW)) workgroups (folded by the
+// host; MODE 2: of dy, one window per invocation); invocation i takes elements
+// [i · VW, (i + 1) · VW) of dx (MODE 2: of dy), and a windowed dispatch covers invocations
+// [window.x, window.y).
 
+alias V = f32;
+alias VU = u32;
+alias VB = bool;
+const VW: u32 = 1u;
 override MODE: u32 = 0u;
 
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<V>;
+@group(0) @binding(2) var<storage, read> x: array<V>;
+@group(0) @binding(3) var<storage, read_write> dx: array<V>;
 
 // Number of taps of the window at output o that fall inside the input.
 fn window_count(o: vec3<u32>) -> f32 {
@@ -38,20 +46,28 @@ fn window_count(o: vec3<u32>) -> f32 {
   return n;
 }
 
-// Input position of the first maximal tap of the window at output o, channel c of sample b.
-fn argmax_position(b: u32, o: vec3<u32>, c: u32) -> vec3<i32> {
-  var best = neg_inf();
-  var at = vec3<i32>(-1);
+fn is_nan_v(v: V) -> VB {
+  return (bitcast<VU>(v) & VU(0x7fffffffu)) > VU(0x7f800000u);
+}
+
+// The index (kx · KY + ky) · KZ + kz of the first maximal tap of the window at output o, for each
+// channel of the V at channel c of sample b (the first NaN tap when the window holds one: the tap
+// the max returned).
+fn argmax_taps(b: u32, o: vec3<u32>, c: u32) -> VU {
+  var best = V(neg_inf());
+  var at = VU(0xffffffffu);
+  var k = 0u;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
       for (var kz = 0u; kz < params.ksize.z; kz++) {
         let p = input_position(o, vec3<u32>(kx, ky, kz));
-        if (!inside(p)) { continue; }
-        let v = x[voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c - params.window.z];
-        if (!is_nan(best) && (v > best || is_nan(v) || all(at == vec3<i32>(-1)))) {
-          best = v;
-          at = p;
+        if (inside(p)) {
+          let v = x[(voxel_index(b, vec3<u32>(p), params.in_shape.xyz) * params.in_shape.w + c - params.window.z) / VW];
+          let take = !is_nan_v(best) & ((v > best) | is_nan_v(v) | (at == VU(0xffffffffu)));
+          best = select(best, v, take);
+          at = select(at, VU(k), take);
         }
+        k++;
       }
     }
   }
@@ -64,25 +80,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let C = params.in_shape.w;
   let B = params.ksize.w;
   let i = linear_index(wid, nwg, lid);
-  let c = i % C;
+  let e = i * VW;
+  let c = e % C;
   if (MODE == 2u) {
-    if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C)) { return; }
-    let o = voxel_coords(i / C, params.out_shape.xyz);
-    let at = argmax_position(o.x, o.yzw, c);
-    let g = dy[i - params.window.w];
+    if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C / VW)) { return; }
+    let o = voxel_coords(e / C, params.out_shape.xyz);
+    let at = argmax_taps(o.x, o.yzw, c);
+    let g = dy[(e - params.window.w) / VW];
+    var k = 0u;
     for (var kx = 0u; kx < params.ksize.x; kx++) {
       for (var ky = 0u; ky < params.ksize.y; ky++) {
         for (var kz = 0u; kz < params.ksize.z; kz++) {
           let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
-          if (!inside(p)) { continue; }
-          dx[voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z] = select(0.0, g, all(p == at));
+          if (inside(p)) {
+            dx[(voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z) / VW] =
+              select(V(0.0), g, at == VU(k));
+          }
+          k++;
         }
       }
     }
     return;
   }
-  if (i >= last_invocation(B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C)) { return; }
-  let q = voxel_coords(i / C, params.in_shape.xyz);
+  if (i >= last_invocation(B * params.in_shape.x * params.in_shape.y * params.in_shape.z * C / VW)) { return; }
+  let q = voxel_coords(e / C, params.in_shape.xyz);
   // The outputs whose windows hold input q: o·stride ≤ q + pad ≤ o·stride + (ksize − 1) on each
   // axis, a range walked directly (one output per axis for non-overlapping windows) instead of
   // testing every tap with divisions.
@@ -91,19 +112,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let lo_num = qp - vec3<i32>(params.ksize.xyz) + vec3<i32>(1);
   let lo = select(vec3<i32>(0), (lo_num + s - vec3<i32>(1)) / s, lo_num > vec3<i32>(0));
   let hi = min(qp / s, vec3<i32>(params.out_shape.xyz) - vec3<i32>(1));
-  var acc = 0.0;
+  var acc = V(0.0);
   for (var ox = lo.x; ox <= hi.x; ox++) {
     for (var oy = lo.y; oy <= hi.y; oy++) {
       for (var oz = lo.z; oz <= hi.z; oz++) {
         let o = vec3<u32>(vec3<i32>(ox, oy, oz));
-        let g = dy[voxel_index(q.x, o, params.out_shape.xyz) * C + c - params.window.w];
+        let g = dy[(voxel_index(q.x, o, params.out_shape.xyz) * C + c - params.window.w) / VW];
         if (MODE == 1u) {
           acc += g / window_count(o);
-        } else if (all(argmax_position(q.x, o, c) == vec3<i32>(q.yzw))) {
-          acc += g;
+        } else {
+          // q's tap in window o (pooling windows are not dilated).
+          let t = vec3<u32>(qp - vec3<i32>(ox, oy, oz) * s);
+          let tap = (t.x * params.ksize.y + t.y) * params.ksize.z + t.z;
+          acc += select(V(0.0), g, argmax_taps(q.x, o, c) == VU(tap));
         }
       }
     }
   }
-  dx[i - params.window.z] = acc;
+  dx[(e - params.window.z) / VW] = acc;
 }

@@ -5,7 +5,14 @@ import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
-import { blockSumOracle, groupNormOracle, type PoolOpts, poolOracle, upsampleOracle } from './volume_oracle.js';
+import {
+  blockSumOracle,
+  groupNormOracle,
+  maxPoolGradOracle,
+  type PoolOpts,
+  poolOracle,
+  upsampleOracle,
+} from './volume_oracle.js';
 
 const t = suite('pooling, upsampling, group norm (float64 oracle, finite differences)');
 t.before(setup);
@@ -38,6 +45,36 @@ for (const kind of ['max', 'avg'] as const) {
     });
   }
 }
+
+t('maxPool3d: the gradient goes to the first maximal tap of each window (the first NaN), per channel', async () => {
+  // Few distinct values, so windows hold ties; NaN and -inf among them. Scatter (windows that do
+  // not overlap) and gather (overlapping) kernels, 1, 3, 4 and 8 channels (vec4s for 4 and 8).
+  const values = [-1, 0, 1, 2, 2, Number.NaN, Number.NEGATIVE_INFINITY];
+  const configs: PoolOpts[] = [
+    { poolSize: [2, 2, 2] },
+    { poolSize: [2, 2, 2], padding: 'same' },
+    { poolSize: [3, 3, 3], strides: [2, 2, 2], padding: 'same' },
+    { poolSize: [2, 2, 2], strides: [1, 1, 1] },
+  ];
+  for (const C of [1, 3, 4, 8])
+    for (const [k, o] of configs.entries()) {
+      const x = randomNd([2, 5, 4, 5, C], 60 + k);
+      x.data.forEach((_, i) => {
+        x.data[i] = values[Math.floor(Math.abs(x.data[i]) * 1e4) % values.length]!;
+      });
+      const shape = poolOracle('max', x, o).shape;
+      const dy = randomNd(shape, 70 + k);
+      const xg = toGpu(x);
+      const dyg = toGpu(dy);
+      const [g] = vg.grad(() => vg.maxPool3d(xg, o), [xg], { dy: dyg });
+      await assertClose(g!, maxPoolGradOracle(x, dy, o), {
+        atol: 1e-6,
+        rtol: 1e-6,
+        label: `C ${C} ${JSON.stringify(o)}`,
+      });
+      for (const t of [xg, dyg, g!]) t.dispose();
+    }
+});
 
 t('upSampling3d: nearest neighbour, odd sizes and unequal factors, with gradient', async () => {
   for (const [xs, f] of [

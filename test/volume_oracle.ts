@@ -116,6 +116,43 @@ export function poolOracle(kind: 'max' | 'avg', x: Nd, o: PoolOpts): Nd {
   return new Nd([B, O[0], O[1], O[2], C], y);
 }
 
+/**
+ * dL/dx of max pooling: each window's dy goes to its first maximal tap in (kx, ky, kz) order, the
+ * first NaN tap where the window holds one (the tap the max returned).
+ */
+export function maxPoolGradOracle(x: Nd, dy: Nd, o: PoolOpts): Nd {
+  const [B, IX, IY, IZ, C] = x.shape;
+  const K = o.poolSize;
+  const s = o.strides ?? K;
+  const [, OX, OY, OZ] = dy.shape;
+  const P = [IX, IY, IZ].map((n, a) =>
+    (o.padding ?? 'valid') === 'valid' ? 0 : Math.floor(Math.max((dy.shape[a + 1] - 1) * s[a] + K[a] - n, 0) / 2),
+  );
+  const dx = new Float64Array(x.size);
+  for (let b = 0; b < B; b++)
+    for (let ox = 0; ox < OX; ox++)
+      for (let oy = 0; oy < OY; oy++)
+        for (let oz = 0; oz < OZ; oz++)
+          for (let c = 0; c < C; c++) {
+            let best = Number.NEGATIVE_INFINITY;
+            let at = -1;
+            for (let kx = 0; kx < K[0]; kx++)
+              for (let ky = 0; ky < K[1]; ky++)
+                for (let kz = 0; kz < K[2]; kz++) {
+                  const [ix, iy, iz] = [ox * s[0] + kx - P[0], oy * s[1] + ky - P[1], oz * s[2] + kz - P[2]];
+                  if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
+                  const i = (((b * IX + ix) * IY + iy) * IZ + iz) * C + c;
+                  const v = x.data[i];
+                  if (at < 0 || (!Number.isNaN(best) && (v > best || Number.isNaN(v)))) {
+                    best = v;
+                    at = i;
+                  }
+                }
+            dx[at] += dy.data[(((b * OX + ox) * OY + oy) * OZ + oz) * C + c];
+          }
+  return new Nd(x.shape, dx);
+}
+
 export function upsampleOracle(x: Nd, f: number[]): Nd {
   const [B, X, Y, Z, C] = x.shape;
   const O = [X * f[0], Y * f[1], Z * f[2]];

@@ -64,7 +64,16 @@ const POOL3D_GRAD = defineKernel({
   params: GEOMETRY_PARAMS,
   bindings: ['dy', 'x', 'dx'],
   overrides: ['MODE'],
+  consts: ['VW'],
+  aliases: ['V', 'VU', 'VB'],
 });
+
+/** The element the pooling kernels read: 4 channels of a voxel where C is a multiple of 4. */
+function elementOf(C: number): { VW: number; aliases: { V: string; VU: string; VB: string } } {
+  return C % 4 === 0
+    ? { VW: 4, aliases: { V: 'vec4<f32>', VU: 'vec4<u32>', VB: 'vec4<bool>' } }
+    : { VW: 1, aliases: { V: 'f32', VU: 'u32', VB: 'bool' } };
+}
 
 export interface Pool3dOptions {
   /** Window size, one number or [x, y, z] (default 2). */
@@ -119,7 +128,7 @@ function perOutputWindows(
 
 /** y = the max, mean or sum of each window of x (kernels/pool3d.wgsl), 4 channels an invocation where C allows. */
 function poolForward(g: Conv3dGeometry, mode: number, x: Tensor, y: Tensor): void {
-  const VW = g.CO % 4 === 0 ? 4 : 1;
+  const { VW, aliases } = elementOf(g.CO);
   const units = y.size / VW;
   perOutputWindows(g, units, VW, (w0, w1, [x0, x1], [y0, y1]) => {
     dispatch(POOL3D, {
@@ -128,7 +137,7 @@ function poolForward(g: Conv3dGeometry, mode: number, x: Tensor, y: Tensor): voi
       workgroups: w1 - w0,
       overrides: { MODE: mode },
       consts: { VW },
-      aliases: VW === 4 ? { V: 'vec4<f32>', VU: 'vec4<u32>' } : { V: 'f32', VU: 'u32' },
+      aliases: { V: aliases.V, VU: aliases.VU },
     });
   });
 }
@@ -154,27 +163,32 @@ export function poolSums(x: Tensor, g: Conv3dGeometry): Tensor {
 export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3dGeometry): Tensor {
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
     if (x.size === 0) return engine.empty(x.shape, 'float32');
+    const { VW, aliases } = elementOf(g.CI);
     // Windows that do not overlap scatter: each searches its maximum once and writes all its
     // taps; positions no window covers (strides past the window, or a 'valid' remainder) start at 0.
     if (kind === 'max' && dy.size > 0 && g.strides.every((s, a) => s >= g.kernel[a]!)) {
       const covered = g.strides.every((s, a) => s === g.kernel[a] && g.output[a]! * s - g.padBefore[a]! >= g.input[a]!);
       const dx = covered ? engine.empty(x.shape, 'float32') : fill(x.shape, 0);
-      perOutputWindows(g, dy.size, 1, (w0, w1, [x0, x1], [y0, y1]) => {
+      const windowsOfDy = dy.size / VW;
+      perOutputWindows(g, windowsOfDy, VW, (w0, w1, [x0, x1], [y0, y1]) => {
         dispatch(POOL3D_GRAD, {
-          params: geometryParams(g, [], [w0 * 64, Math.min(dy.size, w1 * 64), x0, y0]),
+          params: geometryParams(g, [], [w0 * 64, Math.min(windowsOfDy, w1 * 64), x0, y0]),
           bindings: { dy: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dx: bindRange(dx, x0, x1) },
           workgroups: w1 - w0,
           overrides: { MODE: GRAD_MODE.maxScatter },
+          consts: { VW },
+          aliases,
         });
       });
       return dx;
     }
     const dx = engine.empty(x.shape, 'float32');
-    // One dx element per invocation: it gathers dy over the windows that contain it, and (max)
+    // VW dx elements per invocation: it gathers dy over the windows that contain them, and (max)
     // reads x over those whole windows, a slab of input rows around its own (bound from one base).
     const C = g.CI;
-    const windows = splitWorkgroups(workgroups(dx.size, 64), (w0, w1) => {
-      const [e0, e1] = [w0 * 64, Math.min(dx.size, w1 * 64)];
+    const units = dx.size / VW;
+    const windows = splitWorkgroups(workgroups(units, 64), (w0, w1) => {
+      const [e0, e1] = [w0 * 64 * VW, Math.min(units, w1 * 64) * VW];
       const { b0, i0, b1, i1 } = inputRowsOfVoxels(g, Math.floor(e0 / C), Math.floor((e1 - 1) / C) + 1);
       const [oa, ob] = [outputRowsOf(g, i0, i0)[0], outputRowsOf(g, i1, i1)[1]];
       const xa = Math.min(i0, inputRowsOf(g, oa, oa)[0]);
@@ -184,10 +198,12 @@ export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3d
     for (const win of windows) {
       const [[x0, x1], [y0, y1], [, d1]] = win.ranges;
       dispatch(POOL3D_GRAD, {
-        params: geometryParams(g, [], [win.w0 * 64, Math.min(dx.size, win.w1 * 64), x0, y0]),
+        params: geometryParams(g, [], [win.w0 * 64, Math.min(units, win.w1 * 64), x0, y0]),
         bindings: { dy: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dx: bindRange(dx, x0, Math.max(x1, d1)) },
         workgroups: win.w1 - win.w0,
         overrides: { MODE: GRAD_MODE[kind] },
+        consts: { VW },
+        aliases,
       });
     }
     return dx;
