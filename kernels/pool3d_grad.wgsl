@@ -1,4 +1,6 @@
-// pool3d_grad.wgsl — the input gradients of pool3d.wgsl's max and average pooling.
+// pool3d_grad.wgsl — the input gradients of pool3d.wgsl's max and average pooling, and the
+// spread of each window's value over its taps (nearest-neighbour upsampling; the gradient of
+// pool3d.wgsl's window sums).
 // (Preceded by numpy_floats.wgsl and conv3d_geometry.wgsl: Params at binding 0 and the index
 // helpers; the window is ksize, channels in_shape.w = out_shape.w = C.)
 //
@@ -10,17 +12,20 @@
 //                        taps inside the input (no other window writes them; positions that no
 //                        window covers are zeroed by the host first). One search per window,
 //                        where the gather searches once per input element.
+//   MODE 3 spread of non-overlapping windows: each window writes dy[b, o, c] to all its taps
+//                        inside the input (as MODE 2, positions no window covers are zeroed by the
+//                        host first).
 // Bindings (group 0):
 //   1 dy   storage read  array<V>  (B, OX, OY, OZ, C)
-//   2 x    storage read  array<V>  MODE 0, 2: x, to find each window's maximum; MODE 1 does not read it
+//   2 x    storage read  array<V>  MODE 0, 2: x, to find each window's maximum; MODE 1, 3 do not read it
 //   3 dx   storage rw    array<V>  (B, IX, IY, IZ, C)
 // Each is a window: x and dx from element window.z, dy from window.w.
 // V: the element read and written, f32 or, where C is a multiple of 4, vec4<f32> (4 channels of
 // a voxel, each with its own maximum: one index computation and one load per tap for all 4);
 // VW its width, VU and VB the unsigned integer and bool of its shape.
 // Workgroup: 64 threads. Dispatch: ceil(elements of dx / (64 · VW)) workgroups (folded by the
-// host; MODE 2: of dy, one window per invocation); invocation i takes elements
-// [i · VW, (i + 1) · VW) of dx (MODE 2: of dy), and a windowed dispatch covers invocations
+// host; MODE 2, 3: of dy, one window per invocation); invocation i takes elements
+// [i · VW, (i + 1) · VW) of dx (MODE 2, 3: of dy), and a windowed dispatch covers invocations
 // [window.x, window.y).
 
 alias V = f32;
@@ -82,10 +87,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = linear_index(wid, nwg, lid);
   let e = i * VW;
   let c = e % C;
-  if (MODE == 2u) {
+  if (MODE >= 2u) {
     if (i >= last_invocation(B * params.out_shape.x * params.out_shape.y * params.out_shape.z * C / VW)) { return; }
     let o = voxel_coords(e / C, params.out_shape.xyz);
-    let at = argmax_taps(o.x, o.yzw, c);
+    var at = VU(0u);
+    if (MODE == 2u) { at = argmax_taps(o.x, o.yzw, c); }
     let g = dy[(e - params.window.w) / VW];
     var k = 0u;
     for (var kx = 0u; kx < params.ksize.x; kx++) {
@@ -94,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let p = input_position(o.yzw, vec3<u32>(kx, ky, kz));
           if (inside(p)) {
             dx[(voxel_index(o.x, vec3<u32>(p), params.in_shape.xyz) * C + c - params.window.z) / VW] =
-              select(V(0.0), g, at == VU(k));
+              select(select(V(0.0), g, at == VU(k)), g, MODE == 3u);
           }
           k++;
         }

@@ -76,27 +76,38 @@ t('maxPool3d: the gradient goes to the first maximal tap of each window (the fir
     }
 });
 
-t('upSampling3d: nearest neighbour, odd sizes and unequal factors, with gradient', async () => {
-  for (const [xs, f] of [
-    [
-      [2, 3, 2, 3, 2],
-      [2, 2, 2],
-    ],
-    [
-      [1, 3, 5, 2, 3],
-      [1, 3, 2],
-    ],
-  ] as [number[], number[]][]) {
-    const x = randomNd(xs, 9);
-    await assertClose(vg.upSampling3d(toGpu(x), f), upsampleOracle(x, f), { atol: 0, rtol: 0 });
-    await checkGrad({
-      label: 'upSampling3d',
-      inputs: [x],
-      gpu: (a) => vg.upSampling3d(a, f),
-      oracle: (a) => upsampleOracle(a, f),
-    });
-  }
-});
+t(
+  'upSampling3d: nearest neighbour, odd sizes and unequal factors, channels in fours (vec4s), with gradient',
+  async () => {
+    for (const [xs, f] of [
+      [
+        [1, 3, 2, 3, 4],
+        [2, 2, 2],
+      ],
+      [
+        [2, 2, 3, 1, 8],
+        [3, 1, 2],
+      ],
+      [
+        [2, 3, 2, 3, 2],
+        [2, 2, 2],
+      ],
+      [
+        [1, 3, 5, 2, 3],
+        [1, 3, 2],
+      ],
+    ] as [number[], number[]][]) {
+      const x = randomNd(xs, 9);
+      await assertClose(vg.upSampling3d(toGpu(x), f), upsampleOracle(x, f), { atol: 0, rtol: 0 });
+      await checkGrad({
+        label: 'upSampling3d',
+        inputs: [x],
+        gpu: (a) => vg.upSampling3d(a, f),
+        oracle: (a) => upsampleOracle(a, f),
+      });
+    }
+  },
+);
 
 t(
   "upSampling3d's gradient: block sums in one pass of the pooling kernel (NaN and infinities as the oracle), differentiable themselves",

@@ -140,6 +140,14 @@ const cases: Case[] = [
     window: 2 * KiB,
   },
   {
+    name: 'upSampling3d over channels read as vec4s',
+    inputs: [nd([2, 6, 5, 4, 4], 46)],
+    run: (x) => vg.upSampling3d(x, [2, 2, 3]),
+    oracle: (x) => upsampleOracle(x, [2, 2, 3]),
+    // A workgroup spreads 64 voxels of 4 channels over their blocks: 15 KiB of the result here.
+    window: 24 * KiB,
+  },
+  {
     name: 'broadcastTo',
     inputs: [nd([1, 5, 1, 7], 6)],
     run: (x) => vg.broadcastTo(x, [6, 5, 8, 7]),

@@ -42,7 +42,7 @@ declare module '../op.js' {
 /** MODE of kernels/pool3d.wgsl. */
 const MODE = { max: 0, avg: 1, sum: 2 } as const;
 /** MODE of kernels/pool3d_grad.wgsl. */
-const GRAD_MODE = { max: 0, avg: 1, maxScatter: 2 } as const;
+const GRAD_MODE = { max: 0, avg: 1, maxScatter: 2, spread: 3 } as const;
 
 const POOL3D = defineKernel({
   name: 'pool3d',
@@ -159,29 +159,61 @@ export function poolSums(x: Tensor, g: Conv3dGeometry): Tensor {
   return y;
 }
 
+/**
+ * Windows that do not overlap, each writing all its taps of the input-shaped result from dy (its
+ * value, or for the max gradient its value at the first maximal tap of x and 0 elsewhere);
+ * positions no window covers (strides past the window, or a 'valid' remainder) are 0.
+ */
+function scatterWindows(
+  g: Conv3dGeometry,
+  mode: number,
+  dy: Tensor,
+  x: Tensor | null,
+  shape: readonly number[],
+): Tensor {
+  const { VW, aliases } = elementOf(g.CI);
+  const covered = g.strides.every((s, a) => s === g.kernel[a] && g.output[a]! * s - g.padBefore[a]! >= g.input[a]!);
+  const dx = covered ? engine.empty(shape, 'float32') : fill(shape, 0);
+  const windowsOfDy = dy.size / VW;
+  perOutputWindows(g, windowsOfDy, VW, (w0, w1, [x0, x1], [y0, y1]) => {
+    dispatch(POOL3D_GRAD, {
+      params: geometryParams(g, [], [w0 * 64, Math.min(windowsOfDy, w1 * 64), x0, y0]),
+      // Without an x (the spread reads none), dy's window stands in for its binding.
+      bindings: {
+        dy: bindRange(dy, y0, y1),
+        x: x ? bindRange(x, x0, x1) : bindRange(dy, y0, y1),
+        dx: bindRange(dx, x0, x1),
+      },
+      workgroups: w1 - w0,
+      overrides: { MODE: mode },
+      consts: { VW },
+      aliases,
+    });
+  });
+  return dx;
+}
+
+/**
+ * Each window's value of y (output-shaped) written to all its taps of a result of the input's
+ * shape, 0 where no window reaches: nearest-neighbour upsampling, and the gradient of poolSums.
+ * The windows must not overlap.
+ */
+export function poolSpread(y: Tensor, g: Conv3dGeometry): Tensor {
+  const shape = [g.B, ...g.input, g.CI];
+  if (shape.includes(0)) return engine.empty(shape, 'float32');
+  if (y.size === 0) return fill(shape, 0);
+  return scatterWindows(g, GRAD_MODE.spread, y, null, shape);
+}
+
 /** dL/dx of a pooling from dy (and x, which the max gradient needs to find each maximum). */
 export function pool3dGrad(kind: 'max' | 'avg', dy: Tensor, x: Tensor, g: Conv3dGeometry): Tensor {
   return engine.run('pool3dGrad', [dy, x], { kind }, () => {
     if (x.size === 0) return engine.empty(x.shape, 'float32');
-    const { VW, aliases } = elementOf(g.CI);
-    // Windows that do not overlap scatter: each searches its maximum once and writes all its
-    // taps; positions no window covers (strides past the window, or a 'valid' remainder) start at 0.
+    // Windows that do not overlap scatter: each searches its maximum once and writes all its taps.
     if (kind === 'max' && dy.size > 0 && g.strides.every((s, a) => s >= g.kernel[a]!)) {
-      const covered = g.strides.every((s, a) => s === g.kernel[a] && g.output[a]! * s - g.padBefore[a]! >= g.input[a]!);
-      const dx = covered ? engine.empty(x.shape, 'float32') : fill(x.shape, 0);
-      const windowsOfDy = dy.size / VW;
-      perOutputWindows(g, windowsOfDy, VW, (w0, w1, [x0, x1], [y0, y1]) => {
-        dispatch(POOL3D_GRAD, {
-          params: geometryParams(g, [], [w0 * 64, Math.min(windowsOfDy, w1 * 64), x0, y0]),
-          bindings: { dy: bindRange(dy, y0, y1), x: bindRange(x, x0, x1), dx: bindRange(dx, x0, x1) },
-          workgroups: w1 - w0,
-          overrides: { MODE: GRAD_MODE.maxScatter },
-          consts: { VW },
-          aliases,
-        });
-      });
-      return dx;
+      return scatterWindows(g, GRAD_MODE.maxScatter, dy, x, x.shape);
     }
+    const { VW, aliases } = elementOf(g.CI);
     const dx = engine.empty(x.shape, 'float32');
     // VW dx elements per invocation: it gathers dy over the windows that contain them, and (max)
     // reads x over those whole windows, a slab of input rows around its own (bound from one base).

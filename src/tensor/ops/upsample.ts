@@ -1,17 +1,18 @@
 /**
  * Nearest-neighbour 3D upsampling of channels-last volumes: each voxel repeated f_x · f_y · f_z
- * times, as a reshape, a broadcast and a reshape (no kernel of its own). Its gradient, the sum
- * over each block, is one pass of the pooling kernel (windowSums) rather than the broadcast's
- * rule, which would reduce the three block axes one at a time.
+ * times. Upsampling and its gradient, the sum over each block (windowSums), are the two directions
+ * of pooling by non-overlapping blocks: one pass each of the pooling kernels, each invocation
+ * taking one block (kernels/pool3d_grad.wgsl spreads a value over its block, kernels/pool3d.wgsl
+ * sums one), instead of a broadcast copy and a reduction of the three block axes one at a time.
  */
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { engine } from '../engine.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, describe } from './check.js';
-import { windowGeometry } from './conv3d/geometry.js';
-import { broadcastTo, pad, reshape } from './movement.js';
-import { poolSums } from './pool3d.js';
+import { windowGeometry, windowGeometryOfShape } from './conv3d/geometry.js';
+import { pad } from './movement.js';
+import { poolSpread, poolSums } from './pool3d.js';
 
 declare module '../op.js' {
   interface OpAttrs {
@@ -30,11 +31,11 @@ export function upSampling3d(x: Tensor, size: number | readonly number[] = 2): T
   }
   const factors = [...f];
   return engine.run(fn, [x], { size: factors }, () => {
-    const [B, X, Y, Z, C] = x.shape;
-    const [fx, fy, fz] = factors;
-    const spread = reshape(x, [B, X, 1, Y, 1, Z, 1, C]);
-    const tiled = broadcastTo(spread, [B, X, fx, Y, fy, Z, fz, C]);
-    return reshape(tiled, [B, X * fx, Y * fy, Z * fz, C]);
+    const [B, X, Y, Z, C] = x.shape as [number, number, number, number, number];
+    const out = [B, X * factors[0]!, Y * factors[1]!, Z * factors[2]!, C];
+    if (out.includes(0)) return engine.empty(out, 'float32');
+    // x is the result of pooling `out` by blocks of the factors; each of its values fills its block.
+    return poolSpread(x, windowGeometryOfShape(fn, out, factors, C, { strides: factors, padding: 'valid' }));
   });
 }
 
