@@ -1,5 +1,6 @@
 // group_norm_grad_apply.wgsl — backward, pass 3 of 3: dx = rstd · (γ_c·dy − m_dy − x̂ · m_dyx),
-// with x̂ = (x − mean) · rstd and m_dy, m_dyx the group means of γ·dy and γ·dy·x̂.
+// with x̂ = (x − mean) · rstd and m_dy, m_dyx the group means of γ·dy and γ·dy·x̂; with ACT 1 (a
+// fused relu) dy is first multiplied by step(y), as in group_norm_grad_sums.wgsl.
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
@@ -10,6 +11,8 @@
 //   4 gamma  storage read  array<V>  (C), read only when params.affine bit 0 is set (else any
 //                                    buffer of at least 16 bytes is bound)
 //   5 dx     storage rw    array<V>  (B, N, C), a window from element base
+//   6 y      storage read  array<V>  (B, N, C), the forward output, a window from element base
+//                                    (read only with ACT 1, else any buffer is bound)
 // V is the element type: f32, or vec4<f32> where C is a multiple of 4 (VW is its width), as in
 // group_norm_apply.wgsl.
 // Workgroup: 64 threads. Dispatch: ceil(B·N / VPI / 64) workgroups (folded by the host); each
@@ -25,6 +28,9 @@ const VPI: u32 = 1u;
 @group(0) @binding(3) var<storage, read> chan: array<V>;
 @group(0) @binding(4) var<storage, read> gamma: array<V>;
 @group(0) @binding(5) var<storage, read_write> dx: array<V>;
+@group(0) @binding(6) var<storage, read> y: array<V>;
+
+override ACT: u32 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -44,7 +50,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if ((params.affine & 1u) != 0u) { gc = gamma[c / VW]; }
     for (var j = 0u; j < VPI; j++) {
       let e = ((voxel0 + j) * C + c - params.base) / VW;
-      dx[e] = rstd * (gc * dy[e] - m_dy - (x[e] - mean) * rstd * m_dyx);
+      var g = dy[e];
+      if (ACT == 1u) { g *= select(V(0.0), V(1.0), y[e] > V(0.0)); }
+      dx[e] = rstd * (gc * g - m_dy - (x[e] - mean) * rstd * m_dyx);
     }
   }
 }

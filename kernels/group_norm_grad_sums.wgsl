@@ -1,5 +1,7 @@
 // group_norm_grad_sums.wgsl — backward, pass 1 of 3: per channel and chunk of voxels, Σ dy and
-// Σ dy · x̂ with x̂ = (x − mean) · rstd (recomputed, not stored by the forward pass).
+// Σ dy · x̂ with x̂ = (x − mean) · rstd (recomputed, not stored by the forward pass). With ACT 1
+// (a fused relu) dy is first multiplied by step(y), 1 where the forward output y > 0, else 0:
+// mul(dy, step(y)) without its two passes.
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
@@ -7,6 +9,8 @@
 //   2 dy       storage read  array<f32>  (B, N, C), a window from element base
 //   3 stats    storage read  array<f32>  (B, G, 2) from the forward pass
 //   4 partial  storage rw    array<f32>  (B, chunks, C, 2): Σ dy, Σ dy · x̂
+//   5 y        storage read  array<f32>  (B, N, C), the forward output, a window from element base
+//                                       (read only with ACT 1, else any buffer is bound)
 // Workgroup: 64 threads. Dispatch: ceil(B·chunks·C / 64) workgroups (folded by the host); one
 // (b, k, c) per invocation, c fastest.
 
@@ -14,6 +18,9 @@
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(5) var<storage, read> y: array<f32>;
+
+override ACT: u32 = 0u;
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -31,7 +38,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var s_dyx = 0.0;
   for (var v = r.x; v < r.y; v++) {
     let e = (b * params.N + v) * params.C + c - params.base;
-    let g = dy[e];
+    var g = dy[e];
+    if (ACT == 1u) { g *= select(0.0, 1.0, y[e] > 0.0); }
     s_dy += g;
     s_dyx += g * (x[e] - mean) * rstd;
   }

@@ -197,6 +197,42 @@ for (const C of [6, 8])
     });
   });
 
+t(
+  'groupNorm with a fused relu: the gradients bitwise those of groupNorm then relu, also with NaN and infinities in dy',
+  async () => {
+    // The fused gradient masks dy with step(y) inside the gradient kernels; the composed one runs
+    // relu's own rule (dy · step). An infinite dy where the output is 0 gives NaN in both (and
+    // its group's means then carry it).
+    for (const C of [6, 8]) {
+      const x = toGpu(randomNd([2, 3, 4, 5, C], 24));
+      const gamma = toGpu(randomNd([C], 25, 0.5, 1.5));
+      const beta = toGpu(randomNd([C], 26));
+      const special = randomNd([2, 3, 4, 5, C], 27);
+      for (let i = 0; i < special.size; i += 37) special.data[i] = [Number.POSITIVE_INFINITY, Number.NaN, -0][i % 3]!;
+      for (const dyNd of [randomNd([2, 3, 4, 5, C], 28), special]) {
+        const dy = toGpu(dyNd);
+        const options = { groups: C / 2 };
+        const fused = vg.grad(
+          () => vg.groupNorm(x, gamma, beta, { ...options, activation: 'relu' }),
+          [x, gamma, beta],
+          {
+            dy,
+          },
+        );
+        const composed = vg.grad(() => vg.relu(vg.groupNorm(x, gamma, beta, options)), [x, gamma, beta], { dy });
+        const [a, b] = [await vg.readAll(fused.map((g) => g!)), await vg.readAll(composed.map((g) => g!))];
+        for (let k = 0; k < 3; k++) {
+          const [u, v] = [new Uint32Array(a[k]!.buffer), new Uint32Array(b[k]!.buffer)];
+          const differ = u.findIndex((bits, i) => bits !== v[i] && !(Number.isNaN(a[k]![i]) && Number.isNaN(b[k]![i])));
+          assert.is(differ, -1, `C ${C}, gradient ${k}: element ${differ} differs`);
+        }
+        for (const t of [dy, ...fused, ...composed]) t!.dispose();
+      }
+      for (const t of [x, gamma, beta]) t.dispose();
+    }
+  },
+);
+
 t('groupNorm over many chunks of voxels, without gamma/beta, with a large offset, and for gamma alone', async () => {
   // 720 voxels per sample: 12 partial chunks of 60 merged by Chan's formula.
   const x = randomNd([2, 10, 9, 8, 4], 21);

@@ -25,7 +25,8 @@ const GROUP_NORM_GRAD_SUMS = defineKernel({
   source: groupNormGradSumsSource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'dy', 'stats', 'partial'],
+  bindings: ['x', 'dy', 'stats', 'partial', 'y'],
+  overrides: ['ACT'],
 });
 
 const GROUP_NORM_GRAD_STATS = defineKernel({
@@ -43,14 +44,16 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
   source: groupNormGradApplySource,
   preludes: [LAYOUT],
   params: LAYOUT_PARAMS,
-  bindings: ['x', 'dy', 'chan', 'gamma', 'dx'],
+  bindings: ['x', 'dy', 'chan', 'gamma', 'dx', 'y'],
+  overrides: ['ACT'],
   consts: ['VW', 'VPI'],
   aliases: ['V'],
 });
 
 /**
  * Gradients of groupNorm from dy: dx (when `needX`), dgamma and dbeta. `stats` is the forward
- * pass's (B, G, 2) mean and rstd.
+ * pass's (B, G, 2) mean and rstd; `reluOutput`, for a fused relu, its output y, whose step masks
+ * dy (dy · step(y), in the kernels' own passes).
  */
 export function groupNormGrad(
   x: Tensor,
@@ -59,8 +62,11 @@ export function groupNormGrad(
   dy: Tensor,
   layout: GroupNormLayout,
   needX: boolean,
+  reluOutput: Tensor | null = null,
 ): { dx: Tensor | null; dgamma: Tensor; dbeta: Tensor } {
-  const out = engine.run('groupNormGrad', [x, dy], { layout }, () => {
+  const ACT = reluOutput ? 1 : 0;
+  const y = reluOutput ?? dy;
+  const out = engine.run('groupNormGrad', reluOutput ? [x, dy, reluOutput] : [x, dy], { layout }, () => {
     const { B, C, G } = layout;
     const params = layoutParams(layout);
     const partial = engine.empty([B, params.chunks, C, 2], 'float32');
@@ -76,8 +82,10 @@ export function groupNormGrad(
           dy: bindRange(dy, ...w.range),
           stats: bind(stats),
           partial: bind(partial),
+          y: bindRange(y, ...w.range),
         },
         workgroups: w.workgroups,
+        overrides: { ACT },
       });
     }
     dispatch(GROUP_NORM_GRAD_STATS, {
@@ -105,8 +113,10 @@ export function groupNormGrad(
             chan: bind(chan),
             gamma: bind(gamma ?? chan),
             dx: bindRange(dx, ...w.range),
+            y: bindRange(y, ...w.range),
           },
           workgroups: w.workgroups,
+          overrides: { ACT },
           consts,
           aliases,
         });

@@ -18,7 +18,6 @@ import { defineKernel } from '../../kernel.js';
 import { defineOp } from '../../op.js';
 import type { Tensor } from '../../tensor.js';
 import { checkFloat, describe } from '../check.js';
-import { mul, step } from '../elementwise/index.js';
 import { groupNormGrad } from './backward.js';
 import { applyVariant, type GroupNormLayout, LAYOUT, LAYOUT_PARAMS, layoutParams, volumeWindows } from './layout.js';
 
@@ -153,10 +152,9 @@ defineOp('groupNorm', {
   grad: (dy, s, needed) => {
     const layout = s.attrs.layout;
     const gamma = layout.hasGamma ? s.inputs[1]! : null;
-    // A fused relu passes the gradient where its output is positive.
-    const masked = s.attrs.activation === 'relu' ? mul(dy, step(s.outputs[0]!)) : dy;
-    const { dx, dgamma, dbeta } = groupNormGrad(s.inputs[0]!, gamma, s.outputs[1]!, masked, layout, needed[0]);
-    if (masked !== dy) masked.dispose();
+    // A fused relu passes the gradient where its output is positive (masked inside the kernels).
+    const relu = s.attrs.activation === 'relu' ? s.outputs[0]! : null;
+    const { dx, dgamma, dbeta } = groupNormGrad(s.inputs[0]!, gamma, s.outputs[1]!, dy, layout, needed[0], relu);
     // One chain computes them all: hand out what is needed and free the rest now.
     const results = [dx, ...(layout.hasGamma ? [dgamma] : []), ...(layout.hasBeta ? [dbeta] : [])];
     if (!layout.hasGamma) dgamma.dispose();
