@@ -14,12 +14,13 @@
 //   6 y      storage read  array<V>  (B, N, C), the forward output, a window from element base
 //                                    (read only with ACT 1, else any buffer is bound)
 // V is the element type: f32, or vec4<f32> where C is a multiple of 4 (VW is its width), as in
-// group_norm_apply.wgsl.
+// group_norm_apply.wgsl; VU the unsigned integer of its shape.
 // Workgroup: 64 threads. Dispatch: ceil(B·N / VPI / 64) workgroups (folded by the host); each
 // invocation computes VPI consecutive voxels of one sample (VPI = 4 where N is a multiple of 4,
 // else 1), loading each channel block's coefficients and gamma once for all of them.
 
 alias V = f32;
+alias VU = u32;
 const VW: u32 = 1u;
 const VPI: u32 = 1u;
 
@@ -31,6 +32,11 @@ const VPI: u32 = 1u;
 @group(0) @binding(6) var<storage, read> y: array<V>;
 
 override ACT: u32 = 0u;
+
+// relu's derivative at output v, as group_norm_grad_sums.wgsl's (NaN where v is NaN), per component.
+fn relu_step(v: V) -> V {
+  return select(select(V(0.0), V(1.0), v > V(0.0)), v, (bitcast<VU>(v) & VU(0x7fffffffu)) > VU(0x7f800000u));
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -51,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < VPI; j++) {
       let e = ((voxel0 + j) * C + c - params.base) / VW;
       var g = dy[e];
-      if (ACT == 1u) { g *= select(V(0.0), V(1.0), y[e] > V(0.0)); }
+      if (ACT == 1u) { g *= relu_step(y[e]); }
       dx[e] = rstd * (gc * g - m_dy - (x[e] - mean) * rstd * m_dyx);
     }
   }

@@ -1,7 +1,7 @@
 // group_norm_grad_sums.wgsl — backward, pass 1 of 3: per channel and chunk of voxels, Σ dy and
 // Σ dy · x̂ with x̂ = (x − mean) · rstd (recomputed, not stored by the forward pass). With ACT 1
-// (a fused relu) dy is first multiplied by step(y), 1 where the forward output y > 0, else 0:
-// mul(dy, step(y)) without its two passes.
+// (a fused relu) dy is first multiplied by step(y) of the forward output y (1 where y > 0, 0
+// elsewhere, NaN where y is NaN, as the step op): mul(dy, step(y)) without its two passes.
 // (Preceded by group_norm_layout.wgsl: Params at binding 0.)
 //
 // Bindings (group 0):
@@ -22,6 +22,12 @@
 
 override ACT: u32 = 0u;
 
+// relu's derivative at output v, as the step op computes it: 1 where v > 0, 0 elsewhere, and NaN
+// where v is NaN (NumPy's rule, told from the bits: compilers may fold v != v).
+fn relu_step(v: f32) -> f32 {
+  return select(select(0.0, 1.0, v > 0.0), v, (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -39,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var v = r.x; v < r.y; v++) {
     let e = (b * params.N + v) * params.C + c - params.base;
     var g = dy[e];
-    if (ACT == 1u) { g *= select(0.0, 1.0, y[e] > 0.0); }
+    if (ACT == 1u) { g *= relu_step(y[e]); }
     s_dy += g;
     s_dyx += g * (x[e] - mean) * rstd;
   }

@@ -19,12 +19,13 @@
 //   1 dy   storage read  array<V>  (B, OX, OY, OZ, C)
 //   2 x    storage read  array<V>  MODE 0, 2: x, to find each window's maximum; MODE 1, 3 do not read it
 //   3 dx   storage rw    array<V>  (B, IX, IY, IZ, C)
-// Each is a window: x and dx from element window.z, dy from window.w.
+// Each is a window: x and dx from element window.z, dy from window.w (MODE 3 binds dy's window
+// again at x, unread).
 // V: the element read and written, f32 or, where C is a multiple of 4, vec4<f32> (4 channels of
 // a voxel, each with its own maximum: one index computation and one load per tap for all 4);
 // VW its width, VU and VB the unsigned integer and bool of its shape.
 // Workgroup: 64 threads. Dispatch: ceil(elements of dx / (64 · VW)) workgroups (folded by the
-// host; MODE 2, 3: of dy, one window per invocation); invocation i takes elements
+// host; MODE 2, 3: of dy, VW channels of one window per invocation); invocation i takes elements
 // [i · VW, (i + 1) · VW) of dx (MODE 2, 3: of dy), and a windowed dispatch covers invocations
 // [window.x, window.y).
 

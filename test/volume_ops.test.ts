@@ -198,13 +198,21 @@ for (const C of [6, 8])
   });
 
 t(
-  'groupNorm with a fused relu: the gradients bitwise those of groupNorm then relu, also with NaN and infinities in dy',
+  'groupNorm with a fused relu: the gradients bitwise those of groupNorm then relu, also with NaN and infinities in dy and x',
   async () => {
     // The fused gradient masks dy with step(y) inside the gradient kernels; the composed one runs
     // relu's own rule (dy · step). An infinite dy where the output is 0 gives NaN in both (and
-    // its group's means then carry it).
-    for (const C of [6, 8]) {
-      const x = toGpu(randomNd([2, 3, 4, 5, C], 24));
+    // its group's means then carry it); a NaN output (an infinity or NaN in its group's input)
+    // passes NaN to dy, so even dbeta is NaN there.
+    const xNaN = randomNd([2, 3, 4, 5, 8], 29);
+    xNaN.data[5] = Number.NaN;
+    xNaN.data[600] = Number.NEGATIVE_INFINITY;
+    for (const [C, xNd] of [
+      [6, randomNd([2, 3, 4, 5, 6], 24)],
+      [8, randomNd([2, 3, 4, 5, 8], 24)],
+      [8, xNaN],
+    ] as [number, Nd][]) {
+      const x = toGpu(xNd);
       const gamma = toGpu(randomNd([C], 25, 0.5, 1.5));
       const beta = toGpu(randomNd([C], 26));
       const special = randomNd([2, 3, 4, 5, C], 27);

@@ -2,7 +2,8 @@
  * Max and average pooling over 3D windows of channels-last volumes (kernels/pool3d.wgsl, their
  * gradients kernels/pool3d_grad.wgsl), with strides and 'same' / 'valid' padding as conv3d.
  * Average pooling excludes padding from the count; the max gradient goes to the first maximal tap
- * of each window. The same kernel sums windows, for upsampling's gradient.
+ * of each window. The same kernels sum windows and spread a value over each window, the two
+ * directions of nearest-neighbour upsampling (upsample.ts).
  */
 import pool3dSource from '../../../kernels/pool3d.wgsl';
 import pool3dGradSource from '../../../kernels/pool3d_grad.wgsl';

@@ -2,8 +2,9 @@
  * Nearest-neighbour 3D upsampling of channels-last volumes: each voxel repeated f_x · f_y · f_z
  * times. Upsampling and its gradient, the sum over each block (windowSums), are the two directions
  * of pooling by non-overlapping blocks: one pass each of the pooling kernels, each invocation
- * taking one block (kernels/pool3d_grad.wgsl spreads a value over its block, kernels/pool3d.wgsl
- * sums one), instead of a broadcast copy and a reduction of the three block axes one at a time.
+ * taking 1 or 4 channels of one block (kernels/pool3d_grad.wgsl spreads a voxel's values over
+ * its block, kernels/pool3d.wgsl sums one), instead of a broadcast copy and a reduction of the
+ * three block axes one at a time.
  */
 import { argMessage, ShapeError, ValueError } from '../../errors.js';
 import { engine } from '../engine.js';

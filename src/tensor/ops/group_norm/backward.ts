@@ -47,13 +47,13 @@ const GROUP_NORM_GRAD_APPLY = defineKernel({
   bindings: ['x', 'dy', 'chan', 'gamma', 'dx', 'y'],
   overrides: ['ACT'],
   consts: ['VW', 'VPI'],
-  aliases: ['V'],
+  aliases: ['V', 'VU'],
 });
 
 /**
  * Gradients of groupNorm from dy: dx (when `needX`), dgamma and dbeta. `stats` is the forward
  * pass's (B, G, 2) mean and rstd; `reluOutput`, for a fused relu, its output y, whose step masks
- * dy (dy · step(y), in the kernels' own passes).
+ * dy (dy · step(y), NaN where y is NaN, in the kernels' own passes).
  */
 export function groupNormGrad(
   x: Tensor,
@@ -118,7 +118,7 @@ export function groupNormGrad(
           workgroups: w.workgroups,
           overrides: { ACT },
           consts,
-          aliases,
+          aliases: { ...aliases, VU: aliases.V === 'f32' ? 'u32' : 'vec4<u32>' },
         });
       }
     }
