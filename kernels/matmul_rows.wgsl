@@ -62,10 +62,13 @@ fn accumulate(acc: ptr<function, array<vec4<f32>, RM * CB4>>, k0: u32, arow: arr
       ak[i][r] = select(0.0, a[arow[i] + min(k0 + r, params.K - 1u) * params.a_cs], in_k[r]);
     }
   }
-  for (var r = 0u; r < KR; r++) {
-    for (var j = 0u; j < CB4; j++) {
-      let bv = select(vec4<f32>(0.0), bk[r][j], in_k[r]);
-      for (var i = 0u; i < RM; i++) { (*acc)[i * CB4 + j] += ak[i][r] * bv; }
+  for (var j = 0u; j < CB4; j++) {
+    var bv: array<vec4<f32>, KR>;
+    for (var r = 0u; r < KR; r++) { bv[r] = select(vec4<f32>(0.0), bk[r][j], in_k[r]); }
+    for (var i = 0u; i < RM; i++) {
+      var s = (*acc)[i * CB4 + j];
+      for (var r = 0u; r < KR; r++) { s += ak[i][r] * bv[r]; }
+      (*acc)[i * CB4 + j] = s;
     }
   }
 }
