@@ -18,7 +18,8 @@
 // KZ · CIB · COB4 vec4 accumulators take, for each output voxel, CIB input values per tap and
 // 4 · COB4 values of dy: each dy value is used KZ · CIB times and each input value 4 · COB4 times
 // per tap. Along z with SZ = DZ = 1 the KZ inputs of voxel oz + 1 are those of oz shifted by one,
-// so a voxel costs one new input load per channel, not KZ. Rows and voxels are walked by counters:
+// so a voxel costs one new input load per channel, not KZ; there VP (1 or 2) voxels are taken
+// per visit of the accumulators. Rows and voxels are walked by counters:
 // no index divisions per voxel.
 // Workgroup: 64 threads. Dispatch: ceil(chunks · KX·KY · ceil(CI / CIB) · ceil(CO / 4·COB4) / 64)
 // workgroups (folded by the host); invocation order: output-channel block fastest, then
@@ -35,8 +36,11 @@ const CIB: u32 = 4u;
 const COB4: u32 = 2u;
 alias V = f32;
 const VW: u32 = 1u;
+// Output voxels per visit of the accumulators (2 only where the taps slide along z).
+const VP: u32 = 1u;
 // Consecutive output voxels along z share KZ − 1 of their KZ input positions.
 const SLIDE: bool = SZ == 1u && DZ == 1u;
+const_assert VP == 1u || (SZ == 1u && DZ == 1u);
 
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> dy: array<V>;
@@ -107,7 +111,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(t) - 1, ci0); }
       }
       var d = r * OZ * CO - params.window.w;
-      for (var oz = 0u; oz < OZ; oz++) {
+      var oz = 0u;
+      if (VP > 1u) {
+        // VP voxels a visit, each accumulator taking their VP products in a row (the additions
+        // of voxel by voxel, in the same order): the accumulators outnumber the registers, and on
+        // lavapipe 2 voxels a visit run the 64³ layers 10% faster (16³ ones 7% slower). The
+        // inputs of voxels oz .. oz + VP − 1 through taps 0..KZ−1 are the KZ + VP − 1 positions
+        // from oz, the first KZ − 1 of them the last of the visit before.
+        var win: array<array<f32, CIB>, KZ + VP - 1u>;
+        for (var t = 1u; t < KZ; t++) { win[t + VP - 1u] = xs[t]; }
+        for (; oz + VP <= OZ; oz += VP) {
+          for (var t = 0u; t + 1u < KZ; t++) { win[t] = win[t + VP]; }
+          for (var v = 0u; v < VP; v++) { win[KZ - 1u + v] = input_values(row, z0 + i32(oz + KZ - 1u + v), ci0); }
+          var gs: array<array<vec4<f32>, COB4>, VP>;
+          for (var v = 0u; v < VP; v++) { gs[v] = dy_values(d + v * CO, co0); }
+          for (var t = 0u; t < KZ; t++) {
+            for (var cb = 0u; cb < CIB; cb++) {
+              for (var c = 0u; c < COB4; c++) {
+                var a = acc[(t * CIB + cb) * COB4 + c];
+                for (var v = 0u; v < VP; v++) { a += win[t + v][cb] * gs[v][c]; }
+                acc[(t * CIB + cb) * COB4 + c] = a;
+              }
+            }
+          }
+          d += VP * CO;
+        }
+        // The rest of the row (OZ mod VP voxels) one at a time, from the window's last positions.
+        for (var t = 1u; t < KZ; t++) { xs[t] = win[t + VP - 1u]; }
+      }
+      for (; oz < OZ; oz++) {
         if (SLIDE) {
           for (var t = 0u; t + 1u < KZ; t++) { xs[t] = xs[t + 1u]; }
           xs[KZ - 1u] = input_values(row, z0 + i32(oz + KZ - 1u), ci0);

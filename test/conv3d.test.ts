@@ -8,7 +8,7 @@ import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
 import { Nd } from './oracle.js';
 import { withConvVariant } from './variants.js';
-import { conv3dOracle, fusedOracle, type ConvOpts as Opts } from './volume_oracle.js';
+import { conv3dOracle, conv3dWeightGradOracle, fusedOracle, type ConvOpts as Opts } from './volume_oracle.js';
 
 const t = suite('conv3d (float64 oracle, finite differences)');
 t.before(setup);
@@ -115,31 +115,8 @@ for (const variant of CONV_VARIANTS)
             () => vg.sum(vg.mul(vg.conv3d(xg, wg, { padding: 'same' }), toGpu(dy))),
             [wg],
           );
-          // dw[k, ci, co] = Σ x[i(o, k), ci]·dy[o, co], with 'same' padding floor((K − 1) / 2) before.
-          const expected = new Float64Array(w.size);
-          const pad = K.map((k) => Math.floor((k - 1) / 2));
-          const B = 2;
-          const at = (ix: number, iy: number, iz: number): boolean =>
-            ix >= 0 && iy >= 0 && iz >= 0 && ix < N && iy < N && iz < N;
-          for (let kx = 0; kx < K[0]; kx++)
-            for (let ky = 0; ky < K[1]; ky++)
-              for (let kz = 0; kz < K[2]; kz++)
-                for (let ci = 0; ci < CI; ci++)
-                  for (let co = 0; co < CO; co++) {
-                    let acc = 0;
-                    for (let b = 0; b < B; b++)
-                      for (let ox = 0; ox < N; ox++)
-                        for (let oy = 0; oy < N; oy++)
-                          for (let oz = 0; oz < N; oz++) {
-                            const [ix, iy, iz] = [ox + kx - pad[0]!, oy + ky - pad[1]!, oz + kz - pad[2]!];
-                            if (!at(ix, iy, iz)) continue;
-                            acc +=
-                              x.data[(((b * N + ix) * N + iy) * N + iz) * CI + ci] *
-                              dy.data[(((b * N + ox) * N + oy) * N + oz) * CO + co];
-                          }
-                    expected[(((kx * K[1] + ky) * K[2] + kz) * CI + ci) * CO + co] = acc;
-                  }
-          await assertClose(grads[0]!, new Nd(w.shape, expected), { atol: 1e-3, rtol: 1e-4 });
+          const expected = conv3dWeightGradOracle(x, dy, K, { padding: 'same' });
+          await assertClose(grads[0]!, expected, { atol: 1e-3, rtol: 1e-4 });
         }),
     );
 
@@ -211,6 +188,49 @@ t('the direct weight gradient reads x and dy as vec4s where its channels and blo
     assert.equal(found, [VW], `${CI} -> ${CO} channels`);
   }
 });
+
+// Rows of 32 or more voxels along z whose taps slide: the direct weight gradient takes 2 voxels
+// per visit of its accumulators, then the odd voxel of an odd row alone. Rows of 32 and 33
+// voxels, 'same' (taps in the padding at both ends) and 'valid', channels read as f32 and as
+// vec4s; infinities at both ends of a row of x and a NaN in dy, against the float64 oracle.
+t(
+  'the direct weight gradient over long rows (2 voxels a visit, an odd one alone) matches the oracle, NaN and infinities included',
+  () =>
+    withConvVariant('direct', async () => {
+      const cases: [number[], number[], Opts][] = [
+        [[1, 2, 3, 33, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
+        [[2, 2, 2, 32, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
+        [[1, 3, 4, 35, 8], [3, 3, 3, 8, 4], { padding: 'valid' }],
+        [[1, 2, 3, 34, 2], [3, 2, 5, 2, 3], { padding: 'same' }],
+      ];
+      for (const [xs, ws, o] of cases) {
+        const x = randomNd(xs, 41);
+        const IZ = xs[3]!;
+        const CI = xs[4]!;
+        x.data[0] = Infinity;
+        x.data[(IZ - 1) * CI + CI - 1] = -Infinity;
+        const xg = toGpu(x);
+        const wg = vg.randomNormal(ws, { seed: 42 });
+        const y = vg.conv3d(xg, wg, o);
+        const dy = randomNd([...y.shape], 43);
+        // A NaN away from the ends of a row along z (where padding taps would multiply it by 0).
+        dy.data[10 * y.shape[4]! + 1] = NaN;
+        const dyg = toGpu(dy);
+        const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
+        const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
+        const dw = run();
+        await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4 });
+        if (kernels !== null) {
+          const pairs = kernels
+            .map((e) => e.kernel)
+            .filter((k) => k.startsWith('conv3d_grad_weight'))
+            .map((k) => (JSON.parse(k.slice(k.indexOf('{'))) as { VP: number }).VP);
+          assert.equal(pairs, [2], `x[${xs}] w[${ws}]: voxels a visit`);
+        }
+        for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
+      }
+    }),
+);
 
 // Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
 // subgroup form loads in several rounds of 8 lanes.

@@ -11,14 +11,10 @@ export interface ConvOpts {
   padding?: 'same' | 'valid';
 }
 
-export /** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
-function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
-  const [B, IX, IY, IZ, CI] = x.shape;
-  const [KX, KY, KZ, , CO] = w.shape;
+/** Output extents O and padding before P of each spatial axis ('same' as TensorFlow). */
+function convExtents(I: number[], K: number[], o: ConvOpts): { O: number[]; P: number[]; s: number[]; d: number[] } {
   const s = o.strides ?? [1, 1, 1];
   const d = o.dilation ?? [1, 1, 1];
-  const I = [IX, IY, IZ];
-  const K = [KX, KY, KZ];
   const O: number[] = [];
   const P: number[] = [];
   for (let a = 0; a < 3; a++) {
@@ -31,6 +27,14 @@ function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
       P.push(Math.floor(Math.max((O[a] - 1) * s[a] + span - I[a], 0) / 2));
     }
   }
+  return { O, P, s, d };
+}
+
+export /** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
+function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
+  const [B, IX, IY, IZ, CI] = x.shape;
+  const [KX, KY, KZ, , CO] = w.shape;
+  const { O, P, s, d } = convExtents([IX, IY, IZ], [KX, KY, KZ], o);
   const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
   for (let b = 0; b < B; b++)
     for (let ox = 0; ox < O[0]; ox++)
@@ -55,6 +59,36 @@ function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
           }
         }
   return new Nd([B, O[0], O[1], O[2], CO], y);
+}
+
+export /**
+ * The weight gradient of conv3dOracle from its definition: dw[k, ci, co] = Σ_b Σ_o x[b, i(o, k),
+ * ci] · dy[b, o, co] over the taps that land inside x (padding contributes nothing).
+ */
+function conv3dWeightGradOracle(x: Nd, dy: Nd, kernel: number[], o: ConvOpts): Nd {
+  const [B, IX, IY, IZ, CI] = x.shape;
+  const CO = dy.shape[4];
+  const [KX, KY, KZ] = kernel;
+  const { O, P, s, d } = convExtents([IX, IY, IZ], kernel, o);
+  const dw = new Float64Array(KX * KY * KZ * CI * CO);
+  for (let b = 0; b < B; b++)
+    for (let ox = 0; ox < O[0]; ox++)
+      for (let oy = 0; oy < O[1]; oy++)
+        for (let oz = 0; oz < O[2]; oz++)
+          for (let kx = 0; kx < KX; kx++)
+            for (let ky = 0; ky < KY; ky++)
+              for (let kz = 0; kz < KZ; kz++) {
+                const ix = ox * s[0] + kx * d[0] - P[0];
+                const iy = oy * s[1] + ky * d[1] - P[1];
+                const iz = oz * s[2] + kz * d[2] - P[2];
+                if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
+                const xb = (((b * IX + ix) * IY + iy) * IZ + iz) * CI;
+                const yb = (((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO;
+                const wb = ((kx * KY + ky) * KZ + kz) * CI;
+                for (let ci = 0; ci < CI; ci++)
+                  for (let co = 0; co < CO; co++) dw[(wb + ci) * CO + co] += x.data[xb + ci] * dy.data[yb + co];
+              }
+  return new Nd([KX, KY, KZ, CI, CO], dw);
 }
 
 export /** The oracle with a bias per output channel and an optional relu after it. */

@@ -62,7 +62,7 @@ const CONV3D_GRAD_WEIGHT = defineKernel({
   preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'dy', 'partial'],
-  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4', 'VW'],
+  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4', 'VW', 'VP'],
   aliases: ['V'],
 });
 
@@ -165,7 +165,8 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
   const OZ = g.output[2];
   // Each invocation owns one tap row × CIB input channels × COB4 vec4s of output channels;
   // enough chunks of the output rows to give the device ~4096 invocations.
-  const { CIB, COB4 } = convBlocks.weight(g.CI, g.CO, g.kernel[2]);
+  const [KZ, SZ, DZ] = [g.kernel[2], g.strides[2], g.dilation[2]];
+  const { CIB, COB4, VP } = convBlocks.weight(g.CI, g.CO, KZ, OZ, SZ === 1 && DZ === 1);
   const blocks = g.kernel[0] * g.kernel[1] * Math.ceil(g.CI / CIB) * Math.ceil(g.CO / (4 * COB4));
   let chunks = Math.max(1, Math.min(rows, Math.ceil(4096 / blocks)));
   // When x or dy is larger than one binding window, chunks get small enough that the chunks one
@@ -189,7 +190,6 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
     const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
     return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
   });
-  const [KZ, SZ, DZ] = [g.kernel[2], g.strides[2], g.dilation[2]];
   // x and dy read as vec4s where every load is 4 whole channels (window bases are multiples of 64).
   const VW = g.CI % 4 === 0 && g.CO % 4 === 0 && CIB % 4 === 0 ? 4 : 1;
   for (const win of windows) {
@@ -198,7 +198,7 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
       params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
       bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
       workgroups: win.w1 - win.w0,
-      consts: { KZ, SZ, DZ, CIB, COB4, VW },
+      consts: { KZ, SZ, DZ, CIB, COB4, VW, VP },
       aliases: { V: VW === 4 ? 'vec4<f32>' : 'f32' },
     });
   }
