@@ -9,7 +9,16 @@ import { setup, suite } from './harness.js';
 import { assertClose, rng, toGpu } from './helpers.js';
 import * as L from './loss_oracle.js';
 import * as O from './oracle.js';
-import { fusedOracle, groupNormOracle, poolOracle } from './volume_oracle.js';
+import { withConvVariant } from './variants.js';
+import {
+  type ConvOpts,
+  conv3dInputGradOracle,
+  conv3dOracle,
+  conv3dWeightGradOracle,
+  fusedOracle,
+  groupNormOracle,
+  poolOracle,
+} from './volume_oracle.js';
 
 const t = suite('NaN and infinities (float64 oracle, NumPy rules)');
 t.before(setup);
@@ -263,6 +272,63 @@ t(
     );
   },
 );
+
+/**
+ * Compares a result with the oracle where NaN may spread further than the oracle's: every NaN
+ * and infinity of the oracle is the same in `got` or NaN there, and every finite value of `got`
+ * is the oracle's.
+ */
+async function assertNanCovers(label: string, got: vg.Tensor, expected: O.Nd): Promise<void> {
+  const g = await got.data();
+  assert.equal([...got.shape], expected.shape, `${label}: shape`);
+  let spread = 0;
+  for (let i = 0; i < g.length; i++) {
+    const [a, e] = [g[i]!, expected.data[i]!];
+    if (Number.isNaN(a)) {
+      if (!Number.isNaN(e)) spread++;
+      continue;
+    }
+    assert.ok(!Number.isNaN(e), `${label}: element ${i} is ${a}, the oracle NaN`);
+    if (!Number.isFinite(e)) assert.is(a, e, `${label}: element ${i}`);
+    else assert.ok(Math.abs(a - e) <= 1e-4 + 1e-4 * Math.abs(e), `${label}: element ${i} is ${a}, the oracle ${e}`);
+  }
+  // The extra NaN come from taps in the padding, a small share of a volume this size.
+  assert.ok(spread <= g.length / 2, `${label}: ${spread} of ${g.length} elements NaN beyond the oracle`);
+}
+
+// The convolution kernels multiply taps that fall in the padding by 0 rather than branch around
+// them (uniform control flow), so a NaN or infinite weight, or gradient dy, can also make NaN
+// the outputs and gradients whose taps reach into the padding, where the oracle's sum has no term
+// (0 · inf = NaN, as in an explicitly zero-padded convolution). NaN never goes missing: every
+// pass of every variant carries the oracle's NaN and infinities.
+for (const variant of vg.tuning.families()['conv3d.forward']!)
+  t(`conv3d (${variant}): NaN and infinite weights and gradients reach at least what the oracle says`, () =>
+    withConvVariant(variant, async () => {
+      for (const [xs, ws, o] of [
+        [[1, 4, 5, 6, 3], [3, 3, 3, 3, 4], { padding: 'same' }],
+        [[2, 5, 4, 6, 4], [3, 3, 3, 4, 8], { padding: 'same', strides: [2, 1, 2] }],
+        [[1, 5, 5, 6, 2], [3, 2, 3, 2, 3], { padding: 'valid' }],
+      ] as [number[], number[], ConvOpts][]) {
+        const x = specialNd(xs, 51, 0.04);
+        const w = specialNd(ws, 52, 0);
+        // A NaN at a corner tap and an infinity at the centre.
+        w.data[1] = NaN;
+        w.data[Math.floor(w.size / 2)] = Infinity;
+        const label = `x[${xs}] w[${ws}] ${JSON.stringify(o)}`;
+        const y = vg.tidy(() => vg.conv3d(toGpu(x), toGpu(w), o));
+        await assertNanCovers(`${label} forward`, y, conv3dOracle(x, w, o));
+        // Gradients of Σ conv(x, w) ⊙ dy with NaN and infinities in dy, at the volume's borders too.
+        const dy = specialNd([...y.shape], 53, 0.06);
+        const wFinite = specialNd(ws, 54, 0);
+        const xFinite = specialNd(xs, 55, 0);
+        const [xg, wg, dyg] = [toGpu(xFinite), toGpu(wFinite), toGpu(dy)];
+        const { grads } = vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [xg, wg]);
+        await assertNanCovers(`${label} dx`, grads[0]!, conv3dInputGradOracle(dy, wFinite, xs, o));
+        await assertNanCovers(`${label} dw`, grads[1]!, conv3dWeightGradOracle(xFinite, dy, ws.slice(0, 3), o));
+        for (const tt of [y, xg, wg, dyg, ...grads]) tt!.dispose();
+      }
+    }),
+  );
 
 t('cast to int32: NaN gives 0 and infinities saturate (voxgrad rule; NumPy leaves them undefined)', async () => {
   const x = vg.tensor([NaN, Infinity, -Infinity, 2.7, -2.7]);

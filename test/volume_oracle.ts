@@ -91,6 +91,35 @@ function conv3dWeightGradOracle(x: Nd, dy: Nd, kernel: number[], o: ConvOpts): N
   return new Nd([KX, KY, KZ, CI, CO], dw);
 }
 
+export /**
+ * The input gradient of conv3dOracle from its definition: dx[b, i, ci] = Σ w[k, ci, co] · dy[b, o,
+ * co] over the (output, tap) pairs with i = o·stride + k·dilation − pad (no terms for padding).
+ */
+function conv3dInputGradOracle(dy: Nd, w: Nd, input: number[], o: ConvOpts): Nd {
+  const [B, IX, IY, IZ, CI] = input;
+  const [KX, KY, KZ, , CO] = w.shape;
+  const { O, P, s, d } = convExtents([IX, IY, IZ], [KX, KY, KZ], o);
+  const dx = new Float64Array(B * IX * IY * IZ * CI);
+  for (let b = 0; b < B; b++)
+    for (let ox = 0; ox < O[0]; ox++)
+      for (let oy = 0; oy < O[1]; oy++)
+        for (let oz = 0; oz < O[2]; oz++)
+          for (let kx = 0; kx < KX; kx++)
+            for (let ky = 0; ky < KY; ky++)
+              for (let kz = 0; kz < KZ; kz++) {
+                const ix = ox * s[0] + kx * d[0] - P[0];
+                const iy = oy * s[1] + ky * d[1] - P[1];
+                const iz = oz * s[2] + kz * d[2] - P[2];
+                if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
+                const xb = (((b * IX + ix) * IY + iy) * IZ + iz) * CI;
+                const yb = (((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO;
+                const wb = ((kx * KY + ky) * KZ + kz) * CI;
+                for (let ci = 0; ci < CI; ci++)
+                  for (let co = 0; co < CO; co++) dx[xb + ci] += w.data[(wb + ci) * CO + co] * dy.data[yb + co];
+              }
+  return new Nd([B, IX, IY, IZ, CI], dx);
+}
+
 export /** The oracle with a bias per output channel and an optional relu after it. */
 function fusedOracle(x: Nd, w: Nd, b: Nd, o: ConvOpts, relu: boolean): Nd {
   const y = conv3dOracle(x, w, o);
