@@ -1,8 +1,8 @@
 // conv3d.wgsl — 3D convolution, channels-last, forward: y[b, o, co] = act(Σ_k Σ_ci x[b, i(o, k), ci] · w[k, ci, co] + bias[co]),
 // with the bias and a relu fused in (HAS_BIAS, ACT), so a conv layer is one pass over its output.
 // (Preceded by lanes.wgsl and conv3d_weights.wgsl, or by lanes_subgroup.wgsl and
-// conv3d_weights_subgroup.wgsl, which read the weights of an input channel; then by
-// conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
+// conv3d_weights_subgroup.wgsl: whether lanes share values, and how the weights of an input
+// channel are read; then by conv3d_geometry.wgsl: Params at binding 0 and the index helpers.)
 //
 // Bindings (group 0):
 //   1 x  storage read  array<f32>        (B, IX, IY, IZ, CI), a window from element window.z
@@ -45,6 +45,12 @@ const WU4: u32 = 4096u;
 // Input positions along z that VZ consecutive output voxels read through the KZ taps: each is
 // loaded once per (kx, ky, ci) and used by every (voxel, tap) pair that reads it.
 const ZWIN: u32 = (VZ - 1u) * SZ + (KZ - 1u) * DZ + 1u;
+// With unit stride and dilation along z the last ZWIN − VZ positions of a block's window are the
+// first positions of the next block's, which the next invocation loads: where lanes share values
+// (subgroups) they are taken from its lane when it runs that block, and loaded otherwise. On
+// lavapipe, which loads storage lane by lane, 8 loads and 2 shuffles instead of 10 loads make the
+// forward pass and the input gradient 3-7% faster.
+const HALO: bool = NEXT_LANE_SHARES && SZ == 1u && DZ == 1u && ZWIN - VZ <= VZ;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override FLIP: u32 = 0u;
@@ -78,6 +84,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Invocations past the end compute a clamped block and write nothing (uniform control flow).
   let o = voxel_coords(min(i, total - 1u), rows);
   let z0 = i32(o.w * VZ * SZ) - i32(params.pad.z);
+  // Whether the next lane runs the next block of this row (invocation i + 1).
+  let halo_shared = HALO && next_lane_runs(i) && i + 1u < total && o.w + 1u < rows.z;
   var acc: array<vec4<f32>, CB4 * VZ>;
   for (var kx = 0u; kx < params.ksize.x; kx++) {
     for (var ky = 0u; ky < params.ksize.y; ky++) {
@@ -99,7 +107,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let wb = (tx * params.ksize.y + ty) * KZ * CIC * CO4 + cb * CB4;
       for (var ci = 0u; ci < CIC; ci++) {
         var xs: array<f32, ZWIN>;
-        for (var t = 0u; t < ZWIN; t++) { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
+        for (var t = 0u; t < ZWIN; t++) {
+          if (HALO && t >= VZ) {
+            // Position t is the next block's position t − VZ.
+            let theirs = from_next_lane(xs[t - VZ]);
+            if (halo_shared) { xs[t] = theirs; } else { xs[t] = select(0.0, x[xb[t] + ci], keep[t]); }
+          } else {
+            xs[t] = select(0.0, x[xb[t] + ci], keep[t]);
+          }
+        }
         let wv = channel_weights(wb, ci, CIC, CO4);
         // Each accumulator takes its KZ products in a row (the same additions in the same order
         // as taps outermost): the accumulators outnumber the registers, and on lavapipe one

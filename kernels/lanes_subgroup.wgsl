@@ -11,10 +11,27 @@ const SUBGROUP_MIN: u32 = 8u;
 
 struct Lanes {
   @builtin(subgroup_invocation_id) id: u32,
+  @builtin(subgroup_size) size: u32,
 }
 
 var<private> lane: u32;
+var<private> lanes_in_subgroup: u32;
 
 fn lanes_begin(l: Lanes) {
   lane = l.id;
+  lanes_in_subgroup = l.size;
+}
+
+// Neighbours: whether the next lane of this subgroup runs invocation i + 1 (i: this invocation's
+// index; the order of lanes is not tied to invocation indices, so it is checked), and a value
+// taken from the next lane. Both in uniform control flow.
+const NEXT_LANE_SHARES: bool = true;
+
+fn next_lane_runs(i: u32) -> bool {
+  let next = subgroupShuffleDown(i, 1u);
+  return lane + 1u < lanes_in_subgroup && next == i + 1u;
+}
+
+fn from_next_lane(v: f32) -> f32 {
+  return subgroupShuffleDown(v, 1u);
 }

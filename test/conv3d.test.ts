@@ -232,6 +232,37 @@ t(
     }),
 );
 
+// Rows of several blocks of 8 voxels along z: with subgroups, the direct kernel takes the last
+// positions of a block's input window from the next lane's loads (the next block of the same row),
+// and loads them itself at a row's end. Rows of 19-30 voxels (blocks of 8 and a shorter last
+// one), z extents 3 and 5, 'same' and 'valid', with a NaN and infinities on block boundaries.
+for (const variant of DIRECT_VARIANTS)
+  for (const [xs, ws, o] of [
+    [[2, 3, 2, 21, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
+    [[1, 2, 3, 19, 4], [3, 2, 5, 4, 8], { padding: 'same' }],
+    [[1, 3, 3, 30, 2], [3, 3, 3, 2, 3], { padding: 'valid' }],
+  ] as [number[], number[], Opts][])
+    t(`rows of several z-blocks: forward and gradients x[${xs}] w[${ws}] ${JSON.stringify(o)} (${variant})`, () =>
+      withConvVariant(variant, async () => {
+        const [x, w] = [randomNd(xs, 33), randomNd(ws, 34)];
+        const special = x.map((v) => v);
+        const CI = xs[4]!;
+        special.data[8 * CI] = Number.NaN;
+        special.data[(xs[3]! + 7) * CI + 1] = Number.POSITIVE_INFINITY;
+        special.data[(xs[3]! + 16) * CI] = Number.NEGATIVE_INFINITY;
+        await assertClose(vg.conv3d(toGpu(special), toGpu(w), o), conv3dOracle(special, w, o), {
+          atol: 1e-4,
+          rtol: 1e-4,
+        });
+        await checkGrad({
+          label: 'conv3d',
+          inputs: [x, w],
+          gpu: (a, b) => vg.conv3d(a, b, o),
+          oracle: (a, b) => conv3dOracle(a, b, o),
+        });
+      }),
+    );
+
 // Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
 // subgroup form loads in several rounds of 8 lanes.
 for (const variant of DIRECT_VARIANTS)
