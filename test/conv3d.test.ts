@@ -189,8 +189,8 @@ t('the direct weight gradient reads x and dy as vec4s where its channels and blo
   }
 });
 
-// Rows of 32 or more voxels along z whose taps slide: the direct weight gradient takes 2 voxels
-// per visit of its accumulators, then the odd voxel of an odd row alone. Rows of 32 and 33
+// Rows of 64 or more voxels along z whose taps slide: the direct weight gradient takes 2 voxels
+// per visit of its accumulators, then the odd voxel of an odd row alone. Rows of 64 to 67
 // voxels, 'same' (taps in the padding at both ends) and 'valid', channels read as f32 and as
 // vec4s; infinities at both ends of a row of x and a NaN in dy, against the float64 oracle.
 t(
@@ -198,10 +198,10 @@ t(
   () =>
     withConvVariant('direct', async () => {
       const cases: [number[], number[], Opts][] = [
-        [[1, 2, 3, 33, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
-        [[2, 2, 2, 32, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
-        [[1, 3, 4, 35, 8], [3, 3, 3, 8, 4], { padding: 'valid' }],
-        [[1, 2, 3, 34, 2], [3, 2, 5, 2, 3], { padding: 'same' }],
+        [[1, 2, 3, 65, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
+        [[2, 2, 2, 64, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
+        [[1, 3, 4, 69, 8], [3, 3, 3, 8, 4], { padding: 'valid' }],
+        [[1, 2, 3, 66, 2], [3, 2, 5, 2, 3], { padding: 'same' }],
       ];
       for (const [xs, ws, o] of cases) {
         const x = randomNd(xs, 41);

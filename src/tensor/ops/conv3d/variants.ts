@@ -128,14 +128,15 @@ export const convBlocks = {
    * lavapipe (3×3×3, 16 to 64 channels): 8 × 8 channels is as fast as 16 × 8, 8 × 16 or 4 × 16,
    * while 32 × 8 (192 vec4 accumulators) runs 4-5× slower; hence at most 48. With CI a multiple
    * of 4, CIB is one too where it can be, so the kernel reads the input as vec4s. Rows of at least
-   * 32 voxels along z whose taps slide (unit stride and dilation along z) take 2 voxels per visit
-   * of the accumulators: measured there, 10% faster at 64³ and 2-3% at 32³ with 16-96 channels,
-   * and 7% slower at 16³ (3 voxels a visit spill and run 6x slower).
+   * 64 voxels along z whose taps slide (unit stride and dilation along z) take 2 voxels per visit
+   * of the accumulators: measured in the U-Net step, 6-10% faster at 64³ with 16-48 channels,
+   * from 3% slower to 4% faster at 32³, and 7% slower at 16³ (3 voxels a visit spill and run 6x
+   * slower).
    */
   weight(CI: number, CO: number, KZ: number, OZ: number, slides: boolean): WeightBlocks {
     const COB4 = Math.min(Math.ceil(CO / 4), 2);
     const CIB = Math.max(1, Math.min(CI, 8, Math.floor(48 / (KZ * COB4))));
-    const VP = slides && OZ >= 32 ? 2 : 1;
+    const VP = slides && OZ >= 64 ? 2 : 1;
     return { CIB: CI % 4 === 0 && CIB >= 4 ? CIB - (CIB % 4) : CIB, COB4, VP };
   },
 };
