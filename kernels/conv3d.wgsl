@@ -50,7 +50,7 @@ const ZWIN: u32 = (VZ - 1u) * SZ + (KZ - 1u) * DZ + 1u;
 // (subgroups) they are taken from its lane when it runs that block, and loaded otherwise. On
 // lavapipe, which loads storage lane by lane, 8 loads and 2 shuffles instead of 10 loads make the
 // forward pass and the input gradient 3-7% faster.
-const HALO: bool = NEXT_LANE_SHARES && SZ == 1u && DZ == 1u && ZWIN - VZ <= VZ;
+const HALO: bool = LANES_SHARE && SZ == 1u && DZ == 1u && ZWIN - VZ <= VZ;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override FLIP: u32 = 0u;

@@ -11,12 +11,24 @@ struct Lanes {
 fn lanes_begin(l: Lanes) {}
 
 // Without subgroups no lane sees another's values (lanes_subgroup.wgsl has the shared forms).
-const NEXT_LANE_SHARES: bool = false;
+const LANES_SHARE: bool = false;
 
 fn next_lane_runs(i: u32) -> bool {
   return false;
 }
 
 fn from_next_lane(v: f32) -> f32 {
+  return v;
+}
+
+fn partner_runs(i: u32, d: u32) -> bool {
+  return false;
+}
+
+fn from_partner_u32(v: u32, d: u32) -> u32 {
+  return v;
+}
+
+fn from_partner(v: vec4<f32>, d: u32) -> vec4<f32> {
   return v;
 }

@@ -22,10 +22,12 @@ fn lanes_begin(l: Lanes) {
   lanes_in_subgroup = l.size;
 }
 
+// Lanes here see each other's values (lanes.wgsl: they do not).
+const LANES_SHARE: bool = true;
+
 // Neighbours: whether the next lane of this subgroup runs invocation i + 1 (i: this invocation's
 // index; the order of lanes is not tied to invocation indices, so it is checked), and a value
 // taken from the next lane. Both in uniform control flow.
-const NEXT_LANE_SHARES: bool = true;
 
 fn next_lane_runs(i: u32) -> bool {
   let next = subgroupShuffleDown(i, 1u);
@@ -34,4 +36,21 @@ fn next_lane_runs(i: u32) -> bool {
 
 fn from_next_lane(v: f32) -> f32 {
   return subgroupShuffleDown(v, 1u);
+}
+
+// Partners: whether lane ^ d of this subgroup runs invocation i ^ d (in uniform control flow), and
+// values taken from it (d a constant power of two below SUBGROUP_MIN). A kernel takes values
+// only from partners that run the same branches as itself, so that the value is there.
+fn partner_runs(i: u32, d: u32) -> bool {
+  return subgroupShuffleXor(i, d) == (i ^ d);
+}
+
+fn from_partner_u32(v: u32, d: u32) -> u32 {
+  return subgroupShuffleXor(v, d);
+}
+
+// Where WGSL cannot see that the partner runs the same branch (a kernel's own guarantee).
+@diagnostic(off, subgroup_uniformity)
+fn from_partner(v: vec4<f32>, d: u32) -> vec4<f32> {
+  return subgroupShuffleXor(v, d);
 }

@@ -263,6 +263,63 @@ for (const variant of DIRECT_VARIANTS)
       }),
     );
 
+// The weight gradient's subgroup form: invocations of neighbouring output-channel blocks share
+// their input loads (XD = 1), of neighbouring input-channel blocks their dy loads (DD = the
+// number of output-channel blocks), each loading one vec4 of two and taking the other from its
+// partner's lane, where the partner runs the same tap row and chunk (3 input-channel blocks put
+// some partners in the next tap row: they load both themselves). Chunks of 36 invocations and
+// more do not align with subgroups. NaN and infinities in x and dy, rows of 66 voxels (2 voxels
+// a visit) in one case, against the float64 oracle, with the partners the host chose checked.
+t('the subgroup weight gradient shares input and dy loads between partner invocations and matches the oracle', () =>
+  withConvVariant(DIRECT_SUBGROUP, async () => {
+    const cases: [number[], number[], Opts, { XD: number; DD: number }][] = [
+      [[1, 3, 4, 6, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
+      [[1, 3, 3, 5, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
+      [[1, 2, 3, 4, 16], [3, 3, 3, 16, 64], { padding: 'same' }, { XD: 1, DD: 0 }],
+      [[2, 3, 3, 5, 16], [3, 2, 3, 16, 8], { padding: 'valid' }, { XD: 0, DD: 1 }],
+      [[1, 3, 3, 4, 12], [3, 3, 3, 12, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
+      [[1, 2, 2, 66, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
+    ];
+    for (const [xs, ws, o, partners] of cases) {
+      const x = randomNd(xs, 61);
+      x.data[5] = Number.POSITIVE_INFINITY;
+      x.data[x.size - 9] = Number.NaN;
+      const xg = toGpu(x);
+      const wg = vg.randomNormal(ws, { seed: 62 });
+      const y = vg.conv3d(xg, wg, o);
+      const dy = randomNd([...y.shape], 63);
+      // Away from the ends of a row along z, where padding taps would multiply it by 0.
+      dy.data[2 * y.shape[4]! + 3] = Number.NEGATIVE_INFINITY;
+      const dyg = toGpu(dy);
+      const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
+      const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
+      const dw = run();
+      const label = `x[${xs}] w[${ws}]`;
+      await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4, label });
+      if (kernels !== null) {
+        const found = kernels
+          .map((e) => e.kernel)
+          .filter((k) => k.startsWith('conv3d_grad_weight'))
+          .map((k) => {
+            const c = JSON.parse(k.slice(k.indexOf('{'))) as { XD: number; DD: number };
+            return { kernel: k.split(' ')[0], XD: c.XD, DD: c.DD };
+          });
+        const shares = engine.backend.subgroupMinSize >= 8;
+        assert.equal(
+          found,
+          [
+            shares
+              ? { kernel: 'conv3d_grad_weight_subgroup', ...partners }
+              : { kernel: 'conv3d_grad_weight', XD: 0, DD: 0 },
+          ],
+          `${label}: partners`,
+        );
+      }
+      for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
+    }
+  }),
+);
+
 // Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
 // subgroup form loads in several rounds of 8 lanes.
 for (const variant of DIRECT_VARIANTS)

@@ -3,15 +3,12 @@ import { convFamily } from '../src/tensor/ops/conv3d/variants.js';
 
 const PASSES = ['forward', 'input', 'weight'] as const;
 
-/**
- * Runs a test body with one variant forced for every conv3d pass (then back to the defaults); a
- * pass without that variant (the weight gradient has no 'direct-subgroup') runs 'direct'.
- */
+/** Runs a test body with one variant forced for every conv3d pass (then back to the defaults). */
 export async function withConvVariant<T>(variant: string, body: () => Promise<T>): Promise<T> {
-  const families = vg.tuning.families();
   for (const pass of PASSES) {
     const family = convFamily(pass);
-    vg.tuning.force(family, families[family]!.includes(variant) ? variant : 'direct');
+    if (!vg.tuning.families()[family]!.includes(variant)) throw new Error(`${family} has no variant ${variant}`);
+    vg.tuning.force(family, variant);
   }
   try {
     return await body();

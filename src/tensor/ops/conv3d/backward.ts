@@ -8,6 +8,7 @@ import { bind, bindingWindowElements, bindRange, dispatch, splitWorkgroups, work
 import { engine } from '../../engine.js';
 import { defineKernel } from '../../kernel.js';
 import { defineOp, NOT_DIFFERENTIABLE } from '../../op.js';
+import { LANES, LANES_SUBGROUP } from '../../subgroups.js';
 import type { Tensor } from '../../tensor.js';
 import { chooseVariant } from '../../tuning.js';
 import { fill } from '../creation.js';
@@ -22,6 +23,7 @@ import {
   convFamily,
   DIRECT_SUBGROUP,
   defaultConvVariant,
+  directSubgroupRuns,
   GEMM_TILES,
   type GemmTiles,
   rememberClass,
@@ -55,15 +57,27 @@ const CONV3D_GRAD_INPUT = defineKernel({
   consts: ['VZ', 'CB4', 'WU4'],
 });
 
-const CONV3D_GRAD_WEIGHT = defineKernel({
-  name: 'conv3d_grad_weight',
+const CONV3D_GRAD_WEIGHT_DEFINITION = {
   file: 'conv3d_grad_weight.wgsl',
   source: conv3dGradWeightSource,
-  preludes: [CONV_GEOMETRY],
   params: GEOMETRY_PARAMS,
   bindings: ['x', 'dy', 'partial'],
-  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4', 'VW', 'VP'],
+  consts: ['KZ', 'SZ', 'DZ', 'CIB', 'COB4', 'VW', 'VP', 'XD', 'DD'],
   aliases: ['V'],
+} as const;
+
+const CONV3D_GRAD_WEIGHT = defineKernel({
+  ...CONV3D_GRAD_WEIGHT_DEFINITION,
+  name: 'conv3d_grad_weight',
+  preludes: [LANES, CONV_GEOMETRY],
+});
+
+/** The weight gradient whose partner invocations share their input and dy loads through subgroups. */
+const CONV3D_GRAD_WEIGHT_SUBGROUP = defineKernel({
+  ...CONV3D_GRAD_WEIGHT_DEFINITION,
+  name: 'conv3d_grad_weight_subgroup',
+  requires: ['subgroups'],
+  preludes: [LANES_SUBGROUP, CONV_GEOMETRY],
 });
 
 /** dL/dx of conv3d from dy (B, OX, OY, OZ, Cout). */
@@ -80,7 +94,7 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
       engine.backend.tuningKey,
       convFamily('input'),
       rememberClass(g),
-      defaultConvVariant('input'),
+      defaultConvVariant(),
     );
     // (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
     const swapped = transpose(w, [0, 1, 2, 4, 3]);
@@ -158,8 +172,11 @@ function inputGradDirect(dy: Tensor, swapped: Tensor, dx: Tensor, g: Conv3dGeome
   if (wt !== swapped) wt.dispose();
 }
 
-/** The direct weight gradient's (chunks, taps · CI · CO) partial sums. */
-function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
+/**
+ * The direct weight gradient's (chunks, taps · CI · CO) partial sums; with `subgroup`, where the
+ * device's subgroups fit it, partner invocations share their loads of the input and of dy.
+ */
+function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry, subgroup: boolean): Tensor {
   const taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
   const rows = g.B * g.output[0] * g.output[1];
   const OZ = g.output[2];
@@ -192,13 +209,22 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tensor {
   });
   // x and dy read as vec4s where every load is 4 whole channels (window bases are multiples of 64).
   const VW = g.CI % 4 === 0 && g.CO % 4 === 0 && CIB % 4 === 0 ? 4 : 1;
+  // Partners (kernels/conv3d_grad_weight.wgsl): the input values of 2 vec4s shared by invocations
+  // of neighbouring output-channel blocks (when those come in pairs), dy's 2 vec4s by invocations
+  // of neighbouring input-channel blocks (1, 2 or 4 output-channel blocks apart).
+  const shared = subgroup && directSubgroupRuns() && VW === 4;
+  const coBlocks = Math.ceil(g.CO / (4 * COB4));
+  const ciBlocks = Math.ceil(g.CI / CIB);
+  const XD = shared && CIB === 8 && coBlocks % 2 === 0 ? 1 : 0;
+  const DD = shared && COB4 === 2 && ciBlocks >= 2 && [1, 2, 4].includes(coBlocks) ? coBlocks : 0;
+  const kernel = XD > 0 || DD > 0 ? CONV3D_GRAD_WEIGHT_SUBGROUP : CONV3D_GRAD_WEIGHT;
   for (const win of windows) {
     const [[x0, x1], [y0, y1]] = win.ranges;
-    dispatch(CONV3D_GRAD_WEIGHT, {
+    dispatch(kernel, {
       params: geometryParams(g, [chunks, perChunk], [win.w0 * 64, Math.min(count, win.w1 * 64), x0, y0]),
       bindings: { x: bindRange(x, x0, x1), dy: bindRange(dy, y0, y1), partial: bind(partial) },
       workgroups: win.w1 - win.w0,
-      consts: { KZ, SZ, DZ, CIB, COB4, VW, VP },
+      consts: { KZ, SZ, DZ, CIB, COB4, VW, VP, XD, DD },
       aliases: { V: VW === 4 ? 'vec4<f32>' : 'f32' },
     });
   }
@@ -233,8 +259,16 @@ export function conv3dGradWeight(x: Tensor, dy: Tensor, g: Conv3dGeometry): Tens
     const wShape = [...g.kernel, g.CI, g.CO];
     const voxels = g.B * g.output[0] * g.output[1] * g.output[2];
     if (voxels === 0 || taps * g.CI === 0 || g.CO === 0) return fill(wShape, 0);
-    const variant = chooseVariant(engine.backend.tuningKey, convFamily('weight'), rememberClass(g));
-    const partial = variant in GEMM_TILES ? weightGradGemm(x, dy, g, GEMM_TILES[variant]!) : weightGradDirect(x, dy, g);
+    const variant = chooseVariant(
+      engine.backend.tuningKey,
+      convFamily('weight'),
+      rememberClass(g),
+      defaultConvVariant(),
+    );
+    const partial =
+      variant in GEMM_TILES
+        ? weightGradGemm(x, dy, g, GEMM_TILES[variant]!)
+        : weightGradDirect(x, dy, g, variant === DIRECT_SUBGROUP);
     const summed = sum(partial, 0);
     partial.dispose();
     const dw = reshape(summed, wShape);

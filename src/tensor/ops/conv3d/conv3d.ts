@@ -56,7 +56,7 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
     // No input channels: every output is an empty sum, 0 (as NumPy), then the bias and relu.
     if (g.CI === 0) return emptySum(y, bias, activation);
     const family = convFamily('forward');
-    const variant = chooseVariant(engine.backend.tuningKey, family, rememberClass(g), defaultConvVariant('forward'));
+    const variant = chooseVariant(engine.backend.tuningKey, family, rememberClass(g), defaultConvVariant());
     const relu = activation === 'relu';
     if (variant in GEMM_TILES) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES[variant]!);
     // The direct kernel, or the GEMM where one input channel's weights exceed its uniform binding.

@@ -10,9 +10,9 @@ import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import { conv3d } from './conv3d.js';
 import { type Conv3dOptions, conv3dGeometry } from './geometry.js';
 import {
+  CONV_VARIANTS,
   type ConvPass,
   convFamily,
-  convVariants,
   DIRECT_SUBGROUP,
   directSubgroupRuns,
   seenClasses,
@@ -23,7 +23,7 @@ function registerPass(pass: ConvPass): void {
   const family = convFamily(pass);
   registerTunable({
     family,
-    variants: convVariants(pass),
+    variants: CONV_VARIANTS,
     usable: (variant) => variant !== DIRECT_SUBGROUP || directSubgroupRuns(),
     kernelFiles: [
       'conv3d.wgsl',

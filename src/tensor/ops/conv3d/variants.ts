@@ -5,8 +5,10 @@
  *   from storage; no workgroup memory, no barriers. The default, and the fastest measured on
  *   software adapters, where a workgroup runs on one CPU core and barriers cost more than the
  *   reuse they buy.
- * - direct-subgroup (forward and input gradient): the direct kernel sharing each weight load
- *   across a subgroup; the default on software adapters whose subgroups fit it.
+ * - direct-subgroup: the direct kernels sharing loads across a subgroup (the forward pass and
+ *   the input gradient each weight load and the overlap of neighbouring input windows, the
+ *   weight gradient the input and dy loads of partner invocations); the default on software
+ *   adapters whose subgroups fit it.
  * - gemm<TM>x<TN> (kernels/conv3d_igemm*.wgsl): the tiled implicit GEMM of GPUs, with the tile
  *   shapes below.
  * The tuner (src/tensor/tune.ts) times them per adapter and shape class; the register blocks of
@@ -54,23 +56,18 @@ export const GEMM_TILES: Readonly<Record<string, GemmTiles>> = {
 };
 
 /**
- * The direct forward kernel (also the input gradient's) with the weights of each input channel
- * loaded once per subgroup and shared by shuffles (kernels/conv3d_weights_subgroup.wgsl), where
- * the device's subgroups fit it (src/tensor/subgroups.ts); elsewhere it runs as 'direct'.
+ * The direct kernels sharing loads by subgroup shuffles: the forward kernel (also the input
+ * gradient's) loads the weights of each input channel once per subgroup
+ * (kernels/conv3d_weights_subgroup.wgsl) and takes the overlap of its input window from the next
+ * lane; the weight gradient's partner invocations share their input and dy loads. Where the
+ * device's subgroups fit them (src/tensor/subgroups.ts); elsewhere they run as 'direct'.
  */
 export const DIRECT_SUBGROUP = 'direct-subgroup';
 
 export type ConvPass = 'forward' | 'input' | 'weight';
 
-/** The variants of a pass (the weight gradient has no subgroup form). */
-export function convVariants(pass: ConvPass): readonly string[] {
-  return pass === 'weight'
-    ? ['direct', ...Object.keys(GEMM_TILES)]
-    : ['direct', DIRECT_SUBGROUP, ...Object.keys(GEMM_TILES)];
-}
-
-/** Every variant of any pass (the tests run each through the oracle). */
-export const CONV_VARIANTS: readonly string[] = convVariants('forward');
+/** The variants of every pass (the tests run each through the oracle). */
+export const CONV_VARIANTS: readonly string[] = ['direct', DIRECT_SUBGROUP, ...Object.keys(GEMM_TILES)];
 
 /** Whether DIRECT_SUBGROUP runs as itself here (the direct kernels' workgroups hold 64 invocations). */
 export function directSubgroupRuns(): boolean {
@@ -78,12 +75,12 @@ export function directSubgroupRuns(): boolean {
 }
 
 /**
- * A pass's variant before tuning: the direct kernel, sharing weight loads on a software adapter
- * that can (measured on lavapipe; a GPU's constant cache serves the plain kernel's shared weight
- * reads, so there the tuner decides).
+ * A pass's variant before tuning: the direct kernel, sharing loads on a software adapter that can
+ * (measured on lavapipe; a GPU's constant cache serves the plain kernel's shared weight reads, so
+ * there the tuner decides).
  */
-export function defaultConvVariant(pass: ConvPass): string {
-  return pass !== 'weight' && engine.backend.isCpuAdapter && directSubgroupRuns() ? DIRECT_SUBGROUP : 'direct';
+export function defaultConvVariant(): string {
+  return engine.backend.isCpuAdapter && directSubgroupRuns() ? DIRECT_SUBGROUP : 'direct';
 }
 
 /** The tuner's family name of a pass. */
