@@ -25,19 +25,21 @@
 // Workgroup: 64 threads. Dispatch: ceil(chunks · KX·KY · ceil(CI / CIB) · ceil(CO / 4·COB4) / 64)
 // workgroups (folded by the host); invocation order: output-channel block fastest, then
 // input-channel block, then tap row, then chunk, so a workgroup's invocations share rows of dy.
-// Taps in the padding read 0: a row outside the input along x or y is skipped whole; along z the
-// value is read at a clamped position and replaced by 0 (a select, not a product with 0: an
-// infinity there would give NaN). Channels past CI or CO are computed from clamped reads and
-// never written.
+// Taps in the padding read 0: the value is read at a clamped position and replaced by 0 (a
+// select, not a product of the value with 0: an infinity there would give NaN), so a padding tap
+// adds 0 · dy, as an explicitly zero-padded input would. Every invocation walks per_chunk rows
+// (those past the end of the last chunk add 0 · 0) and every row whole, so all invocations run
+// the same loops and branches. Channels past CI or CO are computed from clamped reads and never
+// written.
 // Partners (where lanes share values, the host sets XD and DD): invocations i and i ^ XD (XD = 1,
 // where the output-channel blocks come in pairs) differ only in their output-channel block, so
 // they read the same input values; invocations i and i ^ DD (DD = the number of output-channel
 // blocks, 1, 2 or 4) differ only in their input-channel block where they share a tap row and a
 // chunk, so they read the same dy. Each of a pair loads one of the two vec4s and takes the other
 // from its partner's lane (on lavapipe, which loads storage lane by lane, 4 vec4 loads a voxel
-// become 2 and the 64³ layers run 20-30% faster). Partners run the same rows and voxels, so each
-// takes the value where the other has it; an invocation without its partner in the right lane
-// loads both itself.
+// become 2 and the 64³ layers run 20-30% faster; with one of the two shared, 3). The shuffles
+// sit in uniform control flow (every invocation runs the same loops); an invocation without its
+// partner in the right lane loads both vec4s itself.
 
 const KZ: u32 = 3u;
 const SZ: u32 = 1u;
@@ -67,12 +69,12 @@ var<private> dy_shared: bool;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 // The CIB input channels from ci0 at position iz of the input row starting at flat index row
-// (zeros outside the input along z; channels past CI repeat the last load and are never written).
-@diagnostic(off, subgroup_uniformity)
-fn input_values(row: u32, iz: i32, ci0: u32) -> array<f32, CIB> {
+// (zeros outside the input along z and where the row is outside it, row_in false; channels past
+// CI repeat the last load and are never written).
+fn input_values(row: u32, row_in: bool, iz: i32, ci0: u32) -> array<f32, CIB> {
   let IZ = i32(params.in_shape.z);
   let CI = params.in_shape.w;
-  let keep = iz >= 0 && iz < IZ;
+  let keep = row_in && iz >= 0 && iz < IZ;
   let b = (row + u32(clamp(iz, 0, IZ - 1))) * CI - params.window.z;
   var v: array<f32, CIB>;
   if (X_PAIRS) {
@@ -91,26 +93,28 @@ fn input_values(row: u32, iz: i32, ci0: u32) -> array<f32, CIB> {
   return v;
 }
 
-// The 4 · COB4 channels from co0 of dy at flat index d (channels past CO as in input_values).
-@diagnostic(off, subgroup_uniformity)
-fn dy_values(d: u32, co0: u32) -> array<vec4<f32>, COB4> {
+// The 4 · COB4 channels from co0 of dy at flat index d, zeros where the output row is past the
+// chunk (live false; channels past CO as in input_values).
+fn dy_values(d: u32, live: bool, co0: u32) -> array<vec4<f32>, COB4> {
   let CO = params.out_shape.w;
   var g: array<vec4<f32>, COB4>;
   if (DY_PAIRS) {
-    let mine = vec4<f32>(dy[(d + min(co0 + 4u * dy_half, CO - VW)) / VW]);
+    let mine = select(vec4<f32>(0.0), vec4<f32>(dy[(d + min(co0 + 4u * dy_half, CO - VW)) / VW]), live);
     var other = from_partner(mine, DD);
-    if (!dy_shared) { other = vec4<f32>(dy[(d + min(co0 + 4u * (1u - dy_half), CO - VW)) / VW]); }
+    if (!dy_shared) {
+      other = select(vec4<f32>(0.0), vec4<f32>(dy[(d + min(co0 + 4u * (1u - dy_half), CO - VW)) / VW]), live);
+    }
     for (var c = 0u; c < COB4; c++) { g[c] = select(other, mine, c == dy_half); }
     return g;
   }
   for (var c = 0u; c < 4u * COB4; c += VW) {
-    let e = vec4<f32>(dy[(d + min(co0 + c, CO - VW)) / VW]);
+    let e = select(vec4<f32>(0.0), vec4<f32>(dy[(d + min(co0 + c, CO - VW)) / VW]), live);
     for (var l = 0u; l < VW; l++) { g[(c + l) / 4u][(c + l) % 4u] = e[l]; }
   }
   return g;
 }
 
-@compute @workgroup_size(64) @diagnostic(off, subgroup_uniformity)
+@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32, lanes: Lanes) {
   lanes_begin(lanes);
@@ -148,68 +152,76 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var ox = (r0 / params.out_shape.y) % params.out_shape.x;
   var b = r0 / (params.out_shape.y * params.out_shape.x);
   var acc: array<vec4<f32>, KZ * CIB * COB4>;
-  for (var r = r0; r < r_end; r++) {
+  for (var n = 0u; n < per_chunk; n++) {
+    // Row r of the chunk; past its end (the last chunk's) the last row is read and adds 0 · 0.
+    let r = r0 + n;
+    let live = r < r_end;
     let p = vec2<i32>(vec2<u32>(ox, oy) * params.stride.xy + k * params.dilation.xy) - vec2<i32>(params.pad.xy);
-    if (all(p >= vec2<i32>(0)) && all(p < I)) {
-      let row = voxel_index(b, vec3<u32>(vec2<u32>(p), 0u), params.in_shape.xyz);
-      let z0 = -i32(params.pad.z);
-      // The inputs of voxel oz through taps 0..KZ−1: with SLIDE, taps 1..KZ−1 of voxel −1 first.
-      var xs: array<array<f32, CIB>, KZ>;
-      if (SLIDE) {
-        for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(t) - 1, ci0); }
-      }
-      var d = r * OZ * CO - params.window.w;
-      var oz = 0u;
-      if (VP > 1u) {
-        // VP voxels a visit, each accumulator taking their VP products in a row (the additions
-        // of voxel by voxel, in the same order): the accumulators outnumber the registers, and on
-        // lavapipe 2 voxels a visit run the 64³ layers 6-10% faster (16³ ones 7% slower). The
-        // inputs of voxels oz .. oz + VP − 1 through taps 0..KZ−1 are the KZ + VP − 1 positions
-        // from oz, the first KZ − 1 of them the last of the visit before.
-        var win: array<array<f32, CIB>, KZ + VP - 1u>;
-        for (var t = 1u; t < KZ; t++) { win[t + VP - 1u] = xs[t]; }
-        for (; oz + VP <= OZ; oz += VP) {
-          for (var t = 0u; t + 1u < KZ; t++) { win[t] = win[t + VP]; }
-          for (var v = 0u; v < VP; v++) { win[KZ - 1u + v] = input_values(row, z0 + i32(oz + KZ - 1u + v), ci0); }
-          var gs: array<array<vec4<f32>, COB4>, VP>;
-          for (var v = 0u; v < VP; v++) { gs[v] = dy_values(d + v * CO, co0); }
-          for (var t = 0u; t < KZ; t++) {
-            for (var cb = 0u; cb < CIB; cb++) {
-              for (var c = 0u; c < COB4; c++) {
-                var a = acc[(t * CIB + cb) * COB4 + c];
-                for (var v = 0u; v < VP; v++) { a += win[t + v][cb] * gs[v][c]; }
-                acc[(t * CIB + cb) * COB4 + c] = a;
-              }
-            }
-          }
-          d += VP * CO;
+    let row_in = live && all(p >= vec2<i32>(0)) && all(p < I);
+    let pc = vec2<u32>(clamp(p, vec2<i32>(0), I - vec2<i32>(1)));
+    let row = voxel_index(b, vec3<u32>(pc, 0u), params.in_shape.xyz);
+    let z0 = -i32(params.pad.z);
+    // The inputs of voxel oz through taps 0..KZ−1: with SLIDE, taps 1..KZ−1 of voxel −1 first.
+    var xs: array<array<f32, CIB>, KZ>;
+    if (SLIDE) {
+      for (var t = 1u; t < KZ; t++) { xs[t] = input_values(row, row_in, z0 + i32(t) - 1, ci0); }
+    }
+    var d = (min(r, r_end - 1u) * OZ) * CO - params.window.w;
+    var oz = 0u;
+    if (VP > 1u) {
+      // VP voxels a visit, each accumulator taking their VP products in a row (the additions of
+      // voxel by voxel, in the same order): the accumulators outnumber the registers, and on
+      // lavapipe 2 voxels a visit run the 64³ layers 6-10% faster (16³ ones 7% slower). The
+      // inputs of voxels oz .. oz + VP − 1 through taps 0..KZ−1 are the KZ + VP − 1 positions
+      // from oz, the first KZ − 1 of them the last of the visit before.
+      var win: array<array<f32, CIB>, KZ + VP - 1u>;
+      for (var t = 1u; t < KZ; t++) { win[t + VP - 1u] = xs[t]; }
+      for (; oz + VP <= OZ; oz += VP) {
+        for (var t = 0u; t + 1u < KZ; t++) { win[t] = win[t + VP]; }
+        for (var v = 0u; v < VP; v++) {
+          win[KZ - 1u + v] = input_values(row, row_in, z0 + i32(oz + KZ - 1u + v), ci0);
         }
-        // The rest of the row (OZ mod VP voxels) one at a time, from the window's last positions.
-        for (var t = 1u; t < KZ; t++) { xs[t] = win[t + VP - 1u]; }
-      }
-      for (; oz < OZ; oz++) {
-        if (SLIDE) {
-          for (var t = 0u; t + 1u < KZ; t++) { xs[t] = xs[t + 1u]; }
-          xs[KZ - 1u] = input_values(row, z0 + i32(oz + KZ - 1u), ci0);
-        } else {
-          for (var t = 0u; t < KZ; t++) { xs[t] = input_values(row, z0 + i32(oz * SZ + t * DZ), ci0); }
-        }
-        let g = dy_values(d, co0);
+        var gs: array<array<vec4<f32>, COB4>, VP>;
+        for (var v = 0u; v < VP; v++) { gs[v] = dy_values(d + v * CO, live, co0); }
         for (var t = 0u; t < KZ; t++) {
           for (var cb = 0u; cb < CIB; cb++) {
-            for (var c = 0u; c < COB4; c++) { acc[(t * CIB + cb) * COB4 + c] += xs[t][cb] * g[c]; }
+            for (var c = 0u; c < COB4; c++) {
+              var a = acc[(t * CIB + cb) * COB4 + c];
+              for (var v = 0u; v < VP; v++) { a += win[t + v][cb] * gs[v][c]; }
+              acc[(t * CIB + cb) * COB4 + c] = a;
+            }
           }
         }
-        d += CO;
+        d += VP * CO;
       }
+      // The rest of the row (OZ mod VP voxels) one at a time, from the window's last positions.
+      for (var t = 1u; t < KZ; t++) { xs[t] = win[t + VP - 1u]; }
     }
-    oy++;
-    if (oy == params.out_shape.y) {
-      oy = 0u;
-      ox++;
-      if (ox == params.out_shape.x) {
-        ox = 0u;
-        b++;
+    for (; oz < OZ; oz++) {
+      if (SLIDE) {
+        for (var t = 0u; t + 1u < KZ; t++) { xs[t] = xs[t + 1u]; }
+        xs[KZ - 1u] = input_values(row, row_in, z0 + i32(oz + KZ - 1u), ci0);
+      } else {
+        for (var t = 0u; t < KZ; t++) { xs[t] = input_values(row, row_in, z0 + i32(oz * SZ + t * DZ), ci0); }
+      }
+      let g = dy_values(d, live, co0);
+      for (var t = 0u; t < KZ; t++) {
+        for (var cb = 0u; cb < CIB; cb++) {
+          for (var c = 0u; c < COB4; c++) { acc[(t * CIB + cb) * COB4 + c] += xs[t][cb] * g[c]; }
+        }
+      }
+      d += CO;
+    }
+    // The next row's (b, ox, oy), up to the chunk's last row.
+    if (r + 1u < r_end) {
+      oy++;
+      if (oy == params.out_shape.y) {
+        oy = 0u;
+        ox++;
+        if (ox == params.out_shape.x) {
+          ox = 0u;
+          b++;
+        }
       }
     }
   }

@@ -38,9 +38,8 @@ fn from_next_lane(v: f32) -> f32 {
   return subgroupShuffleDown(v, 1u);
 }
 
-// Partners: whether lane ^ d of this subgroup runs invocation i ^ d (in uniform control flow), and
-// values taken from it (d a constant power of two below SUBGROUP_MIN). A kernel takes values
-// only from partners that run the same branches as itself, so that the value is there.
+// Partners: whether lane ^ d of this subgroup runs invocation i ^ d, and values taken from it (d a
+// constant power of two below SUBGROUP_MIN), all in uniform control flow.
 fn partner_runs(i: u32, d: u32) -> bool {
   return subgroupShuffleXor(i, d) == (i ^ d);
 }
@@ -49,8 +48,6 @@ fn from_partner_u32(v: u32, d: u32) -> u32 {
   return subgroupShuffleXor(v, d);
 }
 
-// Where WGSL cannot see that the partner runs the same branch (a kernel's own guarantee).
-@diagnostic(off, subgroup_uniformity)
 fn from_partner(v: vec4<f32>, d: u32) -> vec4<f32> {
   return subgroupShuffleXor(v, d);
 }

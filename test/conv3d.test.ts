@@ -192,9 +192,10 @@ t('the direct weight gradient reads x and dy as vec4s where its channels and blo
 // Rows of 64 or more voxels along z whose taps slide: the direct weight gradient takes 2 voxels
 // per visit of its accumulators, then the odd voxel of an odd row alone. Rows of 64 to 67
 // voxels, 'same' (taps in the padding at both ends) and 'valid', channels read as f32 and as
-// vec4s; infinities at both ends of a row of x and a NaN in dy, against the float64 oracle.
+// vec4s; infinities at both ends of a row of x, against the float64 oracle (NaN and infinities in
+// dy, which padding taps multiply by 0, are in special_values.test.ts).
 t(
-  'the direct weight gradient over long rows (2 voxels a visit, an odd one alone) matches the oracle, NaN and infinities included',
+  'the direct weight gradient over long rows (2 voxels a visit, an odd one alone) matches the oracle, infinities included',
   () =>
     withConvVariant('direct', async () => {
       const cases: [number[], number[], Opts][] = [
@@ -213,8 +214,6 @@ t(
         const wg = vg.randomNormal(ws, { seed: 42 });
         const y = vg.conv3d(xg, wg, o);
         const dy = randomNd([...y.shape], 43);
-        // A NaN away from the ends of a row along z (where padding taps would multiply it by 0).
-        dy.data[10 * y.shape[4]! + 1] = NaN;
         const dyg = toGpu(dy);
         const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
         const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
@@ -268,8 +267,9 @@ for (const variant of DIRECT_VARIANTS)
 // number of output-channel blocks), each loading one vec4 of two and taking the other from its
 // partner's lane, where the partner runs the same tap row and chunk (3 input-channel blocks put
 // some partners in the next tap row: they load both themselves). Chunks of 36 invocations and
-// more do not align with subgroups. NaN and infinities in x and dy, rows of 66 voxels (2 voxels
-// a visit) in one case, against the float64 oracle, with the partners the host chose checked.
+// more do not align with subgroups. NaN and infinities in x, rows of 66 and 67 voxels (2 voxels
+// a visit, and an odd one alone), against the float64 oracle, with the partners the host chose
+// checked (NaN and infinities in dy: special_values.test.ts).
 t('the subgroup weight gradient shares input and dy loads between partner invocations and matches the oracle', () =>
   withConvVariant(DIRECT_SUBGROUP, async () => {
     const cases: [number[], number[], Opts, { XD: number; DD: number }][] = [
@@ -279,17 +279,17 @@ t('the subgroup weight gradient shares input and dy loads between partner invoca
       [[2, 3, 3, 5, 16], [3, 2, 3, 16, 8], { padding: 'valid' }, { XD: 0, DD: 1 }],
       [[1, 3, 3, 4, 12], [3, 3, 3, 12, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
       [[1, 2, 2, 66, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
+      [[1, 2, 3, 67, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
     ];
     for (const [xs, ws, o, partners] of cases) {
       const x = randomNd(xs, 61);
       x.data[5] = Number.POSITIVE_INFINITY;
       x.data[x.size - 9] = Number.NaN;
+      x.data[x.size - 30] = Number.NEGATIVE_INFINITY;
       const xg = toGpu(x);
       const wg = vg.randomNormal(ws, { seed: 62 });
       const y = vg.conv3d(xg, wg, o);
       const dy = randomNd([...y.shape], 63);
-      // Away from the ends of a row along z, where padding taps would multiply it by 0.
-      dy.data[2 * y.shape[4]! + 3] = Number.NEGATIVE_INFINITY;
       const dyg = toGpu(dy);
       const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
       const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
