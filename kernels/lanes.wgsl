@@ -1,5 +1,5 @@
 // lanes.wgsl — the plain form of the lane prelude that kernels with a subgroup form put first
-// (conv3d.wgsl, matmul_rows.wgsl): an entry point takes `lanes: Lanes` and calls
+// (conv3d.wgsl, conv3d_grad_weight.wgsl, matmul_rows.wgsl): an entry point takes `lanes: Lanes` and calls
 // lanes_begin(lanes) so that one kernel file serves both forms. Here no lane is needed and no lane
 // sees another's values; the struct carries a builtin the kernels do not otherwise use.
 // lanes_subgroup.wgsl is the other form.

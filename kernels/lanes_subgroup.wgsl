@@ -1,8 +1,9 @@
 // lanes_subgroup.wgsl — the subgroup form of lanes.wgsl, first in a kernel's preludes (a WGSL
-// `enable` comes before any declaration): the invocation's lane in its subgroup, for preludes that
-// load what a whole workgroup reads once per subgroup and hand it out with subgroupShuffle. The
-// host runs such kernels only where subgroups hold at least SUBGROUP_MIN invocations and the
-// workgroup fills them (src/tensor/subgroups.ts).
+// `enable` comes before any declaration): the invocation's lane in its subgroup, for kernels that
+// load once per subgroup what a whole workgroup reads and hand it out with subgroupShuffle, take
+// values their next lane loaded (conv3d's overlapping input windows), or split loads with a
+// partner lane (conv3d's weight gradient). The host runs such kernels only where subgroups hold at
+// least SUBGROUP_MIN invocations and the workgroup fills them (src/tensor/subgroups.ts).
 
 enable subgroups;
 
