@@ -61,16 +61,21 @@ function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
   return new Nd([B, O[0], O[1], O[2], CO], y);
 }
 
-export /**
- * The weight gradient of conv3dOracle from its definition: dw[k, ci, co] = Σ_b Σ_o x[b, i(o, k),
- * ci] · dy[b, o, co] over the taps that land inside x (padding contributes nothing).
+/**
+ * Visits every (output voxel, tap) pair of a convolution whose input position lies inside the
+ * input (padding has no terms), with the flat bases of that input voxel's channels (× CI), of the
+ * output voxel's channels (× CO) and of the tap's weights (× CI).
  */
-function conv3dWeightGradOracle(x: Nd, dy: Nd, kernel: number[], o: ConvOpts): Nd {
-  const [B, IX, IY, IZ, CI] = x.shape;
-  const CO = dy.shape[4];
+function forEachTap(
+  input: number[],
+  kernel: number[],
+  CO: number,
+  o: ConvOpts,
+  visit: (xb: number, yb: number, wb: number) => void,
+): void {
+  const [B, IX, IY, IZ, CI] = input;
   const [KX, KY, KZ] = kernel;
   const { O, P, s, d } = convExtents([IX, IY, IZ], kernel, o);
-  const dw = new Float64Array(KX * KY * KZ * CI * CO);
   for (let b = 0; b < B; b++)
     for (let ox = 0; ox < O[0]; ox++)
       for (let oy = 0; oy < O[1]; oy++)
@@ -82,13 +87,27 @@ function conv3dWeightGradOracle(x: Nd, dy: Nd, kernel: number[], o: ConvOpts): N
                 const iy = oy * s[1] + ky * d[1] - P[1];
                 const iz = oz * s[2] + kz * d[2] - P[2];
                 if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-                const xb = (((b * IX + ix) * IY + iy) * IZ + iz) * CI;
-                const yb = (((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO;
-                const wb = ((kx * KY + ky) * KZ + kz) * CI;
-                for (let ci = 0; ci < CI; ci++)
-                  for (let co = 0; co < CO; co++) dw[(wb + ci) * CO + co] += x.data[xb + ci] * dy.data[yb + co];
+                visit(
+                  (((b * IX + ix) * IY + iy) * IZ + iz) * CI,
+                  (((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO,
+                  ((kx * KY + ky) * KZ + kz) * CI,
+                );
               }
-  return new Nd([KX, KY, KZ, CI, CO], dw);
+}
+
+export /**
+ * The weight gradient of conv3dOracle from its definition: dw[k, ci, co] = Σ_b Σ_o x[b, i(o, k),
+ * ci] · dy[b, o, co] over the taps that land inside x (padding contributes nothing).
+ */
+function conv3dWeightGradOracle(x: Nd, dy: Nd, kernel: number[], o: ConvOpts): Nd {
+  const CI = x.shape[4];
+  const CO = dy.shape[4];
+  const dw = new Float64Array(kernel[0] * kernel[1] * kernel[2] * CI * CO);
+  forEachTap(x.shape, kernel, CO, o, (xb, yb, wb) => {
+    for (let ci = 0; ci < CI; ci++)
+      for (let co = 0; co < CO; co++) dw[(wb + ci) * CO + co] += x.data[xb + ci] * dy.data[yb + co];
+  });
+  return new Nd([...kernel, CI, CO], dw);
 }
 
 export /**
@@ -96,28 +115,13 @@ export /**
  * co] over the (output, tap) pairs with i = o·stride + k·dilation − pad (no terms for padding).
  */
 function conv3dInputGradOracle(dy: Nd, w: Nd, input: number[], o: ConvOpts): Nd {
-  const [B, IX, IY, IZ, CI] = input;
-  const [KX, KY, KZ, , CO] = w.shape;
-  const { O, P, s, d } = convExtents([IX, IY, IZ], [KX, KY, KZ], o);
-  const dx = new Float64Array(B * IX * IY * IZ * CI);
-  for (let b = 0; b < B; b++)
-    for (let ox = 0; ox < O[0]; ox++)
-      for (let oy = 0; oy < O[1]; oy++)
-        for (let oz = 0; oz < O[2]; oz++)
-          for (let kx = 0; kx < KX; kx++)
-            for (let ky = 0; ky < KY; ky++)
-              for (let kz = 0; kz < KZ; kz++) {
-                const ix = ox * s[0] + kx * d[0] - P[0];
-                const iy = oy * s[1] + ky * d[1] - P[1];
-                const iz = oz * s[2] + kz * d[2] - P[2];
-                if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-                const xb = (((b * IX + ix) * IY + iy) * IZ + iz) * CI;
-                const yb = (((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO;
-                const wb = ((kx * KY + ky) * KZ + kz) * CI;
-                for (let ci = 0; ci < CI; ci++)
-                  for (let co = 0; co < CO; co++) dx[xb + ci] += w.data[(wb + ci) * CO + co] * dy.data[yb + co];
-              }
-  return new Nd([B, IX, IY, IZ, CI], dx);
+  const [CI, CO] = [input[4], w.shape[4]];
+  const dx = new Float64Array(input.reduce((a, b) => a * b, 1));
+  forEachTap(input, w.shape.slice(0, 3), CO, o, (xb, yb, wb) => {
+    for (let ci = 0; ci < CI; ci++)
+      for (let co = 0; co < CO; co++) dx[xb + ci] += w.data[(wb + ci) * CO + co] * dy.data[yb + co];
+  });
+  return new Nd([...input], dx);
 }
 
 export /** The oracle with a bias per output channel and an optional relu after it. */
