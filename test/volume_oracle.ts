@@ -30,37 +30,6 @@ function convExtents(I: number[], K: number[], o: ConvOpts): { O: number[]; P: n
   return { O, P, s, d };
 }
 
-export /** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
-function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
-  const [B, IX, IY, IZ, CI] = x.shape;
-  const [KX, KY, KZ, , CO] = w.shape;
-  const { O, P, s, d } = convExtents([IX, IY, IZ], [KX, KY, KZ], o);
-  const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
-  for (let b = 0; b < B; b++)
-    for (let ox = 0; ox < O[0]; ox++)
-      for (let oy = 0; oy < O[1]; oy++)
-        for (let oz = 0; oz < O[2]; oz++) {
-          for (let co = 0; co < CO; co++) {
-            let acc = 0;
-            for (let kx = 0; kx < KX; kx++)
-              for (let ky = 0; ky < KY; ky++)
-                for (let kz = 0; kz < KZ; kz++) {
-                  const ix = ox * s[0] + kx * d[0] - P[0];
-                  const iy = oy * s[1] + ky * d[1] - P[1];
-                  const iz = oz * s[2] + kz * d[2] - P[2];
-                  if (ix < 0 || iy < 0 || iz < 0 || ix >= IX || iy >= IY || iz >= IZ) continue;
-                  for (let ci = 0; ci < CI; ci++) {
-                    acc +=
-                      x.data[(((b * IX + ix) * IY + iy) * IZ + iz) * CI + ci] *
-                      w.data[(((kx * KY + ky) * KZ + kz) * CI + ci) * CO + co];
-                  }
-                }
-            y[(((b * O[0] + ox) * O[1] + oy) * O[2] + oz) * CO + co] = acc;
-          }
-        }
-  return new Nd([B, O[0], O[1], O[2], CO], y);
-}
-
 /**
  * Visits every (output voxel, tap) pair of a convolution whose input position lies inside the
  * input (padding has no terms), with the flat bases of that input voxel's channels (× CI), of the
@@ -93,6 +62,20 @@ function forEachTap(
                   ((kx * KY + ky) * KZ + kz) * CI,
                 );
               }
+}
+
+export /** Direct float64 convolution with TensorFlow's 'same' padding rule, written from the definition. */
+function conv3dOracle(x: Nd, w: Nd, o: ConvOpts): Nd {
+  const [B, IX, IY, IZ, CI] = x.shape;
+  const [KX, KY, KZ, , CO] = w.shape;
+  const { O } = convExtents([IX, IY, IZ], [KX, KY, KZ], o);
+  const y = new Float64Array(B * O[0] * O[1] * O[2] * CO);
+  // Each output's sum runs over its taps in order, input channels within a tap.
+  forEachTap(x.shape, [KX, KY, KZ], CO, o, (xb, yb, wb) => {
+    for (let ci = 0; ci < CI; ci++)
+      for (let co = 0; co < CO; co++) y[yb + co] += x.data[xb + ci] * w.data[(wb + ci) * CO + co];
+  });
+  return new Nd([B, O[0], O[1], O[2], CO], y);
 }
 
 export /**
