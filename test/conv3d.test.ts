@@ -269,7 +269,8 @@ for (const variant of DIRECT_VARIANTS)
 // some partners in the next tap row: they load both themselves). Chunks of 36 invocations and
 // more do not align with subgroups. NaN and infinities in x, rows of 66 and 67 voxels (2 voxels
 // a visit, and an odd one alone), against the float64 oracle, with the partners the host chose
-// checked (NaN and infinities in dy: special_values.test.ts).
+// checked (NaN and infinities in dy: special_values.test.ts). 8 → 8 channels are split into two
+// input-channel blocks of 4 so that they have dy partners.
 t('the subgroup weight gradient shares input and dy loads between partner invocations and matches the oracle', () =>
   withConvVariant(DIRECT_SUBGROUP, async () => {
     const cases: [number[], number[], Opts, { XD: number; DD: number }][] = [
@@ -278,6 +279,7 @@ t('the subgroup weight gradient shares input and dy loads between partner invoca
       [[1, 2, 3, 4, 16], [3, 3, 3, 16, 64], { padding: 'same' }, { XD: 1, DD: 0 }],
       [[2, 3, 3, 5, 16], [3, 2, 3, 16, 8], { padding: 'valid' }, { XD: 0, DD: 1 }],
       [[1, 3, 3, 4, 12], [3, 3, 3, 12, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
+      [[2, 3, 4, 5, 8], [3, 3, 3, 8, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
       [[1, 2, 2, 66, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
       [[1, 2, 3, 67, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
     ];
