@@ -171,7 +171,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (VP > 1u) {
       // VP voxels a visit, each accumulator taking their VP products in a row (the additions of
       // voxel by voxel, in the same order): the accumulators outnumber the registers, and on
-      // lavapipe 2 voxels a visit run the 64³ layers 6-10% faster (16³ ones 7% slower). The
+      // lavapipe 2 voxels a visit run the 64³ layers 6-10% faster on a host with 32 vector
+      // registers, 1.35x slower on one with 16 (the host tunes VP per adapter). The
       // inputs of voxels oz .. oz + VP − 1 through taps 0..KZ−1 are the KZ + VP − 1 positions
       // from oz, the first KZ − 1 of them the last of the visit before.
       var win: array<array<f32, CIB>, KZ + VP - 1u>;

@@ -2,7 +2,12 @@ import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
 import { weightChunks } from '../src/tensor/ops/conv3d/uniform_weights.js';
-import { CONV_VARIANTS, DIRECT_SUBGROUP, directSubgroupRuns } from '../src/tensor/ops/conv3d/variants.js';
+import {
+  CONV_VARIANTS,
+  DIRECT_SUBGROUP,
+  directSubgroupRuns,
+  WEIGHT_VISITS_FAMILY,
+} from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
 import { setup, suite } from './harness.js';
 import { assertClose, randomNd, toGpu } from './helpers.js';
@@ -189,47 +194,55 @@ t('the direct weight gradient reads x and dy as vec4s where its channels and blo
   }
 });
 
-// Rows of 64 or more voxels along z whose taps slide: the direct weight gradient takes 2 voxels
-// per visit of its accumulators, then the odd voxel of an odd row alone. Rows of 64 to 67
-// voxels, 'same' (taps in the padding at both ends) and 'valid', channels read as f32 and as
-// vec4s; infinities at both ends of a row of x, against the float64 oracle (NaN and infinities in
-// dy, which padding taps multiply by 0, are in special_values.test.ts).
-t(
-  'the direct weight gradient over long rows (2 voxels a visit, an odd one alone) matches the oracle, infinities included',
-  () =>
+// Rows of 64 or more voxels along z whose taps slide: the direct weight gradient takes 1 voxel
+// per visit of its accumulators, or, where the tuner chose 'two-voxels' for the class, 2 voxels
+// a visit, then the odd voxel of an odd row alone. Rows of 64 to 67 voxels, 'same' (taps in the
+// padding at both ends) and 'valid', channels read as f32 and as vec4s; infinities at both ends
+// of a row of x, against the float64 oracle (NaN and infinities in dy, which padding taps
+// multiply by 0, are in special_values.test.ts), with the voxels a visit the host chose checked.
+for (const [visits, VP] of [
+  ['one-voxel', 1],
+  ['two-voxels', 2],
+] as const)
+  t(`the direct weight gradient over long rows (${visits} a visit) matches the oracle, infinities included`, () =>
     withConvVariant('direct', async () => {
-      const cases: [number[], number[], Opts][] = [
-        [[1, 2, 3, 65, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
-        [[2, 2, 2, 64, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
-        [[1, 3, 4, 69, 8], [3, 3, 3, 8, 4], { padding: 'valid' }],
-        [[1, 2, 3, 66, 2], [3, 2, 5, 2, 3], { padding: 'same' }],
-      ];
-      for (const [xs, ws, o] of cases) {
-        const x = randomNd(xs, 41);
-        const IZ = xs[3]!;
-        const CI = xs[4]!;
-        x.data[0] = Infinity;
-        x.data[(IZ - 1) * CI + CI - 1] = -Infinity;
-        const xg = toGpu(x);
-        const wg = vg.randomNormal(ws, { seed: 42 });
-        const y = vg.conv3d(xg, wg, o);
-        const dy = randomNd([...y.shape], 43);
-        const dyg = toGpu(dy);
-        const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
-        const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
-        const dw = run();
-        await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4 });
-        if (kernels !== null) {
-          const pairs = kernels
-            .map((e) => e.kernel)
-            .filter((k) => k.startsWith('conv3d_grad_weight'))
-            .map((k) => (JSON.parse(k.slice(k.indexOf('{'))) as { VP: number }).VP);
-          assert.equal(pairs, [2], `x[${xs}] w[${ws}]: voxels a visit`);
+      vg.tuning.force(WEIGHT_VISITS_FAMILY, visits);
+      try {
+        const cases: [number[], number[], Opts][] = [
+          [[1, 2, 3, 65, 4], [3, 3, 3, 4, 8], { padding: 'same' }],
+          [[2, 2, 2, 64, 3], [3, 3, 3, 3, 5], { padding: 'same' }],
+          [[1, 3, 4, 69, 8], [3, 3, 3, 8, 4], { padding: 'valid' }],
+          [[1, 2, 3, 66, 2], [3, 2, 5, 2, 3], { padding: 'same' }],
+        ];
+        for (const [xs, ws, o] of cases) {
+          const x = randomNd(xs, 41);
+          const IZ = xs[3]!;
+          const CI = xs[4]!;
+          x.data[0] = Infinity;
+          x.data[(IZ - 1) * CI + CI - 1] = -Infinity;
+          const xg = toGpu(x);
+          const wg = vg.randomNormal(ws, { seed: 42 });
+          const y = vg.conv3d(xg, wg, o);
+          const dy = randomNd([...y.shape], 43);
+          const dyg = toGpu(dy);
+          const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
+          const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
+          const dw = run();
+          await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4 });
+          if (kernels !== null) {
+            const pairs = kernels
+              .map((e) => e.kernel)
+              .filter((k) => k.startsWith('conv3d_grad_weight'))
+              .map((k) => (JSON.parse(k.slice(k.indexOf('{'))) as { VP: number }).VP);
+            assert.equal(pairs, [VP], `x[${xs}] w[${ws}]: voxels a visit`);
+          }
+          for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
         }
-        for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
+      } finally {
+        vg.tuning.force(WEIGHT_VISITS_FAMILY, null);
       }
     }),
-);
+  );
 
 // Rows of several blocks of 8 voxels along z: with subgroups, the direct kernel takes the last
 // positions of a block's input window from the next lane's loads (the next block of the same row),

@@ -40,6 +40,47 @@ t('tune() times the classes the program ran, keeps the fastest and stores it und
   w.dispose();
 });
 
+// The direct weight gradient's voxels a visit is a family of its own, asked only where rows are
+// long enough for it (64 outputs along z with sliding taps), and timed on such rows whatever
+// extents its class was first seen at; the choice is what then runs.
+t('the weight gradient over long rows tunes its voxels a visit, and runs the choice', async () => {
+  vg.tuning.clear();
+  vg.tuning.force('conv3d.weight', 'direct');
+  try {
+    const run = (z: number) => {
+      const x = vg.randomNormal([1, 2, 3, z, 4], { seed: 5 });
+      const w = vg.randomNormal([3, 3, 3, 4, 8], { seed: 6 });
+      const { grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [w]);
+      vg.tidy(() => grads.forEach((g) => g?.dispose()));
+      x.dispose();
+      w.dispose();
+    };
+    run(20);
+    assert.equal(
+      vg.tuning.pending().map((p) => p.family),
+      ['conv3d.forward'],
+      'short rows do not ask for the voxels a visit',
+    );
+    run(70);
+    const visits = vg.tuning.pending().filter((p) => p.family === 'conv3d.weight.visits');
+    assert.is(visits.length, 1, 'long rows ask for the voxels a visit');
+    const results = (await vg.tune({ repeats: 1 })).filter((r) => r.family === 'conv3d.weight.visits');
+    assert.is(results.length, 1);
+    const [r] = results;
+    assert.equal(Object.keys(r!.times).sort(), ['one-voxel', 'two-voxels']);
+    for (const v of Object.values(r!.times)) assert.ok(Number.isFinite(v) && v > 0);
+    const kernels = await engine.backend.profileKernels(() => run(70));
+    if (kernels !== null) {
+      const vp = kernels
+        .filter((k) => k.kernel.startsWith('conv3d_grad_weight'))
+        .map((k) => (JSON.parse(k.kernel.slice(k.kernel.indexOf('{'))) as { VP: number }).VP);
+      assert.equal(vp, [r!.variant === 'two-voxels' ? 2 : 1]);
+    }
+  } finally {
+    vg.tuning.force('conv3d.weight', null);
+  }
+});
+
 t('a stored choice is what runs, and the results agree with the default variant', async () => {
   vg.tuning.clear();
   const x = vg.randomNormal([1, 5, 5, 5, 2], { seed: 3 });

@@ -27,6 +27,7 @@ import {
   GEMM_TILES,
   type GemmTiles,
   rememberClass,
+  weightVoxelsPerVisit,
 } from './variants.js';
 import {
   inputRowsOf,
@@ -183,7 +184,8 @@ function weightGradDirect(x: Tensor, dy: Tensor, g: Conv3dGeometry, subgroup: bo
   // Each invocation owns one tap row × CIB input channels × COB4 vec4s of output channels;
   // enough chunks of the output rows to give the device ~4096 invocations.
   const [KZ, SZ, DZ] = [g.kernel[2], g.strides[2], g.dilation[2]];
-  const { CIB, COB4, VP } = convBlocks.weight(g.CI, g.CO, KZ, OZ, SZ === 1 && DZ === 1);
+  const { CIB, COB4 } = convBlocks.weight(g.CI, g.CO, KZ);
+  const VP = weightVoxelsPerVisit(g);
   const blocks = g.kernel[0] * g.kernel[1] * Math.ceil(g.CI / CIB) * Math.ceil(g.CO / (4 * COB4));
   let chunks = Math.max(1, Math.min(rows, Math.ceil(4096 / blocks)));
   // When x or dy is larger than one binding window, chunks get small enough that the chunks one

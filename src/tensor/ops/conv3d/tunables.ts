@@ -1,6 +1,7 @@
 /**
  * conv3d's three passes as tunable families: a trial of a shape class runs the pass on a batch
- * of one at the class's capped extents, with random inputs, under the variant being timed.
+ * of one at the class's capped extents, with random inputs, under the variant being timed. And
+ * the direct weight gradient's voxels a visit along long rows, timed on rows of LONG_ROW voxels.
  */
 
 import type { Tensor } from '../../tensor.js';
@@ -15,8 +16,11 @@ import {
   convFamily,
   DIRECT_SUBGROUP,
   directSubgroupRuns,
+  LONG_ROW,
   seenClasses,
   TUNE_EXTENT,
+  WEIGHT_VISITS,
+  WEIGHT_VISITS_FAMILY,
 } from './variants.js';
 
 function registerPass(pass: ConvPass): void {
@@ -62,3 +66,33 @@ function registerPass(pass: ConvPass): void {
 }
 
 for (const pass of ['forward', 'input', 'weight'] as const) registerPass(pass);
+
+registerTunable({
+  family: WEIGHT_VISITS_FAMILY,
+  variants: WEIGHT_VISITS,
+  kernelFiles: ['conv3d_grad_weight.wgsl'],
+  trial(shapeClass) {
+    const seen = seenClasses.get(shapeClass);
+    if (!seen) return null;
+    // Rows of at least LONG_ROW outputs along z, whatever extents the class was first seen at
+    // (the same class: extents are capped at TUNE_EXTENT), under the weight gradient's variant
+    // as chosen for the class.
+    const KZ = seen.kernel[2];
+    const extent = [Math.min(seen.input[0], TUNE_EXTENT), Math.min(seen.input[1], TUNE_EXTENT), LONG_ROW + KZ - 1];
+    const options: Conv3dOptions = {
+      strides: [...seen.strides],
+      dilation: [...seen.dilation],
+      padding: seen.padBefore.some((p) => p > 0) ? 'same' : 'valid',
+    };
+    const x = randomNormal([1, ...extent, seen.CI], { seed: 1 });
+    const w = randomNormal([...seen.kernel, seen.CI, seen.CO], { seed: 2, stddev: 0.1 });
+    const g = conv3dGeometry('tune', x, w, options);
+    const dy = randomNormal([1, ...g.output, g.CO], { seed: 3 });
+    return {
+      run: (variant) => withVariant(WEIGHT_VISITS_FAMILY, variant, () => conv3dGradWeight(x, dy, g)).dispose(),
+      dispose: () => {
+        for (const t of [x, w, dy]) t.dispose();
+      },
+    };
+  },
+});

@@ -16,6 +16,7 @@
  */
 import { engine } from '../../engine.js';
 import { subgroupsFit } from '../../subgroups.js';
+import { chooseVariant } from '../../tuning.js';
 import type { Conv3dGeometry } from './geometry.js';
 
 export interface DirectBlocks {
@@ -30,8 +31,6 @@ export interface WeightBlocks {
   CIB: number;
   /** vec4 blocks of output channels per invocation. */
   COB4: number;
-  /** Output voxels per visit of the accumulators (1, or 2 where the taps slide along z). */
-  VP: number;
 }
 
 /**
@@ -124,21 +123,36 @@ export const convBlocks = {
    * voxel CIB input and 4 · COB4 dy loads feed KZ · CIB · 4 · COB4 multiply-adds. Measured on
    * lavapipe (3×3×3, 16 to 64 channels): 8 × 8 channels is as fast as 16 × 8, 8 × 16 or 4 × 16,
    * while 32 × 8 (192 vec4 accumulators) runs 4-5× slower; hence at most 48. With CI a multiple
-   * of 4, CIB is one too where it can be, so the kernel reads the input as vec4s. Rows of at least
-   * 64 voxels along z whose taps slide (unit stride and dilation along z) take 2 voxels per visit
-   * of the accumulators: measured in the U-Net step, 6-10% faster at 64³ with 16-48 channels,
-   * from 3% slower to 4% faster at 32³, and 7% slower at 16³ (3 voxels a visit spill and run 6x
-   * slower). Where 8 input and 8 output channels would make a single block (every invocation of
-   * a tap row alone, with 48 accumulators), 4 input channels a block halve the accumulators and
-   * give each block a partner that shares its dy loads: 1.3x faster without subgroups and
-   * 1.5-1.9x with them (8 → 8 channels at 32³ and 64³).
+   * of 4, CIB is one too where it can be, so the kernel reads the input as vec4s. Where 8 input
+   * and 8 output channels would make a single block (every invocation of a tap row alone, with 48
+   * accumulators), 4 input channels a block halve the accumulators and give each block a partner
+   * that shares its dy loads: 1.3x faster without subgroups and 1.5-1.9x with them (8 → 8
+   * channels at 32³ and 64³).
    */
-  weight(CI: number, CO: number, KZ: number, OZ: number, slides: boolean): WeightBlocks {
+  weight(CI: number, CO: number, KZ: number): WeightBlocks {
     const COB4 = Math.min(Math.ceil(CO / 4), 2);
     let CIB = Math.max(1, Math.min(CI, 8, Math.floor(48 / (KZ * COB4))));
     if (CI % 4 === 0 && CIB >= 4) CIB -= CIB % 4;
     if (CIB === 8 && CI === 8 && COB4 === 2 && CO <= 8) CIB = 4;
-    const VP = slides && OZ >= 64 ? 2 : 1;
-    return { CIB, COB4, VP };
+    return { CIB, COB4 };
   },
 };
+
+/**
+ * The direct weight gradient along rows of at least LONG_ROW voxels whose taps slide (unit stride
+ * and dilation along z) can take 2 voxels per visit of its accumulators (VP = 2), the additions in
+ * the same order. Whether that pays depends on the host's registers, so it is a tunable family of
+ * its own: measured on lavapipe in the U-Net step, 6-10% faster at 64³ with 16-48 channels on a
+ * host with 32 vector registers (AVX-512), and 1.35-1.4x slower on one with 16 (AVX2), where its
+ * accumulators spill. Untuned, one voxel a visit (the smaller loss where it is the wrong guess).
+ */
+export const WEIGHT_VISITS_FAMILY = 'conv3d.weight.visits';
+export const WEIGHT_VISITS: readonly string[] = ['one-voxel', 'two-voxels'];
+export const LONG_ROW = 64;
+
+/** Voxels a visit of the direct weight gradient's accumulators for `g` (tuned where rows are long). */
+export function weightVoxelsPerVisit(g: Conv3dGeometry): 1 | 2 {
+  if (g.strides[2] !== 1 || g.dilation[2] !== 1 || g.output[2] < LONG_ROW) return 1;
+  const visits = chooseVariant(engine.backend.tuningKey, WEIGHT_VISITS_FAMILY, rememberClass(g), WEIGHT_VISITS[0]);
+  return visits === 'two-voxels' ? 2 : 1;
+}
