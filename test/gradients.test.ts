@@ -182,7 +182,7 @@ t("a '-subgroup' matmul block runs the subgroup kernel where the device has subg
       vg.tuning.force('matmul', null);
     }
   };
-  const shared = await kernelsOf('rows8x16-subgroup');
+  const shared = await kernelsOf('rows4x32-subgroup');
   const plain = await kernelsOf('rows8x16');
   a.dispose();
   b.dispose();

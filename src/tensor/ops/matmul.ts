@@ -85,7 +85,10 @@ const MATMUL_ROWS_SUBGROUP = defineKernel({
  * workgroups of 8-16 invocations keep both cores busy on a 256³ product (16 row blocks, not 4).
  * The '-subgroup' blocks load each row of B once per subgroup (matmul_rows_b_subgroup.wgsl) where
  * the device's subgroups fit them (src/tensor/subgroups.ts), else they run as the plain kernel: on lavapipe 8 × 16
- * of them reach 32-35 GFLOP/s at 512³ and 29-31 at 1024³.
+ * of them reach 32-35 GFLOP/s at 512³ and 29-31 at 1024³ on a host whose FMA peak is 103-112, and
+ * 4 × 32 (each A value loaded for 32 columns, B's 2 rows a round 2 vec4s a lane) 22 and 21 GFLOP/s
+ * where 8 × 16 reach 17 and 15.5, on one whose peak is 56. 48 accumulators or more (8 × 32,
+ * 4 × 64, 6 × 32), or 4 rows of B a round, spill and run 3-4x slower.
  */
 export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: number; WG: number; subgroup?: boolean }>> =
   {
@@ -94,8 +97,8 @@ export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: numb
     rows8x16w32: { RM: 8, CB4: 4, WG: 32 },
     rows16x16w16: { RM: 16, CB4: 4, WG: 16 },
     rows16x16w8: { RM: 16, CB4: 4, WG: 8 },
-    'rows8x16-subgroup': { RM: 8, CB4: 4, WG: 64, subgroup: true },
     'rows8x16w32-subgroup': { RM: 8, CB4: 4, WG: 32, subgroup: true },
+    'rows4x32-subgroup': { RM: 4, CB4: 8, WG: 16, subgroup: true },
   };
 
 /** The tiles of matmul.wgsl the tuner tries (256 invocations each; 1 to 32 results per invocation). */
@@ -108,7 +111,7 @@ export const MATMUL_TILES: Readonly<Record<string, { TM: number; TN: number; TK:
 /** The default before tuning: tiles on a GPU, row blocks on a software adapter. */
 const MATMUL_DEFAULT = 'tiled64';
 const MATMUL_DEFAULT_CPU = 'rows16x16w16';
-const MATMUL_DEFAULT_CPU_SUBGROUP = 'rows8x16w32-subgroup';
+const MATMUL_DEFAULT_CPU_SUBGROUP = 'rows4x32-subgroup';
 
 /** Whether a variant runs as itself here: a '-subgroup' block needs subgroups that fit its workgroup. */
 function rowsRunAsThemselves(variant: string): boolean {
