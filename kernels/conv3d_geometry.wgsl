@@ -21,6 +21,7 @@ struct Params {
   pad: vec4<u32>,         // padding before on x, y, z, -
   extra: vec4<u32>,       // kernel-specific (conv3d_grad_weight: chunks, output rows per chunk)
   window: vec4<u32>,      // first invocation, end invocation, input-shaped base, output-shaped base
+  blocks: vec4<u32>,      // conv3d.wgsl: the dispatch's first output-channel block and its blocks
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

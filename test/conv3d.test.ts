@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
-import { weightChunks } from '../src/tensor/ops/conv3d/uniform_weights.js';
+import { type BlockChunk, blockChunks, weightChunks } from '../src/tensor/ops/conv3d/uniform_weights.js';
 import {
   CONV_VARIANTS,
   DIRECT_SUBGROUP,
@@ -363,28 +363,45 @@ for (const variant of DIRECT_VARIANTS)
     );
 
 // The direct forward kernel reads its weights through the uniform path, at most 64 KiB a
-// dispatch: larger kernels are split over their input channels, each dispatch adding to the
-// partial sums of the one before, the last adding the bias and applying the relu; a kernel whose
-// single input channel is too large runs the GEMM variant instead.
-for (const [xs, ws, chunks] of [
-  [[1, 4, 5, 6, 40], [3, 3, 3, 40, 32], 3],
-  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 160], 3],
-  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 320], 9],
-  [[1, 3, 3, 3, 2], [3, 3, 3, 2, 640], 0],
-] as [number[], number[], number][])
+// dispatch: larger kernels are split over their output-channel blocks, each dispatch with every
+// input channel where a block's weights fit, else each block also over its input channels, each
+// of those dispatches adding to the partial sums of the one before and the last adding the bias
+// and applying the relu; a kernel whose single input channel of one block is too large runs the
+// GEMM variant instead. The plan covers every (block, input channel) pair once.
+function assertCoversOnce(plan: BlockChunk[], blocks: number, summed: number, label: string): void {
+  const count = new Array<number>(blocks * summed).fill(0);
+  for (const c of plan)
+    for (let b = c.cb0; b < c.cb0 + c.cbc; b++) for (let ch = c.c0; ch < c.c0 + c.n; ch++) count[b * summed + ch]!++;
+  assert.ok(
+    count.every((n) => n === 1),
+    `${label}: every block and channel once`,
+  );
+}
+
+for (const [xs, ws, dispatches, inputChunks] of [
+  [[1, 4, 5, 6, 40], [3, 3, 3, 40, 32], 4, false],
+  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 160], 3, false],
+  [[2, 3, 4, 5, 9], [3, 3, 3, 9, 320], 5, false],
+  [[1, 3, 3, 3, 2], [3, 3, 3, 2, 640], 3, false],
+  [[1, 3, 4, 5, 96], [3, 3, 3, 96, 20], 6, true],
+  [[1, 3, 3, 4, 160], [3, 3, 3, 160, 8], 3, true],
+  [[1, 3, 3, 3, 1], [13, 13, 13, 1, 8], 0, false],
+] as [number[], number[], number, boolean][])
   for (const variant of DIRECT_VARIANTS)
     t(
-      `direct forward: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} input-channel chunks, bias and relu on the last (${variant})`,
+      `direct forward: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${dispatches || 'no'} dispatches${inputChunks ? ' with input-channel chunks' : ''}, bias and relu on the last (${variant})`,
       () =>
         withConvVariant(variant, async () => {
-          const CO4 = Math.ceil(ws[4]! / 8) * 2;
-          const found = weightChunks(27, ws[3]!, CO4);
-          assert.is(found?.length ?? 0, chunks);
-          if (found)
+          const blocks = Math.ceil(ws[4]! / 8);
+          const found = blockChunks(ws[0]! * ws[1]! * ws[2]!, ws[3]!, blocks, 2);
+          assert.is(found?.length ?? 0, dispatches);
+          if (found) {
+            assertCoversOnce(found, blocks, ws[3]!, `w[${ws}]`);
             assert.is(
-              found.reduce((n, [, c]) => n + c, 0),
-              ws[3],
+              found.some((c) => c.n < ws[3]!),
+              inputChunks,
             );
+          }
           const [x, w, b] = [randomNd(xs, 21), randomNd(ws, 22), randomNd([ws[4]!], 23)];
           await assertClose(
             vg.conv3d(toGpu(x), toGpu(w), { padding: 'same', bias: toGpu(b), activation: 'relu' }),
@@ -394,21 +411,26 @@ for (const [xs, ws, chunks] of [
         }),
     );
 
-// The same for the input gradient, whose chunks split the output channels it sums (unit strides
-// run the forward kernel over dy with the taps flipped; strided ones their own kernel): dx against
-// the gradient of sum(conv3d(x, w) · dy) with respect to x, summed here in float64.
+// The same for the input gradient (unit strides run the forward kernel over dy with the taps
+// flipped, its blocks of input channels each summing the output channels; strided ones their own
+// kernel, whose chunks split the output channels it sums): dx against the gradient of
+// sum(conv3d(x, w) · dy) with respect to x, summed here in float64.
 for (const [xs, ws, s, chunks] of [
-  [[1, 4, 5, 6, 32], [3, 3, 3, 32, 40], 1, 3],
-  [[1, 3, 4, 5, 320], [3, 3, 3, 320, 9], 1, 9],
-  [[1, 3, 3, 3, 640], [3, 3, 3, 640, 2], 1, 0],
+  [[1, 4, 5, 6, 32], [3, 3, 3, 32, 40], 1, 4],
+  [[1, 3, 4, 5, 320], [3, 3, 3, 320, 9], 1, 5],
+  [[1, 3, 3, 3, 640], [3, 3, 3, 640, 2], 1, 3],
   [[1, 5, 6, 7, 32], [3, 3, 3, 32, 40], 2, 3],
 ] as [number[], number[], number, number][])
   for (const variant of DIRECT_VARIANTS)
     t(
-      `direct input gradient, strides ${s}: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks || 'no'} output-channel chunks (${variant})`,
+      `direct input gradient, strides ${s}: a kernel of ${ws.reduce((a, b) => a * b) * 4} bytes runs in ${chunks} dispatches (${variant})`,
       () =>
         withConvVariant(variant, async () => {
-          assert.is(weightChunks(27, ws[4]!, Math.ceil(ws[3]! / 8) * 2)?.length ?? 0, chunks);
+          const found =
+            s === 1
+              ? blockChunks(27, ws[4]!, Math.ceil(ws[3]! / 8), 2)?.length
+              : weightChunks(27, ws[4]!, Math.ceil(ws[3]! / 8) * 2)?.length;
+          assert.is(found ?? 0, chunks);
           const [, X, Y, Z, CI] = xs as [number, number, number, number, number];
           const CO = ws[4]!;
           const [OX, OY, OZ] = [X, Y, Z].map((n) => Math.ceil(n / s)) as [number, number, number];

@@ -7,14 +7,14 @@
 import conv3dSource from '../../../../kernels/conv3d.wgsl';
 import conv3dWeightsSource from '../../../../kernels/conv3d_weights.wgsl';
 import conv3dWeightsSubgroupSource from '../../../../kernels/conv3d_weights_subgroup.wgsl';
-import { bind, bindRange, dispatch, splitWorkgroups, workgroups } from '../../dispatch.js';
+import { bind, bindRange, dispatch, splitWorkgroups, type WorkgroupWindow, workgroups } from '../../dispatch.js';
 import { defineKernel } from '../../kernel.js';
 import { LANES, LANES_SUBGROUP } from '../../subgroups.js';
 import type { Tensor } from '../../tensor.js';
 import { pad } from '../movement.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm } from './igemm.js';
-import { uniformWeights, weightChunks } from './uniform_weights.js';
+import { blockChunks, uniformWeights } from './uniform_weights.js';
 import { convBlocks, directSubgroupRuns, type GemmTiles } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels, zBlockVoxels } from './windows.js';
 
@@ -80,27 +80,27 @@ export function forwardDirect(
   const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
   // Output channels padded to whole blocks of CB4 vec4s (zero weights and bias).
   const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
-  const chunks = weightChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CI, CBLOCKS * CB4);
+  const chunks = blockChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CI, CBLOCKS, CB4);
   if (!chunks) return false;
   const padded = padLastAxis(w, 4 * CB4);
   const paddedBias = bias && padLastAxis(bias, 4 * CB4);
   // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
   const ZR = Math.ceil(g.output[2] / VZ);
   const blocks = g.B * g.output[0] * g.output[1] * ZR;
-  const groups = workgroups(blocks, 64) * CBLOCKS;
-  const windows = splitWorkgroups(groups, (w0, w1) => {
-    const [v0, v1] = zBlockVoxels(w0, w1, CBLOCKS, blocks, g.output[2], VZ);
-    const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
-    return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
-  });
-  chunks.forEach(([c0, n], k) => {
-    const { weights, WU4 } = uniformWeights(padded, c0, n);
-    const chunk = [c0, n, k > 0 ? 1 : 0, k === chunks.length - 1 ? 1 : 0];
-    for (const win of windows) {
+  const windowsOf = (cbc: number): WorkgroupWindow[] =>
+    splitWorkgroups(workgroups(blocks, 64) * cbc, (w0, w1) => {
+      const [v0, v1] = zBlockVoxels(w0, w1, cbc, blocks, g.output[2], VZ);
+      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
+    });
+  for (const { cb0, cbc, c0, n } of chunks) {
+    const { weights, WU4 } = uniformWeights(padded, c0, n, cb0 * 4 * CB4, cbc * 4 * CB4);
+    const chunk = [c0, n, c0 > 0 ? 1 : 0, c0 + n === g.CI ? 1 : 0];
+    for (const win of windowsOf(cbc)) {
       const [[x0, x1], [y0, y1]] = win.ranges;
       // Without a bias the kernel reads none; the weights stand in for the binding.
       dispatch(kernel, {
-        params: geometryParams(g, chunk, [win.w0, win.w1, x0, y0]),
+        params: geometryParams(g, chunk, [win.w0, win.w1, x0, y0], [cb0, cbc]),
         bindings: {
           x: bindRange(x, x0, x1),
           w: bind(weights),
@@ -113,7 +113,7 @@ export function forwardDirect(
       });
     }
     weights.dispose();
-  });
+  }
   if (padded !== w) padded.dispose();
   if (paddedBias !== bias) paddedBias?.dispose();
   return true;

@@ -127,17 +127,20 @@ export const GEOMETRY_PARAMS = {
   pad: 'vec4<u32>',
   extra: 'vec4<u32>',
   window: 'vec4<u32>',
+  blocks: 'vec4<u32>',
 } as const;
 
 /**
  * The geometry uniform's values. `extra` is kernel-specific; `window` is (first invocation, end
  * invocation, element base of input-shaped bindings, element base of output-shaped bindings) of
- * one windowed dispatch (the whole grid from element 0 by default).
+ * one windowed dispatch (the whole grid from element 0 by default); `blocks` (conv3d.wgsl) the
+ * dispatch's first output-channel block and its number of blocks.
  */
 export function geometryParams(
   g: Conv3dGeometry,
   extra: readonly number[] = [],
   window: readonly number[] = [0, 0xffffffff, 0, 0],
+  blocks: readonly number[] = [],
 ): ParamValues<typeof GEOMETRY_PARAMS> {
   return {
     in_shape: [...g.input, g.CI],
@@ -148,5 +151,6 @@ export function geometryParams(
     pad: g.padBefore,
     extra,
     window,
+    blocks,
   };
 }

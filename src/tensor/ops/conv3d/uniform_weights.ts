@@ -4,9 +4,11 @@
  * same time, which is what the uniform path is for (a GPU's constant cache; on lavapipe a load
  * without the per-lane branches and bounds checks of a storage load, twice the throughput of the
  * 16-64-channel layers). A uniform binding holds at most the device's maxUniformBufferBindingSize
- * (64 KiB at most here, WebGPU's guaranteed size), so a larger kernel is split over the channels
- * its pass sums (input channels forward, output channels for the input gradient): one dispatch per
- * chunk, each adding to the partial sums of the one before.
+ * (64 KiB at most here, WebGPU's guaranteed size), so a larger kernel is split: kernels/conv3d.wgsl
+ * (the forward pass and the unit-stride input gradient) over the channel blocks it computes, each
+ * dispatch with all the channels it sums where a block's weights fit, and otherwise also over those
+ * channels; kernels/conv3d_grad_input.wgsl (strided input gradients) over the channels it sums. A
+ * dispatch of a chunk of summed channels adds to the partial sums of the one before.
  */
 import { engine } from '../../engine.js';
 import type { Tensor } from '../../tensor.js';
@@ -35,13 +37,51 @@ export function weightChunks(taps: number, summed: number, C4: number): [number,
   return chunks;
 }
 
+/** One dispatch of a blocked direct kernel: channel blocks [cb0, cb0 + cbc), summed channels [c0, c0 + n). */
+export interface BlockChunk {
+  cb0: number;
+  cbc: number;
+  c0: number;
+  n: number;
+}
+
+/**
+ * The dispatches of kernels/conv3d.wgsl, whose `blocks` channel blocks of B4 vec4s each sum
+ * `summed` channels through taps · B4 weight vec4s apiece: as few dispatches of whole blocks with
+ * every summed channel as fit the uniform binding (no partial sums to re-read), or, where one
+ * block's weights alone are too large, each block over chunks of its summed channels. Null when one
+ * summed channel of one block exceeds the binding (then the GEMM variant runs).
+ */
+export function blockChunks(taps: number, summed: number, blocks: number, B4: number): BlockChunk[] | null {
+  const perBlock = taps * summed * B4;
+  const fit = Math.floor(uniformWeightVec4s() / perBlock);
+  if (fit >= 1) {
+    const size = Math.ceil(blocks / Math.ceil(blocks / fit));
+    const out: BlockChunk[] = [];
+    for (let cb0 = 0; cb0 < blocks; cb0 += size) out.push({ cb0, cbc: Math.min(size, blocks - cb0), c0: 0, n: summed });
+    return out;
+  }
+  const chunks = weightChunks(taps, summed, B4);
+  if (!chunks) return null;
+  const out: BlockChunk[] = [];
+  for (let cb0 = 0; cb0 < blocks; cb0++) for (const [c0, n] of chunks) out.push({ cb0, cbc: 1, c0, n });
+  return out;
+}
+
 /**
  * A chunk of a (KX, KY, KZ, summed, C) kernel as its uniform binding: summed channels
- * [c0, c0 + n), flattened, then zeros up to WU4 vec4s (a power of two, so few pipeline variants).
+ * [c0, c0 + n) and the last axis' [o0, o0 + on) (all of it by default), flattened, then zeros up
+ * to WU4 vec4s (a power of two, so few pipeline variants).
  */
-export function uniformWeights(w: Tensor, c0: number, n: number): { weights: Tensor; WU4: number } {
+export function uniformWeights(
+  w: Tensor,
+  c0: number,
+  n: number,
+  o0 = 0,
+  on = w.shape[4]!,
+): { weights: Tensor; WU4: number } {
   const [KX, KY, KZ, CI, C] = w.shape as [number, number, number, number, number];
-  const chunk = n === CI ? w : slice(w, [0, 0, 0, c0, 0], [KX, KY, KZ, n, C]);
+  const chunk = n === CI && on === C ? w : slice(w, [0, 0, 0, c0, o0], [KX, KY, KZ, n, on]);
   const flat = reshape(chunk, [chunk.size]);
   if (chunk !== w) chunk.dispose();
   const WU4 = Math.min(uniformWeightVec4s(), 2 ** Math.ceil(Math.log2(Math.max(16, flat.size / 4))));
