@@ -19,7 +19,7 @@ import { stepMemory } from './memory.js';
 import { stepConvFlops, stepSetup, trainStep } from './models.js';
 import type { PeerLoss, PeerResult, StepReference, StepResult } from './peers.js';
 import { jaxLoss, jaxTrainStep, relativeDifference, tfjsLoss, tfjsTrainStep } from './peers.js';
-import { loadCosts, measureLimits, roofline } from './roofline.js';
+import { loadCosts, measureLimits, measurePeak, roofline } from './roofline.js';
 import { slidingWindowBench } from './sliding_window.js';
 import type { Timing } from './timing.js';
 import { bestMs, timeGpu } from './timing.js';
@@ -409,6 +409,8 @@ interface UNetRow {
   size: number;
   wallMs: number;
   convFlops: number;
+  /** The compute peak measured right before and after the step (their mean). */
+  besidePeak: number;
   peakBytes: number;
   neededBytes: number;
   savedBytes: number;
@@ -425,7 +427,9 @@ for (const size of unetSizes) {
   first.dispose();
   await tuneNew();
   vg.resetPeakBytes();
+  const peakBefore = await measurePeak(runs);
   const t = await timeGpu(() => trainStep(setup).dispose(), { runs: size >= 96 ? 1 : 3, warmup: 1 });
+  const besidePeak = (peakBefore + (await measurePeak(runs))) / 2;
   const peakBytes = vg.memory().peakBytes;
   const row = record(
     'U-Net step, two heads, 16 base channels',
@@ -441,6 +445,7 @@ for (const size of unetSizes) {
     size,
     wallMs: t.medianMs,
     convFlops,
+    besidePeak,
     peakBytes,
     neededBytes: mem.neededBytes,
     savedBytes: mem.savedBytes,
@@ -512,7 +517,7 @@ const unetLines = [
   'U-Net training step (batch 1, two heads, 16 base channels, depth 3; wall ms):',
   ...unetRows.map(
     (u) =>
-      `  ${u.size}³: ${u.wallMs.toFixed(0)} ms, ${(u.convFlops / 1e9).toFixed(1)} GFLOP of convolutions = ${gflops(u.convFlops, u.wallMs)} (${((100 * ((1000 * u.convFlops) / limits.flopsPerSecond)) / u.wallMs).toFixed(0)}% of the compute peak); peak memory ${(u.peakBytes / 2 ** 20).toFixed(0)} MiB, needed ${(u.neededBytes / 2 ** 20).toFixed(0)} MiB (saved activations ${(u.savedBytes / 2 ** 20).toFixed(0)} MiB), ratio ${(u.peakBytes / u.neededBytes).toFixed(2)}`,
+      `  ${u.size}³: ${u.wallMs.toFixed(0)} ms, ${(u.convFlops / 1e9).toFixed(1)} GFLOP of convolutions = ${gflops(u.convFlops, u.wallMs)} (${((100 * ((1000 * u.convFlops) / limits.flopsPerSecond)) / u.wallMs).toFixed(0)}% of the run's compute peak, ${((100 * ((1000 * u.convFlops) / u.besidePeak)) / u.wallMs).toFixed(0)}% of the ${(u.besidePeak / 1e9).toFixed(1)} GFLOP/s measured right before and after the step); peak memory ${(u.peakBytes / 2 ** 20).toFixed(0)} MiB, needed ${(u.neededBytes / 2 ** 20).toFixed(0)} MiB (saved activations ${(u.savedBytes / 2 ** 20).toFixed(0)} MiB), ratio ${(u.peakBytes / u.neededBytes).toFixed(2)}`,
   ),
   `  ${torchLine}`,
 ];
