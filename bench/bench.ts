@@ -426,11 +426,11 @@ for (const size of unetSizes) {
   await first.data();
   first.dispose();
   await tuneNew();
-  vg.resetPeakBytes();
   const peakBefore = await measurePeak(runs);
+  vg.resetPeakBytes();
   const t = await timeGpu(() => trainStep(setup).dispose(), { runs: size >= 96 ? 1 : 3, warmup: 1 });
-  const besidePeak = (peakBefore + (await measurePeak(runs))) / 2;
   const peakBytes = vg.memory().peakBytes;
+  const besidePeak = (peakBefore + (await measurePeak(runs))) / 2;
   const row = record(
     'U-Net step, two heads, 16 base channels',
     [1, size, size, size, 1],

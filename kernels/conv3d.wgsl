@@ -13,8 +13,10 @@
 //                                         padded with zeros to whole blocks; the host slices and
 //                                         pads), then zeros to WU4 vec4s
 //   3 y  storage rw    array<f32>        (B, OX, OY, OZ, CO), a window from element window.w
-//   4 bias storage read array<vec4<f32>>  (CO4): padded with zeros like w; read only when HAS_BIAS
-//                                         is 1 (else any vec4 buffer is bound)
+//   4 bias storage read array<vec4<f32>>  (ceil(CO / (4·CB4)) · CB4): all the output channels,
+//                                         padded with zeros to whole blocks, indexed by the
+//                                         absolute block; read only when HAS_BIAS is 1 (else any
+//                                         vec4 buffer is bound)
 // Override constants: HAS_BIAS (0 / 1), ACT (0 linear, 1 relu), FLIP (1: the kernel's taps are
 // read in reverse order on every axis, for the input gradient of a unit-stride convolution).
 // Chunks: the weights come through the uniform path (WU4 vec4s, at most the device's

@@ -6,6 +6,7 @@ import {
   CONV_VARIANTS,
   DIRECT_SUBGROUP,
   directSubgroupRuns,
+  WEIGHT_VISITS,
   WEIGHT_VISITS_FAMILY,
 } from '../src/tensor/ops/conv3d/variants.js';
 import { checkGrad } from './gradcheck.js';
@@ -280,60 +281,69 @@ for (const variant of DIRECT_VARIANTS)
 // number of output-channel blocks), each loading one vec4 of two and taking the other from its
 // partner's lane, where the partner runs the same tap row and chunk (3 input-channel blocks put
 // some partners in the next tap row: they load both themselves). Chunks of 36 invocations and
-// more do not align with subgroups. NaN and infinities in x, rows of 66 and 67 voxels (2 voxels
-// a visit, and an odd one alone), against the float64 oracle, with the partners the host chose
-// checked (NaN and infinities in dy: special_values.test.ts). 8 → 8 channels are split into two
-// input-channel blocks of 4 so that they have dy partners.
-t('the subgroup weight gradient shares input and dy loads between partner invocations and matches the oracle', () =>
-  withConvVariant(DIRECT_SUBGROUP, async () => {
-    const cases: [number[], number[], Opts, { XD: number; DD: number }][] = [
-      [[1, 3, 4, 6, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
-      [[1, 3, 3, 5, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
-      [[1, 2, 3, 4, 16], [3, 3, 3, 16, 64], { padding: 'same' }, { XD: 1, DD: 0 }],
-      [[2, 3, 3, 5, 16], [3, 2, 3, 16, 8], { padding: 'valid' }, { XD: 0, DD: 1 }],
-      [[1, 3, 3, 4, 12], [3, 3, 3, 12, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
-      [[2, 3, 4, 5, 8], [3, 3, 3, 8, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
-      [[1, 2, 2, 66, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
-      [[1, 2, 3, 67, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
-    ];
-    for (const [xs, ws, o, partners] of cases) {
-      const x = randomNd(xs, 61);
-      x.data[5] = Number.POSITIVE_INFINITY;
-      x.data[x.size - 9] = Number.NaN;
-      x.data[x.size - 30] = Number.NEGATIVE_INFINITY;
-      const xg = toGpu(x);
-      const wg = vg.randomNormal(ws, { seed: 62 });
-      const y = vg.conv3d(xg, wg, o);
-      const dy = randomNd([...y.shape], 63);
-      const dyg = toGpu(dy);
-      const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
-      const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
-      const dw = run();
-      const label = `x[${xs}] w[${ws}]`;
-      await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4, label });
-      if (kernels !== null) {
-        const found = kernels
-          .map((e) => e.kernel)
-          .filter((k) => k.startsWith('conv3d_grad_weight'))
-          .map((k) => {
-            const c = JSON.parse(k.slice(k.indexOf('{'))) as { XD: number; DD: number };
-            return { kernel: k.split(' ')[0], XD: c.XD, DD: c.DD };
-          });
-        const shares = directSubgroupRuns();
-        assert.equal(
-          found,
-          [
-            shares
-              ? { kernel: 'conv3d_grad_weight_subgroup', ...partners }
-              : { kernel: 'conv3d_grad_weight', XD: 0, DD: 0 },
-          ],
-          `${label}: partners`,
-        );
-      }
-      for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
-    }
-  }),
-);
+// more do not align with subgroups. NaN and infinities in x, rows of 66 and 67 voxels (one and
+// two voxels a visit, an odd one alone), against the float64 oracle, with the partners the host
+// chose checked (NaN and infinities in dy: special_values.test.ts). 8 → 8 channels are split into
+// two input-channel blocks of 4 so that they have dy partners.
+for (const visits of WEIGHT_VISITS)
+  t(
+    `the subgroup weight gradient shares input and dy loads between partner invocations and matches the oracle (${visits} a visit on long rows)`,
+    () =>
+      withConvVariant(DIRECT_SUBGROUP, async () => {
+        vg.tuning.force(WEIGHT_VISITS_FAMILY, visits);
+        try {
+          const cases: [number[], number[], Opts, { XD: number; DD: number }][] = [
+            [[1, 3, 4, 6, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
+            [[1, 3, 3, 5, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
+            [[1, 2, 3, 4, 16], [3, 3, 3, 16, 64], { padding: 'same' }, { XD: 1, DD: 0 }],
+            [[2, 3, 3, 5, 16], [3, 2, 3, 16, 8], { padding: 'valid' }, { XD: 0, DD: 1 }],
+            [[1, 3, 3, 4, 12], [3, 3, 3, 12, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
+            [[2, 3, 4, 5, 8], [3, 3, 3, 8, 8], { padding: 'same' }, { XD: 0, DD: 1 }],
+            [[1, 2, 2, 66, 16], [3, 3, 3, 16, 16], { padding: 'same' }, { XD: 1, DD: 2 }],
+            [[1, 2, 3, 67, 24], [3, 3, 3, 24, 32], { padding: 'same' }, { XD: 1, DD: 4 }],
+          ];
+          for (const [xs, ws, o, partners] of cases) {
+            const x = randomNd(xs, 61);
+            x.data[5] = Number.POSITIVE_INFINITY;
+            x.data[x.size - 9] = Number.NaN;
+            x.data[x.size - 30] = Number.NEGATIVE_INFINITY;
+            const xg = toGpu(x);
+            const wg = vg.randomNormal(ws, { seed: 62 });
+            const y = vg.conv3d(xg, wg, o);
+            const dy = randomNd([...y.shape], 63);
+            const dyg = toGpu(dy);
+            const run = () => vg.valueAndGrad(() => vg.sum(vg.mul(vg.conv3d(xg, wg, o), dyg)), [wg]).grads[0]!;
+            const kernels = await engine.backend.profileKernels(() => vg.tidy(() => void run()));
+            const dw = run();
+            const label = `x[${xs}] w[${ws}]`;
+            await assertClose(dw, conv3dWeightGradOracle(x, dy, ws.slice(0, 3), o), { atol: 1e-3, rtol: 1e-4, label });
+            if (kernels !== null) {
+              const found = kernels
+                .map((e) => e.kernel)
+                .filter((k) => k.startsWith('conv3d_grad_weight'))
+                .map((k) => {
+                  const c = JSON.parse(k.slice(k.indexOf('{'))) as { XD: number; DD: number; VP: number };
+                  return { kernel: k.split(' ')[0], XD: c.XD, DD: c.DD, VP: c.VP };
+                });
+              const shares = directSubgroupRuns();
+              const VP = visits === 'two-voxels' && xs[3]! >= 64 ? 2 : 1;
+              assert.equal(
+                found,
+                [
+                  shares
+                    ? { kernel: 'conv3d_grad_weight_subgroup', ...partners, VP }
+                    : { kernel: 'conv3d_grad_weight', XD: 0, DD: 0, VP },
+                ],
+                `${label}: partners and voxels a visit`,
+              );
+            }
+            for (const tt of [xg, wg, y, dyg, dw]) tt.dispose();
+          }
+        } finally {
+          vg.tuning.force(WEIGHT_VISITS_FAMILY, null);
+        }
+      }),
+  );
 
 // Kernels with more than 8 weight vec4s an input channel (KZ · CB4: 5 · 2 and 7 · 2), which the
 // subgroup form loads in several rounds of 8 lanes.
@@ -417,6 +427,7 @@ for (const [xs, ws, dispatches, inputChunks] of [
 // sum(conv3d(x, w) · dy) with respect to x, summed here in float64.
 for (const [xs, ws, s, chunks] of [
   [[1, 4, 5, 6, 32], [3, 3, 3, 32, 40], 1, 4],
+  [[1, 3, 3, 4, 8], [3, 3, 3, 8, 160], 1, 3],
   [[1, 3, 4, 5, 320], [3, 3, 3, 320, 9], 1, 5],
   [[1, 3, 3, 3, 640], [3, 3, 3, 640, 2], 1, 3],
   [[1, 5, 6, 7, 32], [3, 3, 3, 32, 40], 2, 3],

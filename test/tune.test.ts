@@ -17,8 +17,8 @@ t('tune() times the classes the program ran, keeps the fastest and stores it und
   vg.tuning.clear();
   const x = vg.randomNormal([1, 6, 7, 5, 3], { seed: 1 });
   const w = vg.randomNormal([3, 3, 3, 3, 4], { seed: 2 });
-  const { grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [x, w]);
-  vg.tidy(() => grads.forEach((g) => g?.dispose()));
+  const { value, grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [x, w]);
+  for (const g of [value, ...grads]) g?.dispose();
   const families = vg.tuning.pending().map((p) => p.family);
   assert.equal(families.sort(), ['conv3d.forward', 'conv3d.input', 'conv3d.weight']);
   const lines: string[] = [];
@@ -50,8 +50,8 @@ t('the weight gradient over long rows tunes its voxels a visit, and runs the cho
     const run = (z: number) => {
       const x = vg.randomNormal([1, 2, 3, z, 4], { seed: 5 });
       const w = vg.randomNormal([3, 3, 3, 4, 8], { seed: 6 });
-      const { grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [w]);
-      vg.tidy(() => grads.forEach((g) => g?.dispose()));
+      const { value, grads } = vg.valueAndGrad(() => vg.sum(vg.conv3d(x, w, { padding: 'same' })), [w]);
+      for (const g of [value, ...grads]) g?.dispose();
       x.dispose();
       w.dispose();
     };

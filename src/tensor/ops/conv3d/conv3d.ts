@@ -59,7 +59,8 @@ export function conv3d(x: Tensor, w: Tensor, options: Conv3dOptions & Conv3dFuse
     const variant = chooseVariant(engine.backend.tuningKey, family, rememberClass(g), defaultConvVariant());
     const relu = activation === 'relu';
     if (variant in GEMM_TILES) forwardGemm(x, w, bias, y, g, relu, GEMM_TILES[variant]!);
-    // The direct kernel, or the GEMM where one input channel's weights exceed its uniform binding.
+    // The direct kernel, or the GEMM where one input channel's weights for one block of output
+    // channels exceed its uniform binding.
     else if (!forwardDirect(x, w, bias, y, g, relu, false, variant === DIRECT_SUBGROUP))
       forwardGemm(x, w, bias, y, g, relu, GEMM_TILES.gemm64x64!);
     return y;

@@ -63,8 +63,9 @@ export function padLastAxis(t: Tensor, multiple: number): Tensor {
 /**
  * The direct forward kernel over x into y; `flip` reads the kernel's taps in reverse order on every
  * axis (the input gradient's full convolution), `subgroup` shares the weight loads across each
- * subgroup where the device can. False, with nothing written, when one summed channel's weights
- * exceed the uniform binding (the caller runs a GEMM variant instead).
+ * subgroup where the device can. False, with nothing written, when the weights of one summed
+ * channel for one block of 4 · CB4 output channels exceed the uniform binding (the caller runs a
+ * GEMM variant instead).
  */
 export function forwardDirect(
   x: Tensor,
@@ -87,12 +88,20 @@ export function forwardDirect(
   // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
   const ZR = Math.ceil(g.output[2] / VZ);
   const blocks = g.B * g.output[0] * g.output[1] * ZR;
-  const windowsOf = (cbc: number): WorkgroupWindow[] =>
-    splitWorkgroups(workgroups(blocks, 64) * cbc, (w0, w1) => {
-      const [v0, v1] = zBlockVoxels(w0, w1, cbc, blocks, g.output[2], VZ);
-      const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
-      return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
-    });
+  // The windows of a dispatch of cbc blocks (at most two sizes of dispatch: the last may be smaller).
+  const windowsBySize = new Map<number, WorkgroupWindow[]>();
+  const windowsOf = (cbc: number): WorkgroupWindow[] => {
+    let windows = windowsBySize.get(cbc);
+    if (!windows) {
+      windows = splitWorkgroups(workgroups(blocks, 64) * cbc, (w0, w1) => {
+        const [v0, v1] = zBlockVoxels(w0, w1, cbc, blocks, g.output[2], VZ);
+        const { b0, o0, b1, o1 } = outputRowsOfVoxels(g, v0, v1);
+        return [inputSlab(g, b0, inputRowsOf(g, o0, o0)[0], b1, inputRowsOf(g, o1, o1)[1]), [v0 * g.CO, v1 * g.CO]];
+      });
+      windowsBySize.set(cbc, windows);
+    }
+    return windows;
+  };
   for (const { cb0, cbc, c0, n } of chunks) {
     const { weights, WU4 } = uniformWeights(padded, c0, n, cb0 * 4 * CB4, cbc * 4 * CB4);
     const chunk = [c0, n, c0 > 0 ? 1 : 0, c0 + n === g.CI ? 1 : 0];

@@ -4,8 +4,9 @@
  * the direct weight gradient's voxels a visit along long rows, timed on rows of LONG_ROW voxels.
  */
 
+import { engine } from '../../engine.js';
 import type { Tensor } from '../../tensor.js';
-import { registerTunable, withVariant } from '../../tuning.js';
+import { chooseVariant, registerTunable, withVariant } from '../../tuning.js';
 import { randomNormal } from '../creation.js';
 import { conv3dGradInput, conv3dGradWeight } from './backward.js';
 import { conv3d } from './conv3d.js';
@@ -15,7 +16,9 @@ import {
   type ConvPass,
   convFamily,
   DIRECT_SUBGROUP,
+  defaultConvVariant,
   directSubgroupRuns,
+  GEMM_TILES,
   LONG_ROW,
   seenClasses,
   TUNE_EXTENT,
@@ -74,9 +77,12 @@ registerTunable({
   trial(shapeClass) {
     const seen = seenClasses.get(shapeClass);
     if (!seen) return null;
+    // Timed under the weight gradient's variant for the class, when that is a direct kernel (a
+    // GEMM has no visits to choose).
+    const main = chooseVariant(engine.backend.tuningKey, convFamily('weight'), shapeClass, defaultConvVariant());
+    if (main in GEMM_TILES) return null;
     // Rows of at least LONG_ROW outputs along z, whatever extents the class was first seen at
-    // (the same class: extents are capped at TUNE_EXTENT), under the weight gradient's variant
-    // as chosen for the class.
+    // (the same class: extents are capped at TUNE_EXTENT).
     const KZ = seen.kernel[2];
     const extent = [Math.min(seen.input[0], TUNE_EXTENT), Math.min(seen.input[1], TUNE_EXTENT), LONG_ROW + KZ - 1];
     const options: Conv3dOptions = {
@@ -88,8 +94,9 @@ registerTunable({
     const w = randomNormal([...seen.kernel, seen.CI, seen.CO], { seed: 2, stddev: 0.1 });
     const g = conv3dGeometry('tune', x, w, options);
     const dy = randomNormal([1, ...g.output, g.CO], { seed: 3 });
+    const run = (): Tensor => withVariant(convFamily('weight'), main, () => conv3dGradWeight(x, dy, g));
     return {
-      run: (variant) => withVariant(WEIGHT_VISITS_FAMILY, variant, () => conv3dGradWeight(x, dy, g)).dispose(),
+      run: (variant) => withVariant(WEIGHT_VISITS_FAMILY, variant, run).dispose(),
       dispose: () => {
         for (const t of [x, w, dy]) t.dispose();
       },

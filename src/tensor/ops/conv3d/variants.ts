@@ -12,7 +12,8 @@
  * - gemm<TM>x<TN> (kernels/conv3d_igemm*.wgsl): the tiled implicit GEMM of GPUs, with the tile
  *   shapes below.
  * The tuner (src/tensor/tune.ts) times them per adapter and shape class; the register blocks of
- * the direct kernels are fixed by the shapes here.
+ * the direct kernels are fixed by the shapes here, except the weight gradient's voxels a visit
+ * along long rows (WEIGHT_VISITS_FAMILY, tuned too).
  */
 import { engine } from '../../engine.js';
 import { subgroupsFit } from '../../subgroups.js';
