@@ -97,24 +97,26 @@ export function conv3dGradInput(dy: Tensor, w: Tensor, g: Conv3dGeometry): Tenso
       rememberClass(g),
       defaultConvVariant(),
     );
-    // (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
-    const swapped = transpose(w, [0, 1, 2, 4, 3]);
-    if (variant in GEMM_TILES) {
+    // The kernel as (KX, KY, KZ, CO, CI): each output channel's weights for all input channels.
+    const swappedGemm = (tiles: GemmTiles): void => {
+      const swapped = transpose(w, [0, 1, 2, 4, 3]);
       const wt = padLastAxis(swapped, 4);
-      convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES[variant]!);
+      convGemm('input', dy, wt, null, dx, g, false, tiles);
       if (wt !== swapped) wt.dispose();
-    } else if (g.strides.every((s) => s === 1)) {
+      swapped.dispose();
+    };
+    if (variant in GEMM_TILES) swappedGemm(GEMM_TILES[variant]!);
+    else if (g.strides.every((s) => s === 1)) {
       // A full convolution of dy with the flipped kernel, on the forward kernel (which reuses each
-      // loaded dy value for every tap along z), or the GEMM where its weights are too large.
-      if (!forwardDirect(dy, swapped, null, dx, fullConvolution(g), false, true, variant === DIRECT_SUBGROUP)) {
-        const wt = padLastAxis(swapped, 4);
-        convGemm('input', dy, wt, null, dx, g, false, GEMM_TILES.gemm64x64!);
-        if (wt !== swapped) wt.dispose();
-      }
+      // loaded dy value for every tap along z and reads the kernel's channels swapped), or the
+      // GEMM where its weights are too large.
+      const direct = forwardDirect(dy, w, null, dx, fullConvolution(g), false, true, variant === DIRECT_SUBGROUP, true);
+      if (!direct) swappedGemm(GEMM_TILES.gemm64x64!);
     } else {
+      const swapped = transpose(w, [0, 1, 2, 4, 3]);
       inputGradDirect(dy, swapped, dx, g);
+      swapped.dispose();
     }
-    swapped.dispose();
     return dx;
   });
 }

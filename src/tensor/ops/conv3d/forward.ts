@@ -14,7 +14,7 @@ import type { Tensor } from '../../tensor.js';
 import { pad } from '../movement.js';
 import { CONV_GEOMETRY, type Conv3dGeometry, GEOMETRY_PARAMS, geometryParams } from './geometry.js';
 import { convGemm } from './igemm.js';
-import { blockChunks, uniformWeights } from './uniform_weights.js';
+import { blockChunks, uniformWeightChunk } from './uniform_weights.js';
 import { convBlocks, directSubgroupRuns, type GemmTiles } from './variants.js';
 import { inputRowsOf, inputSlab, outputRowsOfVoxels, zBlockVoxels } from './windows.js';
 
@@ -62,7 +62,8 @@ export function padLastAxis(t: Tensor, multiple: number): Tensor {
 
 /**
  * The direct forward kernel over x into y; `flip` reads the kernel's taps in reverse order on every
- * axis (the input gradient's full convolution), `subgroup` shares the weight loads across each
+ * axis and `swapped` takes w's last two axes the other way round, (KX, KY, KZ, g.CO, g.CI) (the
+ * input gradient's full convolution with the layer's kernel), `subgroup` shares the weight loads across each
  * subgroup where the device can. False, with nothing written, when the weights of one summed
  * channel for one block of 4 · CB4 output channels exceed the uniform binding (the caller runs a
  * GEMM variant instead).
@@ -76,6 +77,7 @@ export function forwardDirect(
   relu: boolean,
   flip = false,
   subgroup = false,
+  swapped = false,
 ): boolean {
   const kernel = subgroup && directSubgroupRuns() ? CONV3D_SUBGROUP : CONV3D;
   const { VZ, CB4 } = convBlocks.direct(g.CO, g.output[2]);
@@ -83,7 +85,6 @@ export function forwardDirect(
   const CBLOCKS = Math.ceil(g.CO / (4 * CB4));
   const chunks = blockChunks(g.kernel[0] * g.kernel[1] * g.kernel[2], g.CI, CBLOCKS, CB4);
   if (!chunks) return false;
-  const padded = padLastAxis(w, 4 * CB4);
   const paddedBias = bias && padLastAxis(bias, 4 * CB4);
   // Invocation j of a channel block computes VZ voxels along z of one output row: block (b, x, y, z / VZ).
   const ZR = Math.ceil(g.output[2] / VZ);
@@ -103,7 +104,7 @@ export function forwardDirect(
     return windows;
   };
   for (const { cb0, cbc, c0, n } of chunks) {
-    const { weights, WU4 } = uniformWeights(padded, c0, n, cb0 * 4 * CB4, cbc * 4 * CB4);
+    const { weights, WU4 } = uniformWeightChunk(w, swapped, c0, n, cb0 * 4 * CB4, cbc * 4 * CB4);
     const chunk = [c0, n, c0 > 0 ? 1 : 0, c0 + n === g.CI ? 1 : 0];
     for (const win of windowsOf(cbc)) {
       const [[x0, x1], [y0, y1]] = win.ranges;
@@ -114,7 +115,7 @@ export function forwardDirect(
           x: bindRange(x, x0, x1),
           w: bind(weights),
           y: bindRange(y, y0, y1),
-          bias: bind(paddedBias ?? padded),
+          bias: bind(paddedBias ?? weights),
         },
         workgroups: win.w1 - win.w0,
         overrides: { HAS_BIAS: bias ? 1 : 0, ACT: relu ? 1 : 0, FLIP: flip ? 1 : 0 },
@@ -123,7 +124,6 @@ export function forwardDirect(
     }
     weights.dispose();
   }
-  if (padded !== w) padded.dispose();
   if (paddedBias !== bias) paddedBias?.dispose();
   return true;
 }

@@ -13,6 +13,7 @@
 import { engine } from '../../engine.js';
 import type { Tensor } from '../../tensor.js';
 import { pad, reshape, slice } from '../movement.js';
+import { stridedCopy } from '../strided_copy.js';
 
 /**
  * The vec4s a direct kernel may read through its uniform weight binding: the device's
@@ -68,23 +69,52 @@ export function blockChunks(taps: number, summed: number, blocks: number, B4: nu
   return out;
 }
 
+/** The vec4s of a uniform weight binding holding `floats`: a power of two, so few pipeline variants. */
+function bindingVec4s(floats: number): number {
+  return Math.min(uniformWeightVec4s(), 2 ** Math.ceil(Math.log2(Math.max(16, floats / 4))));
+}
+
 /**
- * A chunk of a (KX, KY, KZ, summed, C) kernel as its uniform binding: summed channels
- * [c0, c0 + n) and the last axis' [o0, o0 + on) (all of it by default), flattened, then zeros up
- * to WU4 vec4s (a power of two, so few pipeline variants).
+ * One dispatch's uniform weights for kernels/conv3d.wgsl in a single copy, straight from the
+ * layer's kernel: summed channels [c0, c0 + n) and computed channels [o0, o0 + on) as (taps, n,
+ * on), computed channels past the kernel's read as zeros (the padding of the last block). `w` is
+ * (KX, KY, KZ, summed, computed), or with `swapped` (KX, KY, KZ, computed, summed): the forward
+ * kernel as the input gradient reads it, so no transposed copy is made. The binding's tail past
+ * the chunk is never read and left unwritten.
  */
-export function uniformWeights(
+export function uniformWeightChunk(
   w: Tensor,
+  swapped: boolean,
   c0: number,
   n: number,
-  o0 = 0,
-  on = w.shape[4]!,
+  o0: number,
+  on: number,
 ): { weights: Tensor; WU4: number } {
+  const [KX, KY, KZ, A, B] = w.shape as [number, number, number, number, number];
+  const computed = swapped ? A : B;
+  const WU4 = bindingVec4s(KX * KY * KZ * n * on);
+  const weights = engine.empty([WU4 * 4], 'float32');
+  stridedCopy(w, weights, {
+    shape: [KX * KY * KZ, n, on],
+    srcOffset: swapped ? o0 * B + c0 : c0 * B + o0,
+    srcStrides: swapped ? [A * B, 1, B] : [A * B, B, 1],
+    srcShape: [KX * KY * KZ, n, Math.min(on, computed - o0)],
+    dstStrides: [n * on, on, 1],
+  });
+  return { weights, WU4 };
+}
+
+/**
+ * A chunk of a (KX, KY, KZ, summed, C) kernel as its uniform binding (the strided input
+ * gradient's kernels/conv3d_grad_input.wgsl): summed channels [c0, c0 + n), flattened, then zeros
+ * up to WU4 vec4s.
+ */
+export function uniformWeights(w: Tensor, c0: number, n: number): { weights: Tensor; WU4: number } {
   const [KX, KY, KZ, CI, C] = w.shape as [number, number, number, number, number];
-  const chunk = n === CI && on === C ? w : slice(w, [0, 0, 0, c0, o0], [KX, KY, KZ, n, on]);
+  const chunk = n === CI ? w : slice(w, [0, 0, 0, c0, 0], [KX, KY, KZ, n, C]);
   const flat = reshape(chunk, [chunk.size]);
   if (chunk !== w) chunk.dispose();
-  const WU4 = Math.min(uniformWeightVec4s(), 2 ** Math.ceil(Math.log2(Math.max(16, flat.size / 4))));
+  const WU4 = bindingVec4s(flat.size);
   const weights = pad(flat, [[0, WU4 * 4 - flat.size]]);
   flat.dispose();
   return { weights, WU4 };
