@@ -4,12 +4,13 @@
 // (one load and a broadcast where the compiler sees the address is uniform; lavapipe 25.0 still
 // loads it lane by lane) and only A is read per invocation. The variant for software adapters;
 // tiled matmul.wgsl is the GPU's. (Preceded by lanes.wgsl and matmul_rows_b.wgsl, or by
-// lanes_subgroup.wgsl and matmul_rows_b_subgroup.wgsl, which read the rows of B.)
+// lanes_subgroup.wgsl and matmul_rows_b_subgroup.wgsl or matmul_rows_b4_subgroup.wgsl, which
+// declare B and read its rows.)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params (as matmul.wgsl)
 //   1 a       storage read  array<f32>
-//   2 b       storage read  array<f32>
+//   2 b       storage read  declared by the prelude: array<f32>, or array<vec4<f32>> (b4)
 //   3 c       storage rw    array<f32>, batch * M * N elements, contiguous
 // Constants: RM rows and CB4 vec4 blocks of columns per invocation, WG invocations per workgroup.
 // Dispatch: ceil(M / (WG · RM)) · ceil(N / (4 · CB4)) · batch workgroups of WG (folded by the
@@ -34,29 +35,17 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-// acc[i · CB4 + j] += A[row i, k] · B[k, vec4 j] for the KR steps k from k0. In the last round
-// (`tail`) the steps past K add 0 · 0: their loads are clamped into the matrices, and 0 times a
-// clamped infinity would be NaN.
-fn accumulate(acc: ptr<function, array<vec4<f32>, RM * CB4>>, k0: u32, arow: array<u32, RM>,
-              bcol: array<vec4<u32>, CB4>, tail: bool) {
-  let bk = b_rows(k0, bcol);
-  if (KR == 1u) {
-    // One row of B a round: each value of A is loaded just before its products.
-    for (var i = 0u; i < RM; i++) {
-      let av = a[arow[i] + k0 * params.a_cs];
-      for (var j = 0u; j < CB4; j++) { (*acc)[i * CB4 + j] += av * bk[0][j]; }
-    }
-    return;
-  }
-  // Several rows a round (shuffled from a subgroup): the round's values of A are loaded first,
-  // then, column block by column block, each accumulator takes its KR products in one visit (the
-  // same additions in the same order as step by step). The accumulators outnumber the registers:
-  // on lavapipe this order is 15-40% faster at 512³-1024³ than one pass over all accumulators per
-  // step, and the old order, each A value loaded just before its products, stays for one row a
-  // round, where this one is 15-20% slower.
+
+// acc[i][j] += A[row i, k] · B[k, vec4 j] for the KR steps k from k0: the round's values of A are
+// loaded first, then, column block by column block, the block's KR vec4s of B are taken from the
+// round (b_at: a register, or a shuffle from the lane that loaded it, just before its use) and
+// each accumulator takes its KR products in one visit (the same additions in the same order as
+// step by step). In the last round (`tail`) the steps past K add 0 · 0: their loads are clamped
+// into the matrices, and 0 times a clamped infinity would be NaN.
+fn accumulate(acc: ptr<function, array<array<vec4<f32>, CB4>, RM>>, k0: u32, arow: array<u32, RM>, cols: BColumns, tail: bool) {
+  let round = b_round(k0, cols);
   var in_k: array<bool, KR>;
   for (var r = 0u; r < KR; r++) { in_k[r] = !tail || k0 + r < params.K; }
   var ak: array<array<f32, KR>, RM>;
@@ -67,11 +56,11 @@ fn accumulate(acc: ptr<function, array<vec4<f32>, RM * CB4>>, k0: u32, arow: arr
   }
   for (var j = 0u; j < CB4; j++) {
     var bv: array<vec4<f32>, KR>;
-    for (var r = 0u; r < KR; r++) { bv[r] = select(vec4<f32>(0.0), bk[r][j], in_k[r]); }
+    for (var r = 0u; r < KR; r++) { bv[r] = select(vec4<f32>(0.0), b_at(round, r, j), in_k[r]); }
     for (var i = 0u; i < RM; i++) {
-      var s = (*acc)[i * CB4 + j];
+      var s = (*acc)[i][j];
       for (var r = 0u; r < KR; r++) { s += ak[i][r] * bv[r]; }
-      (*acc)[i * CB4 + j] = s;
+      (*acc)[i][j] = s;
     }
   }
 }
@@ -87,29 +76,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let m0 = (w % row_blocks) * WG * RM + lid * RM;
   let n0 = ((w / row_blocks) % col_blocks) * 4u * CB4;
   let bi = w / (row_blocks * col_blocks);
-  let a0 = bi * params.a_batch;
-  let b0 = bi * params.b_batch;
   // Rows past M read row M - 1 (in bounds) and are not written.
   var arow: array<u32, RM>;
-  for (var i = 0u; i < RM; i++) { arow[i] = a0 + min(m0 + i, params.M - 1u) * params.a_rs; }
-  // Columns past N read column N - 1 and are not written.
-  var bcol: array<vec4<u32>, CB4>;
-  for (var j = 0u; j < CB4; j++) {
-    let n = vec4<u32>(n0 + 4u * j) + vec4<u32>(0u, 1u, 2u, 3u);
-    bcol[j] = b0 + min(n, vec4<u32>(params.N - 1u)) * params.b_cs;
-  }
-  var acc: array<vec4<f32>, RM * CB4>;
+  for (var i = 0u; i < RM; i++) { arow[i] = bi * params.a_batch + min(m0 + i, params.M - 1u) * params.a_rs; }
+  // Columns past N read in-bounds columns and are not written.
+  let cols = b_columns(bi * params.b_batch, n0);
+  // The accumulators as rows of column blocks: lavapipe keeps this two-level array in registers
+  // (and its own stack), where one flat array of RM · CB4 = 64 vec4s went to scratch memory and
+  // ran 25% slower.
+  var acc: array<array<vec4<f32>, CB4>, RM>;
   // Whole rounds of KR steps of K, then the rest of K in one round with a bound check.
   let whole = params.K - params.K % KR;
-  for (var k0 = 0u; k0 < whole; k0 += KR) { accumulate(&acc, k0, arow, bcol, false); }
-  if (whole < params.K) { accumulate(&acc, whole, arow, bcol, true); }
+  for (var k0 = 0u; k0 < whole; k0 += KR) { accumulate(&acc, k0, arow, cols, false); }
+  if (whole < params.K) { accumulate(&acc, whole, arow, cols, true); }
   for (var i = 0u; i < RM; i++) {
     let row = m0 + i;
     if (row >= params.M) { break; }
     for (var j = 0u; j < CB4; j++) {
       for (var l = 0u; l < 4u; l++) {
         let col = n0 + 4u * j + l;
-        if (col < params.N) { c[(bi * params.M + row) * params.N + col] = acc[i * CB4 + j][l]; }
+        if (col < params.N) { c[(bi * params.M + row) * params.N + col] = acc[i][j][l]; }
       }
     }
   }

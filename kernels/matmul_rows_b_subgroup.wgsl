@@ -4,29 +4,47 @@
 // of them (row-major), and handed to every lane with subgroupShuffle, instead of every lane
 // loading every value (lavapipe 25.0 gathers a uniform address lane by lane unless it is a
 // compile-time constant). The caller keeps control flow uniform, as subgroupShuffle requires.
-// (Preceded by lanes_subgroup.wgsl: `enable subgroups`, SUBGROUP_MIN and this invocation's lane.)
+// B is read element by element, at any strides; matmul_rows_b4_subgroup.wgsl reads whole vec4s
+// where B's rows are contiguous. (Preceded by lanes_subgroup.wgsl: `enable subgroups`,
+// SUBGROUP_MIN and this invocation's lane.)
 
-// Rows of B per round: at least 2, so each accumulator takes 2 products a visit, and enough
-// that each of the first 8 lanes loads NB whole vec4s.
-const KR: u32 = max(2u, SUBGROUP_MIN / CB4);
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+
+// Rows of B per round: enough that each of the first 8 lanes loads NB whole vec4s (one row of
+// CB4 = 8 vec4s, two of CB4 = 4).
+const KR: u32 = max(1u, SUBGROUP_MIN / CB4);
 const NB: u32 = KR * CB4 / SUBGROUP_MIN;
 const_assert (KR * CB4) % SUBGROUP_MIN == 0u;
 
-// As in matmul_rows_b.wgsl: rows k .. k + KR − 1 of B (clamped to row K − 1): [r][j].
-fn b_rows(k: u32, bcol: array<vec4<u32>, CB4>) -> array<array<vec4<f32>, CB4>, KR> {
-  let q = lane % SUBGROUP_MIN;
-  var mine: array<vec4<f32>, NB>;
+// This lane's loads of a round: vec4 n is vec4 e = n · 8 + lane of the round (row e / CB4, column
+// block e % CB4), whose element indices in row 0 (columns clamped to N − 1) are computed once.
+struct BColumns { v: array<vec4<u32>, NB> }
+
+fn b_columns(b0: u32, n0: u32) -> BColumns {
+  var cols: BColumns;
   for (var n = 0u; n < NB; n++) {
-    let e = n * SUBGROUP_MIN + q;
-    let at = bcol[e % CB4] + vec4<u32>(min(k + e / CB4, params.K - 1u) * params.b_rs);
-    mine[n] = vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
+    let e = n * SUBGROUP_MIN + lane % SUBGROUP_MIN;
+    let col = vec4<u32>(n0 + 4u * (e % CB4)) + vec4<u32>(0u, 1u, 2u, 3u);
+    cols.v[n] = b0 + min(col, vec4<u32>(params.N - 1u)) * params.b_cs;
   }
-  var out: array<array<vec4<f32>, CB4>, KR>;
-  for (var r = 0u; r < KR; r++) {
-    for (var j = 0u; j < CB4; j++) {
-      let e = r * CB4 + j;
-      out[r][j] = subgroupShuffle(mine[e / SUBGROUP_MIN], e % SUBGROUP_MIN);
-    }
+  return cols;
+}
+
+struct BRound { v: array<vec4<f32>, NB> }
+
+// This lane's vec4s of rows k .. k + KR − 1 (clamped to row K − 1).
+fn b_round(k: u32, cols: BColumns) -> BRound {
+  var mine: BRound;
+  for (var n = 0u; n < NB; n++) {
+    let e = n * SUBGROUP_MIN + lane % SUBGROUP_MIN;
+    let at = cols.v[n] + vec4<u32>(min(k + e / CB4, params.K - 1u) * params.b_rs);
+    mine.v[n] = vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
   }
-  return out;
+  return mine;
+}
+
+// Row r, column block j of the round, from the lane that loaded it.
+fn b_at(round: BRound, r: u32, j: u32) -> vec4<f32> {
+  let e = r * CB4 + j;
+  return subgroupShuffle(round.v[e / SUBGROUP_MIN], e % SUBGROUP_MIN);
 }

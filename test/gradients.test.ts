@@ -155,8 +155,11 @@ for (const variant of vg.tuning.families().matmul!)
         // Large enough for the tiled kernels (the gradients are products of the same sizes).
         [[20, 40], [40, 24], false, false],
         [[2, 40, 20], [24, 40], true, true],
-        // An odd K (the subgroup row blocks step over two rows of B at a time) and partial blocks.
+        // An odd K (the subgroup row blocks of 16 columns step over two rows of B at a time) and
+        // partial blocks; B's rows read as vec4s (N a multiple of 4) or element by element.
         [[18, 37], [37, 20], false, false],
+        [[18, 37], [37, 22], false, false],
+        [[2, 20, 40], [2, 40, 24], false, false],
       ];
       for (const [k, [sa, sb, tA, tB]] of specs.entries()) {
         await checkGrad({
@@ -174,27 +177,29 @@ for (const variant of vg.tuning.families().matmul!)
 t("a '-subgroup' matmul block runs the subgroup kernel where the device has subgroups of 8 or more", async () => {
   const a = vg.randomNormal([64, 48], { seed: 1 });
   const b = vg.randomNormal([48, 40], { seed: 2 });
-  const kernelsOf = async (variant: string) => {
+  const bt = vg.randomNormal([40, 48], { seed: 3 });
+  const odd = vg.randomNormal([48, 38], { seed: 4 });
+  const kernelsOf = async (variant: string, product: () => vg.Tensor) => {
     vg.tuning.force('matmul', variant);
     try {
-      return await engine.backend.profileKernels(() => vg.tidy(() => void vg.matmul(a, b)));
+      const profile = await engine.backend.profileKernels(() => vg.tidy(() => void product()));
+      return profile?.map((k) => k.kernel.split(' ')[0]) ?? null;
     } finally {
       vg.tuning.force('matmul', null);
     }
   };
-  const shared = await kernelsOf('rows4x32-subgroup');
-  const plain = await kernelsOf('rows8x16');
-  a.dispose();
-  b.dispose();
-  if (shared === null || plain === null) return;
-  assert.equal(
-    shared.map((k) => k.kernel.split(' ')[0]),
-    [engine.backend.subgroupMinSize >= 8 ? 'matmul_rows_subgroup' : 'matmul_rows'],
-  );
-  assert.equal(
-    plain.map((k) => k.kernel.split(' ')[0]),
-    ['matmul_rows'],
-  );
+  const vec4Rows = await kernelsOf('rows4x32-subgroup', () => vg.matmul(a, b));
+  const transposed = await kernelsOf('rows4x32-subgroup', () => vg.matmul(a, bt, { transposeB: true }));
+  const oddColumns = await kernelsOf('rows4x32-subgroup', () => vg.matmul(a, odd));
+  const plain = await kernelsOf('rows8x16', () => vg.matmul(a, b));
+  for (const x of [a, b, bt, odd]) x.dispose();
+  if (vec4Rows === null) return;
+  const shared = engine.backend.subgroupMinSize >= 8;
+  // B's contiguous rows of 40 columns are read as vec4s; transposed or 38 wide, element by element.
+  assert.equal(vec4Rows, [shared ? 'matmul_rows_subgroup_b4' : 'matmul_rows']);
+  assert.equal(transposed, [shared ? 'matmul_rows_subgroup' : 'matmul_rows']);
+  assert.equal(oddColumns, [shared ? 'matmul_rows_subgroup' : 'matmul_rows']);
+  assert.equal(plain, ['matmul_rows']);
 });
 
 t('movement ops', async () => {

@@ -7,8 +7,9 @@ import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
 import matmulRowsSource from '../../../kernels/matmul_rows.wgsl';
 import matmulRowsBSource from '../../../kernels/matmul_rows_b.wgsl';
 import matmulRowsBSubgroupSource from '../../../kernels/matmul_rows_b_subgroup.wgsl';
+import matmulRowsB4SubgroupSource from '../../../kernels/matmul_rows_b4_subgroup.wgsl';
 import { argMessage, ShapeError, show } from '../../errors.js';
-import { bind, bindingWindowElements, dispatch } from '../dispatch.js';
+import { bind, bindingWindowElements, bindVec4, dispatch } from '../dispatch.js';
 import { engine } from '../engine.js';
 import { defineKernel } from '../kernel.js';
 import { defineOp } from '../op.js';
@@ -78,17 +79,25 @@ const MATMUL_ROWS_SUBGROUP = defineKernel({
   preludes: [LANES_SUBGROUP, { file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource }],
 });
 
+/** The same, reading B's rows as whole vec4s (contiguous, vec4-aligned rows: see vec4Rows). */
+const MATMUL_ROWS_SUBGROUP_B4 = defineKernel({
+  ...MATMUL_ROWS_DEFINITION,
+  name: 'matmul_rows_subgroup_b4',
+  requires: ['subgroups'],
+  preludes: [LANES_SUBGROUP, { file: 'matmul_rows_b4_subgroup.wgsl', source: matmulRowsB4SubgroupSource }],
+});
+
 /**
  * Row blocks of matmul_rows.wgsl the tuner tries: RM rows × CB4 vec4s of columns per invocation,
- * WG invocations per workgroup. On lavapipe 16 rows × 16 columns do the most multiply-adds per
- * load (about 26 GFLOP/s at 512³, half its compute peak; 32 rows spill and run 4x slower), and
- * workgroups of 8-16 invocations keep both cores busy on a 256³ product (16 row blocks, not 4).
- * The '-subgroup' blocks load each row of B once per subgroup (matmul_rows_b_subgroup.wgsl) where
- * the device's subgroups fit them (src/tensor/subgroups.ts), else they run as the plain kernel: on lavapipe 8 × 16
- * of them reach 32-35 GFLOP/s at 512³ and 29-31 at 1024³ on a host whose FMA peak is 103-112, and
- * 4 × 32 (each A value loaded for 32 columns, B's 2 rows a round 2 vec4s a lane) 22 and 21 GFLOP/s
- * where 8 × 16 reach 17 and 15.5, on one whose peak is 56. 48 accumulators or more (8 × 32,
- * 4 × 64, 6 × 32), or 4 rows of B a round, spill and run 3-4x slower.
+ * WG invocations per workgroup. The '-subgroup' blocks load each row of B once per subgroup
+ * (matmul_rows_b_subgroup.wgsl) where the device's subgroups fit them (src/tensor/subgroups.ts),
+ * else they run as the plain kernel. On lavapipe (AVX2, FMA peak 56 GFLOP/s) 8 rows × 32 columns,
+ * one row of B a step (one vec4 a lane, shuffled to all), reach 29-31 GFLOP/s at 512³ and 23-27 at
+ * 256³, 4 × 32 reach 26-27 at both, where 4 × 32 with two rows of B a step reached 21-22; the
+ * accumulators are a two-level array, which lavapipe keeps out of scratch memory (as one flat
+ * array, 64 vec4s ran 25% slower and 48 or more 3-4x slower). Without subgroups, 16 rows × 16
+ * columns do the most multiply-adds per load, and workgroups of 8-16 invocations keep both cores
+ * busy on a 256³ product.
  */
 export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: number; WG: number; subgroup?: boolean }>> =
   {
@@ -99,6 +108,7 @@ export const MATMUL_ROWS_BLOCKS: Readonly<Record<string, { RM: number; CB4: numb
     rows16x16w8: { RM: 16, CB4: 4, WG: 8 },
     'rows8x16w32-subgroup': { RM: 8, CB4: 4, WG: 32, subgroup: true },
     'rows4x32-subgroup': { RM: 4, CB4: 8, WG: 16, subgroup: true },
+    'rows8x32-subgroup': { RM: 8, CB4: 8, WG: 16, subgroup: true },
   };
 
 /** The tiles of matmul.wgsl the tuner tries (256 invocations each; 1 to 32 results per invocation). */
@@ -111,7 +121,7 @@ export const MATMUL_TILES: Readonly<Record<string, { TM: number; TN: number; TK:
 /** The default before tuning: tiles on a GPU, row blocks on a software adapter. */
 const MATMUL_DEFAULT = 'tiled64';
 const MATMUL_DEFAULT_CPU = 'rows16x16w16';
-const MATMUL_DEFAULT_CPU_SUBGROUP = 'rows4x32-subgroup';
+const MATMUL_DEFAULT_CPU_SUBGROUP = 'rows8x32-subgroup';
 
 /** Whether a variant runs as itself here: a '-subgroup' block needs subgroups that fit its workgroup. */
 function rowsRunAsThemselves(variant: string): boolean {
@@ -325,14 +335,18 @@ function product(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
     const variant = chooseVariant(engine.backend.tuningKey, 'matmul', matmulClass(M, N, K, tA, tB), fallback);
     const rows = MATMUL_ROWS_BLOCKS[variant];
     const tiles = MATMUL_TILES[variant] ?? MATMUL_TILES[MATMUL_DEFAULT]!;
-    if (rows)
-      dispatch(rows.subgroup && subgroupsFit(rows.WG) ? MATMUL_ROWS_SUBGROUP : MATMUL_ROWS, {
+    if (rows) {
+      const subgroup = rows.subgroup && subgroupsFit(rows.WG);
+      // B's rows as whole vec4s where they are contiguous and every row and matrix starts at a
+      // multiple of 4 elements (the binding is rounded up to 16 bytes, inside the pool's buffer).
+      const vec4Rows = subgroup && params.b_cs === 1 && N % 4 === 0;
+      dispatch(vec4Rows ? MATMUL_ROWS_SUBGROUP_B4 : subgroup ? MATMUL_ROWS_SUBGROUP : MATMUL_ROWS, {
         params,
-        bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
+        bindings: { a: bind(A.t), b: vec4Rows ? bindVec4(B.t) : bind(B.t), c: bind(out) },
         workgroups: Math.ceil(M / (rows.WG * rows.RM)) * Math.ceil(N / (4 * rows.CB4)) * batch,
         consts: { RM: rows.RM, CB4: rows.CB4, WG: rows.WG },
       });
-    else
+    } else
       dispatch(MATMUL, {
         params,
         bindings: { a: bind(A.t), b: bind(B.t), c: bind(out) },
