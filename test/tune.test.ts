@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as vg from '../src/index.node.js';
 import { engine } from '../src/tensor/engine.js';
 import { definedKernels } from '../src/tensor/kernel.js';
+import { timeVariants } from '../src/tensor/tune.js';
 import { storeKey, tunableFamilies } from '../src/tensor/tuning.js';
 import { setup, suite } from './harness.js';
 
@@ -38,6 +39,27 @@ t('tune() times the classes the program ran, keeps the fastest and stores it und
   assert.equal(vg.tuning.choices(), mine);
   x.dispose();
   w.dispose();
+});
+
+t('variants are timed round by round after one warm-up each; one that throws is Infinity and left out', async () => {
+  const calls: string[] = [];
+  const x = vg.randomNormal([64, 64], { seed: 3 });
+  const times = await timeVariants(
+    ['light', 'heavy', 'broken'],
+    (v) => {
+      calls.push(v);
+      if (v === 'broken') throw new Error('no such kernel here');
+      // 'heavy' records 16 products, 'light' one.
+      for (let i = 0; i < (v === 'heavy' ? 16 : 1); i++) vg.matmul(x, x).dispose();
+    },
+    3,
+  );
+  x.dispose();
+  // A slow phase of the host then falls on every variant alike, not on whichever was timed.
+  assert.equal(calls, ['light', 'heavy', 'broken', 'light', 'heavy', 'light', 'heavy', 'light', 'heavy']);
+  assert.is(times.broken, Number.POSITIVE_INFINITY);
+  assert.ok(Number.isFinite(times.light!) && Number.isFinite(times.heavy!), JSON.stringify(times));
+  assert.ok(times.light! < times.heavy!, `16 products timed faster than one: ${JSON.stringify(times)}`);
 });
 
 // The direct weight gradient's voxels a visit is a family of its own, asked only where rows are

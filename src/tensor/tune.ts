@@ -52,10 +52,10 @@ export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
     const t = tunable(family);
     const trial = t?.trial(shapeClass);
     if (!t || !trial) continue;
-    const times: Record<string, number> = {};
     const variants = t.variants.filter((v) => t.usable?.(v) ?? true);
+    let times: Record<string, number>;
     try {
-      for (const variant of variants) times[variant] = await timeVariant(() => trial.run(variant), repeats);
+      times = await timeVariants(variants, (v) => trial.run(v), repeats);
     } finally {
       trial.dispose();
     }
@@ -69,24 +69,50 @@ export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
   return results;
 }
 
-/** The fastest of `repeats` runs after a warm-up (which also compiles the pipeline); Infinity if it throws. */
-async function timeVariant(run: () => void, repeats: number): Promise<number> {
-  try {
-    run();
+/**
+ * Each variant's fastest of `repeats` runs after a warm-up run (which also compiles its
+ * pipelines), Infinity for one that throws. The runs go round by round, every variant once a
+ * round, so that a slow phase of the host (software adapters drift by up to 3x for seconds) hits
+ * them alike instead of whichever was being timed; a run is timed by the GPU's timestamps where
+ * the adapter has them (wall clock adds the wait for the GPU, a millisecond or more of noise on a
+ * kernel of a few).
+ */
+export async function timeVariants(
+  variants: readonly string[],
+  run: (variant: string) => void,
+  repeats: number,
+): Promise<Record<string, number>> {
+  const best: Record<string, number> = {};
+  const failed = new Set<string>();
+  const timed = async (variant: string): Promise<number> => {
+    const gpu = await engine.backend.gpuTimeMs(() => run(variant));
+    if (gpu !== null) return gpu;
+    const t0 = now();
+    run(variant);
     await engine.backend.sync();
-    engine.backend.checkHealthy();
-    let best = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < repeats; r++) {
-      const t0 = now();
-      run();
-      await engine.backend.sync();
-      best = Math.min(best, now() - t0);
+    return now() - t0;
+  };
+  const attempt = async (variant: string, fn: () => Promise<number>): Promise<void> => {
+    try {
+      const ms = await fn();
+      engine.backend.checkHealthy();
+      best[variant] = Math.min(best[variant] ?? Number.POSITIVE_INFINITY, ms);
+    } catch {
+      failed.add(variant);
+      best[variant] = Number.POSITIVE_INFINITY;
     }
-    engine.backend.checkHealthy();
-    return best;
-  } catch {
-    return Number.POSITIVE_INFINITY;
+  };
+  for (const variant of variants) {
+    await attempt(variant, async () => {
+      run(variant);
+      await engine.backend.sync();
+      return Number.POSITIVE_INFINITY;
+    });
   }
+  for (let r = 0; r < repeats; r++) {
+    for (const variant of variants) if (!failed.has(variant)) await attempt(variant, () => timed(variant));
+  }
+  return best;
 }
 
 let autoTuneSpentMs = 0;
