@@ -37,6 +37,13 @@ const cases: [number[], number[] | undefined][] = [
   [[64, 80, 3], [2]],
   [[5000, 3, 4], [1]],
   [[2, 40, 60, 4], [3]],
+  // Long rows of one value, a multiple of 4 of them: read as vec4s, then the 4 columns reduced.
+  [[3, 4100], [1]],
+  [
+    [2, 64, 64],
+    [1, 2],
+  ],
+  [[8192], undefined],
 ];
 
 for (const name of ['sum', 'mean', 'max', 'min'] as const) {

@@ -59,6 +59,8 @@ const targetWorkgroups = (): number => (engine.backend.isCpuAdapter ? 64 : 1024)
 /** Columns per pass above which each column is reduced by one thread (no workgroup merges). */
 const SERIAL_MIN_COLUMNS = 4096;
 const SERIAL_MAX_ROWS = 256;
+/** Rows of one value from which a reduction reads them as vec4s (below, one more dispatch costs more than it saves). */
+const VEC4_ROWS_MIN = 4096;
 
 function nextPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -169,6 +171,14 @@ function reduceLargeView(x: Tensor, O: number, R: number, I: number, op: number,
 /** Reduces the middle axis of an (O, R, I) view completely, in as many passes as needed. */
 function reduceView(x: Tensor, O: number, R: number, I: number, op: number, scale: number): Tensor {
   if (x.size * 4 > bindingWindowBytes()) return reduceLargeView(x, O, R, I, op, scale);
+  if (I === 1 && R % 4 === 0 && R >= VEC4_ROWS_MIN) {
+    // Rows of one value, as many as a multiple of 4: read as (O, R / 4, 4) in vec4s (4x fewer
+    // loads, which bound the pass on a software adapter), then the 4 columns of each o reduced.
+    const columns = reduceView(x, O, R / 4, 4, op, 1);
+    const out = reduceView(columns, O, 4, 1, op, scale);
+    columns.dispose();
+    return out;
+  }
   if (O * I >= SERIAL_MIN_COLUMNS && R <= SERIAL_MAX_ROWS) {
     // Many short columns: one thread per column is far cheaper than a workgroup per column.
     const out = engine.empty([O * I], 'float32');
