@@ -87,19 +87,18 @@ export async function measureLimits(runs: number): Promise<Limits> {
 }
 
 /**
- * The compute peak alone (FLOP per second of independent FMA chains, the better of 8 and 16 chains
- * an invocation): the benchmark also measures it right before and after a long row, since this
- * project's host drifts in speed by phases of minutes.
+ * The compute peak alone (FLOP per second of independent FMA chains, the best of 2 to 16 vec4
+ * chains an invocation: on lavapipe with AVX2, 4-5 chains, whose accumulators fit the 16 vector
+ * registers, run 10-30% faster than 8 or 16, which spill): the benchmark also measures it right
+ * before and after a long row, since this project's host drifts in speed by phases of minutes.
  */
 export async function measurePeak(runs: number): Promise<number> {
   // Enough invocations to fill any device, enough iterations to dwarf the launch.
   const invocations = 64 * 1024;
   const out = vg.zeros([invocations]);
   let best = 0;
-  for (const [chains, iterations] of [
-    [8, 256],
-    [16, 128],
-  ] as const) {
+  for (const chains of [2, 3, 4, 5, 6, 8, 16]) {
+    const iterations = Math.round(2048 / chains);
     const run = (): void =>
       dispatch(PEAK_FMA, {
         params: { iterations, seed: 0.5 },

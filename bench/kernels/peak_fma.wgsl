@@ -1,6 +1,8 @@
 // peak_fma.wgsl — the adapter's compute peak: each invocation runs CHAINS independent vec4
 // multiply-add chains for params.iterations steps (no loads in the loop, so nothing but the
-// arithmetic units limits it), then writes one sum so the work cannot be optimised away.
+// arithmetic units limits it), then writes one sum so the work cannot be optimised away. The
+// host times CHAINS from 2 to 16 (enough chains to hide the latency, few enough to stay in
+// registers: that balance is the device's) and keeps the fastest.
 // FLOPs: invocations · iterations · CHAINS · 4 lanes · 2.
 //
 // Bindings (group 0):
