@@ -1,7 +1,7 @@
 // matmul_rows_b4_subgroup.wgsl — matmul_rows_b_subgroup.wgsl where B's rows are contiguous and
-// vec4-aligned (b_cs = 1 and N, b_rs, b_batch multiples of 4; the host checks): each lane loads
-// its vec4s of a round whole, one load instead of four (on lavapipe 10-15% of the product at
-// 512³). (Preceded by lanes_subgroup.wgsl.)
+// vec4-aligned: the host takes it where b_cs = 1 and N is a multiple of 4, so b_rs = N and b_batch
+// (0 or K · N) are multiples of 4 too. Each lane loads its vec4s of a round whole, one load
+// instead of four (on lavapipe the product 3-5% faster at 512³). (Preceded by lanes_subgroup.wgsl.)
 
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 

@@ -108,6 +108,54 @@ t(
   },
 );
 
+t('long rows read as vec4s: NaN and infinities as NumPy, and windows of them under a binding cap', async () => {
+  // 8192 values a row: the (O, R / 4, 4) vec4 pass, then the 4 columns.
+  const R = 8192;
+  const row = (special: number[]): Float32Array => {
+    const v = Float32Array.from({ length: R }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+    special.forEach((x, k) => {
+      v[1001 + 2 * k] = x;
+    });
+    return v;
+  };
+  const rows = [row([]), row([Number.NaN]), row([Number.POSITIVE_INFINITY]), row([Number.NEGATIVE_INFINITY, 5])];
+  const data = new Float32Array(rows.length * R);
+  rows.forEach((r, k) => {
+    data.set(r, k * R);
+  });
+  const x = vg.tensor(data, [rows.length, R]);
+  const host = (op: (a: number, b: number) => number, init: number) => rows.map((r) => r.reduce(op, init));
+  const expected = {
+    sum: host((a, b) => a + b, 0),
+    max: rows.map((r) => (r.some(Number.isNaN) ? Number.NaN : Math.max(...r))),
+    min: rows.map((r) => (r.some(Number.isNaN) ? Number.NaN : Math.min(...r))),
+  };
+  const check = async (label: string): Promise<void> => {
+    for (const name of ['sum', 'max', 'min'] as const) {
+      const got = await vg[name](x, 1).data();
+      for (let k = 0; k < rows.length; k++) {
+        const want = expected[name][k]!;
+        const v = got[k]!;
+        const ok = Number.isNaN(want)
+          ? Number.isNaN(v)
+          : v === want || Math.abs(v - want) <= 1e-3 * Math.max(1, Math.abs(want));
+        assert.ok(ok, `${label} ${name} of row ${k}: ${v}, expected ${want}`);
+      }
+    }
+    const mean = await vg.mean(x, 1).data();
+    assert.ok(Math.abs(mean[0]! - expected.sum[0]! / R) < 1e-6, `${label} mean: ${mean[0]}`);
+  };
+  await check('one binding');
+  // Windows of 16320 rows: each o in one window, its 8192 rows read as vec4s inside it.
+  vg.flags.maxBindingWindowBytes = 64 * 1024;
+  try {
+    await check('64 KiB windows');
+  } finally {
+    vg.flags.maxBindingWindowBytes = 0;
+  }
+  x.dispose();
+});
+
 t('sum is bitwise identical over 20 runs (no float atomics)', async () => {
   const x = vg.randomNormal([1, 64, 64, 64, 4], { seed: 7 });
   const first = await vg.sum(x, [1, 2, 3]).data();

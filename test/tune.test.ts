@@ -62,6 +62,26 @@ t('variants are timed round by round after one warm-up each; one that throws is 
   assert.ok(times.light! < times.heavy!, `16 products timed faster than one: ${JSON.stringify(times)}`);
 });
 
+t('matmul classes tell contiguous rows of B whose width is not a multiple of 4 (another kernel) apart', async () => {
+  vg.tuning.clear();
+  const a = vg.randomNormal([64, 48], { seed: 1 });
+  const b = vg.randomNormal([48, 38], { seed: 2 });
+  const c = vg.randomNormal([48, 40], { seed: 3 });
+  const d = vg.randomNormal([38, 48], { seed: 4 });
+  vg.matmul(a, b).dispose();
+  vg.matmul(a, c).dispose();
+  vg.matmul(a, d, { transposeB: true }).dispose();
+  const classes = vg.tuning
+    .pending()
+    .filter((p) => p.family === 'matmul')
+    .map((p) => p.shapeClass);
+  assert.equal(classes.sort(), ['m64 n64 k64 nn', 'm64 n64 k64 nn odd-n', 'm64 n64 k64 nt']);
+  const results = await vg.tune({ repeats: 1 });
+  assert.is(results.length, 3);
+  for (const r of results) assert.ok(Number.isFinite(r.times[r.variant]!), `${r.shapeClass}: nothing ran`);
+  for (const t of [a, b, c, d]) t.dispose();
+});
+
 // The direct weight gradient's voxels a visit is a family of its own, asked only where rows are
 // long enough for it (64 outputs along z with sliding taps), and timed on such rows whatever
 // extents its class was first seen at; the choice is what then runs.

@@ -1,14 +1,15 @@
 // peak_fma.wgsl — the adapter's compute peak: each invocation runs CHAINS independent vec4
 // multiply-add chains for params.iterations steps (no loads in the loop, so nothing but the
 // arithmetic units limits it), then writes one sum so the work cannot be optimised away. The
-// host times CHAINS from 2 to 16 (enough chains to hide the latency, few enough to stay in
-// registers: that balance is the device's) and keeps the fastest.
+// host times CHAINS of 2, 3, 4, 5, 6, 8 and 16 (enough chains to hide the latency, few enough to
+// stay in registers: that balance is the device's) and keeps the fastest.
 // FLOPs: invocations · iterations · CHAINS · 4 lanes · 2.
 //
 // Bindings (group 0):
 //   0 params  uniform       Params
 //   1 out     storage rw    array<f32>, one element per invocation
-// Dispatch: params.invocations / 64 workgroups of 64 (folded by the host).
+// Dispatch: (invocations / 64) workgroups of 64, folded by the host (measurePeak in
+// bench/roofline.ts runs 64 · 1024 invocations).
 
 const CHAINS: u32 = 8u;
 

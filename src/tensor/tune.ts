@@ -73,9 +73,11 @@ export async function tune(options: TuneOptions = {}): Promise<TuneResult[]> {
  * Each variant's fastest of `repeats` runs after a warm-up run (which also compiles its
  * pipelines), Infinity for one that throws. The runs go round by round, every variant once a
  * round, so that a slow phase of the host (software adapters drift by up to 3x for seconds) hits
- * them alike instead of whichever was being timed; a run is timed by the GPU's timestamps where
- * the adapter has them (wall clock adds the wait for the GPU, a millisecond or more of noise on a
- * kernel of a few).
+ * them alike instead of whichever was being timed. A run is timed between two GPU timestamps
+ * where the adapter has them: the first is written before the run is recorded, so the time
+ * includes recording it but not the wait for the result (on a software adapter a millisecond or
+ * more of noise on a kernel of a few); a reading of 0 or less (timestamps are quantised, and may
+ * run backwards) falls back to the wall clock.
  */
 export async function timeVariants(
   variants: readonly string[],
@@ -86,7 +88,7 @@ export async function timeVariants(
   const failed = new Set<string>();
   const timed = async (variant: string): Promise<number> => {
     const gpu = await engine.backend.gpuTimeMs(() => run(variant));
-    if (gpu !== null) return gpu;
+    if (gpu !== null && gpu > 0) return gpu;
     const t0 = now();
     run(variant);
     await engine.backend.sync();

@@ -129,10 +129,15 @@ function rowsRunAsThemselves(variant: string): boolean {
   return !rows?.subgroup || subgroupsFit(rows.WG);
 }
 
-/** The tuner's shape class of a product: M, N, K rounded up to powers of two (at most 1024), and the transposes. */
+/**
+ * The tuner's shape class of a product: M, N, K rounded up to powers of two (at most 1024), the
+ * transposes, and ' odd-n' where B's rows are contiguous but N is not a multiple of 4 (they are
+ * then read element by element, not as vec4s: another kernel to time).
+ */
 function matmulClass(M: number, N: number, K: number, tA: boolean, tB: boolean): string {
   const cap = (d: number): number => Math.min(1024, 2 ** Math.ceil(Math.log2(Math.max(1, d))));
-  return `m${cap(M)} n${cap(N)} k${cap(K)} ${tA ? 't' : 'n'}${tB ? 't' : 'n'}`;
+  const odd = !tB && N % 4 !== 0 ? ' odd-n' : '';
+  return `m${cap(M)} n${cap(N)} k${cap(K)} ${tA ? 't' : 'n'}${tB ? 't' : 'n'}${odd}`;
 }
 
 registerTunable({
@@ -144,9 +149,11 @@ registerTunable({
   ],
   usable: rowsRunAsThemselves,
   trial(shapeClass) {
-    const m = /^m(\d+) n(\d+) k(\d+) ([nt])([nt])$/.exec(shapeClass);
+    const m = /^m(\d+) n(\d+) k(\d+) ([nt])([nt])( odd-n)?$/.exec(shapeClass);
     if (!m) return null;
-    const [M, N, K] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const [M, K] = [Number(m[1]), Number(m[3])];
+    // An odd-n class is timed on 2 columns fewer than its power of two (not a multiple of 4).
+    const N = m[6] && Number(m[2]) % 4 === 0 ? Number(m[2]) - 2 : Number(m[2]);
     const [tA, tB] = [m[4] === 't', m[5] === 't'];
     const a = randomNormal(tA ? [K, M] : [M, K], { seed: 1 });
     const b = randomNormal(tB ? [N, K] : [K, N], { seed: 2 });
