@@ -4,8 +4,8 @@
 // (one load and a broadcast where the compiler sees the address is uniform; lavapipe 25.0 still
 // loads it lane by lane) and only A is read per invocation. The variant for software adapters;
 // tiled matmul.wgsl is the GPU's. (Preceded by lanes.wgsl and matmul_rows_b.wgsl, or by
-// lanes_subgroup.wgsl and matmul_rows_b_subgroup.wgsl or matmul_rows_b4_subgroup.wgsl, which
-// declare B and read its rows.)
+// lanes_subgroup.wgsl, matmul_rows_b_rounds_subgroup.wgsl and matmul_rows_b_subgroup.wgsl or
+// matmul_rows_b4_subgroup.wgsl, which declare B and read its rows.)
 //
 // Bindings (group 0):
 //   0 params  uniform       Params (as matmul.wgsl)

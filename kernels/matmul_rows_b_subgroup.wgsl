@@ -1,20 +1,13 @@
 // matmul_rows_b_subgroup.wgsl — matmul_rows_b.wgsl for devices with subgroups of at least 8
 // invocations that the kernel's workgroups of WG fill (src/tensor/subgroups.ts): the KR rows of
-// CB4 vec4s of B a round needs are loaded once per subgroup, lane l loading vec4s l, l + 8, ...
-// of them (row-major), and handed to every lane with subgroupShuffle, instead of every lane
-// loading every value (lavapipe 25.0 gathers a uniform address lane by lane unless it is a
-// compile-time constant). The caller keeps control flow uniform, as subgroupShuffle requires.
-// B is read element by element, at any strides; matmul_rows_b4_subgroup.wgsl reads whole vec4s
-// where B's rows are contiguous. (Preceded by lanes_subgroup.wgsl: `enable subgroups`,
-// SUBGROUP_MIN and this invocation's lane.)
+// CB4 vec4s of B a round needs are loaded once per subgroup and handed to every lane with
+// subgroupShuffle (matmul_rows_b_rounds_subgroup.wgsl, which precedes this file), instead of
+// every lane loading every value (lavapipe 25.0 gathers a uniform address lane by lane unless it
+// is a compile-time constant). The caller keeps control flow uniform, as subgroupShuffle
+// requires. B is read element by element, at any strides; matmul_rows_b4_subgroup.wgsl reads
+// whole vec4s where B's rows are contiguous.
 
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-
-// Rows of B per round: enough that each of the first 8 lanes loads NB whole vec4s (one row of
-// CB4 = 8 vec4s, two of CB4 = 4).
-const KR: u32 = max(1u, SUBGROUP_MIN / CB4);
-const NB: u32 = KR * CB4 / SUBGROUP_MIN;
-const_assert (KR * CB4) % SUBGROUP_MIN == 0u;
 
 // This lane's loads of a round: vec4 n is vec4 e = n · 8 + lane of the round (row e / CB4, column
 // block e % CB4), whose element indices in row 0 (columns clamped to N − 1) are computed once.
@@ -30,8 +23,6 @@ fn b_columns(b0: u32, n0: u32) -> BColumns {
   return cols;
 }
 
-struct BRound { v: array<vec4<f32>, NB> }
-
 // This lane's vec4s of rows k .. k + KR − 1 (clamped to row K − 1).
 fn b_round(k: u32, cols: BColumns) -> BRound {
   var mine: BRound;
@@ -41,10 +32,4 @@ fn b_round(k: u32, cols: BColumns) -> BRound {
     mine.v[n] = vec4<f32>(b[at.x], b[at.y], b[at.z], b[at.w]);
   }
   return mine;
-}
-
-// Row r, column block j of the round, from the lane that loaded it.
-fn b_at(round: BRound, r: u32, j: u32) -> vec4<f32> {
-  let e = r * CB4 + j;
-  return subgroupShuffle(round.v[e / SUBGROUP_MIN], e % SUBGROUP_MIN);
 }

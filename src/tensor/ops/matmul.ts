@@ -6,6 +6,7 @@ import matmulSource from '../../../kernels/matmul.wgsl';
 import matmulDirectSource from '../../../kernels/matmul_direct.wgsl';
 import matmulRowsSource from '../../../kernels/matmul_rows.wgsl';
 import matmulRowsBSource from '../../../kernels/matmul_rows_b.wgsl';
+import matmulRowsBRoundsSubgroupSource from '../../../kernels/matmul_rows_b_rounds_subgroup.wgsl';
 import matmulRowsBSubgroupSource from '../../../kernels/matmul_rows_b_subgroup.wgsl';
 import matmulRowsB4SubgroupSource from '../../../kernels/matmul_rows_b4_subgroup.wgsl';
 import { argMessage, ShapeError, show } from '../../errors.js';
@@ -71,12 +72,19 @@ const MATMUL_ROWS = defineKernel({
   preludes: [LANES, { file: 'matmul_rows_b.wgsl', source: matmulRowsBSource }],
 });
 
+/** How the subgroup row blocks share a round of B's rows (whatever loads them). */
+const B_ROUNDS_SUBGROUP = { file: 'matmul_rows_b_rounds_subgroup.wgsl', source: matmulRowsBRoundsSubgroupSource };
+
 /** Row blocks with the rows of B loaded once per subgroup (`enable subgroups` comes first). */
 const MATMUL_ROWS_SUBGROUP = defineKernel({
   ...MATMUL_ROWS_DEFINITION,
   name: 'matmul_rows_subgroup',
   requires: ['subgroups'],
-  preludes: [LANES_SUBGROUP, { file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource }],
+  preludes: [
+    LANES_SUBGROUP,
+    B_ROUNDS_SUBGROUP,
+    { file: 'matmul_rows_b_subgroup.wgsl', source: matmulRowsBSubgroupSource },
+  ],
 });
 
 /** The same, reading B's rows as whole vec4s (contiguous, vec4-aligned rows: see vec4Rows). */
@@ -84,7 +92,11 @@ const MATMUL_ROWS_SUBGROUP_B4 = defineKernel({
   ...MATMUL_ROWS_DEFINITION,
   name: 'matmul_rows_subgroup_b4',
   requires: ['subgroups'],
-  preludes: [LANES_SUBGROUP, { file: 'matmul_rows_b4_subgroup.wgsl', source: matmulRowsB4SubgroupSource }],
+  preludes: [
+    LANES_SUBGROUP,
+    B_ROUNDS_SUBGROUP,
+    { file: 'matmul_rows_b4_subgroup.wgsl', source: matmulRowsB4SubgroupSource },
+  ],
 });
 
 /**
